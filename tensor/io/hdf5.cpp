@@ -1,0 +1,333 @@
+#include "tensor/io/hdf5.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+
+#include <hdf5.h>
+
+#include "tensor/ops/creation.h"
+
+namespace sp::io {
+
+namespace {
+
+// Turns HDF5's own error printing off once: sp reports its own messages.
+void quiet_hdf5() {
+  static bool done = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)done;
+}
+
+// RAII for an hid_t with its close function.
+struct Handle {
+  hid_t id;
+  herr_t (*close)(hid_t);
+  Handle(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
+  ~Handle() {
+    if (id >= 0) close(id);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  operator hid_t() const { return id; }
+};
+
+hid_t native_type(DType t) {
+  switch (t) {
+    case DType::F32: return H5T_NATIVE_FLOAT;
+    case DType::F64: return H5T_NATIVE_DOUBLE;
+    case DType::I32: return H5T_NATIVE_INT32;
+    case DType::I64: return H5T_NATIVE_INT64;
+    case DType::U8: return H5T_NATIVE_UINT8;
+    case DType::Bool: return H5T_NATIVE_UINT8;  // h5py writes bool as an enum of int8
+    case DType::F16: case DType::BF16: return H5T_NATIVE_UINT16;
+  }
+  return H5T_NATIVE_FLOAT;
+}
+
+// The dtype to read a dataset as, from its stored type.
+DType dtype_from_file(hid_t type, const std::string& where) {
+  H5T_class_t cls = H5Tget_class(type);
+  size_t size = H5Tget_size(type);
+  if (cls == H5T_FLOAT) {
+    if (size == 8) return DType::F64;
+    if (size == 4) return DType::F32;
+    if (size == 2) return DType::F16;
+  } else if (cls == H5T_INTEGER) {
+    bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+    if (size == 8) return DType::I64;
+    if (size == 4) return DType::I32;
+    if (size == 1 && !is_signed) return DType::U8;
+    if (size == 1 || size == 2) return DType::I32;
+    if (size == 2 && !is_signed) return DType::I32;
+  } else if (cls == H5T_ENUM) {  // h5py's bool
+    return DType::Bool;
+  }
+  SP_FAIL("hdf5: expected a float, integer or bool dataset in ", where, ", got an HDF5 type of class ",
+          int(cls), " and size ", size);
+}
+
+std::string where(const std::string& path, const std::string& name) { return path + ":" + name; }
+
+void ensure_parent_groups(hid_t file, const std::string& name, const std::string& path) {
+  for (size_t pos = name.find('/', 1); pos != std::string::npos; pos = name.find('/', pos + 1)) {
+    std::string group = name.substr(0, pos);
+    if (group.empty()) continue;
+    if (H5Lexists(file, group.c_str(), H5P_DEFAULT) > 0) continue;
+    Handle g(H5Gcreate2(file, group.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    SP_CHECK(g.id >= 0, "hdf5: could not create group ", where(path, group));
+  }
+}
+
+bool path_exists(hid_t file, const std::string& name) {
+  if (name.empty() || name == "/") return true;
+  // H5Lexists needs every intermediate link to exist: check them one by one.
+  for (size_t pos = name.find('/', 1);; pos = name.find('/', pos + 1)) {
+    std::string prefix = name.substr(0, pos);
+    if (!prefix.empty() && H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (pos == std::string::npos) return true;
+  }
+}
+
+std::string object_name(const std::string& object) { return object.empty() ? "/" : object; }
+
+}  // namespace
+
+H5File::H5File(const std::string& path, Mode mode) : path_(path) {
+  quiet_hdf5();
+  if (mode == Mode::Truncate) {
+    id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    SP_CHECK(id_ >= 0, "hdf5: could not create ", path, "; hint: check that the folder exists and is writable");
+    return;
+  }
+  SP_CHECK(std::filesystem::exists(path), "hdf5: expected a file at ", path, ", got nothing there");
+  SP_CHECK(H5Fis_hdf5(path.c_str()) > 0, "hdf5: expected an HDF5 file at ", path,
+           ", got a file that is not HDF5 (truncated or of another format)");
+  id_ = H5Fopen(path.c_str(), mode == Mode::Read ? H5F_ACC_RDONLY : H5F_ACC_RDWR, H5P_DEFAULT);
+  SP_CHECK(id_ >= 0, "hdf5: could not open ", path, " (corrupt or truncated)");
+}
+
+H5File::~H5File() {
+  if (id_ >= 0) H5Fclose(id_);
+}
+
+void H5File::flush() { H5Fflush(id_, H5F_SCOPE_GLOBAL); }
+
+bool H5File::has(const std::string& name) const { return path_exists(id_, name); }
+
+std::vector<std::string> H5File::children(const std::string& group) const {
+  std::string g = object_name(group);
+  SP_CHECK(has(g), "hdf5: expected a group ", where(path_, g), ", got nothing there");
+  std::vector<std::string> names;
+  auto cb = [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+    static_cast<std::vector<std::string>*>(data)->push_back(name);
+    return 0;
+  };
+  H5Literate_by_name(id_, g.c_str(), H5_INDEX_NAME, H5_ITER_INC, nullptr, cb, &names, H5P_DEFAULT);
+  return names;
+}
+
+std::vector<std::string> H5File::datasets(const std::string& group) const {
+  std::vector<std::string> out;
+  std::function<void(const std::string&)> walk = [&](const std::string& g) {
+    for (const std::string& child : children(g)) {
+      std::string full = (g == "/" || g.empty()) ? child : g + "/" + child;
+      H5O_info_t info;
+      H5Oget_info_by_name2(id_, full.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT);
+      if (info.type == H5O_TYPE_GROUP) walk(full);
+      else if (info.type == H5O_TYPE_DATASET) out.push_back(full);
+    }
+  };
+  walk(object_name(group));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Tensor H5File::read(const std::string& name) const {
+  SP_CHECK(has(name), "hdf5: expected a dataset ", where(path_, name), ", got nothing there");
+  Handle ds(H5Dopen2(id_, name.c_str(), H5P_DEFAULT), H5Dclose);
+  SP_CHECK(ds.id >= 0, "hdf5: expected a dataset at ", where(path_, name), ", got something else");
+  Handle space(H5Dget_space(ds), H5Sclose);
+  int rank = H5Sget_simple_extent_ndims(space);
+  SP_CHECK(rank >= 0 && rank <= kMaxRank, "hdf5: expected a dataset of rank <= ", kMaxRank, " in ",
+           where(path_, name), ", got rank ", rank);
+  hsize_t dims[kMaxRank];
+  H5Sget_simple_extent_dims(space, dims, nullptr);
+  Shape shape;
+  for (int i = 0; i < rank; ++i) shape.push_back(int64_t(dims[i]));
+  Handle type(H5Dget_type(ds), H5Tclose);
+  DType dtype = dtype_from_file(type, where(path_, name));
+  if (H5Aexists(ds, "sp_dtype") > 0) dtype = parse_dtype(attr_string(name, "sp_dtype"));
+  Tensor t = empty(shape, dtype);
+  hid_t mem = native_type(dtype);
+  if (dtype == DType::F16 && H5Tget_class(type) == H5T_FLOAT) {
+    // IEEE half stored by numpy: read the raw 16-bit patterns.
+    Handle ftype(H5Tcopy(type), H5Tclose);
+    H5Tset_order(ftype, H5T_ORDER_LE);
+    mem = ftype;
+    if (t.numel())
+      SP_CHECK(H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) >= 0,
+               "hdf5: could not read ", where(path_, name), " (corrupt or truncated file)");
+    return t;
+  }
+  if (t.numel())
+    SP_CHECK(H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) >= 0, "hdf5: could not read ",
+             where(path_, name), " (corrupt or truncated file)");
+  return t;
+}
+
+void H5File::write(const std::string& name, const Tensor& t) {
+  check_defined(t, "hdf5 write");
+  Tensor host = t.cpu().contiguous();
+  ensure_parent_groups(id_, name, path_);
+  if (path_exists(id_, name)) H5Ldelete(id_, name.c_str(), H5P_DEFAULT);
+  hsize_t dims[kMaxRank];
+  for (int i = 0; i < host.dim(); ++i) dims[i] = hsize_t(host.size(i));
+  Handle space(host.dim() == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(host.dim(), dims, nullptr), H5Sclose);
+  hid_t type = native_type(host.dtype());
+  Handle ds(H5Dcreate2(id_, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  SP_CHECK(ds.id >= 0, "hdf5: could not create dataset ", where(path_, name));
+  if (host.numel())
+    SP_CHECK(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, host.data_ptr()) >= 0,
+             "hdf5: could not write ", where(path_, name), "; hint: is the disk full?");
+  if (host.dtype() == DType::Bool || host.dtype() == DType::F16 || host.dtype() == DType::BF16)
+    set_attr(name, "sp_dtype", std::string(sp::name(host.dtype())));
+}
+
+namespace {
+Handle open_object(hid_t file, const std::string& path, const std::string& object) {
+  std::string o = object_name(object);
+  SP_CHECK(path_exists(file, o), "hdf5: expected an object ", where(path, o), ", got nothing there");
+  return Handle(H5Oopen(file, o.c_str(), H5P_DEFAULT), H5Oclose);
+}
+
+void write_attr(hid_t obj, const std::string& key, hid_t type, const void* value) {
+  if (H5Aexists(obj, key.c_str()) > 0) H5Adelete(obj, key.c_str());
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(obj, key.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(attr, type, value);
+}
+}  // namespace
+
+void H5File::set_attr(const std::string& object, const std::string& key, const std::string& value) {
+  Handle obj = open_object(id_, path_, object);
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type, std::max<size_t>(value.size(), 1));
+  H5Tset_strpad(type, H5T_STR_NULLPAD);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  if (H5Aexists(obj, key.c_str()) > 0) H5Adelete(obj, key.c_str());
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(obj, key.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  std::string padded = value.empty() ? std::string(1, '\0') : value;
+  H5Awrite(attr, type, padded.data());
+}
+
+void H5File::set_attr(const std::string& object, const std::string& key, double value) {
+  Handle obj = open_object(id_, path_, object);
+  write_attr(obj, key, H5T_NATIVE_DOUBLE, &value);
+}
+
+void H5File::set_attr(const std::string& object, const std::string& key, int64_t value) {
+  Handle obj = open_object(id_, path_, object);
+  write_attr(obj, key, H5T_NATIVE_INT64, &value);
+}
+
+bool H5File::has_attr(const std::string& object, const std::string& key) const {
+  if (!path_exists(id_, object_name(object))) return false;
+  Handle obj = open_object(id_, path_, object);
+  return H5Aexists(obj, key.c_str()) > 0;
+}
+
+namespace {
+Handle open_attr(hid_t file, const std::string& path, const std::string& object, const std::string& key) {
+  Handle obj = open_object(file, path, object);
+  SP_CHECK(H5Aexists(obj, key.c_str()) > 0, "hdf5: expected attribute '", key, "' on ",
+           where(path, object_name(object)), ", got none");
+  return Handle(H5Aopen(obj, key.c_str(), H5P_DEFAULT), H5Aclose);
+}
+}  // namespace
+
+std::string H5File::attr_string(const std::string& object, const std::string& key) const {
+  Handle attr = open_attr(id_, path_, object, key);
+  Handle type(H5Aget_type(attr), H5Tclose);
+  SP_CHECK(H5Tget_class(type) == H5T_STRING, "hdf5: expected a string attribute '", key, "' on ",
+           where(path_, object_name(object)));
+  if (H5Tis_variable_str(type) > 0) {
+    char* s = nullptr;
+    Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Aread(attr, mem, &s);
+    std::string out = s ? s : "";
+    H5free_memory(s);
+    return out;
+  }
+  size_t n = H5Tget_size(type);
+  std::string out(n, '\0');
+  H5Aread(attr, type, out.data());
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+double H5File::attr_double(const std::string& object, const std::string& key) const {
+  Handle attr = open_attr(id_, path_, object, key);
+  double v = 0;
+  SP_CHECK(H5Aread(attr, H5T_NATIVE_DOUBLE, &v) >= 0, "hdf5: expected a numeric attribute '", key, "' on ",
+           where(path_, object_name(object)));
+  return v;
+}
+
+int64_t H5File::attr_int(const std::string& object, const std::string& key) const {
+  Handle attr = open_attr(id_, path_, object, key);
+  int64_t v = 0;
+  SP_CHECK(H5Aread(attr, H5T_NATIVE_INT64, &v) >= 0, "hdf5: expected an integer attribute '", key, "' on ",
+           where(path_, object_name(object)));
+  return v;
+}
+
+std::map<std::string, Tensor> read_all(const std::string& path) {
+  H5File f(path, H5File::Mode::Read);
+  std::map<std::string, Tensor> out;
+  for (const std::string& name : f.datasets()) out[name] = f.read(name);
+  return out;
+}
+
+void commit_file(const std::string& tmp, const std::string& path) {
+  int fd = ::open(tmp.c_str(), O_RDONLY);
+  SP_CHECK(fd >= 0, "io: could not reopen ", tmp, " to flush it");
+  int rc = ::fsync(fd);
+  ::close(fd);
+  SP_CHECK(rc == 0, "io: fsync failed on ", tmp, "; hint: is the disk full?");
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  SP_CHECK(!ec, "io: could not rename ", tmp, " to ", path, ": ", ec.message());
+  std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+void write_atomically(const std::string& path, const std::function<void(H5File&)>& fill) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  try {
+    {
+      H5File f(tmp, H5File::Mode::Truncate);
+      fill(f);
+      f.flush();
+    }
+    commit_file(tmp, path);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+}
+
+}  // namespace sp::io
