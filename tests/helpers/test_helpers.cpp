@@ -1,6 +1,7 @@
 #include "helpers/test_helpers.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <unistd.h>
@@ -9,14 +10,22 @@
 
 namespace sp::test {
 
-std::string fixture_path(const std::string& name) { return std::string(SP_FIXTURE_DIR) + "/" + name; }
+namespace {
+// Compiled-in defaults, overridable from the environment (runs on another machine).
+std::string env_or(const char* var, const char* fallback) {
+  const char* v = std::getenv(var);
+  return v && *v ? v : fallback;
+}
+}  // namespace
+
+std::string fixture_path(const std::string& name) { return env_or("SP_FIXTURE_DIR", SP_FIXTURE_DIR) + "/" + name; }
 
 std::map<std::string, Tensor> load_fixture(const std::string& name) { return io::read_all(fixture_path(name)); }
 
 std::string temp_dir(const std::string& tag) {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "global";
-  std::filesystem::path p = std::filesystem::path(SP_BINARY_DIR) / "test_tmp" /
+  std::filesystem::path p = std::filesystem::path(env_or("SP_TEST_TMP", SP_BINARY_DIR "/test_tmp")) /
                             (test + "." + tag + "." + std::to_string(::getpid()));
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
