@@ -1,0 +1,247 @@
+#include "train/config.h"
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "tensor/check.h"
+
+namespace sp::train {
+
+Config::Config() : table_(std::make_unique<toml::table>()) {}
+Config::~Config() = default;
+Config::Config(const Config& other)
+    : table_(std::make_unique<toml::table>(*other.table_)), source_(other.source_) {}
+Config& Config::operator=(const Config& other) {
+  table_ = std::make_unique<toml::table>(*other.table_);
+  source_ = other.source_;
+  return *this;
+}
+
+Config Config::from_string(const std::string& text, const std::string& source) {
+  Config c;
+  c.source_ = source;
+  try {
+    *c.table_ = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    SP_FAIL("config: expected valid TOML in ", source, ", got an error at line ", where.line, ", column ",
+            where.column, ": ", e.description());
+  }
+  return c;
+}
+
+Config Config::from_file(const std::string& path) {
+  std::ifstream in(path);
+  SP_CHECK(in.good(), "config: expected a readable TOML file at ", path, ", got nothing there");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return from_string(ss.str(), path);
+}
+
+namespace {
+std::vector<std::string> split_dotted(const std::string& dotted) {
+  std::vector<std::string> parts;
+  std::stringstream ss(dotted);
+  std::string p;
+  while (std::getline(ss, p, '.')) parts.push_back(p);
+  return parts;
+}
+
+const toml::node* find(const toml::table& t, const std::string& dotted) {
+  const toml::node* node = &t;
+  for (const std::string& part : split_dotted(dotted)) {
+    const toml::table* tbl = node->as_table();
+    if (!tbl) return nullptr;
+    node = tbl->get(part);
+    if (!node) return nullptr;
+  }
+  return node;
+}
+
+// Parses the right-hand side of an override as a TOML value.
+toml::node_view<toml::node> parse_value(toml::table& scratch, const std::string& text) {
+  try {
+    scratch = toml::parse("v = " + text);
+  } catch (const toml::parse_error&) {
+    scratch = toml::table{};
+    scratch.insert("v", text);
+  }
+  return scratch["v"];
+}
+
+void merge_into(toml::table& dst, const toml::table& src) {
+  for (const auto& [key, node] : src) {
+    toml::node* existing = dst.get(key);
+    if (existing && existing->is_table() && node.is_table()) {
+      merge_into(*existing->as_table(), *node.as_table());
+    } else {
+      dst.insert_or_assign(key, node);
+    }
+  }
+}
+}  // namespace
+
+void Config::apply_override(const std::string& assignment) {
+  size_t eq = assignment.find('=');
+  SP_CHECK(eq != std::string::npos && eq > 0, "config: expected an override of the form a.b=value, got '",
+           assignment, "'");
+  const std::string key = assignment.substr(0, eq);
+  std::vector<std::string> parts = split_dotted(key);
+  toml::table* tbl = table_.get();
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    toml::node* next = tbl->get(parts[i]);
+    if (!next) {
+      tbl->insert(parts[i], toml::table{});
+      next = tbl->get(parts[i]);
+    }
+    SP_CHECK(next->is_table(), "config: cannot override ", key, ": ", parts[i], " is a value, not a table");
+    tbl = next->as_table();
+  }
+  toml::table scratch;
+  auto value = parse_value(scratch, assignment.substr(eq + 1));
+  tbl->insert_or_assign(parts.back(), *value.node());
+}
+
+void Config::apply_overrides(const std::vector<std::string>& assignments) {
+  for (const std::string& a : assignments) apply_override(a);
+}
+
+void Config::merge(const Config& other) { merge_into(*table_, *other.table_); }
+
+bool Config::has(const std::string& dotted) const { return find(*table_, dotted) != nullptr; }
+
+std::string Config::to_toml() const {
+  std::ostringstream os;
+  os << *table_ << "\n";
+  return os.str();
+}
+
+// ---- typed reading -----------------------------------------------------------------
+
+namespace {
+template <typename T>
+const char* type_name() {
+  if constexpr (std::is_same_v<T, bool>) return "a boolean";
+  else if constexpr (std::is_integral_v<T>) return "an integer";
+  else if constexpr (std::is_floating_point_v<T>) return "a number";
+  else if constexpr (std::is_same_v<T, std::string>) return "a string";
+  else return "an array";
+}
+
+const char* node_type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    default: return "a date or time";
+  }
+}
+
+template <typename T>
+std::optional<T> convert_node(const toml::node& n) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return n.value_exact<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    if (auto v = n.value_exact<int64_t>()) return T(*v);
+    return std::nullopt;
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (auto v = n.value_exact<double>()) return T(*v);
+    if (auto v = n.value_exact<int64_t>()) return T(*v);
+    return std::nullopt;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return n.value_exact<std::string>();
+  } else {  // std::vector<E>
+    using E = typename T::value_type;
+    const toml::array* arr = n.as_array();
+    if (!arr) return std::nullopt;
+    T out;
+    for (const toml::node& item : *arr) {
+      std::optional<E> v = convert_node<E>(item);
+      if (!v) return std::nullopt;
+      out.push_back(*v);
+    }
+    return out;
+  }
+}
+}  // namespace
+
+template <typename T>
+T ConfigReader::get(const std::string& dotted, const T& fallback) {
+  known_.insert(dotted);
+  const toml::node* n = find(config_.table(), dotted);
+  if (!n) return fallback;
+  std::optional<T> v = convert_node<T>(*n);
+  SP_CHECK(v.has_value(), "config: expected ", type_name<T>(), " for ", dotted, " in ", config_.source(), ", got ",
+           node_type_name(*n));
+  return *v;
+}
+
+template <typename T>
+T ConfigReader::require(const std::string& dotted) {
+  SP_CHECK(config_.has(dotted), "config: expected key ", dotted, " in ", config_.source(), ", got none");
+  return get<T>(dotted, T{});
+}
+
+#define SP_CONFIG_TYPE(T)                                              \
+  template T ConfigReader::get<T>(const std::string&, const T&); \
+  template T ConfigReader::require<T>(const std::string&);
+SP_CONFIG_TYPE(bool)
+SP_CONFIG_TYPE(int)
+SP_CONFIG_TYPE(int64_t)
+SP_CONFIG_TYPE(double)
+SP_CONFIG_TYPE(float)
+SP_CONFIG_TYPE(std::string)
+SP_CONFIG_TYPE(std::vector<int64_t>)
+SP_CONFIG_TYPE(std::vector<double>)
+SP_CONFIG_TYPE(std::vector<std::string>)
+#undef SP_CONFIG_TYPE
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+void ConfigReader::finish() const {
+  std::vector<std::string> leaves;
+  std::function<void(const toml::table&, const std::string&)> walk = [&](const toml::table& t,
+                                                                          const std::string& prefix) {
+    for (const auto& [key, node] : t) {
+      std::string full = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+      if (allowed_tables_.count(full) || known_.count(full)) continue;
+      if (node.is_table()) walk(*node.as_table(), full);
+      else leaves.push_back(full);
+    }
+  };
+  walk(config_.table(), "");
+  if (leaves.empty()) return;
+  const std::string& unknown = leaves.front();
+  std::string best;
+  size_t best_d = SIZE_MAX;
+  for (const std::string& k : known_) {
+    size_t d = edit_distance(unknown, k);
+    if (d < best_d) {
+      best_d = d;
+      best = k;
+    }
+  }
+  std::string hint = (!best.empty() && best_d <= std::max<size_t>(3, unknown.size() / 4))
+                         ? "; did you mean " + best + "?"
+                         : "";
+  SP_FAIL("config: unknown key ", unknown, " in ", config_.source(), hint);
+}
+
+}  // namespace sp::train

@@ -1,0 +1,42 @@
+// The experiment folder: $SP_EXPER_PATH/<name>/ (default outputs/training/<name>/) with
+// the resolved config.toml, log.txt, metrics.csv, checkpoints/ and TensorBoard events.
+#pragma once
+
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "train/config.h"
+
+namespace sp::train {
+
+// The root of experiment folders: $SP_EXPER_PATH, else outputs/training.
+std::string experiments_root();
+
+class Experiment {
+ public:
+  // Opens <root>/<name>. A new run refuses a folder that already holds a config unless
+  // `restore` (resume it) or `overwrite` is set, so a run is never silently clobbered.
+  Experiment(const std::string& name, const Config& config, bool restore, bool overwrite = false);
+
+  const std::string& dir() const { return dir_; }
+  std::string checkpoint_dir() const { return dir_ + "/checkpoints"; }
+  std::string path(const std::string& file) const { return dir_ + "/" + file; }
+
+  // A line to log.txt (timestamped) and to stderr.
+  void log(const std::string& line);
+  // Appends a row to metrics.csv; the header is written from the first row's keys, and
+  // later rows must have the same keys.
+  void append_metrics(int64_t step, const std::map<std::string, double>& row);
+
+ private:
+  std::string dir_;
+  std::ofstream log_;
+  std::vector<std::string> metric_keys_;
+};
+
+// Writes `text` to `path` atomically (temp file, fsync, rename).
+void write_text_atomically(const std::string& path, const std::string& text);
+
+}  // namespace sp::train
