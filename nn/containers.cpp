@@ -1,0 +1,26 @@
+#include "nn/containers.h"
+
+namespace sp::nn {
+
+Sequential::Sequential(std::vector<std::shared_ptr<UnaryModule>> layers) : UnaryModule("Sequential") {
+  for (auto& layer : layers) push_back(std::move(layer));
+}
+
+Sequential& Sequential::push_back(std::shared_ptr<UnaryModule> layer) {
+  add_child(std::to_string(layers_.size()), layer);
+  layers_.push_back(std::move(layer));
+  return *this;
+}
+
+UnaryModule& Sequential::operator[](size_t i) const {
+  SP_CHECK(i < layers_.size(), "Sequential: expected an index below ", layers_.size(), ", got ", i);
+  return *layers_[i];
+}
+
+ag::Var Sequential::forward(const ag::Var& x) {
+  ag::Var y = x;
+  for (auto& layer : layers_) y = layer->forward(y);
+  return y;
+}
+
+}  // namespace sp::nn
