@@ -46,7 +46,7 @@ __device__ __forceinline__ C sigmoid(C x) {
 }
 
 template <typename C>
-__device__ C apply_unary(UnaryOp op, C x, C p0, C p1) {
+__device__ C apply_unary(UnaryOp op, C x, C p0, C p1, bool has0, bool has1) {
   if constexpr (std::is_same_v<C, bool>) {
     switch (op) {
       case UnaryOp::Abs: case UnaryOp::Relu: case UnaryOp::Floor: case UnaryOp::Ceil:
@@ -62,13 +62,14 @@ __device__ C apply_unary(UnaryOp op, C x, C p0, C p1) {
         else if constexpr (std::is_unsigned_v<C>) return x;
         else return x < 0 ? C(-x) : x;
       case UnaryOp::Sign:
-        if constexpr (kFloat<C>) { if (x != x) return x; }
+        // NaN gives 0, like the CPU kernel ((0 < x) - (x < 0)).
         if constexpr (std::is_unsigned_v<C>) return C(x > 0);
         else return C((C(0) < x) - (x < C(0)));
       case UnaryOp::Square: return C(x * x);
       case UnaryOp::Relu:
-        if constexpr (kFloat<C>) return x != x ? x : (x > C(0) ? x : C(0));
-        else return x > C(0) ? x : C(0);
+        // clamp_min(x, 0): NaN stays NaN, -0.0 stays -0.0.
+        if constexpr (std::is_unsigned_v<C>) return x;
+        else return x < C(0) ? C(0) : x;
       case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round: case UnaryOp::Trunc:
         if constexpr (kFloat<C>) {
           if (op == UnaryOp::Floor) return floor(x);
@@ -79,15 +80,11 @@ __device__ C apply_unary(UnaryOp op, C x, C p0, C p1) {
           return x;
         }
       case UnaryOp::Clamp:
-        // p0/p1 NaN: that bound is absent. NaN inputs propagate.
-        if constexpr (kFloat<C>) {
-          if (x != x) return x;
-          if (p0 == p0 && x < p0) x = p0;
-          if (p1 == p1 && x > p1) x = p1;
-          return x;
-        } else {
-          return x < p0 ? p0 : (x > p1 ? p1 : x);
-        }
+        // A missing bound (NaN on the host) arrives as has0/has1 false. NaN inputs propagate.
+        if (is_nan(x)) return x;
+        if (has0 && x < p0) x = p0;
+        if (has1 && x > p1) x = p1;  // lo > hi gives hi, like PyTorch
+        return x;
       case UnaryOp::Threshold: return x > p0 ? x : p1;
       case UnaryOp::PowScalar:
         if constexpr (kFloat<C>) {
@@ -276,8 +273,9 @@ struct UnaryFn {
   const T* x;
   UnaryOp op;
   acc_t<T> p0, p1;
+  bool has0, has1;
   __device__ void operator()(Offsets<2> off) const {
-    o[off[0]] = T(apply_unary<acc_t<T>>(op, acc_t<T>(x[off[1]]), p0, p1));
+    o[off[0]] = T(apply_unary<acc_t<T>>(op, acc_t<T>(x[off[1]]), p0, p1, has0, has1));
   }
 };
 
@@ -389,8 +387,11 @@ void unary(UnaryOp op, const Tensor& out, const Tensor& in_arg, double p0, doubl
   Tensor in = as_dtype(in_arg, out.dtype());
   dispatch_all(out.dtype(), what, [&]<typename T>() {
     using C = acc_t<T>;
+    // NaN parameters mean "absent" (clamp bounds); never convert NaN to an integer.
+    const bool has0 = !std::isnan(p0), has1 = !std::isnan(p1);
+    const C c0 = has0 ? convert<C>(p0) : C(0), c1 = has1 ? convert<C>(p1) : C(0);
     for_each_offset<2>(dev, out.shape(), {out.strides(), in.strides()},
-                       UnaryFn<T>{out.data<T>(), in.data<T>(), op, convert<C>(p0), convert<C>(p1)}, what);
+                       UnaryFn<T>{out.data<T>(), in.data<T>(), op, c0, c1, has0, has1}, what);
   });
 }
 

@@ -20,7 +20,7 @@ enum class UnaryOp {
   LeakyRelu,   // p0: negative slope
   Elu,         // p0: alpha
   PowScalar,   // x ^ p0
-  Clamp,       // clamp to [p0, p1]; NaN bounds mean "no bound", NaN inputs stay NaN
+  Clamp,       // clamp to [p0, p1]; a NaN bound means "no bound"; NaN inputs stay NaN
   Threshold,   // x > p0 ? x : p1
   // Producing bool (out must be Bool; computed in the input dtype):
   LogicalNot, IsNan, IsInf, IsFinite,

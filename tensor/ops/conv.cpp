@@ -1,14 +1,10 @@
 #include "tensor/ops/conv.h"
 
+#include "tensor/cuda/conv.h"
 #include "tensor/ops/creation.h"
 
 namespace sp {
 namespace {
-
-void check_cpu(const Tensor& t, const char* what) {
-  // The one place conv picks a device kernel: CUDA kernels are not there yet.
-  SP_CHECK(!t.is_cuda(), what, ": no CUDA kernel yet for ", t.device(), " tensors");
-}
 
 void check_args(const Conv2dArgs& a, const char* what) {
   SP_CHECK(a.stride[0] > 0 && a.stride[1] > 0, what, ": expected positive stride, got [", a.stride[0], ", ",
@@ -68,10 +64,9 @@ Tensor conv2d(const Tensor& input_in, const Tensor& weight, const Tensor& bias, 
              "], got ", bias.shape());
   }
   Tensor out = empty(out_shape, input.dtype(), input.device());
-  check_cpu(input, "conv2d");
   if (out.numel() > 0)
-    cpu::conv2d_forward(out, input.contiguous(), weight.contiguous(), bias.defined() ? bias.contiguous() : bias,
-                        args);
+    (out.is_cuda() ? cuda::conv2d_forward : cpu::conv2d_forward)(
+        out, input.contiguous(), weight.contiguous(), bias.defined() ? bias.contiguous() : bias, args);
   return unbatched ? out.squeeze(0) : out;
 }
 
@@ -83,9 +78,9 @@ Tensor conv2d_backward_input(const Tensor& grad_out, const Shape& input_shape, c
   SP_CHECK(grad_out.shape() == out_shape, what, ": expected grad_out of shape ", out_shape, ", got ",
            grad_out.shape());
   Tensor grad_in = zeros(input_shape, grad_out.dtype(), grad_out.device());
-  check_cpu(grad_out, what);
   if (grad_out.numel() > 0 && weight.numel() > 0)
-    cpu::conv2d_backward_input(grad_in, grad_out.contiguous(), weight.contiguous(), args);
+    (grad_in.is_cuda() ? cuda::conv2d_backward_input : cpu::conv2d_backward_input)(
+        grad_in, grad_out.contiguous(), weight.contiguous(), args);
   return grad_in;
 }
 
@@ -97,9 +92,9 @@ Tensor conv2d_backward_weight(const Tensor& grad_out, const Tensor& input, const
   SP_CHECK(grad_out.shape() == out_shape, what, ": expected grad_out of shape ", out_shape, ", got ",
            grad_out.shape());
   Tensor grad_w = zeros(weight_shape, grad_out.dtype(), grad_out.device());
-  check_cpu(grad_out, what);
   if (grad_out.numel() > 0 && grad_w.numel() > 0)
-    cpu::conv2d_backward_weight(grad_w, grad_out.contiguous(), input.contiguous(), args);
+    (grad_w.is_cuda() ? cuda::conv2d_backward_weight : cpu::conv2d_backward_weight)(
+        grad_w, grad_out.contiguous(), input.contiguous(), args);
   return grad_w;
 }
 
@@ -108,8 +103,8 @@ Tensor conv2d_backward_bias(const Tensor& grad_out) {
   check_float_pair(grad_out, grad_out, what, "grad_out", "grad_out");
   SP_CHECK(grad_out.dim() == 4, what, ": expected grad_out of shape [N, out, Ho, Wo], got ", grad_out.shape());
   Tensor grad_b = zeros({grad_out.size(1)}, grad_out.dtype(), grad_out.device());
-  check_cpu(grad_out, what);
-  if (grad_out.numel() > 0) cpu::conv2d_backward_bias(grad_b, grad_out.contiguous());
+  if (grad_out.numel() > 0)
+    (grad_b.is_cuda() ? cuda::conv2d_backward_bias : cpu::conv2d_backward_bias)(grad_b, grad_out.contiguous());
   return grad_b;
 }
 

@@ -1,13 +1,14 @@
 #include "tensor/ops/matmul.h"
 
+#include "tensor/cuda/matmul.h"
 #include "tensor/ops/creation.h"
 
 namespace sp {
 namespace {
 
 // The one place matmul picks a device kernel.
-void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, const char* what) {
-  SP_CHECK(!out.is_cuda(), what, ": no CUDA kernel yet for ", out.device(), " tensors");
+void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, const char*) {
+  if (out.is_cuda()) return cuda::matmul_batched(out, a, b);
   cpu::matmul_batched(out, a, b);
 }
 

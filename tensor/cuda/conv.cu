@@ -1,0 +1,222 @@
+// cuDNN convolution (tensor/cuda/conv.h). Descriptors are built per call (cheap); the
+// algorithm choice is cached per shape because cuDNN's heuristic query is not.
+#include "tensor/cuda/conv.h"
+
+#include <array>
+#include <map>
+#include <mutex>
+
+#include "tensor/cuda/context.h"
+#include "tensor/ops/copy.h"
+
+namespace sp::cuda {
+
+namespace {
+
+enum class Direction { Forward, BackwardData, BackwardFilter };
+
+cudnnDataType_t cudnn_type(DType t, const char* what) {
+  switch (t) {
+    case DType::F32: return CUDNN_DATA_FLOAT;
+    case DType::F64: return CUDNN_DATA_DOUBLE;
+    default: SP_FAIL(what, ": expected dtype f32 or f64 on CUDA, got ", t);
+  }
+}
+
+int as_int(int64_t v, const char* what) {
+  SP_CHECK(v <= INT32_MAX, what, ": expected sizes below 2^31 for cuDNN, got ", v);
+  return int(v);
+}
+
+// RAII owners of the cuDNN descriptors of one convolution.
+struct ConvDescriptors {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+  cudnnDataType_t type;
+
+  ConvDescriptors(const Shape& xs, const Shape& ws, const Shape& ys, DType dtype, const Conv2dArgs& a,
+                  const char* what)
+      : type(cudnn_type(dtype, what)) {
+    SP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&x));
+    SP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&y));
+    SP_CUDNN_CHECK(cudnnCreateFilterDescriptor(&w));
+    SP_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&conv));
+    SP_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, type, as_int(xs[0], what), as_int(xs[1], what),
+                                              as_int(xs[2], what), as_int(xs[3], what)));
+    SP_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, type, as_int(ys[0], what), as_int(ys[1], what),
+                                              as_int(ys[2], what), as_int(ys[3], what)));
+    SP_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, type, CUDNN_TENSOR_NCHW, as_int(ws[0], what), as_int(ws[1], what),
+                                              as_int(ws[2], what), as_int(ws[3], what)));
+    SP_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, int(a.padding[0]), int(a.padding[1]), int(a.stride[0]),
+                                                   int(a.stride[1]), int(a.dilation[0]), int(a.dilation[1]),
+                                                   CUDNN_CROSS_CORRELATION, type));
+    SP_CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv, int(a.groups)));
+    // CUDNN_DEFAULT_MATH lets f32 use TF32 tensor cores on Ampere+; FMA math forbids it.
+    const bool tf32 = dtype == DType::F32 && allow_tf32();
+    SP_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, tf32 || dtype != DType::F32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+  }
+  ~ConvDescriptors() {
+    cudnnDestroyTensorDescriptor(x);
+    cudnnDestroyTensorDescriptor(y);
+    cudnnDestroyFilterDescriptor(w);
+    cudnnDestroyConvolutionDescriptor(conv);
+  }
+  ConvDescriptors(const ConvDescriptors&) = delete;
+  ConvDescriptors& operator=(const ConvDescriptors&) = delete;
+};
+
+using AlgoKey = std::array<int64_t, 20>;
+
+AlgoKey make_key(Direction dir, int dev, const Shape& xs, const Shape& ws, DType dtype, const Conv2dArgs& a) {
+  return {int64_t(dir), dev, xs[0], xs[1], xs[2], xs[3], ws[0], ws[1], ws[2], ws[3], a.stride[0], a.stride[1],
+          a.padding[0], a.padding[1], a.dilation[0], a.dilation[1], a.groups, int64_t(dtype), int64_t(allow_tf32()),
+          0};
+}
+
+std::mutex g_algo_mutex;
+std::map<AlgoKey, int> g_algos;  // the cuDNN algorithm enum value per key
+
+// The first algorithm of cuDNN's heuristic ranking that reports success.
+template <typename Perf, typename Query>
+int choose_algo(const AlgoKey& key, const char* what, Query query) {
+  {
+    std::lock_guard<std::mutex> lock(g_algo_mutex);
+    auto it = g_algos.find(key);
+    if (it != g_algos.end()) return it->second;
+  }
+  constexpr int kMax = 16;
+  Perf perf[kMax];
+  int returned = 0;
+  query(kMax, &returned, perf);
+  int algo = -1;
+  for (int i = 0; i < returned; ++i) {
+    if (perf[i].status == CUDNN_STATUS_SUCCESS) {
+      algo = int(perf[i].algo);
+      break;
+    }
+  }
+  SP_CHECK(algo >= 0, what, ": expected cuDNN to offer an algorithm, got none of ", returned);
+  std::lock_guard<std::mutex> lock(g_algo_mutex);
+  g_algos[key] = algo;
+  return algo;
+}
+
+struct Scalars {
+  float f1 = 1.0f, f0 = 0.0f;
+  double d1 = 1.0, d0 = 0.0;
+  const void* one(DType t) const { return t == DType::F64 ? static_cast<const void*>(&d1) : &f1; }
+  const void* zero(DType t) const { return t == DType::F64 ? static_cast<const void*>(&d0) : &f0; }
+};
+
+}  // namespace
+
+void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                    const Conv2dArgs& args) {
+  const char* what = "conv2d";
+  const int dev = out.device().index;
+  set_device(dev);
+  if (out.numel() == 0) return;
+  ConvDescriptors d(input.shape(), weight.shape(), out.shape(), out.dtype(), args, what);
+  cudnnHandle_t h = cudnn_handle(dev);
+  const auto algo = cudnnConvolutionFwdAlgo_t(choose_algo<cudnnConvolutionFwdAlgoPerf_t>(
+      make_key(Direction::Forward, dev, input.shape(), weight.shape(), out.dtype(), args), what,
+      [&](int n, int* got, cudnnConvolutionFwdAlgoPerf_t* p) {
+        SP_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, got, p));
+      }));
+  size_t ws_bytes = 0;
+  SP_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, d.x, d.w, d.conv, d.y, algo, &ws_bytes));
+  void* ws = ws_bytes ? workspace(dev, ws_bytes) : nullptr;
+  Scalars s;
+  SP_CUDNN_CHECK(cudnnConvolutionForward(h, s.one(out.dtype()), d.x, input.data_ptr(), d.w, weight.data_ptr(), d.conv,
+                                         algo, ws, ws_bytes, s.zero(out.dtype()), d.y, out.data_ptr()));
+  if (bias.defined()) {
+    cudnnTensorDescriptor_t b = nullptr;
+    SP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&b));
+    cudnnStatus_t st = cudnnSetTensor4dDescriptor(b, CUDNN_TENSOR_NCHW, d.type, 1, int(bias.numel()), 1, 1);
+    if (st == CUDNN_STATUS_SUCCESS)
+      st = cudnnAddTensor(h, s.one(out.dtype()), b, bias.data_ptr(), s.one(out.dtype()), d.y, out.data_ptr());
+    cudnnDestroyTensorDescriptor(b);
+    SP_CUDNN_CHECK(st);
+  }
+}
+
+void conv2d_backward_input(const Tensor& grad_in, const Tensor& grad_out, const Tensor& weight,
+                           const Conv2dArgs& args) {
+  const char* what = "conv2d_backward_input";
+  const int dev = grad_in.device().index;
+  set_device(dev);
+  if (grad_in.numel() == 0) return;
+  if (grad_out.numel() == 0 || weight.numel() == 0) {
+    fill_into(grad_in, 0.0);
+    return;
+  }
+  ConvDescriptors d(grad_in.shape(), weight.shape(), grad_out.shape(), grad_in.dtype(), args, what);
+  cudnnHandle_t h = cudnn_handle(dev);
+  const auto algo = cudnnConvolutionBwdDataAlgo_t(choose_algo<cudnnConvolutionBwdDataAlgoPerf_t>(
+      make_key(Direction::BackwardData, dev, grad_in.shape(), weight.shape(), grad_in.dtype(), args), what,
+      [&](int n, int* got, cudnnConvolutionBwdDataAlgoPerf_t* p) {
+        SP_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, got, p));
+      }));
+  size_t ws_bytes = 0;
+  SP_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w, d.y, d.conv, d.x, algo, &ws_bytes));
+  void* ws = ws_bytes ? workspace(dev, ws_bytes) : nullptr;
+  Scalars s;
+  SP_CUDNN_CHECK(cudnnConvolutionBackwardData(h, s.one(grad_in.dtype()), d.w, weight.data_ptr(), d.y,
+                                              grad_out.data_ptr(), d.conv, algo, ws, ws_bytes,
+                                              s.zero(grad_in.dtype()), d.x, grad_in.data_ptr()));
+}
+
+void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad_out, const Tensor& input,
+                            const Conv2dArgs& args) {
+  const char* what = "conv2d_backward_weight";
+  const int dev = grad_weight.device().index;
+  set_device(dev);
+  if (grad_weight.numel() == 0) return;
+  if (grad_out.numel() == 0 || input.numel() == 0) {
+    fill_into(grad_weight, 0.0);
+    return;
+  }
+  ConvDescriptors d(input.shape(), grad_weight.shape(), grad_out.shape(), grad_weight.dtype(), args, what);
+  cudnnHandle_t h = cudnn_handle(dev);
+  const auto algo = cudnnConvolutionBwdFilterAlgo_t(choose_algo<cudnnConvolutionBwdFilterAlgoPerf_t>(
+      make_key(Direction::BackwardFilter, dev, input.shape(), grad_weight.shape(), grad_weight.dtype(), args), what,
+      [&](int n, int* got, cudnnConvolutionBwdFilterAlgoPerf_t* p) {
+        SP_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, got, p));
+      }));
+  size_t ws_bytes = 0;
+  SP_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x, d.y, d.conv, d.w, algo, &ws_bytes));
+  void* ws = ws_bytes ? workspace(dev, ws_bytes) : nullptr;
+  Scalars s;
+  SP_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, s.one(grad_weight.dtype()), d.x, input.data_ptr(), d.y,
+                                                grad_out.data_ptr(), d.conv, algo, ws, ws_bytes,
+                                                s.zero(grad_weight.dtype()), d.w, grad_weight.data_ptr()));
+}
+
+void conv2d_backward_bias(const Tensor& grad_bias, const Tensor& grad_out) {
+  const char* what = "conv2d_backward_bias";
+  const int dev = grad_bias.device().index;
+  set_device(dev);
+  if (grad_bias.numel() == 0) return;
+  if (grad_out.numel() == 0) {
+    fill_into(grad_bias, 0.0);
+    return;
+  }
+  const cudnnDataType_t type = cudnn_type(grad_out.dtype(), what);
+  const Shape& ys = grad_out.shape();
+  cudnnTensorDescriptor_t dy = nullptr, db = nullptr;
+  SP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&dy));
+  SP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&db));
+  cudnnStatus_t st = cudnnSetTensor4dDescriptor(dy, CUDNN_TENSOR_NCHW, type, as_int(ys[0], what),
+                                                as_int(ys[1], what), as_int(ys[2], what), as_int(ys[3], what));
+  if (st == CUDNN_STATUS_SUCCESS) st = cudnnSetTensor4dDescriptor(db, CUDNN_TENSOR_NCHW, type, 1, int(ys[1]), 1, 1);
+  Scalars s;
+  if (st == CUDNN_STATUS_SUCCESS)
+    st = cudnnConvolutionBackwardBias(cudnn_handle(dev), s.one(grad_out.dtype()), dy, grad_out.data_ptr(),
+                                      s.zero(grad_out.dtype()), db, grad_bias.data_ptr());
+  cudnnDestroyTensorDescriptor(dy);
+  cudnnDestroyTensorDescriptor(db);
+  SP_CUDNN_CHECK(st);
+}
+
+}  // namespace sp::cuda
