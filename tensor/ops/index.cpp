@@ -1,5 +1,6 @@
 #include "tensor/ops/index.h"
 
+#include "tensor/cuda/index.h"
 #include "tensor/ops/copy.h"
 #include "tensor/ops/creation.h"
 
@@ -42,8 +43,7 @@ Tensor index_select(const Tensor& t, int64_t dim, const Tensor& indices) {
   Shape out_shape = src.shape();
   out_shape[d] = indices.numel();
   Tensor out = empty(out_shape, t.dtype(), t.device());
-  require_cpu(t, "index_select");
-  cpu::index_select(out, src, d, indices);
+  (t.is_cuda() ? cuda::index_select : cpu::index_select)(out, src, d, indices);
   return t.dim() == 0 ? out.squeeze(0) : out;
 }
 
@@ -54,8 +54,7 @@ Tensor gather(const Tensor& t, int64_t dim, const Tensor& index) {
   const int d = dim_or_zero(dim, t, "gather");
   check_index_fits(index, t, d, "gather", "index", "input");
   Tensor out = empty(index.shape(), t.dtype(), t.device());
-  require_cpu(t, "gather");
-  cpu::gather(out, t, d, index);
+  (t.is_cuda() ? cuda::gather : cpu::gather)(out, t, d, index);
   return out;
 }
 
@@ -72,8 +71,7 @@ Tensor& scatter_add_(Tensor& t, int64_t dim, const Tensor& index, const Tensor& 
   for (int i = 0; i < t.dim(); ++i)
     SP_CHECK(t.strides()[i] != 0 || t.shape()[i] <= 1, "scatter_add: expected a tensor without broadcast ",
              "(stride 0) dims to write into, got strides ", t.strides(), " for ", t.shape());
-  require_cpu(t, "scatter_add");
-  cpu::scatter_add(t, d, index, src);
+  (t.is_cuda() ? cuda::scatter_add : cpu::scatter_add)(t, d, index, src);
   return t;
 }
 
@@ -95,8 +93,7 @@ Tensor index_add(const Tensor& t, int64_t dim, const Tensor& indices, const Tens
   SP_CHECK(src.shape() == want, "index_add: expected src of shape ", want, " for input ", t.shape(), " and ",
            indices.numel(), " indices, got ", src.shape());
   Tensor out = t.clone();
-  require_cpu(t, "index_add");
-  cpu::index_add(out, d, indices, src, alpha);
+  (t.is_cuda() ? cuda::index_add : cpu::index_add)(out, d, indices, src, alpha);
   return out;
 }
 
