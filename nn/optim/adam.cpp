@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "nn/optim/update_cuda.h"
 #include "tensor/ops/creation.h"
 
 namespace sp::nn::optim {
@@ -49,8 +50,7 @@ void adam_update(const std::vector<Tensor>& params, const std::vector<Tensor>& g
   for (size_t i = 0; i < n; ++i) {
     const Tensor& p = params[i];
     Tensor g = grads[i].contiguous();
-    SP_CHECK(p.is_cpu(), "adam: expected parameters on the cpu, got ", p.meta(),
-             "; hint: the CUDA update kernel is not written yet, keep parameters on the cpu");
+    SP_CHECK(g.device() == p.device(), "adam: expected the grad on ", p.device(), ", got ", g.device());
     SP_CHECK(p.is_contiguous() && g.shape() == p.shape() && g.dtype() == p.dtype(), "adam: expected a grad matching ",
              p.meta(), ", got ", g.meta());
     for (const Tensor* s : {&exp_avgs[i], &exp_avg_sqs[i], o.amsgrad ? &max_exp_avg_sqs[i] : &exp_avgs[i]})
@@ -58,6 +58,15 @@ void adam_update(const std::vector<Tensor>& params, const std::vector<Tensor>& g
                "adam: expected state tensors matching ", p.meta(), ", got ", s->defined() ? s->meta() : "undefined");
     const Tensor none;
     const Tensor& vmax = o.amsgrad ? max_exp_avg_sqs[i] : none;
+    if (p.is_cuda()) {
+      SP_CHECK(p.dtype() == DType::F32 || p.dtype() == DType::F64, "adam: expected f32 or f64 parameters, got ",
+               p.dtype());
+      for (const Tensor* s : {&exp_avgs[i], &exp_avg_sqs[i], &vmax})
+        SP_CHECK(!s->defined() || s->device() == p.device(), "adam: expected state on ", p.device(), ", got ",
+                 s->device());
+      cuda::adam_update(p, g, exp_avgs[i], exp_avg_sqs[i], vmax, step, o);
+      continue;
+    }
     if (p.dtype() == DType::F32)
       adam_cpu(p.data<float>(), g.data<float>(), ptr<float>(exp_avgs[i]), ptr<float>(exp_avg_sqs[i]),
                ptr<float>(vmax), p.numel(), step, o);

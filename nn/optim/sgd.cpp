@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "nn/optim/update_cuda.h"
 #include "tensor/ops/creation.h"
 
 namespace sp::nn::optim {
@@ -33,12 +34,17 @@ void sgd_update(const std::vector<Tensor>& params, const std::vector<Tensor>& gr
   for (size_t i = 0; i < params.size(); ++i) {
     const Tensor& p = params[i];
     Tensor g = grads[i].contiguous();
-    SP_CHECK(p.is_cpu(), "sgd: expected parameters on the cpu, got ", p.meta(),
-             "; hint: the CUDA update kernel is not written yet, keep parameters on the cpu");
     SP_CHECK(p.is_contiguous() && g.shape() == p.shape() && g.dtype() == p.dtype(), "sgd: expected a grad matching ",
              p.meta(), ", got ", g.meta());
+    SP_CHECK(g.device() == p.device(), "sgd: expected the grad on ", p.device(), ", got ", g.device());
     bool first = !momentum_buffers[i].defined();
     if (o.momentum != 0 && first) momentum_buffers[i] = empty(p.shape(), p.dtype(), p.device());
+    if (p.is_cuda()) {
+      SP_CHECK(p.dtype() == DType::F32 || p.dtype() == DType::F64, "sgd: expected f32 or f64 parameters, got ",
+               p.dtype());
+      cuda::sgd_update(p, g, o.momentum != 0 ? momentum_buffers[i] : Tensor(), first, o);
+      continue;
+    }
     if (p.dtype() == DType::F32)
       sgd_cpu(p.data<float>(), g.data<float>(), o.momentum != 0 ? momentum_buffers[i].data<float>() : nullptr, first,
               p.numel(), o);

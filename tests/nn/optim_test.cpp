@@ -188,3 +188,51 @@ TEST(Optim, ClipGradNormMatchesPyTorch) {
 
 }  // namespace
 }  // namespace sp::nn::optim
+
+namespace sp::nn::optim {
+namespace {
+
+// Deterministic awkward values without a random generator.
+Tensor wavy(int64_t n, double phase, DType dtype) {
+  std::vector<double> v(n);
+  for (int64_t k = 0; k < n; ++k) v[k] = std::sin(0.37 * k + phase) * (1 + (k % 7));
+  return from_vector(v, {n}).to(dtype);
+}
+
+TEST(OptimGpu, FusedUpdatesMatchTheCpuLoops) {
+  SP_SKIP_WITHOUT_GPU();
+  for (DType dtype : {DType::F32, DType::F64}) {
+    double tol = dtype == DType::F32 ? 1e-5 : 1e-12;
+    for (int64_t n : {int64_t(0), int64_t(1), int64_t(7), int64_t(100003)}) {
+      SCOPED_TRACE(std::to_string(n));
+      for (bool amsgrad : {false, true}) {
+        AdamOptions o = amsgrad ? adamw_defaults() : AdamOptions{};
+        o.amsgrad = amsgrad;
+        o.weight_decay = 0.1;
+        Tensor p = wavy(n, 0.0, dtype), m = zeros({n}, dtype), v = zeros({n}, dtype), vm = zeros({n}, dtype);
+        Tensor pc = p.cuda(), mc = m.cuda(), vc = v.cuda(), vmc = vm.cuda();
+        for (int64_t step = 1; step <= 3; ++step) {
+          Tensor g = wavy(n, double(step), dtype);
+          adam_update({p}, {g}, {m}, {v}, {vm}, step, o);
+          adam_update({pc}, {g.cuda()}, {mc}, {vc}, {vmc}, step, o);
+        }
+        EXPECT_TRUE(test::all_close(pc.cpu(), p, tol, tol));
+        EXPECT_TRUE(test::all_close(vmc.cpu(), vm, tol, tol));
+      }
+      SGDOptions s;
+      s.lr = 0.1, s.momentum = 0.9, s.nesterov = true, s.weight_decay = 0.01;
+      Tensor p = wavy(n, 0.5, dtype), pc = p.cuda();
+      std::vector<Tensor> buf(1), bufc(1);
+      for (int step = 0; step < 3; ++step) {
+        Tensor g = wavy(n, 2.0 + step, dtype);
+        sgd_update({p}, {g}, buf, s);
+        sgd_update({pc}, {g.cuda()}, bufc, s);
+      }
+      EXPECT_TRUE(test::all_close(pc.cpu(), p, tol, tol));
+      EXPECT_TRUE(bufc[0].is_cuda());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sp::nn::optim
