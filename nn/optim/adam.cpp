@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
-#include "nn/optim/update_cuda.h"
+#include "tensor/cuda/adam.h"
 #include "tensor/ops/creation.h"
 
 namespace sp::nn::optim {
@@ -47,10 +48,21 @@ void adam_update(const std::vector<Tensor>& params, const std::vector<Tensor>& g
                (!o.amsgrad || max_exp_avg_sqs.size() == n),
            "adam: expected as many grads and state tensors as params (", n, ")");
   SP_CHECK(step >= 1, "adam: expected a step count >= 1, got ", step);
+  if (n > 0 && params[0].is_cuda()) {  // one fused multi-tensor launch per batch of tensors
+    for (size_t i = 0; i < n; ++i)
+      SP_CHECK(params[i].device() == params[0].device() && grads[i].device() == params[0].device() &&
+                   exp_avgs[i].device() == params[0].device() && exp_avg_sqs[i].device() == params[0].device(),
+               "adam: expected every tensor on ", params[0].device(), ", got ", params[i].meta(), " and grad ",
+               grads[i].meta());
+    sp::cuda::AdamConfig c{o.lr, o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad, o.decoupled_weight_decay};
+    sp::cuda::adam_update(params, grads, exp_avgs, exp_avg_sqs, o.amsgrad ? max_exp_avg_sqs : exp_avg_sqs, step, c);
+    return;
+  }
   for (size_t i = 0; i < n; ++i) {
     const Tensor& p = params[i];
     Tensor g = grads[i].contiguous();
-    SP_CHECK(g.device() == p.device(), "adam: expected the grad on ", p.device(), ", got ", g.device());
+    SP_CHECK(p.is_cpu() && g.is_cpu(), "adam: expected every tensor on the cpu like the first, got ", p.meta(),
+             " and grad ", g.meta());
     SP_CHECK(p.is_contiguous() && g.shape() == p.shape() && g.dtype() == p.dtype(), "adam: expected a grad matching ",
              p.meta(), ", got ", g.meta());
     for (const Tensor* s : {&exp_avgs[i], &exp_avg_sqs[i], o.amsgrad ? &max_exp_avg_sqs[i] : &exp_avgs[i]})
@@ -58,15 +70,6 @@ void adam_update(const std::vector<Tensor>& params, const std::vector<Tensor>& g
                "adam: expected state tensors matching ", p.meta(), ", got ", s->defined() ? s->meta() : "undefined");
     const Tensor none;
     const Tensor& vmax = o.amsgrad ? max_exp_avg_sqs[i] : none;
-    if (p.is_cuda()) {
-      SP_CHECK(p.dtype() == DType::F32 || p.dtype() == DType::F64, "adam: expected f32 or f64 parameters, got ",
-               p.dtype());
-      for (const Tensor* s : {&exp_avgs[i], &exp_avg_sqs[i], &vmax})
-        SP_CHECK(!s->defined() || s->device() == p.device(), "adam: expected state on ", p.device(), ", got ",
-                 s->device());
-      cuda::adam_update(p, g, exp_avgs[i], exp_avg_sqs[i], vmax, step, o);
-      continue;
-    }
     if (p.dtype() == DType::F32)
       adam_cpu(p.data<float>(), g.data<float>(), ptr<float>(exp_avgs[i]), ptr<float>(exp_avg_sqs[i]),
                ptr<float>(vmax), p.numel(), step, o);
@@ -88,7 +91,9 @@ Adam::Adam(std::vector<ag::Var> params, const AdamOptions& options)
 }
 
 void Adam::step() {
-  // PyTorch keeps one step count per parameter; parameters without a grad do not advance.
+  // PyTorch keeps one step count per parameter; parameters without a grad do not
+  // advance. Parameters with equal counts (normally all) are updated in one call.
+  std::map<int64_t, std::vector<size_t>> by_step;
   for (size_t i : params_with_grad()) {
     const Tensor& p = params_[i].data();
     Tensor& count = state(i, "step");
@@ -98,14 +103,25 @@ void Adam::step() {
       state(i, "exp_avg_sq") = zeros(p.shape(), p.dtype(), p.device());
       if (options_.amsgrad) state(i, "max_exp_avg_sq") = zeros(p.shape(), p.dtype(), p.device());
     }
+    SP_CHECK(!options_.amsgrad || state(i, "max_exp_avg_sq").defined(), name_,
+             ": expected 'max_exp_avg_sq' state for parameter ", i,
+             " with amsgrad; hint: the loaded optimizer state was saved without amsgrad");
     int64_t step = count.item<int64_t>() + 1;
     count.fill_(double(step));
-    AdamOptions o = options_;
-    o.lr = lr_;
-    Tensor vmax = options_.amsgrad ? state(i, "max_exp_avg_sq") : Tensor();
-    SP_CHECK(!options_.amsgrad || vmax.defined(), name_, ": expected 'max_exp_avg_sq' state for parameter ", i,
-             " with amsgrad; hint: the loaded optimizer state was saved without amsgrad");
-    adam_update({p}, {params_[i].grad()}, {state(i, "exp_avg")}, {state(i, "exp_avg_sq")}, {vmax}, step, o);
+    by_step[step].push_back(i);
+  }
+  AdamOptions o = options_;
+  o.lr = lr_;
+  for (const auto& [step, index] : by_step) {
+    std::vector<Tensor> params, grads, m, v, vmax;
+    for (size_t i : index) {
+      params.push_back(params_[i].data());
+      grads.push_back(params_[i].grad());
+      m.push_back(state(i, "exp_avg"));
+      v.push_back(state(i, "exp_avg_sq"));
+      vmax.push_back(options_.amsgrad ? state(i, "max_exp_avg_sq") : Tensor());
+    }
+    adam_update(params, grads, m, v, vmax, step, o);
   }
 }
 
