@@ -2,16 +2,12 @@
 
 #include <cmath>
 
+#include "tensor/cuda/sample.h"
 #include "tensor/ops/creation.h"
 
 namespace sp {
 
 namespace {
-// The one place where these ops pick a device: CPU kernels only so far.
-void require_cpu(const Tensor& t, const char* what) {
-  SP_CHECK(t.is_cpu(), what, ": no CUDA kernel yet for ", t.device(), " tensors");
-}
-
 void check_grid(const Tensor& grid, int64_t n, const char* what) {
   check_defined(grid, what);
   SP_CHECK(grid.dim() == 4 && grid.size(3) == 2 && grid.size(0) == n, what, ": expected grid of shape [", n,
@@ -35,8 +31,7 @@ Tensor grid_sample(const Tensor& input, const Tensor& grid, bool align_corners) 
            input.shape());
   Tensor out = empty({input.size(0), input.size(1), grid.size(1), grid.size(2)}, input.dtype(), input.device());
   if (out.numel() == 0) return out;
-  require_cpu(input, "grid_sample");
-  cpu::grid_sample(out, input.contiguous(), grid.contiguous(), align_corners);
+  (input.is_cuda() ? cuda::grid_sample : cpu::grid_sample)(out, input.contiguous(), grid.contiguous(), align_corners);
   return out;
 }
 
@@ -60,9 +55,8 @@ Tensor grid_sample_backward_input(const Tensor& grad_output, const Tensor& grid,
   check_grad_output(grad_output, grid, input_shape[1], what);
   Tensor grad_input = zeros(input_shape, grid.dtype(), grid.device());
   if (grad_output.numel() == 0 || grad_input.numel() == 0) return grad_input;
-  require_cpu(grid, what);
-  cpu::grid_sample_backward(grad_input, Tensor(), grad_output.contiguous(), Tensor(), grid.contiguous(),
-                            align_corners);
+  (grid.is_cuda() ? cuda::grid_sample_backward : cpu::grid_sample_backward)(
+      grad_input, Tensor(), grad_output.contiguous(), Tensor(), grid.contiguous(), align_corners);
   return grad_input;
 }
 
@@ -76,9 +70,8 @@ Tensor grid_sample_backward_grid(const Tensor& grad_output, const Tensor& input,
            " and ", grid.dtype());
   Tensor grad_grid = zeros(grid.shape(), grid.dtype(), grid.device());
   if (grid.numel() == 0 || input.numel() == 0) return grad_grid;
-  require_cpu(grid, what);
-  cpu::grid_sample_backward(Tensor(), grad_grid, grad_output.contiguous(), input.contiguous(), grid.contiguous(),
-                            align_corners);
+  (grid.is_cuda() ? cuda::grid_sample_backward : cpu::grid_sample_backward)(
+      Tensor(), grad_grid, grad_output.contiguous(), input.contiguous(), grid.contiguous(), align_corners);
   return grad_grid;
 }
 
@@ -95,8 +88,8 @@ Tensor interpolate_impl(const Tensor& input, int64_t out_h, int64_t out_w, Inter
            "interpolate: expected align_corners=false for nearest mode, got true");
   Tensor out = empty({input.size(0), input.size(1), out_h, out_w}, input.dtype(), input.device());
   if (out.numel() == 0) return out;
-  require_cpu(input, "interpolate");
-  cpu::interpolate(out, input.contiguous(), mode, align_corners, scale_h, scale_w);
+  (input.is_cuda() ? cuda::interpolate : cpu::interpolate)(out, input.contiguous(), mode, align_corners, scale_h,
+                                                           scale_w);
   return out;
 }
 }  // namespace
@@ -125,8 +118,8 @@ Tensor interpolate_bilinear_backward(const Tensor& grad_output, const Shape& inp
            ", H, W], got ", input_shape);
   Tensor grad_input = zeros(input_shape, grad_output.dtype(), grad_output.device());
   if (grad_output.numel() == 0 || grad_input.numel() == 0) return grad_input;
-  require_cpu(grad_output, what);
-  cpu::interpolate_bilinear_backward(grad_input, grad_output.contiguous(), align_corners, scale_h, scale_w);
+  (grad_output.is_cuda() ? cuda::interpolate_bilinear_backward : cpu::interpolate_bilinear_backward)(
+      grad_input, grad_output.contiguous(), align_corners, scale_h, scale_w);
   return grad_input;
 }
 

@@ -1,0 +1,78 @@
+// CUDA grid_sample and interpolate (forward and backward) against the CPU kernels on
+// odd sizes, points outside the image, both align_corners settings, f32 and f64.
+#include <gtest/gtest.h>
+
+#include "helpers/test_helpers.h"
+#include "tensor/ops/creation.h"
+#include "tensor/ops/sample.h"
+
+namespace sp {
+namespace {
+
+using test::all_close;
+
+Tensor values(const Shape& shape, DType dtype, uint64_t seed, double lo = -1, double hi = 1) {
+  std::vector<double> v(size_t(numel(shape)));
+  uint64_t s = seed * 0x9e3779b97f4a7c15ull + 17;
+  for (auto& x : v) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    x = lo + (hi - lo) * double(s >> 11) / double(1ull << 53);
+  }
+  return from_vector(v, shape).to(dtype);
+}
+
+TEST(SampleGpu, GridSampleForwardAndBackwardMatchCpu) {
+  SP_SKIP_WITHOUT_GPU();
+  for (DType dt : {DType::F32, DType::F64}) {
+    const double tol = dt == DType::F32 ? 1e-5 : 1e-12;
+    for (bool align : {false, true}) {
+      for (const auto& [in_shape, gh, gw] : std::vector<std::tuple<Shape, int64_t, int64_t>>{
+               {{1, 1, 1, 1}, 1, 1}, {{2, 3, 7, 9}, 5, 4}, {{1, 65, 30, 40}, 1, 333}, {{3, 2, 4, 4}, 0, 3}}) {
+        Tensor x = values(in_shape, dt, 1);
+        Tensor grid = values({in_shape[0], gh, gw, 2}, dt, 2, -1.2, 1.2);  // some points outside
+        Tensor y = grid_sample(x, grid, align);
+        EXPECT_TRUE(all_close(grid_sample(x.cuda(), grid.cuda(), align), y, tol, tol)) << dt << in_shape;
+        Tensor g = values(y.shape(), dt, 3);
+        EXPECT_TRUE(all_close(grid_sample_backward_input(g.cuda(), grid.cuda(), in_shape, align),
+                              grid_sample_backward_input(g, grid, in_shape, align), tol, tol))
+            << dt << in_shape;
+        EXPECT_TRUE(all_close(grid_sample_backward_grid(g.cuda(), x.cuda(), grid.cuda(), align),
+                              grid_sample_backward_grid(g, x, grid, align), tol * 10, tol * 10))
+            << dt << in_shape;
+      }
+    }
+  }
+}
+
+TEST(SampleGpu, InterpolateForwardAndBackwardMatchCpu) {
+  SP_SKIP_WITHOUT_GPU();
+  for (DType dt : {DType::F32, DType::F64}) {
+    const double tol = dt == DType::F32 ? 1e-5 : 1e-12;
+    Tensor x = values({2, 3, 7, 10}, dt, 4);
+    for (const auto& [oh, ow] : std::vector<std::pair<int64_t, int64_t>>{{7, 10}, {14, 20}, {5, 3}, {1, 1}, {31, 17}}) {
+      EXPECT_TRUE(all_close(interpolate(x.cuda(), oh, ow, InterpMode::Nearest), interpolate(x, oh, ow, InterpMode::Nearest),
+                            0, 0));
+      for (bool align : {false, true}) {
+        Tensor y = interpolate(x, oh, ow, InterpMode::Bilinear, align);
+        EXPECT_TRUE(all_close(interpolate(x.cuda(), oh, ow, InterpMode::Bilinear, align), y, tol, tol)) << oh << "x" << ow;
+        Tensor g = values(y.shape(), dt, 5);
+        EXPECT_TRUE(all_close(interpolate_bilinear_backward(g.cuda(), x.shape(), align),
+                              interpolate_bilinear_backward(g, x.shape(), align), tol, tol))
+            << oh << "x" << ow;
+      }
+    }
+    for (double scale : {0.5, 1.5, 8.0}) {
+      EXPECT_TRUE(all_close(interpolate_scaled(x.cuda(), scale, scale, InterpMode::Bilinear),
+                            interpolate_scaled(x, scale, scale, InterpMode::Bilinear), tol, tol));
+      EXPECT_TRUE(all_close(interpolate_scaled(x.cuda(), scale, scale, InterpMode::Nearest),
+                            interpolate_scaled(x, scale, scale, InterpMode::Nearest), 0, 0));
+    }
+  }
+  // Half storage computes in f32 like the CPU.
+  Tensor h = values({1, 2, 5, 6}, DType::F16, 6);
+  EXPECT_TRUE(all_close(interpolate(h.cuda(), 9, 11, InterpMode::Bilinear), interpolate(h, 9, 11, InterpMode::Bilinear),
+                        0, 0));
+}
+
+}  // namespace
+}  // namespace sp
