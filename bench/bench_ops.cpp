@@ -1,0 +1,64 @@
+// CPU op benchmarks (Google Benchmark). Names match bench/torch_cpu.py so that
+// scripts/run-bench.sh can pair them; each case reports GFLOP/s.
+#include <benchmark/benchmark.h>
+
+#include "tensor/ops/conv.h"
+#include "tensor/ops/creation.h"
+#include "tensor/ops/matmul.h"
+
+namespace {
+
+using sp::Tensor;
+
+Tensor filled(const sp::Shape& shape) {
+  // Deterministic, non-trivial values (the timing does not depend on them).
+  Tensor t = sp::arange(0.0, double(sp::numel(shape)), 1.0, sp::DType::F32).reshape(shape);
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = float((i * 7919) % 1000) / 1000.0f - 0.5f;
+  return t;
+}
+
+void set_gflops(benchmark::State& state, double flops) {
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+
+// SuperPoint's 3x3, pad-1, batch-1 convolutions: args (in, out, height, width).
+void BM_Conv2d(benchmark::State& state, int64_t cin, int64_t cout, int64_t h, int64_t w) {
+  Tensor x = filled({1, cin, h, w}), weight = filled({cout, cin, 3, 3}), bias = filled({cout});
+  for (auto _ : state) {
+    Tensor y = sp::conv2d(x, weight, bias, {.padding = {1, 1}});
+    benchmark::DoNotOptimize(y.data_ptr());
+  }
+  set_gflops(state, 2.0 * double(cout * cin * 9 * h * w));
+}
+// The im2col product of the 64->64 layer: [64, 576] x [576, 76800].
+void BM_Matmul(benchmark::State& state, int64_t m, int64_t k, int64_t n) {
+  Tensor a = filled({m, k}), b = filled({k, n});
+  for (auto _ : state) {
+    Tensor c = sp::matmul(a, b);
+    benchmark::DoNotOptimize(c.data_ptr());
+  }
+  set_gflops(state, 2.0 * double(m * k * n));
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  struct Conv {
+    const char* name;
+    int64_t cin, cout, h, w;
+  };
+  for (const Conv& c : {Conv{"conv2d/1x64@240x320", 1, 64, 240, 320}, Conv{"conv2d/64x64@240x320", 64, 64, 240, 320},
+                        Conv{"conv2d/64x128@60x80", 64, 128, 60, 80}, Conv{"conv2d/128x256@30x40", 128, 256, 30, 40}})
+    benchmark::RegisterBenchmark(c.name, BM_Conv2d, c.cin, c.cout, c.h, c.w)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  benchmark::RegisterBenchmark("matmul/64x576x76800", BM_Matmul, 64, 576, 76800)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,112 @@
+// CPU pooling kernels: one OpenMP task per (image, channel) plane.
+#include <cmath>
+#include <limits>
+
+#include "tensor/dispatch.h"
+#include "tensor/ops/pool.h"
+
+namespace sp::cpu {
+namespace {
+
+// PyTorch's average window: clipped to the padded input for the divisor, then to the input.
+struct AvgWindow {
+  int64_t h0, h1, w0, w1, divisor;
+};
+AvgWindow avg_window(const PoolGeometry& g, int64_t oh, int64_t ow) {
+  int64_t h0 = oh * g.sh - g.ph, w0 = ow * g.sw - g.pw;
+  int64_t h1 = std::min(h0 + g.kh, g.height + g.ph), w1 = std::min(w0 + g.kw, g.width + g.pw);
+  const int64_t padded = (h1 - h0) * (w1 - w0);
+  h0 = std::max<int64_t>(h0, 0), w0 = std::max<int64_t>(w0, 0);
+  h1 = std::min(h1, g.height), w1 = std::min(w1, g.width);
+  return {h0, h1, w0, w1, g.count_include_pad ? padded : (h1 - h0) * (w1 - w0)};
+}
+
+}  // namespace
+
+void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input, const PoolGeometry& g) {
+  dispatch_float(input.dtype(), "max_pool2d", [&]<typename T>() {
+    const T* x = input.data<T>();
+    T* y = values.data<T>();
+    int64_t* idx = indices.data<int64_t>();
+    const int64_t in_plane = g.height * g.width, out_plane = g.out_h * g.out_w;
+#pragma omp parallel for schedule(static) if (g.planes * out_plane > 16384)
+    for (int64_t p = 0; p < g.planes; ++p) {
+      const T* xp = x + p * in_plane;
+      for (int64_t oh = 0; oh < g.out_h; ++oh)
+        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+          T best = -std::numeric_limits<T>::infinity();
+          int64_t best_i = -1;
+          for (int64_t i = 0; i < g.kh; ++i) {
+            const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+            if (ih < 0 || ih >= g.height) continue;
+            for (int64_t j = 0; j < g.kw; ++j) {
+              const int64_t iw = ow * g.sw - g.pw + j * g.dw;
+              if (iw < 0 || iw >= g.width) continue;
+              const T v = xp[ih * g.width + iw];
+              // PyTorch's rule: the first maximum wins, a NaN (the last one) propagates.
+              if (best_i < 0 || v > best || std::isnan(v)) {
+                best = v;
+                best_i = ih * g.width + iw;
+              }
+            }
+          }
+          y[p * out_plane + oh * g.out_w + ow] = best;
+          idx[p * out_plane + oh * g.out_w + ow] = best_i;
+        }
+    }
+  });
+}
+
+void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices, int64_t planes) {
+  dispatch_float(grad_in.dtype(), "max_pool2d_backward", [&]<typename T>() {
+    const T* go = grad_out.data<T>();
+    const int64_t* idx = indices.data<int64_t>();
+    T* gi = grad_in.data<T>();
+    const int64_t in_plane = grad_in.numel() / std::max<int64_t>(planes, 1);
+    const int64_t out_plane = grad_out.numel() / std::max<int64_t>(planes, 1);
+#pragma omp parallel for schedule(static) if (grad_out.numel() > 16384)
+    for (int64_t p = 0; p < planes; ++p)
+      for (int64_t o = 0; o < out_plane; ++o) {
+        const int64_t i = idx[p * out_plane + o];
+        if (i >= 0 && i < in_plane) gi[p * in_plane + i] += go[p * out_plane + o];
+      }
+  });
+}
+
+void avg_pool2d(const Tensor& out, const Tensor& input, const PoolGeometry& g) {
+  dispatch_float(input.dtype(), "avg_pool2d", [&]<typename T>() {
+    const T* x = input.data<T>();
+    T* y = out.data<T>();
+    const int64_t in_plane = g.height * g.width, out_plane = g.out_h * g.out_w;
+#pragma omp parallel for schedule(static) if (g.planes * out_plane > 16384)
+    for (int64_t p = 0; p < g.planes; ++p)
+      for (int64_t oh = 0; oh < g.out_h; ++oh)
+        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+          const AvgWindow w = avg_window(g, oh, ow);
+          T sum = 0;
+          for (int64_t ih = w.h0; ih < w.h1; ++ih)
+            for (int64_t iw = w.w0; iw < w.w1; ++iw) sum += x[p * in_plane + ih * g.width + iw];
+          y[p * out_plane + oh * g.out_w + ow] = w.h0 >= w.h1 || w.w0 >= w.w1 ? T(0) : sum / T(w.divisor);
+        }
+  });
+}
+
+void avg_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const PoolGeometry& g) {
+  dispatch_float(grad_in.dtype(), "avg_pool2d_backward", [&]<typename T>() {
+    const T* go = grad_out.data<T>();
+    T* gi = grad_in.data<T>();
+    const int64_t in_plane = g.height * g.width, out_plane = g.out_h * g.out_w;
+#pragma omp parallel for schedule(static) if (g.planes * out_plane > 16384)
+    for (int64_t p = 0; p < g.planes; ++p)
+      for (int64_t oh = 0; oh < g.out_h; ++oh)
+        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+          const AvgWindow w = avg_window(g, oh, ow);
+          if (w.h0 >= w.h1 || w.w0 >= w.w1) continue;
+          const T share = go[p * out_plane + oh * g.out_w + ow] / T(w.divisor);
+          for (int64_t ih = w.h0; ih < w.h1; ++ih)
+            for (int64_t iw = w.w0; iw < w.w1; ++iw) gi[p * in_plane + ih * g.width + iw] += share;
+        }
+  });
+}
+
+}  // namespace sp::cpu
