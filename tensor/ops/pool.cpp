@@ -1,14 +1,10 @@
 #include "tensor/ops/pool.h"
 
+#include "tensor/cuda/pool.h"
 #include "tensor/ops/creation.h"
 
 namespace sp {
 namespace {
-
-// The one place pooling picks a device kernel: CUDA kernels are not there yet.
-void check_cpu(const Tensor& t, const char* what) {
-  SP_CHECK(!t.is_cuda(), what, ": no CUDA kernel yet for ", t.device(), " tensors");
-}
 
 std::string pair_str(const std::array<int64_t, 2>& v) { return detail::concat("[", v[0], ", ", v[1], "]"); }
 
@@ -69,8 +65,8 @@ MaxPool2dResult max_pool2d(const Tensor& input, const Pool2dArgs& args) {
   cpu::PoolGeometry g = pool_geometry(input.shape(), args, true, "max_pool2d");
   Shape out = output_shape(input.shape(), g);
   MaxPool2dResult r{empty(out, input.dtype(), input.device()), empty(out, DType::I64, input.device())};
-  check_cpu(input, "max_pool2d");
-  if (r.values.numel() > 0) cpu::max_pool2d(r.values, r.indices, input.contiguous(), g);
+  if (r.values.numel() > 0)
+    (input.is_cuda() ? cuda::max_pool2d : cpu::max_pool2d)(r.values, r.indices, input.contiguous(), g);
   return r;
 }
 
@@ -89,10 +85,11 @@ Tensor max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const 
     SP_CHECK(input_shape[d] == grad_out.size(d), what, ": expected grad_out ", grad_out.shape(),
              " to match the leading dims of the input shape ", input_shape);
   Tensor grad_in = zeros(input_shape, grad_out.dtype(), grad_out.device());
-  check_cpu(grad_out, what);
   const int r = input_shape.rank();
   const int64_t planes = input_shape[0] * (r == 4 ? input_shape[1] : 1);
-  if (grad_out.numel() > 0) cpu::max_pool2d_backward(grad_in, grad_out.contiguous(), indices.contiguous(), planes);
+  if (grad_out.numel() > 0)
+    (grad_out.is_cuda() ? cuda::max_pool2d_backward : cpu::max_pool2d_backward)(grad_in, grad_out.contiguous(),
+                                                                                 indices.contiguous(), planes);
   return grad_in;
 }
 
@@ -100,8 +97,7 @@ Tensor avg_pool2d(const Tensor& input, const Pool2dArgs& args) {
   check_input(input, "avg_pool2d", "input");
   cpu::PoolGeometry g = pool_geometry(input.shape(), args, false, "avg_pool2d");
   Tensor out = empty(output_shape(input.shape(), g), input.dtype(), input.device());
-  check_cpu(input, "avg_pool2d");
-  if (out.numel() > 0) cpu::avg_pool2d(out, input.contiguous(), g);
+  if (out.numel() > 0) (input.is_cuda() ? cuda::avg_pool2d : cpu::avg_pool2d)(out, input.contiguous(), g);
   return out;
 }
 
@@ -113,8 +109,8 @@ Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape, con
   SP_CHECK(grad_out.shape() == expected, what, ": expected grad_out of shape ", expected, ", got ",
            grad_out.shape());
   Tensor grad_in = zeros(input_shape, grad_out.dtype(), grad_out.device());
-  check_cpu(grad_out, what);
-  if (grad_out.numel() > 0) cpu::avg_pool2d_backward(grad_in, grad_out.contiguous(), g);
+  if (grad_out.numel() > 0)
+    (grad_out.is_cuda() ? cuda::avg_pool2d_backward : cpu::avg_pool2d_backward)(grad_in, grad_out.contiguous(), g);
   return grad_in;
 }
 

@@ -26,6 +26,7 @@ Tensor values(const Shape& shape, DType dtype, uint64_t seed, double lo = -2, do
 // Host: x[n, c, i] mapped per channel by f(value, c).
 Tensor host_channels(const Tensor& x, const std::function<double(double, int64_t)>& f) {
   std::vector<double> v = x.to_vector<double>();
+  if (v.empty()) return from_vector(v, x.shape());
   const int64_t C = x.size(1), inner = x.numel() / (x.size(0) * C);
   for (size_t i = 0; i < v.size(); ++i) v[i] = f(v[i], (int64_t(i) / inner) % C);
   return from_vector(v, x.shape());
