@@ -90,6 +90,7 @@ void fill_circle(Canvas& c, Pt center, double radius, float value) {
 }
 
 int64_t reflect101(int64_t i, int64_t n) {
+  if (i >= 0 && i < n) return i;
   if (n == 1) return 0;
   int64_t period = 2 * (n - 1);
   i %= period;
@@ -107,10 +108,11 @@ void convolve_rows(Canvas& c, const std::vector<float>& kernel) {
     std::vector<float> line(size_t(n + k - 1));
     float* row = c.pixels.data() + y * n;
     for (int64_t i = 0; i < n + k - 1; ++i) line[size_t(i)] = row[reflect101(i - anchor, n)];
-    for (int64_t i = 0; i < n; ++i) {
-      float acc = 0;
-      for (int64_t j = 0; j < k; ++j) acc += kernel[size_t(j)] * line[size_t(i + j)];
-      row[i] = acc;
+    std::fill(row, row + n, 0.0f);
+    for (int64_t j = 0; j < k; ++j) {  // tap-outer so the inner loop vectorizes over x
+      float kj = kernel[size_t(j)];
+      const float* l = line.data() + j;
+      for (int64_t i = 0; i < n; ++i) row[i] += kj * l[i];
     }
   }
 }

@@ -308,12 +308,23 @@ std::vector<Pt> draw_cube(Canvas& c, Rng& rng) {
   return inside(std::vector<Pt>(v.begin() + 1, v.end()), c);
 }
 
+// cv.randu(0, 255) on u8: integers in [0, 255), eight per 64-bit draw.
+void fill_uniform_noise(Canvas& c, Rng& rng) {
+  uint64_t bits = 0;
+  for (size_t i = 0; i < c.pixels.size(); ++i) {
+    if (i % 8 == 0) bits = rng.bits();
+    c.pixels[i] = float(((bits & 0xFF) * 255) >> 8);
+    bits >>= 8;
+  }
+}
+
 }  // namespace
 
 Canvas generate_background(int64_t height, int64_t width, Rng& rng) {
   Canvas c(height, width);
   int64_t level = rng.randint(int64_t(0), int64_t(256));
-  for (float& p : c.pixels) p = float(rng.randint(int64_t(0), int64_t(255))) > float(level) ? 255.0f : 0.0f;
+  fill_uniform_noise(c, rng);
+  for (float& p : c.pixels) p = p > float(level) ? 255.0f : 0.0f;
   double bg = double(int64_t(c.mean()));
   double dim = double(std::max(height, width));
   for (int i = 0; i < 100; ++i) {
@@ -336,7 +347,7 @@ std::vector<Pt> draw_primitive(Primitive primitive, Canvas& c, Rng& rng) {
     case Primitive::Stripes: return draw_stripes(c, rng);
     case Primitive::Cube: return draw_cube(c, rng);
     case Primitive::GaussianNoise:
-      for (float& p : c.pixels) p = float(rng.randint(int64_t(0), int64_t(255)));
+      fill_uniform_noise(c, rng);
       return {};
   }
   SP_FAIL("draw_primitive: expected a known primitive, got ", int(primitive));
