@@ -68,10 +68,10 @@ TEST(SampleGpu, InterpolateForwardAndBackwardMatchCpu) {
                             interpolate_scaled(x, scale, scale, InterpMode::Nearest), 0, 0));
     }
   }
-  // Half storage computes in f32 like the CPU.
+  // Half storage computes in f32 like the CPU (the GPU fuses multiply-adds: one f16 ulp).
   Tensor h = values({1, 2, 5, 6}, DType::F16, 6);
   EXPECT_TRUE(all_close(interpolate(h.cuda(), 9, 11, InterpMode::Bilinear), interpolate(h, 9, 11, InterpMode::Bilinear),
-                        0, 0));
+                        1e-3, 1e-3));
 }
 
 }  // namespace
