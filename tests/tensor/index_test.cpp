@@ -105,5 +105,13 @@ TEST(Index, SizeZeroAndSizeOneDims) {
   EXPECT_EQ(counts.to_vector<float>(), (std::vector<float>{1, 0, 3}));
 }
 
+TEST(IndexGpu, OpsWithoutCudaKernelsSaySo) {
+  SP_SKIP_WITHOUT_GPU();
+  Tensor x = arange(0.0, 10.0, 1.0, DType::F32).reshape({2, 5}).cuda();
+  EXPECT_SP_ERROR(index_select(x, 1, from_vector<int64_t>({0}).cuda()), "index_select: no CUDA kernel yet for cuda:0 tensors");
+  EXPECT_SP_ERROR(sort(x, 1), "sort: no CUDA kernel yet for cuda:0 tensors");
+  EXPECT_SP_ERROR(index_select(x, 1, from_vector<int64_t>({0})), "index_select");  // mixed devices
+}
+
 }  // namespace
 }  // namespace sp

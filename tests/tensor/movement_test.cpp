@@ -105,5 +105,19 @@ TEST(Movement, DepthToSpaceEqualsSuperPointFormula) {
   EXPECT_TRUE(equal(ours.reshape({hc * 8, wc * 8}), heat));
 }
 
+// Movement ops are views plus copy_into, so they already run on the GPU.
+TEST(MovementGpu, CatStackPadShuffleMatchCpu) {
+  SP_SKIP_WITHOUT_GPU();
+  const Device gpu = cuda_device(0);
+  Tensor a = iota({2, 64, 3, 5}), b = iota({2, 64, 1, 5}, 7);
+  EXPECT_TRUE(equal(cat({a.to(gpu), b.to(gpu)}, -2).cpu(), cat({a, b}, -2)));
+  EXPECT_TRUE(equal(stack({a.to(gpu).transpose(2, 3), a.to(gpu).transpose(2, 3)}, 1).cpu(),
+                    stack({a.transpose(2, 3), a.transpose(2, 3)}, 1)));
+  EXPECT_TRUE(equal(pad(a.to(gpu), {1, -1, 2, 0}, PadMode::Constant, 3.0).cpu(), pad(a, {1, -1, 2, 0}, PadMode::Constant, 3.0)));
+  EXPECT_TRUE(equal(pixel_shuffle(a.to(gpu), 8).cpu(), pixel_shuffle(a, 8)));
+  EXPECT_TRUE(equal(pixel_unshuffle(iota({1, 2, 4, 6}).to(gpu), 2).cpu(), pixel_unshuffle(iota({1, 2, 4, 6}), 2)));
+  EXPECT_SP_ERROR(pad(a.to(gpu), {1, 1}, PadMode::Reflect), "pad: no CUDA kernel yet for cuda:0 tensors");
+}
+
 }  // namespace
 }  // namespace sp
