@@ -1,14 +1,10 @@
 #include "tensor/ops/norm.h"
 
+#include "tensor/cuda/norm.h"
 #include "tensor/ops/creation.h"
 
 namespace sp {
 namespace {
-
-// The one place batch norm picks a device kernel: CUDA kernels are not there yet.
-void check_cpu(const Tensor& t, const char* what) {
-  SP_CHECK(!t.is_cuda(), what, ": no CUDA kernel yet for ", t.device(), " tensors");
-}
 
 void check_input(const Tensor& input, const char* what) {
   check_defined(input, what);
@@ -46,10 +42,11 @@ BatchNormResult batch_norm_train(const Tensor& input, const Tensor& weight, cons
   const int64_t C = input.size(1);
   BatchNormResult r{empty(input.shape(), input.dtype(), input.device()), empty({C}, input.dtype(), input.device()),
                     empty({C}, input.dtype(), input.device())};
-  check_cpu(input, what);
   const Tensor x = input.contiguous();
-  cpu::batch_norm_stats(x, r.save_mean, r.save_invstd, running_mean, running_var, momentum, eps);
-  cpu::batch_norm_apply(r.output, x, weight, bias, r.save_mean, r.save_invstd);
+  const bool gpu = input.is_cuda();
+  (gpu ? cuda::batch_norm_stats : cpu::batch_norm_stats)(x, r.save_mean, r.save_invstd, running_mean, running_var,
+                                                         momentum, eps);
+  (gpu ? cuda::batch_norm_apply : cpu::batch_norm_apply)(r.output, x, weight, bias, r.save_mean, r.save_invstd);
   return r;
 }
 
@@ -62,10 +59,12 @@ Tensor batch_norm_eval(const Tensor& input, const Tensor& weight, const Tensor& 
   check_channel(running_mean, input, what, "running_mean", true);
   check_channel(running_var, input, what, "running_var", true);
   Tensor out = empty(input.shape(), input.dtype(), input.device());
-  check_cpu(input, what);
+  const bool gpu = input.is_cuda();
   Tensor invstd = empty({input.size(1)}, input.dtype(), input.device());
-  cpu::batch_norm_invstd(invstd, running_var, eps);
-  if (out.numel() > 0) cpu::batch_norm_apply(out, input.contiguous(), weight, bias, running_mean, invstd);
+  (gpu ? cuda::batch_norm_invstd : cpu::batch_norm_invstd)(invstd, running_var, eps);
+  if (out.numel() > 0)
+    (gpu ? cuda::batch_norm_apply : cpu::batch_norm_apply)(out, input.contiguous(), weight, bias, running_mean,
+                                                           invstd);
   return out;
 }
 
@@ -82,9 +81,9 @@ BatchNormGrads batch_norm_backward(const Tensor& grad_out, const Tensor& input, 
   const int64_t C = input.size(1);
   BatchNormGrads g{empty(input.shape(), input.dtype(), input.device()), empty({C}, input.dtype(), input.device()),
                    empty({C}, input.dtype(), input.device())};
-  check_cpu(input, what);
-  cpu::batch_norm_backward(g.grad_input, g.grad_weight, g.grad_bias, grad_out.contiguous(), input.contiguous(),
-                           weight, save_mean, save_invstd, training);
+  (input.is_cuda() ? cuda::batch_norm_backward : cpu::batch_norm_backward)(
+      g.grad_input, g.grad_weight, g.grad_bias, grad_out.contiguous(), input.contiguous(), weight, save_mean,
+      save_invstd, training);
   return g;
 }
 
