@@ -1,0 +1,226 @@
+#include "eval/hpatches_benchmark.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "data/image_io.h"
+#include "tensor/check.h"
+#include "tensor/io/hdf5.h"
+
+namespace sp::eval {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ImageFeatures {
+  Points2 keypoints;
+  Eigen::VectorXd scores;
+  Descriptors descriptors;
+  ImageSize size;  // evaluation (processing) size
+};
+
+Tensor read_key(const io::H5File& file, const std::string& group, const std::string& key) {
+  SP_CHECK(file.has(group), "speval: expected group '", group, "' in predictions file ", file.path(),
+           "; hint: one group per image named <sequence>/<index>");
+  SP_CHECK(file.has(group + "/" + key), "speval: expected dataset '", group, "/", key, "' in predictions file ",
+           file.path());
+  return file.read(group + "/" + key).to(DType::F64);
+}
+
+ImageFeatures load_features(const io::H5File& file, const std::string& group, ImageSize original, bool need_desc) {
+  ImageFeatures f;
+  Tensor kp = read_key(file, group, "keypoints");
+  SP_CHECK(kp.dim() == 2 && kp.size(1) == 2, "speval: expected ", group, "/keypoints of shape [N, 2] in ",
+           file.path(), ", got ", kp.shape());
+  const int64_t n = kp.size(0);
+  std::vector<double> kv = kp.to_vector<double>();
+  f.keypoints = Eigen::Map<Points2>(kv.data(), n, 2);
+  Tensor sc = read_key(file, group, "scores");
+  SP_CHECK(sc.numel() == n, "speval: expected ", n, " scores in ", group, "/scores of ", file.path(), ", got ",
+           sc.shape());
+  std::vector<double> sv = sc.to_vector<double>();
+  f.scores = Eigen::Map<Eigen::VectorXd>(sv.data(), n);
+  if (need_desc) {
+    Tensor d = read_key(file, group, "descriptors");
+    SP_CHECK(d.dim() == 2 && (d.size(0) == n || d.size(1) == n), "speval: expected ", group,
+             "/descriptors of shape [N, D] or [D, N] with N = ", n, " in ", file.path(), ", got ", d.shape());
+    if (d.size(0) != n) d = d.t().contiguous();  // hloc stores [D, N]
+    std::vector<double> dv = d.contiguous().to_vector<double>();
+    f.descriptors = Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                        dv.data(), n, d.size(1))
+                        .cast<float>();
+  }
+  f.size = original;
+  if (file.has_attr(group, "processing_width") && file.has_attr(group, "processing_height")) {
+    ImageSize proc{double(file.attr_int(group, "processing_width")), double(file.attr_int(group, "processing_height"))};
+    double sx = proc.width / original.width, sy = proc.height / original.height;
+    // Pixel-centre convention: (x + 0.5) s - 0.5.
+    f.keypoints.col(0) = ((f.keypoints.col(0).array() + 0.5) * sx - 0.5).matrix();
+    f.keypoints.col(1) = ((f.keypoints.col(1).array() + 0.5) * sy - 0.5).matrix();
+    f.size = proc;
+  }
+  return f;
+}
+
+// Maps original pixels to evaluation pixels (same convention as load_features).
+Eigen::Matrix3d scaling(ImageSize original, ImageSize evaluated) {
+  double sx = evaluated.width / original.width, sy = evaluated.height / original.height;
+  Eigen::Matrix3d S;
+  S << sx, 0, 0.5 * sx - 0.5, 0, sy, 0.5 * sy - 0.5, 0, 0, 1;
+  return S;
+}
+
+double mean_of(const std::vector<PairRecord>& pairs, const std::string& key) {
+  double sum = 0;
+  int n = 0;
+  for (const PairRecord& p : pairs) {
+    auto it = p.values.find(key);
+    if (it != p.values.end() && std::isfinite(it->second)) {
+      sum += it->second;
+      ++n;
+    }
+  }
+  return n ? sum / n : std::nan("");
+}
+
+}  // namespace
+
+Eigen::Matrix3d read_homography_file(const std::string& path) {
+  std::ifstream in(path);
+  SP_CHECK(in.good(), "speval: expected a readable homography file ", path);
+  Eigen::Matrix3d H;
+  for (int i = 0; i < 9; ++i) SP_CHECK(bool(in >> H(i / 3, i % 3)), "speval: expected 9 numbers in ", path);
+  return H;
+}
+
+HPatchesReport run_hpatches(const HPatchesOptions& options) {
+  SP_CHECK(options.subset == "all" || options.subset == "i" || options.subset == "v",
+           "speval: expected subset all, i or v, got ", options.subset);
+  SP_CHECK(fs::is_directory(options.data_dir), "speval: expected an HPatches folder, got ", options.data_dir,
+           "; hint: hpatches-sequences-release/ with <seq>/{1..6}.ppm and H_1_k");
+  std::vector<std::string> sequences;
+  for (const auto& entry : fs::directory_iterator(options.data_dir)) {
+    std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || name.size() < 2 || name[1] != '_') continue;
+    if (options.subset != "all" && name[0] != options.subset[0]) continue;
+    sequences.push_back(name);
+  }
+  std::sort(sequences.begin(), sequences.end());
+  SP_CHECK(!sequences.empty(), "speval: expected sequences (i_*, v_*) in ", options.data_dir);
+  io::H5File file(options.predictions, io::H5File::Mode::Read);
+  const bool need_desc = options.homography || options.matching_score || options.nn_map;
+
+  HPatchesReport report;
+  for (const std::string& seq : sequences) {
+    fs::path dir = fs::path(options.data_dir) / seq;
+    auto image_size = [&](int k) {
+      Tensor img = data::read_image((dir / (std::to_string(k) + ".ppm")).string());
+      return ImageSize{double(img.size(2)), double(img.size(1))};
+    };
+    ImageSize orig1 = image_size(1);
+    ImageFeatures f1 = load_features(file, seq + "/1", orig1, need_desc);
+    double seq_rep = 0;
+    for (int k = 2; k <= 6; ++k) {
+      ImageSize origk = image_size(k);
+      ImageFeatures fk = load_features(file, seq + "/" + std::to_string(k), origk, need_desc);
+      Eigen::Matrix3d H = scaling(origk, fk.size) *
+                          read_homography_file((dir / ("H_1_" + std::to_string(k))).string()) *
+                          scaling(orig1, f1.size).inverse();
+      PairRecord rec{seq, k, {}};
+      if (options.repeatability) {
+        RepeatabilityResult r = repeatability(f1.keypoints, f1.scores, fk.keypoints, fk.scores, H, f1.size, fk.size,
+                                              options.threshold, options.top_k);
+        rec.values["repeatability"] = r.repeatability;
+        rec.values["mle"] = r.localization_error;
+        seq_rep += r.repeatability;
+      }
+      if (need_desc) {
+        DescriptorOptions dopt;
+        dopt.top_k = options.top_k;
+        dopt.correct_threshold = options.threshold;
+        dopt.ransac.threshold = options.ransac_threshold;
+        dopt.ransac.seed = options.seed;
+        DescriptorResult d = descriptor_metrics(f1.keypoints, f1.scores, f1.descriptors, fk.keypoints, fk.scores,
+                                                fk.descriptors, H, f1.size, fk.size, dopt);
+        rec.values["num_matches"] = d.num_matches;
+        if (options.homography) {
+          rec.values["corner_error"] = d.corner_error;
+          rec.values["num_inliers"] = d.num_inliers;
+          for (size_t e = 0; e < dopt.epsilons.size(); ++e)
+            rec.values["correct_" + std::to_string(int(dopt.epsilons[e]))] = d.correct[e];
+        }
+        if (options.matching_score) rec.values["matching_score"] = d.matching_score;
+        if (options.nn_map) rec.values["nn_ap"] = d.nn_ap;
+      }
+      report.pairs.push_back(std::move(rec));
+    }
+    if (options.progress) {
+      *options.progress << "speval: " << seq << " (" << report.pairs.size() / 5 << "/" << sequences.size() << ")";
+      if (options.repeatability) *options.progress << " repeatability " << std::setprecision(3) << seq_rep / 5;
+      *options.progress << "\n";
+    }
+  }
+
+  auto& s = report.summary;
+  s["num_pairs"] = double(report.pairs.size());
+  if (options.repeatability) {
+    s["repeatability"] = mean_of(report.pairs, "repeatability");
+    s["mle"] = mean_of(report.pairs, "mle");
+  }
+  if (options.homography) {
+    std::vector<double> errors;
+    for (const PairRecord& p : report.pairs) errors.push_back(p.values.at("corner_error"));
+    for (const char* e : {"1", "3", "5"}) s[std::string("homography_correct_") + e] = mean_of(report.pairs, std::string("correct_") + e);
+    std::vector<double> aucs = error_auc(errors, {1, 3, 5});
+    s["homography_auc_1"] = aucs[0];
+    s["homography_auc_3"] = aucs[1];
+    s["homography_auc_5"] = aucs[2];
+    s["homography_mAA"] = (aucs[0] + aucs[1] + aucs[2]) / 3;
+  }
+  if (options.matching_score) s["matching_score"] = mean_of(report.pairs, "matching_score");
+  if (options.nn_map) s["nn_map"] = mean_of(report.pairs, "nn_ap");
+  return report;
+}
+
+namespace {
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  std::ostringstream o;
+  o << std::setprecision(10) << v;
+  return o.str();
+}
+}  // namespace
+
+std::string report_json(const HPatchesReport& report, const HPatchesOptions& options) {
+  std::ostringstream o;
+  o << "{\n  \"benchmark\": \"hpatches\",\n  \"subset\": \"" << options.subset << "\",\n  \"top_k\": " << options.top_k
+    << ",\n  \"threshold\": " << json_number(options.threshold) << ",\n  \"summary\": {";
+  bool first = true;
+  for (const auto& [k, v] : report.summary) {
+    o << (first ? "\n" : ",\n") << "    \"" << k << "\": " << json_number(v);
+    first = false;
+  }
+  o << "\n  },\n  \"pairs\": [";
+  for (size_t i = 0; i < report.pairs.size(); ++i) {
+    const PairRecord& p = report.pairs[i];
+    o << (i ? ",\n" : "\n") << "    {\"sequence\": \"" << p.sequence << "\", \"index\": " << p.index;
+    for (const auto& [k, v] : p.values) o << ", \"" << k << "\": " << json_number(v);
+    o << "}";
+  }
+  o << "\n  ]\n}\n";
+  return o.str();
+}
+
+std::string report_table(const HPatchesReport& report) {
+  std::ostringstream o;
+  o << std::left << std::setw(26) << "metric" << "value\n" << std::string(36, '-') << "\n";
+  for (const auto& [k, v] : report.summary) o << std::setw(26) << k << std::setprecision(4) << v << "\n";
+  return o.str();
+}
+
+}  // namespace sp::eval
