@@ -1,0 +1,56 @@
+// CPU softmax / log_softmax over the middle dim of a contiguous [outer, size, inner]
+// tensor: max, then sum of exp(x - max), then the normalised output. With inner > 1 the
+// three passes run over tiles of kTile columns so the inner loops are contiguous.
+#include <algorithm>
+#include <cmath>
+
+#include "tensor/dispatch.h"
+#include "tensor/math/elementwise_math.h"
+#include "tensor/ops/softmax.h"
+
+namespace sp::cpu {
+namespace {
+
+constexpr int64_t kTile = 256;
+
+template <typename T>
+void softmax_kernel(const T* x, T* y, int64_t outer, int64_t size, int64_t inner, bool log) {
+  using C = math::compute_t<T>;
+  const int64_t tiles = (inner + kTile - 1) / kTile;
+#pragma omp parallel for schedule(static) if (outer * size * inner >= 16384)
+  for (int64_t job = 0; job < outer * tiles; ++job) {
+    const int64_t o = job / tiles, i0 = (job % tiles) * kTile;
+    const int64_t width = std::min(kTile, inner - i0);
+    const T* xs = x + o * size * inner + i0;
+    T* ys = y + o * size * inner + i0;
+    C mx[kTile], total[kTile];
+    for (int64_t i = 0; i < width; ++i) mx[i] = -INFINITY, total[i] = 0;
+    for (int64_t r = 0; r < size; ++r)
+      for (int64_t i = 0; i < width; ++i) mx[i] = math::Maximum{}(mx[i], C(xs[r * inner + i]));
+    for (int64_t r = 0; r < size; ++r)
+      for (int64_t i = 0; i < width; ++i) total[i] += math::exp_(C(xs[r * inner + i]) - mx[i]);
+    if (log) {
+      // (x - max) - log(sum), not x - (max + log(sum)): keeps precision for large x
+      for (int64_t i = 0; i < width; ++i) total[i] = math::log_(total[i]);
+      for (int64_t r = 0; r < size; ++r)
+        for (int64_t i = 0; i < width; ++i)
+          ys[r * inner + i] = convert<T>((C(xs[r * inner + i]) - mx[i]) - total[i]);
+    } else {
+      for (int64_t i = 0; i < width; ++i) total[i] = C(1) / total[i];
+      for (int64_t r = 0; r < size; ++r)
+        for (int64_t i = 0; i < width; ++i)
+          ys[r * inner + i] = convert<T>(math::exp_(C(xs[r * inner + i]) - mx[i]) * total[i]);
+    }
+  }
+}
+
+}  // namespace
+
+void softmax(const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner, bool log) {
+  SP_ASSERT(in.is_contiguous() && out.is_contiguous() && in.dtype() == out.dtype());
+  dispatch_floating(in.dtype(), log ? "log_softmax" : "softmax", [&]<typename T>() {
+    softmax_kernel(static_cast<const T*>(in.data_ptr()), static_cast<T*>(out.data_ptr()), outer, size, inner, log);
+  });
+}
+
+}  // namespace sp::cpu
