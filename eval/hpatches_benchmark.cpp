@@ -119,7 +119,14 @@ HPatchesReport run_hpatches(const HPatchesOptions& options) {
   for (const std::string& seq : sequences) {
     fs::path dir = fs::path(options.data_dir) / seq;
     auto image_size = [&](int k) {
-      Tensor img = data::read_image((dir / (std::to_string(k) + ".ppm")).string());
+      fs::path path;
+      for (const char* ext : {".ppm", ".pgm", ".png", ".jpg"}) {
+        path = dir / (std::to_string(k) + ext);
+        if (fs::exists(path)) break;
+      }
+      SP_CHECK(fs::exists(path), "speval: expected image ", (dir / (std::to_string(k) + ".ppm")).string(),
+               " (or .pgm/.png/.jpg)");
+      Tensor img = data::read_image(path.string());
       return ImageSize{double(img.size(2)), double(img.size(1))};
     };
     ImageSize orig1 = image_size(1);
