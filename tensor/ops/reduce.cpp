@@ -1,5 +1,6 @@
 #include "tensor/ops/reduce.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "tensor/ops/creation.h"
@@ -90,8 +91,39 @@ void run_cumsum(const Tensor& out, const Tensor& in, int64_t outer, int64_t size
 
 DType sum_dtype(DType t) { return is_integral(t) ? DType::I64 : t; }
 
+// When the reduced dims form several blocks (NCHW over {0, 2, 3}: a bias gradient),
+// returns the dims of the last block, else nothing: the caller then reduces that block
+// first and the rest after, instead of permuting a full copy of x.
+DimList last_block_if_split(const Tensor& x, const DimList& dims, const char* what) {
+  const std::array<bool, kMaxRank> mask = reduced_mask(x, dims, what);
+  int last = -1;
+  for (int d = 0; d < x.dim(); ++d)
+    if (mask[d] && x.size(d) != 1) last = d;
+  if (last < 0) return {};
+  int start = last;
+  while (start > 0 && (mask[start - 1] || x.size(start - 1) == 1)) --start;
+  DimList block;
+  bool outside = false;
+  for (int d = 0; d < x.dim(); ++d) {
+    if (d >= start && d <= last) {
+      if (mask[d]) block.push_back(d);
+    } else if (mask[d] && x.size(d) != 1) {
+      outside = true;
+    }
+  }
+  return outside ? block : DimList{};
+}
+
 Tensor reduce_op(const char* what, ReduceOp op, const Tensor& x, const DimList& dims, bool keepdim,
                  double param = 0) {
+  const bool decomposable = op == ReduceOp::Sum || op == ReduceOp::Prod || op == ReduceOp::Amax ||
+                            op == ReduceOp::Amin || op == ReduceOp::Any || op == ReduceOp::All;
+  // f16/bf16 would round the partial results: they take the permuting path.
+  if (decomposable && x.defined() && x.dtype() != DType::F16 && x.dtype() != DType::BF16 && x.numel() > 0) {
+    const DimList block = last_block_if_split(x, dims, what);
+    // The second pass reduces every listed dim: those of the block now have size 1.
+    if (!block.empty()) return reduce_op(what, op, reduce_op(what, op, x, block, true, param), dims, keepdim, param);
+  }
   Plan p = plan_reduce(x, dims, keepdim, what);
   DType out_dtype = x.dtype();
   if (op == ReduceOp::Sum || op == ReduceOp::Prod) out_dtype = sum_dtype(x.dtype());
