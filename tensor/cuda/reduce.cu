@@ -111,10 +111,18 @@ __global__ void reduce_rows_kernel(const T* in, A* out, int64_t rows, int64_t R,
         if constexpr (kFloatAcc<A>) {
           if (op == ReduceOp::Norm) {
             const A p = A(param);
-            if (isinf(p)) {
+            if (isinf(p) && p > A(0)) {
               A s = 0;
               for (int64_t j = threadIdx.x; j < R; j += blockDim.x) s = max_nan(s, A(fabs(A(acc_t<T>(x[j])))));
               r = block_all_reduce(s, MaxNan{});
+            } else if (isinf(p)) {  // -inf: the smallest magnitude
+              A s = INFINITY;
+              for (int64_t j = threadIdx.x; j < R; j += blockDim.x) s = min_nan(s, A(fabs(A(acc_t<T>(x[j])))));
+              r = block_all_reduce(s, MinNan{});
+            } else if (p == A(0)) {  // the number of non-zeros
+              A s = 0;
+              for (int64_t j = threadIdx.x; j < R; j += blockDim.x) s += A(acc_t<T>(x[j]) != acc_t<T>(0));
+              r = block_all_reduce(s, Plus{});
             } else {
               A s = 0;
               for (int64_t j = threadIdx.x; j < R; j += blockDim.x) {

@@ -12,7 +12,7 @@ namespace sp::cuda {
 
 enum class ReduceOp {
   Sum, Mean, Prod, Max, Min,  // Max/Min propagate NaN
-  Norm,                       // param: p (1, 2, inf or any p > 0)
+  Norm,                       // param: p (2, 1, inf, -inf, 0 = count of non-zeros, or any p)
   Var, Std,                   // param: correction (1 = unbiased)
   LogSumExp, Any, All,
 };
