@@ -1,5 +1,6 @@
 #include "tensor/ops/elementwise.h"
 
+#include "tensor/cuda/elementwise_ops.h"
 #include "tensor/ops/creation.h"
 
 namespace sp {
@@ -62,24 +63,21 @@ DType combine(DType higher, DType lower) {
 }
 
 // ---- the device dispatch of every elementwise op (CUDA kernels plug in here)
-[[noreturn]] void no_cuda_kernel(const char* op, const Tensor& t) {
-  SP_FAIL(op, ": no CUDA kernel yet for ", t.device(), " tensors");
-}
 void run_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, double alpha) {
   if (out.is_cpu()) return cpu::binary(op, out, a, b, alpha);
-  no_cuda_kernel(op_name(op), out);
+  cuda::binary(op, out, a, b, alpha);
 }
 void run_binary_scalar(BinaryOp op, const Tensor& out, const Tensor& a, double s, bool scalar_first) {
   if (out.is_cpu()) return cpu::binary_scalar(op, out, a, s, scalar_first);
-  no_cuda_kernel(op_name(op), out);
+  cuda::binary_scalar(op, out, a, s, scalar_first);
 }
 void run_unary(UnaryOp op, const Tensor& out, const Tensor& x, const UnaryParams& p) {
   if (out.is_cpu()) return cpu::unary(op, out, x, p);
-  no_cuda_kernel(op_name(op), out);
+  cuda::unary(op, out, x, p);
 }
 void run_where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
   if (out.is_cpu()) return cpu::where(out, cond, a, b);
-  no_cuda_kernel("where", out);
+  cuda::where(out, cond, a, b);
 }
 
 bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq && op <= BinaryOp::Ge; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tensor/cuda/reduce_ops.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 
@@ -73,20 +74,17 @@ Plan plan_reduce(const Tensor& x, const DimList& dims, bool keepdim, const char*
 }
 
 // ---- the device dispatch of every reduction (CUDA kernels plug in here)
-[[noreturn]] void no_cuda_kernel(const char* op, const Tensor& t) {
-  SP_FAIL(op, ": no CUDA kernel yet for ", t.device(), " tensors");
-}
-void run_reduce(const char* what, ReduceOp op, const Tensor& out, const Plan& p, double param) {
+void run_reduce(const char* /*what*/, ReduceOp op, const Tensor& out, const Plan& p, double param) {
   if (out.is_cpu()) return cpu::reduce(op, out, p.in, p.outer, p.size, p.inner, param);
-  no_cuda_kernel(what, out);
+  cuda::reduce(op, out, p.in, p.outer, p.size, p.inner, param);
 }
-void run_arg_reduce(const char* what, bool is_max, const Tensor& values, const Tensor& indices, const Plan& p) {
+void run_arg_reduce(const char* /*what*/, bool is_max, const Tensor& values, const Tensor& indices, const Plan& p) {
   if (indices.is_cpu()) return cpu::arg_reduce(is_max, values, indices, p.in, p.outer, p.size, p.inner);
-  no_cuda_kernel(what, indices);
+  cuda::arg_reduce(is_max, values, indices, p.in, p.outer, p.size, p.inner);
 }
 void run_cumsum(const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner) {
   if (out.is_cpu()) return cpu::cumsum(out, in, outer, size, inner);
-  no_cuda_kernel("cumsum", out);
+  cuda::cumsum(out, in, outer, size, inner);
 }
 
 DType sum_dtype(DType t) { return is_integral(t) ? DType::I64 : t; }
