@@ -3,6 +3,7 @@
 // three passes run over tiles of kTile columns so the inner loops are contiguous.
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "tensor/dispatch.h"
 #include "tensor/math/elementwise_math.h"
@@ -27,8 +28,16 @@ void softmax_kernel(const T* x, T* y, int64_t outer, int64_t size, int64_t inner
     for (int64_t i = 0; i < width; ++i) mx[i] = -INFINITY, total[i] = 0;
     for (int64_t r = 0; r < size; ++r)
       for (int64_t i = 0; i < width; ++i) mx[i] = math::Maximum{}(mx[i], C(xs[r * inner + i]));
+    // f32/f64 keep exp(x - max) in the output so the last pass only scales it.
+    constexpr bool keep_exp = std::is_same_v<T, C>;
     for (int64_t r = 0; r < size; ++r)
-      for (int64_t i = 0; i < width; ++i) total[i] += math::exp_(C(xs[r * inner + i]) - mx[i]);
+      for (int64_t i = 0; i < width; ++i) {
+        const C e = math::exp_(C(xs[r * inner + i]) - mx[i]);
+        total[i] += e;
+        if constexpr (keep_exp) {
+          if (!log) ys[r * inner + i] = e;
+        }
+      }
     if (log) {
       // (x - max) - log(sum), not x - (max + log(sum)): keeps precision for large x
       for (int64_t i = 0; i < width; ++i) total[i] = math::log_(total[i]);
@@ -38,8 +47,10 @@ void softmax_kernel(const T* x, T* y, int64_t outer, int64_t size, int64_t inner
     } else {
       for (int64_t i = 0; i < width; ++i) total[i] = C(1) / total[i];
       for (int64_t r = 0; r < size; ++r)
-        for (int64_t i = 0; i < width; ++i)
-          ys[r * inner + i] = convert<T>(math::exp_(C(xs[r * inner + i]) - mx[i]) * total[i]);
+        for (int64_t i = 0; i < width; ++i) {
+          if constexpr (keep_exp) ys[r * inner + i] *= total[i];
+          else ys[r * inner + i] = convert<T>(math::exp_(C(xs[r * inner + i]) - mx[i]) * total[i]);
+        }
     }
   }
 }
