@@ -205,7 +205,7 @@ std::string json_number(double v) {
 
 std::string report_json(const HPatchesReport& report, const HPatchesOptions& options) {
   std::ostringstream o;
-  o << "{\n  \"benchmark\": \"hpatches\",\n  \"subset\": \"" << options.subset << "\",\n  \"top_k\": " << options.top_k
+  o << "{\n  \"benchmark\": \"" << (options.subset == "pose" ? "pose" : "hpatches") << "\",\n  \"subset\": \"" << options.subset << "\",\n  \"top_k\": " << options.top_k
     << ",\n  \"threshold\": " << json_number(options.threshold) << ",\n  \"summary\": {";
   bool first = true;
   for (const auto& [k, v] : report.summary) {
