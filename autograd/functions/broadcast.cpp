@@ -27,3 +27,9 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
 }
 
 }  // namespace sp::ag
+
+namespace sp::ag {
+
+Tensor grad_for(const Tensor& grad, const TensorMeta& input) { return sum_to(grad, input.shape).to(input.dtype); }
+
+}  // namespace sp::ag

@@ -2,6 +2,7 @@
 // over the dims that broadcasting added or stretched.
 #pragma once
 
+#include "autograd/node.h"
 #include "tensor/tensor.h"
 
 namespace sp::ag {
@@ -9,5 +10,7 @@ namespace sp::ag {
 // grad summed down to `shape` (which must broadcast to grad's shape). Returns grad
 // itself when the shapes already match.
 Tensor sum_to(const Tensor& grad, const Shape& shape);
+// sum_to the input's shape, in the input's dtype (mixed-dtype ops promote forward).
+Tensor grad_for(const Tensor& grad, const TensorMeta& input);
 
 }  // namespace sp::ag
