@@ -8,6 +8,7 @@
 #include "autograd/var.h"
 #include "tensor/ops/copy.h"
 #include "tensor/ops/creation.h"
+#include "tensor/ops/elementwise.h"
 
 namespace sp::ag {
 namespace {
@@ -125,11 +126,7 @@ namespace sp::ag::detail {
 
 Tensor accumulate(const Tensor& a, const Tensor& b) {
   SP_ASSERT(a.shape() == b.shape(), "accumulate: shapes ", a.shape(), " and ", b.shape());
-  // TODO(elementwise): replace with sp::add once it is on main.
-  std::vector<double> x = a.to(DType::F64).cpu().to_vector<double>();
-  std::vector<double> y = b.to(DType::F64).cpu().to_vector<double>();
-  for (size_t i = 0; i < x.size(); ++i) x[i] += y[i];
-  return from_vector(x, a.shape()).to(a.device(), a.dtype());
+  return sp::add(a, b);
 }
 
 }  // namespace sp::ag::detail
