@@ -1,0 +1,133 @@
+#include "autograd/functions/reduce.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "autograd/node.h"
+#include "tensor/ops/creation.h"
+#include "tensor/ops/operators.h"
+
+namespace sp::ag {
+namespace {
+
+using Grads = std::vector<Tensor>;
+
+// The output shape with keepdim = true: reduced dims of `in` set to 1.
+Shape kept_shape(const Shape& in, const DimList& dims) {
+  Shape s = in;
+  if (dims.empty()) {
+    for (int d = 0; d < s.rank(); ++d) s[d] = 1;
+    return s;
+  }
+  for (int64_t d : dims)
+    if (s.rank() > 0) s[wrap_dim(d, s.rank(), "reduce")] = 1;
+  return s;
+}
+
+// t reshaped to `shape` of the same numel. A 0-dim t is expanded instead (Tensor::reshape
+// refuses [] -> [1, 1]).
+Tensor reshape_to(const Tensor& t, const Shape& shape) { return t.dim() == 0 ? t.expand(shape) : t.reshape(shape); }
+
+// A reduced value (or gradient) seen with keepdim = true and broadcast to `in`.
+Tensor expand_back(const Tensor& t, const Shape& in, const DimList& dims) {
+  return reshape_to(t, kept_shape(in, dims)).expand(in);
+}
+
+// Number of elements folded into each output element.
+double reduced_count(const Shape& in, const DimList& dims) {
+  const Shape kept = kept_shape(in, dims);
+  const int64_t out = numel(kept);
+  return out == 0 ? 0.0 : double(numel(in) / out);
+}
+
+// Shares of the gradient of an extremum: 1/k for each of the k elements equal to it.
+Tensor tie_shares(const Tensor& x, const Tensor& extremum, const DimList& dims) {
+  Tensor hit = sp::eq(x, expand_back(extremum, x.shape(), dims)).to(x.dtype());
+  return hit / sp::sum(hit, dims, true);
+}
+
+Var extremum(const char* name, Tensor out, const Var& x, const DimList& dims) {
+  return make_result(name, out, {x}, {x.data(), out}, [dims](const BackwardArgs& a) {
+    const Tensor& in = a.saved[0];
+    Tensor g = expand_back(a.grad(), in.shape(), dims);
+    return Grads{g * tie_shares(in, a.saved[1], dims)};
+  });
+}
+
+}  // namespace
+
+Var sum(const Var& x, const DimList& dims, bool keepdim) {
+  return make_result("sum", sp::sum(x.data(), dims, keepdim), {x}, {}, [dims](const BackwardArgs& a) {
+    const TensorMeta& in = a.inputs[0];
+    return Grads{expand_back(a.grad(), in.shape, dims).to(in.dtype)};
+  });
+}
+
+Var mean(const Var& x, const DimList& dims, bool keepdim) {
+  return make_result("mean", sp::mean(x.data(), dims, keepdim), {x}, {}, [dims](const BackwardArgs& a) {
+    const Shape& in = a.inputs[0].shape;
+    return Grads{expand_back(a.grad() / reduced_count(in, dims), in, dims)};
+  });
+}
+
+Var var(const Var& x, const DimList& dims, double correction, bool keepdim) {
+  Tensor out = sp::var(x.data(), dims, correction, keepdim);
+  return make_result("var", out, {x}, {x.data()}, [dims, correction](const BackwardArgs& a) {
+    const Tensor& in = a.saved[0];
+    const double divisor = std::max(0.0, reduced_count(in.shape(), dims) - correction);
+    Tensor centered = in - sp::mean(in, dims, true);
+    return Grads{expand_back(a.grad(), in.shape(), dims) * centered * (2.0 / divisor)};
+  });
+}
+
+Var amax(const Var& x, const DimList& dims, bool keepdim) {
+  return extremum("amax", sp::amax(x.data(), dims, keepdim), x, dims);
+}
+
+Var amin(const Var& x, const DimList& dims, bool keepdim) {
+  return extremum("amin", sp::amin(x.data(), dims, keepdim), x, dims);
+}
+
+Var logsumexp(const Var& x, const DimList& dims, bool keepdim) {
+  Tensor out = sp::logsumexp(x.data(), dims, keepdim);
+  return make_result("logsumexp", out, {x}, {x.data(), out}, [dims](const BackwardArgs& a) {
+    const Tensor& in = a.saved[0];
+    Tensor softmax = sp::exp(in - expand_back(a.saved[1], in.shape(), dims));
+    return Grads{expand_back(a.grad(), in.shape(), dims) * softmax};
+  });
+}
+
+Var norm(const Var& x, double p, const DimList& dims, bool keepdim) {
+  Tensor out = sp::norm(x.data(), p, dims, keepdim);
+  return make_result("norm", out, {x}, {x.data(), out}, [p, dims](const BackwardArgs& a) {
+    const Tensor& in = a.saved[0];
+    const Shape& shape = in.shape();
+    Tensor g = expand_back(a.grad(), shape, dims);
+    Tensor n = expand_back(a.saved[1], shape, dims);
+    if (p == 0.0) return Grads{sp::zeros_like(in)};
+    if (p == 1.0) return Grads{g * sp::sign(in)};
+    if (std::isinf(p)) {  // the gradient of max|x| (or min|x|), ties split evenly
+      Tensor mag = sp::abs(in);
+      return Grads{g * sp::sign(in) * tie_shares(mag, a.saved[1], dims)};
+    }
+    // d||x||_p / dx = sign(x) |x|^(p-1) / ||x||^(p-1); 0 where the norm is 0.
+    Tensor safe_n = sp::where(sp::eq(n, 0.0), Scalar(1.0), n);
+    Tensor local = p == 2.0 ? in / safe_n : sp::sign(in) * sp::pow(sp::abs(in) / safe_n, p - 1);
+    return Grads{sp::where(sp::eq(n, 0.0), Scalar(0.0), g * local)};
+  });
+}
+
+std::pair<Var, Tensor> max(const Var& x, int64_t dim, bool keepdim) {
+  ValuesIndices r = sp::max(x.data(), dim, keepdim);
+  Var values = make_result("max", r.values, {x}, {r.indices}, [dim](const BackwardArgs& a) {
+    const TensorMeta& in = a.inputs[0];
+    const Shape kept = kept_shape(in.shape, {dim});
+    if (in.shape.rank() == 0) return Grads{a.grad()};
+    Tensor g = reshape_to(a.grad(), kept);
+    Tensor grad = sp::zeros(in.shape, g.dtype(), g.device());
+    return Grads{sp::scatter_add(grad, dim, reshape_to(a.saved[0], kept), g)};
+  });
+  return {values, r.indices};
+}
+
+}  // namespace sp::ag
