@@ -92,10 +92,20 @@ SyntheticShapesDataset::SyntheticShapesDataset(ShapesConfig shapes, Split split,
   for (size_t i = items_.size(); i > 1; --i) std::swap(items_[i - 1], items_[size_t(rng.randint(int64_t(0), int64_t(i)))]);
 }
 
+void SyntheticShapesDataset::cache(const std::string& dir, int threads, bool verbose) {
+  std::map<Primitive, int64_t> counts;
+  for (auto [prim, local] : items_) counts[prim] = std::max(counts[prim], local + 1);
+  for (auto [prim, count] : counts)
+    stores_[prim] = std::make_shared<const ShapesStore>(
+        ShapesStore::build(prim, split_, count, shapes_, data_seed_, dir, threads, verbose));
+}
+
 Sample SyntheticShapesDataset::get(int64_t index, uint64_t seed) const {
   SP_CHECK(index >= 0 && index < size(), "SyntheticShapesDataset: expected an index in [0, ", size(), "), got ", index);
   auto [prim, local] = items_[size_t(index)];
-  ShapeSample shape = generate_shape(prim, shapes_, data_seed_, split_, local);
+  auto stored = stores_.find(prim);
+  ShapeSample shape = stored != stores_.end() ? stored->second->get(local)
+                                              : generate_shape(prim, shapes_, data_seed_, split_, local);
   if (!augment_.photometric && !augment_.homographic) {
     Sample s;
     s["image"] = shape.image;

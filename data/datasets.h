@@ -15,6 +15,7 @@
 
 #include "data/homography.h"
 #include "data/photometric.h"
+#include "data/shapes_cache.h"
 #include "data/synthetic_shapes.h"
 #include "tensor/tensor.h"
 
@@ -61,6 +62,10 @@ class SyntheticShapesDataset : public Dataset {
   int64_t size() const override { return int64_t(items_.size()); }
   Sample get(int64_t index, uint64_t seed) const override;
   std::pair<Primitive, int64_t> item(int64_t index) const { return items_[size_t(index)]; }
+  // Renders every sample of this split once (ShapesStore) and serves them from memory:
+  // images become u8 like the reference's PNG cache. With `dir`, the stores are also
+  // kept on disk and reused by later runs with the same generation parameters.
+  void cache(const std::string& dir = "", int threads = 0, bool verbose = false);
 
  private:
   ShapesConfig shapes_;
@@ -68,6 +73,7 @@ class SyntheticShapesDataset : public Dataset {
   AugmentConfig augment_;
   uint64_t data_seed_;
   std::vector<std::pair<Primitive, int64_t>> items_;
+  std::map<Primitive, std::shared_ptr<const ShapesStore>> stores_;
 };
 
 // Exported keypoint labels (homography adaptation): one HDF5 file per image with the
