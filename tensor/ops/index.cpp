@@ -7,11 +7,6 @@
 namespace sp {
 
 namespace {
-// The one place where these ops pick a device: CPU kernels only so far.
-void require_cpu(const Tensor& t, const char* what) {
-  SP_CHECK(t.is_cpu(), what, ": no CUDA kernel yet for ", t.device(), " tensors");
-}
-
 void check_index_tensor(const Tensor& index, const char* what, const char* arg) {
   check_defined(index, what);
   SP_CHECK(index.dtype() == DType::I64 || index.dtype() == DType::I32, what, ": expected ", arg,
@@ -85,6 +80,8 @@ Tensor index_add(const Tensor& t, int64_t dim, const Tensor& indices, const Tens
   check_defined(t, "index_add");
   check_defined(src, "index_add");
   check_index_tensor(indices, "index_add", "indices");
+  check_same_device(t, indices, "index_add");
+  check_same_device(t, src, "index_add");
   SP_CHECK(indices.dim() <= 1, "index_add: expected 1-D indices, got ", indices.shape());
   SP_CHECK(src.dtype() == t.dtype(), "index_add: expected src of dtype ", t.dtype(), ", got ", src.dtype());
   const int d = wrap_dim(dim, t.dim(), "index_add");
@@ -103,14 +100,12 @@ Tensor masked_select(const Tensor& t, const Tensor& mask) {
   check_dtype(mask, DType::Bool, "masked_select", "mask");
   check_same_device(t, mask, "masked_select");
   const Shape s = broadcast_shapes(t.shape(), mask.shape(), "masked_select");
-  require_cpu(t, "masked_select");
-  return cpu::masked_select(t.expand(s), mask.expand(s));
+  return (t.is_cuda() ? cuda::masked_select : cpu::masked_select)(t.expand(s), mask.expand(s));
 }
 
 Tensor nonzero(const Tensor& t) {
   check_defined(t, "nonzero");
-  require_cpu(t, "nonzero");
-  return cpu::nonzero(t);
+  return (t.is_cuda() ? cuda::nonzero : cpu::nonzero)(t);
 }
 
 namespace {
@@ -122,8 +117,8 @@ ValuesIndices sort_impl(const Tensor& t, int64_t dim, bool descending, int64_t k
   Shape out_shape = t.shape();
   if (t.dim()) out_shape[d] = k;
   ValuesIndices r{empty(out_shape, t.dtype(), t.device()), empty(out_shape, DType::I64, t.device())};
-  require_cpu(t, what);
-  if (r.values.numel()) cpu::sort(r.values, r.indices, t.contiguous(), d, descending, k);
+  if (r.values.numel())
+    (t.is_cuda() ? cuda::sort : cpu::sort)(r.values, r.indices, t.contiguous(), d, descending, k);
   return r;
 }
 }  // namespace
@@ -142,7 +137,6 @@ Tensor argsort(const Tensor& t, int64_t dim, bool descending) { return sort(t, d
 
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   check_index_tensor(indices, "one_hot", "indices");
-  require_cpu(indices, "one_hot");
   if (num_classes < 0) {
     SP_CHECK(indices.numel() > 0, "one_hot: expected num_classes for an empty indices tensor ", indices.shape(),
              "; hint: pass num_classes explicitly");
@@ -153,7 +147,7 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   Shape s = indices.shape();
   s.push_back(num_classes);
   Tensor out = zeros(s, DType::I64, indices.device());
-  cpu::one_hot(out, indices, num_classes);
+  (indices.is_cuda() ? cuda::one_hot : cpu::one_hot)(out, indices, num_classes);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "tensor/cuda/movement.h"
 #include "tensor/ops/copy.h"
 #include "tensor/ops/creation.h"
 
@@ -150,8 +151,7 @@ Tensor pad(const Tensor& t, const std::vector<int64_t>& pads, PadMode mode, doub
   }
   Tensor out = empty(out_shape, t.dtype(), t.device());
   if (out.numel() == 0) return out;
-  SP_CHECK(t.is_cpu(), "pad: no CUDA kernel yet for ", t.device(), " tensors (", mode_name, " mode)");
-  cpu::pad_edges(out, t, before, mode);
+  (t.is_cuda() ? cuda::pad_edges : cpu::pad_edges)(out, t, before, mode);
   return out;
 }
 

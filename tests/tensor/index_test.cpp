@@ -105,12 +105,18 @@ TEST(Index, SizeZeroAndSizeOneDims) {
   EXPECT_EQ(counts.to_vector<float>(), (std::vector<float>{1, 0, 3}));
 }
 
-TEST(IndexGpu, OpsWithoutCudaKernelsSaySo) {
+// Every index op has a CUDA kernel now; mixing devices is refused with both devices named.
+TEST(IndexGpu, MixedDevicesNameBothDevices) {
   SP_SKIP_WITHOUT_GPU();
-  Tensor x = arange(0.0, 10.0, 1.0, DType::F32).reshape({2, 5}).cuda();
-  EXPECT_SP_ERROR(index_select(x, 1, from_vector<int64_t>({0}).cuda()), "index_select: no CUDA kernel yet for cuda:0 tensors");
-  EXPECT_SP_ERROR(sort(x, 1), "sort: no CUDA kernel yet for cuda:0 tensors");
-  EXPECT_SP_ERROR(index_select(x, 1, from_vector<int64_t>({0})), "index_select");  // mixed devices
+  Tensor x = arange(0.0, 10.0, 1.0, DType::F32).reshape({2, 5});
+  Tensor idx = from_vector<int64_t>({0, 1});
+  const char* both = "expected tensors on the same device, got cuda:0 and cpu";
+  EXPECT_SP_ERROR(index_select(x.cuda(), 1, idx), both);
+  EXPECT_SP_ERROR(gather(x.cuda(), 1, idx.reshape({1, 2})), both);
+  EXPECT_SP_ERROR(index_add(x.cuda(), 1, idx, zeros({2, 2})), both);
+  EXPECT_SP_ERROR(masked_select(x.cuda(), ones({2, 5}, DType::Bool)), both);
+  EXPECT_SP_ERROR(index_select(x, 1, idx.cuda()), "expected tensors on the same device, got cpu and cuda:0");
+  EXPECT_SP_ERROR(scatter_add(x, 1, idx.reshape({1, 2}).cuda(), x), "got cpu and cuda:0");
 }
 
 }  // namespace

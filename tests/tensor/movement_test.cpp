@@ -105,7 +105,7 @@ TEST(Movement, DepthToSpaceEqualsSuperPointFormula) {
   EXPECT_TRUE(equal(ours.reshape({hc * 8, wc * 8}), heat));
 }
 
-// Movement ops are views plus copy_into, so they already run on the GPU.
+// Movement ops are views plus copy_into (edge padding: a kernel), so they run on the GPU.
 TEST(MovementGpu, CatStackPadShuffleMatchCpu) {
   SP_SKIP_WITHOUT_GPU();
   const Device gpu = cuda_device(0);
@@ -116,7 +116,9 @@ TEST(MovementGpu, CatStackPadShuffleMatchCpu) {
   EXPECT_TRUE(equal(pad(a.to(gpu), {1, -1, 2, 0}, PadMode::Constant, 3.0).cpu(), pad(a, {1, -1, 2, 0}, PadMode::Constant, 3.0)));
   EXPECT_TRUE(equal(pixel_shuffle(a.to(gpu), 8).cpu(), pixel_shuffle(a, 8)));
   EXPECT_TRUE(equal(pixel_unshuffle(iota({1, 2, 4, 6}).to(gpu), 2).cpu(), pixel_unshuffle(iota({1, 2, 4, 6}), 2)));
-  EXPECT_SP_ERROR(pad(a.to(gpu), {1, 1}, PadMode::Reflect), "pad: no CUDA kernel yet for cuda:0 tensors");
+  // Reflect / replicate have a CUDA kernel (more cases in order_gpu_test.cpp).
+  EXPECT_TRUE(equal(pad(a.to(gpu), {1, 1}, PadMode::Reflect).cpu(), pad(a, {1, 1}, PadMode::Reflect)));
+  EXPECT_TRUE(equal(pad(a.to(gpu), {2, 0, 0, 3}, PadMode::Replicate).cpu(), pad(a, {2, 0, 0, 3}, PadMode::Replicate)));
 }
 
 }  // namespace
