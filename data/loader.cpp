@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <omp.h>
+
 #include "tensor/ops/creation.h"
 
 namespace sp::data {
@@ -86,6 +88,10 @@ Batch Loader::build(int64_t batch_index) const {
 }
 
 void Loader::worker_loop() {
+  // Workers are the parallelism: each runs its tensor ops on one thread. Without this
+  // every worker would start its own OpenMP team and the teams would spin against
+  // each other (most of the time of a loader benchmark went to libgomp spinning).
+  omp_set_num_threads(1);
   for (;;) {
     int64_t b;
     {

@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include <omp.h>
+
 #include "tensor/check.h"
 #include "tensor/io/hdf5.h"
 #include "tensor/ops/creation.h"
@@ -36,6 +38,7 @@ void render_range(Primitive primitive, Split split, const ShapesConfig& config, 
   std::mutex error_mutex;
   std::string error;
   auto worker = [&] {
+    omp_set_num_threads(1);  // one sample per core; nested OpenMP teams would oversubscribe
     for (int64_t i = next++; i < count; i = next++) {
       try {
         ShapeSample s = generate_shape(primitive, config, seed, split, i);
