@@ -201,4 +201,15 @@ Var reciprocal(const Var& x) {
   return unary("reciprocal", out, x, {out}, [](const Tensor& g, const Grads& s) { return sp::neg(g * s[0] * s[0]); });
 }
 
+Var gelu(const Var& x) {
+  constexpr double kInvSqrt2 = 0.70710678118654752440;
+  constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+  Tensor cdf = (sp::erf(x.data() * kInvSqrt2) + 1.0) * 0.5;
+  return unary("gelu", x.data() * cdf, x, {x.data(), cdf}, [](const Tensor& g, const Grads& s) {
+    // d/dx x Phi(x) = Phi(x) + x phi(x)
+    const Tensor& v = s[0];
+    return g * (s[1] + v * sp::exp(sp::square(v) * -0.5) * kInvSqrt2Pi);
+  });
+}
+
 }  // namespace sp::ag

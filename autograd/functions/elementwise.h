@@ -41,5 +41,7 @@ Var leaky_relu(const Var& x, double negative_slope = 0.01);
 Var clamp(const Var& x, std::optional<Scalar> min, std::optional<Scalar> max);
 Var square(const Var& x);
 Var reciprocal(const Var& x);
+// Exact GELU, x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))) (PyTorch's approximate='none').
+Var gelu(const Var& x);
 
 }  // namespace sp::ag

@@ -1,5 +1,7 @@
 // CPU kernels for the elementwise ops: a flat (OpenMP) loop when every operand is
 // contiguous, the coalescing strided iterator of loops.h otherwise.
+#include <cmath>
+
 #include "tensor/cpu/loops.h"
 #include "tensor/dispatch.h"
 #include "tensor/math/elementwise_math.h"
@@ -10,6 +12,10 @@ namespace {
 
 using math::compute_t;
 constexpr int64_t kParallelElements = 32768;
+
+struct Erf {
+  template <typename C> C operator()(C x) const { return std::erf(x); }
+};
 
 // out[i] = f(a[i], b[i]) with loads converted to C = compute_t<T> and the result to Out.
 template <typename T, typename Out, typename F>
@@ -111,6 +117,7 @@ bool visit_unary(UnaryOp op, const UnaryParams& p, G&& g) {
       case UnaryOp::Floor: return g(math::Floor{}, T{}), true;
       case UnaryOp::Ceil: return g(math::Ceil{}, T{}), true;
       case UnaryOp::Round: return g(math::Round{}, T{}), true;
+      case UnaryOp::Erf: return g(Erf{}, T{}), true;
       default: break;
     }
   }

@@ -55,6 +55,7 @@ cuda::UnaryOp kernel_op(sp::UnaryOp op) {
     case sp::UnaryOp::IsNan: return cuda::UnaryOp::IsNan;
     case sp::UnaryOp::IsFinite: return cuda::UnaryOp::IsFinite;
     case sp::UnaryOp::LogicalNot: return cuda::UnaryOp::LogicalNot;
+    case sp::UnaryOp::Erf: return cuda::UnaryOp::Erf;
   }
   SP_FAIL("cuda: unknown unary op ", int(op));
 }

@@ -50,6 +50,7 @@ const char* op_name(UnaryOp op) {
     case UnaryOp::IsNan: return "isnan";
     case UnaryOp::IsFinite: return "isfinite";
     case UnaryOp::LogicalNot: return "logical_not";
+    case UnaryOp::Erf: return "erf";
   }
   return "unary op";
 }
@@ -179,7 +180,7 @@ Tensor unary_op(UnaryOp op, const Tensor& x, const UnaryParams& p = {}) {
   DType in = x.dtype(), out_dtype = x.dtype();
   switch (op) {
     case UnaryOp::Exp: case UnaryOp::Log: case UnaryOp::Sqrt: case UnaryOp::Rsqrt: case UnaryOp::Sigmoid:
-    case UnaryOp::Tanh: case UnaryOp::Reciprocal: case UnaryOp::LeakyRelu:
+    case UnaryOp::Tanh: case UnaryOp::Reciprocal: case UnaryOp::LeakyRelu: case UnaryOp::Erf:
       if (is_integral(in)) in = out_dtype = DType::F32;
       break;
     case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round:
@@ -319,6 +320,7 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
 Tensor sign(const Tensor& x) { return unary_op(UnaryOp::Sign, x); }
 Tensor square(const Tensor& x) { return unary_op(UnaryOp::Square, x); }
 Tensor reciprocal(const Tensor& x) { return unary_op(UnaryOp::Reciprocal, x); }
+Tensor erf(const Tensor& x) { return unary_op(UnaryOp::Erf, x); }
 Tensor floor(const Tensor& x) { return unary_op(UnaryOp::Floor, x); }
 Tensor ceil(const Tensor& x) { return unary_op(UnaryOp::Ceil, x); }
 Tensor round(const Tensor& x) { return unary_op(UnaryOp::Round, x); }

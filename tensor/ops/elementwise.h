@@ -38,7 +38,7 @@ enum class BinaryOp : uint8_t {
 };
 enum class UnaryOp : uint8_t {
   Neg, Abs, Exp, Log, Sqrt, Rsqrt, Sigmoid, Tanh, Relu, LeakyRelu, Clamp, Sign, Square,
-  Reciprocal, Floor, Ceil, Round, IsNan, IsFinite, LogicalNot
+  Reciprocal, Floor, Ceil, Round, IsNan, IsFinite, LogicalNot, Erf
 };
 const char* op_name(BinaryOp op);
 const char* op_name(UnaryOp op);
@@ -107,6 +107,7 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
 Tensor sign(const Tensor& x);
 Tensor square(const Tensor& x);
 Tensor reciprocal(const Tensor& x);
+Tensor erf(const Tensor& x);  // the error function (floating; integers promote to f32)
 Tensor floor(const Tensor& x);
 Tensor ceil(const Tensor& x);
 Tensor round(const Tensor& x);  // half to even
