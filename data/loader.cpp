@@ -84,7 +84,8 @@ Batch Loader::build(int64_t batch_index) const {
       SP_FAIL("Loader: sample ", idx, " (batch ", batch_index, ") failed: ", e.what());
     }
   }
-  return collate(samples);
+  Batch batch = collate(samples);
+  return opt_.device.is_cuda() ? staging_.to_device(batch, opt_.device) : batch;
 }
 
 void Loader::worker_loop() {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "data/datasets.h"
+#include "data/pinned_staging.h"
 
 namespace sp::data {
 
@@ -34,6 +35,9 @@ struct LoaderOptions {
   bool shuffle = false;
   bool drop_last = false;
   uint64_t seed = 0;
+  // Where batches are delivered. A CUDA device: workers copy each batch there through
+  // pinned staging buffers (asynchronous copies), so next() returns device tensors.
+  Device device = kCPU;
 };
 
 class Loader {
@@ -59,6 +63,7 @@ class Loader {
   int64_t num_batches_ = 0;
   int64_t epoch_ = 0;
   std::vector<int64_t> order_;
+  mutable PinnedStaging staging_;
 
   std::mutex mu_;
   std::condition_variable cv_;

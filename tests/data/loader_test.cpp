@@ -91,5 +91,25 @@ TEST(Loader, WorkerErrorsNameTheSampleAndShutdownIsClean) {
   EXPECT_SP_ERROR(collate({{{"a", zeros({2})}}, {{"a", zeros({3})}}}), "'a' of shape [2]");
 }
 
+TEST(LoaderGpu, DeliversDeviceBatchesEqualToTheHostBatches) {
+  SP_SKIP_WITHOUT_GPU();
+  auto ds = std::make_shared<Recorder>(23);
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.workers = 2;
+  o.shuffle = true;
+  o.seed = 3;
+  Loader host(ds, o);
+  o.device = cuda_device();
+  Loader device(ds, o);
+  std::vector<Batch> expected = drain(host), got = drain(device);
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t b = 0; b < got.size(); ++b)
+    for (const char* k : {"index", "seed", "noise"}) {
+      EXPECT_EQ(got[b].at(k).device(), cuda_device());
+      EXPECT_TRUE(test::equal(got[b].at(k).cpu(), expected[b].at(k))) << "batch " << b << " key " << k;
+    }
+}
+
 }  // namespace
 }  // namespace sp::data
