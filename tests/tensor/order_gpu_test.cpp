@@ -175,7 +175,7 @@ TEST(OrderGpu, ReflectAndReplicatePadMatchCpu) {
     for (DType dt : {DType::F32, DType::F64, DType::I64, DType::F16}) {
       Tensor x = distinct_values({2, 3, 5, 7}, dt, 1);
       for (const std::vector<int64_t>& pads :
-           {std::vector<int64_t>{1, 2}, {3, 0, 2, 4}, {0, 0, 1, 1}, {4, 4, 3, 2, 1, 1}, {0, 6, 0, 0}}) {
+           {std::vector<int64_t>{1, 2}, {3, 0, 2, 4}, {0, 0, 1, 1}, {4, 4, 3, 2, 1, 1}, {0, 4, 0, 0}}) {
         EXPECT_TRUE(equal(pad(x.cuda(), pads, mode), pad(x, pads, mode))) << dt << " pads " << pads.size();
         Pair xv = view_pair(x, [](const Tensor& v) { return v.transpose(2, 3); });  // [2, 3, 7, 5] strided
         EXPECT_TRUE(equal(pad(xv.gpu, pads, mode), pad(xv.cpu, pads, mode)));
