@@ -1,7 +1,7 @@
 // speval: grades exported features (HDF5, docs/EVALUATION.md) on HPatches.
 //   speval --repeatability --homography [--matching-score --nn-map] --data-dir DIR
 //          --predictions PRED.h5 [--subset all|i|v] [--out results.json] [--top-k N]
-//          [--threshold PX]
+//          [--threshold PX] [--pictures DIR]
 //   speval --pose --pairs PAIRS.txt --predictions FEATS.h5 [--ransac-threshold PX]
 #include <fstream>
 #include <iostream>
@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   app.add_option("--predictions", opt.predictions, "predictions .h5 (groups <sequence>/<index>)")->required();
   app.add_option("--subset", opt.subset, "all | i | v")->check(CLI::IsMember({"all", "i", "v"}));
   app.add_option("--out", out, "write the results as JSON");
+  app.add_option("--pictures", opt.pictures_dir, "folder for one match picture (PNG) per pair");
   app.add_option("--top-k", opt.top_k, "points kept per image by score (<= 0: all)");
   app.add_option("--threshold", opt.threshold, "px: repeatability distance and match correctness");
   app.add_option("--ransac-threshold", opt.ransac_threshold, "px: RANSAC inlier threshold");

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "data/image_io.h"
+#include "eval/match_pictures.h"
 #include "tensor/check.h"
 #include "tensor/io/hdf5.h"
 
@@ -98,6 +99,23 @@ Eigen::Matrix3d read_homography_file(const std::string& path) {
   return H;
 }
 
+namespace {
+
+// The pair at the processing resolution the metrics used, with its mutual matches.
+void write_pair_picture(const std::string& dir, const std::string& seq, int k, const Tensor& image1,
+                        const ImageFeatures& f1, const Tensor& imagek, const ImageFeatures& fk,
+                        const DescriptorResult& d) {
+  auto at_size = [](const Tensor& img, ImageSize size) {
+    return data::resize(img, int64_t(size.height), int64_t(size.width), data::Interp::Area);
+  };
+  Tensor picture = match_picture(at_size(image1, f1.size), at_size(imagek, fk.size), f1.keypoints, fk.keypoints,
+                                 d.matched1, d.matched2, d.match_correct);
+  fs::create_directories(dir);
+  data::write_png((fs::path(dir) / (seq + "_1_" + std::to_string(k) + ".png")).string(), picture);
+}
+
+}  // namespace
+
 HPatchesReport run_hpatches(const HPatchesOptions& options) {
   SP_CHECK(options.subset == "all" || options.subset == "i" || options.subset == "v",
            "speval: expected subset all, i or v, got ", options.subset);
@@ -118,7 +136,7 @@ HPatchesReport run_hpatches(const HPatchesOptions& options) {
   HPatchesReport report;
   for (const std::string& seq : sequences) {
     fs::path dir = fs::path(options.data_dir) / seq;
-    auto image_size = [&](int k) {
+    auto read_sequence_image = [&](int k) {
       fs::path path;
       for (const char* ext : {".ppm", ".pgm", ".png", ".jpg"}) {
         path = dir / (std::to_string(k) + ext);
@@ -126,14 +144,16 @@ HPatchesReport run_hpatches(const HPatchesOptions& options) {
       }
       SP_CHECK(fs::exists(path), "speval: expected image ", (dir / (std::to_string(k) + ".ppm")).string(),
                " (or .pgm/.png/.jpg)");
-      Tensor img = data::read_image(path.string());
-      return ImageSize{double(img.size(2)), double(img.size(1))};
+      return data::read_image(path.string());
     };
-    ImageSize orig1 = image_size(1);
+    auto size_of = [](const Tensor& img) { return ImageSize{double(img.size(2)), double(img.size(1))}; };
+    Tensor image1 = read_sequence_image(1);
+    ImageSize orig1 = size_of(image1);
     ImageFeatures f1 = load_features(file, seq + "/1", orig1, need_desc);
     double seq_rep = 0;
     for (int k = 2; k <= 6; ++k) {
-      ImageSize origk = image_size(k);
+      Tensor imagek = read_sequence_image(k);
+      ImageSize origk = size_of(imagek);
       ImageFeatures fk = load_features(file, seq + "/" + std::to_string(k), origk, need_desc);
       Eigen::Matrix3d H = scaling(origk, fk.size) *
                           read_homography_file((dir / ("H_1_" + std::to_string(k))).string()) *
@@ -163,6 +183,8 @@ HPatchesReport run_hpatches(const HPatchesOptions& options) {
         }
         if (options.matching_score) rec.values["matching_score"] = d.matching_score;
         if (options.nn_map) rec.values["nn_ap"] = d.nn_ap;
+        if (!options.pictures_dir.empty())
+          write_pair_picture(options.pictures_dir, seq, k, image1, f1, imagek, fk, d);
       }
       report.pairs.push_back(std::move(rec));
     }

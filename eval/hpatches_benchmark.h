@@ -24,6 +24,9 @@ struct HPatchesOptions {
   double ransac_threshold = 3.0;  // px
   uint64_t seed = 0;
   std::ostream* progress = nullptr;  // one line per sequence
+  // When set (and descriptors are graded): one match picture per pair,
+  // <pictures_dir>/<sequence>_1_<k>.png, at the processing resolution.
+  std::string pictures_dir;
 };
 
 struct PairRecord {

@@ -161,6 +161,9 @@ DescriptorResult descriptor_metrics(const Points2& kp1, const Eigen::VectorXd& s
     r.num_correct += labels[k];
   }
   r.nn_ap = average_precision(labels, neg_dist);
+  r.matched1 = m1;
+  r.matched2 = m2;
+  r.match_correct = labels;
 
   std::vector<uint8_t> in1 = warped_inside(p1, H, size2), in2 = warped_inside(p2, H.inverse(), size1);
   double shared = std::count(in1.begin(), in1.end(), 1) + std::count(in2.begin(), in2.end(), 1);

@@ -59,6 +59,8 @@ struct DescriptorResult {
   double matching_score = 0;
   double nn_ap = 0;
   int num_matches = 0, num_correct = 0, num_inliers = 0;
+  Points2 matched1, matched2;          // the mutual matches' ends in each image
+  std::vector<uint8_t> match_correct;  // ground-truth correctness of each match
 };
 // Homography estimation (mutual NN matches -> LO-RANSAC -> mean corner error over
 // image 1's pixel-centre corners), matching score (2 * correct mutual matches over the

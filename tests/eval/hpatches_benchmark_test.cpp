@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "data/image_io.h"
+#include "eval/match_pictures.h"
 #include "helpers/test_helpers.h"
 #include "tensor/io/hdf5.h"
 #include "tensor/ops/creation.h"
@@ -84,6 +85,30 @@ TEST(HPatchesBenchmark, KnownNumbersOnGeneratedSequences) {
   HPatchesOptions only_v = options(root, preds);
   only_v.subset = "v";
   EXPECT_EQ(run_hpatches(only_v).summary.at("num_pairs"), 5);
+}
+
+TEST(HPatchesBenchmark, WritesOneMatchPicturePerPair) {
+  std::string dir = test::temp_dir("hpatches_pictures");
+  std::string root = dir + "/hpatches", preds = dir + "/preds.h5";
+  write_dataset(root, preds);
+  HPatchesOptions opt = options(root, preds);
+  opt.pictures_dir = dir + "/pictures";
+  run_hpatches(opt);
+  // i_one is graded at 32x24 (its processing size), v_two at the original 64x48.
+  Tensor small = data::read_image(opt.pictures_dir + "/i_one_1_2.png");
+  EXPECT_EQ(small.shape(), (Shape{3, 24, 32 + kMatchPictureGap + 32}));
+  Tensor full = data::read_image(opt.pictures_dir + "/v_two_1_6.png");
+  EXPECT_EQ(full.shape(), (Shape{3, 48, 64 + kMatchPictureGap + 64}));
+  // Every match of v_two is correct: green lines, no red anywhere.
+  auto px = [&](int64_t c, int64_t y, int64_t x) { return full.data<float>()[(c * 48 + y) * full.size(2) + x]; };
+  int green = 0, red = 0;
+  for (int64_t y = 0; y < 48; ++y)
+    for (int64_t x = 0; x < full.size(2); ++x) {
+      green += px(1, y, x) > 0.8f && px(0, y, x) < 0.3f;
+      red += px(0, y, x) > 0.8f && px(1, y, x) < 0.3f;
+    }
+  EXPECT_GT(green, 100);
+  EXPECT_EQ(red, 0);
 }
 
 TEST(HPatchesBenchmark, ErrorsNameFileAndKey) {
