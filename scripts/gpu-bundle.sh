@@ -12,7 +12,7 @@ libs=$out/lib
 cmake -S . -B $build -G Ninja -DSP_NATIVE=OFF -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null
 cmake --build $build -j "${JOBS:-2}" "$@"
 rm -rf $out && mkdir -p $libs $out/bin
-exes=$(find $build -maxdepth 3 -type f -executable \( -name '*_tests' -o -name 'bench_*' -o -name 'sptrain' -o -name 'speval' \))
+exes=$(find $build -maxdepth 3 -type f -executable \( -name '*_tests' -o -name 'bench_*' -o -name '*_bench' -o -name 'sptrain' -o -name 'sptool' -o -name 'speval' \))
 for exe in $exes; do
   cp "$exe" $out/bin/ && strip --strip-unneeded "$out/bin/$(basename "$exe")"
   ldd "$exe" | awk '/=> \//{print $3}'
