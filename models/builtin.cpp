@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "models/model.h"
+#include "models/superpoint.h"
 
 namespace sp::models {
 
@@ -10,6 +11,12 @@ void register_builtin_models() {
   static std::once_flag once;
   std::call_once(once, [] {
     // Each model file adds its line here: register_model("name", factory).
+    register_model("magicpoint", [](ConfigView& c) {
+      return std::make_shared<SuperPoint>(SuperPointConfig::from(c, /*detector_only=*/true));
+    });
+    register_model("superpoint", [](ConfigView& c) {
+      return std::make_shared<SuperPoint>(SuperPointConfig::from(c, /*detector_only=*/false));
+    });
   });
 }
 
