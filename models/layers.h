@@ -1,6 +1,6 @@
 // Layers SuperPoint needs that nn/ does not have yet: ReLU and BatchNorm2d (torch.nn
-// names, parameters and buffers). They belong in nn/layers.h; move them there once the
-// nn layer grows its own (the names and the state_dict layout stay the same).
+// names, parameters and buffers, over sp::ag::relu / sp::ag::batch_norm). They belong
+// in nn/layers.h; move them there once nn grows its own (names and layout stay).
 #pragma once
 
 #include "nn/containers.h"

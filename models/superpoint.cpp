@@ -4,6 +4,7 @@
 
 #include "autograd/functions/elementwise.h"
 #include "autograd/functions/movement.h"
+#include "autograd/functions/norm.h"
 #include "autograd/functions/reduce.h"
 #include "autograd/functions/views.h"
 #include "autograd/grad_mode.h"
@@ -176,8 +177,8 @@ std::pair<ag::Var, ag::Var> SuperPoint::forward_image(const ag::Var& image) {
   ag::Var logits = head("convPa", "bnPa", "convPb", "bnPb");
   if (config_.detector_only) return {logits, ag::Var()};
   ag::Var desc = head("convDa", "bnDa", "convDb", "bnDb");
-  // L2 normalisation per cell inside the network ([ML], [PS]); the clamp only guards 0.
-  desc = desc / ag::clamp(ag::norm(desc, 2.0, {1}, true), Scalar(1e-12), std::nullopt);
+  // L2 normalisation per cell inside the network ([ML], [PS]); eps only guards 0.
+  desc = ag::normalize(desc, 2.0, 1);
   return {logits, desc};
 }
 

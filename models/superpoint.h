@@ -8,7 +8,9 @@
 //  - batch_norm = true: [PS]'s SuperPointNet_gauss2 (conv -> BN -> ReLU, BN also on the
 //    logits and the raw descriptors), with its names (inc.conv.conv.0.weight,
 //    down1.mpconv.1.conv.1.running_mean, convPa/bnPa ... convDb/bnDb), so [PS] training
-//    checkpoints load by name.
+//    checkpoints load by name. Module::eval() switches BN to the running statistics (the
+//    standard behaviour); [PS] never did, so its validation and export used batch
+//    statistics (spec 7.1, 10.1 item 13): keep train mode to reproduce that.
 #pragma once
 
 #include <string>

@@ -146,5 +146,45 @@ TEST(SuperPointTrain, MagicPointOverfitsOneBatchWithAdam) {
               m.at("precision"), m.at("recall"));
 }
 
+TEST(SuperPointTrainGpu, JointLossAndGradientsOnCudaEqualCpu) {
+  SP_SKIP_WITHOUT_GPU();
+  manual_seed(4);
+  for (bool batch_norm : {false, true}) {
+    SuperPointConfig c = tiny(false);
+    c.batch_norm = batch_norm;
+    c.descriptor_chunk_rows = 1;
+    SuperPoint net(c);
+    DotBatch a = dots(2, 24, 32, {{{5, 5}, {14, 9}, {25, 17}}, {{9, 6}, {20, 12}}});
+    DotBatch w = dots(2, 24, 32, {{{6, 4}, {15, 8}}, {{10, 7}, {21, 13}}});
+    Batch batch("batch");
+    batch.set("image", a.image);
+    batch.set("labels_2D", a.labels);
+    batch.set("warped_image", w.image);
+    batch.set("warped_labels", w.labels);
+    Tensor wmask = ones({2, 1, 24, 32});
+    wmask.select(0, 0).narrow(1, 16, 8).fill_(0.0);
+    batch.set("warped_valid_mask", wmask);
+    batch.set("homography", from_vector<float>({1, 0, 1, 0, 1, -1, 0, 0, 1, 1, 0.02f, 1, 0, 1, 1, 0, 0, 1}, {2, 3, 3}));
+    Losses cpu = net.loss(net.run(batch), batch);
+    ag::backward(cpu.total);
+    std::map<std::string, Tensor> cpu_grads;
+    for (const auto& [name, p] : net.named_parameters()) cpu_grads[name] = p.grad().clone();
+    net.zero_grad();
+    net.to(cuda_device(0));
+    Batch gpu_batch = to_device(batch, cuda_device(0));
+    Predictions pred = net.run(gpu_batch);
+    Losses gpu = net.loss(pred, gpu_batch);
+    ag::backward(gpu.total);
+    for (const auto& [name, value] : cpu.terms)
+      EXPECT_NEAR(gpu.terms.at(name), value, 1e-4 * (1 + std::abs(value))) << name << " bn " << batch_norm;
+    for (const auto& [name, p] : net.named_parameters())
+      EXPECT_TRUE(test::all_close(p.grad().cpu(), cpu_grads.at(name), 2e-3, 1e-5)) << name << " bn " << batch_norm;
+    std::vector<Detections> dets = net.detect(pred);
+    ASSERT_EQ(dets.size(), 2u);
+    EXPECT_TRUE(dets[0].keypoints.is_cuda());
+    EXPECT_EQ(dets[0].descriptors.size(0), dets[0].keypoints.size(0));
+  }
+}
+
 }  // namespace
 }  // namespace sp::models
