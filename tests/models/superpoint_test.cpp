@@ -6,6 +6,7 @@
 
 #include "autograd/grad_mode.h"
 #include "helpers/test_helpers.h"
+#include "nn/pth.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/random.h"
 
@@ -133,6 +134,34 @@ TEST(SuperPoint, BatchNormVariantHasGauss2NamesAndMatchesPyTorchInBothModes) {
   EXPECT_TRUE(test::all_close(state.at("bnPb.running_var"), fx.at("bnPb_running_var"), 1e-7, 1e-9));
   EXPECT_TRUE(test::all_close(state.at("inc.conv.conv.1.running_var"), fx.at("inc_bn0_running_var"), 1e-7, 1e-9));
   EXPECT_EQ(state.at("bnPb.num_batches_tracked").item<int64_t>(), 1);
+}
+
+TEST(SuperPoint, LoadsMlStateDictAndPsCheckpointByName) {
+  // Widths x 1/8 so the files stay small; the names are those of the full networks.
+  auto fx = test::load_fixture("models_superpoint_tiny.h5");
+  SuperPointConfig c;
+  c.width = 0.125;
+  c.descriptor_dim = 16;
+  SuperPoint ml(c);
+  nn::LoadResult r = nn::load_weights(ml, test::fixture_path("models_superpoint_tiny.pth"));  // legacy format
+  EXPECT_TRUE(r.missing_keys.empty() && r.unexpected_keys.empty());
+  ag::NoGradGuard no_grad;
+  Predictions p = ml.run(image_batch(fx.at("image")));
+  EXPECT_TRUE(test::all_close(p.at("logits").data(), fx.at("semi"), 1e-4, 1e-5));
+  EXPECT_TRUE(test::all_close(p.at("descriptors").data(), fx.at("desc"), 1e-4, 1e-5));
+
+  c.batch_norm = true;
+  SuperPoint ps(c);
+  nn::PthOptions select;
+  select.select = "model_state_dict";
+  ps.load_state_dict(nn::load_pth(test::fixture_path("models_superpoint_tiny_bn.pth.tar"), select), true);
+  EXPECT_EQ(ps.state_dict().at("bnDb.num_batches_tracked").item<int64_t>(), 3);
+  ps.eval();
+  Predictions q = ps.run(image_batch(fx.at("image")));
+  EXPECT_TRUE(test::all_close(q.at("logits").data(), fx.at("semi_bn"), 1e-4, 1e-5));
+  EXPECT_TRUE(test::all_close(q.at("descriptors").data(), fx.at("desc_bn"), 1e-4, 1e-5));
+  // A BN checkpoint does not fit the [ML] layout (spec 10.1 item 14), and the error says why.
+  EXPECT_SP_ERROR(ml.load_state_dict(ps.state_dict(), true), "conv1a.weight");
 }
 
 TEST(SuperPoint, PairForwardSplitsBothImagesAndMatchesSingleForwards) {
