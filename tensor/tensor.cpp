@@ -61,7 +61,7 @@ Shape infer_shape(const Shape& requested, int64_t total, const char* what, const
 // (PyTorch's computeStride): each run of merged dims must be contiguous in itself.
 bool view_strides(const Shape& shape, const Strides& strides, const Shape& target, Strides& out) {
   out = Dims::filled(target.rank(), 1);
-  if (numel(shape) == 0) {
+  if (numel(shape) == 0 || shape.rank() == 0) {  // nothing to keep, or one element
     out = contiguous_strides(target);
     return true;
   }

@@ -82,6 +82,14 @@ TEST(Tensor, ViewNeedsCompatibleStridesReshapeCopies) {
   EXPECT_SP_ERROR(a.view({7}), "24 elements");
 }
 
+TEST(Tensor, ZeroDimTensorsViewAsAnyOneElementShape) {
+  Tensor s = full({}, 2.5);
+  EXPECT_EQ(s.view({1, 1}).shape(), (Shape{1, 1}));
+  EXPECT_TRUE(s.reshape({1}).shares_storage(s));
+  EXPECT_EQ(s.reshape({1, 1, 1}).to_vector<float>(), std::vector<float>{2.5f});
+  EXPECT_EQ(iota({1, 1}).view({}).dim(), 0);
+}
+
 TEST(Tensor, ExpandBroadcastsWithZeroStride) {
   Tensor a = iota({3, 1});
   Tensor e = a.expand({2, 3, 4});
