@@ -88,11 +88,22 @@ Tensor cell_centers(int64_t Hc, int64_t Wc, DType dtype, Device device) {
   return stack({x, y}, -1).reshape({Hc * Wc, 2});
 }
 
-// Points [N, 2] mapped by the homography h [3, 3].
+// a [B, M, K] (or [M, K], shared) times b [B, K, N] -> [B, M, N], one 2-D product per
+// image: the batched CPU matmul opens an OpenMP region per call, which costs ~20 ms on
+// a loaded machine for these few, mostly small products; on CUDA each is a large GEMM.
+Tensor per_image_matmul(const Tensor& a, const Tensor& b) {
+  const int64_t B = b.size(0);
+  const bool shared = a.dim() == 2;
+  Tensor out = empty({B, a.size(shared ? 0 : 1), b.size(2)}, b.dtype(), b.device());
+  for (int64_t i = 0; i < B; ++i) out.select(0, i).copy_(matmul(shared ? a : a.select(0, i), b.select(0, i)));
+  return out;
+}
+
+// Points [N, 2] mapped by the homographies h [B, 3, 3]: [B, N, 2].
 Tensor warp_points(const Tensor& h, const Tensor& pts) {
   Tensor hom = cat({pts, ones({pts.size(0), 1}, pts.dtype(), pts.device())}, 1);
-  Tensor out = matmul(hom, h.t());
-  return div(out.narrow(1, 0, 2), out.narrow(1, 2, 1));
+  Tensor out = per_image_matmul(hom, h.transpose(1, 2));
+  return div(out.narrow(2, 0, 2), out.narrow(2, 2, 1));
 }
 
 struct DescriptorLossInputs {
@@ -100,8 +111,10 @@ struct DescriptorLossInputs {
   DescriptorLossOptions o;
 };
 
-// Visits the chunks of A's cells of every image: fn(b, n0, n1, a [D, N], b [D, N],
-// a_chunk [D, n], s [n, N] (1 where the cells correspond), dot [n, N], mask [1, N]).
+// Visits chunks of rows of A's cells, all images at once: fn(n0, n1, b [B, D, N],
+// a_chunk [B, D, n], s [B, n, N] (1 where the cells correspond), dot [B, n, N],
+// mask [B, 1, N]). Temporaries are O(B * n * N); the automatic chunk keeps B * n * N
+// near 4M elements.
 template <typename Fn>
 void for_each_chunk(const DescriptorLossInputs& in, Fn&& fn) {
   const int64_t B = in.desc.size(0), D = in.desc.size(1), Hc = in.desc.size(2), Wc = in.desc.size(3);
@@ -110,23 +123,21 @@ void for_each_chunk(const DescriptorLossInputs& in, Fn&& fn) {
   const DType dtype = in.desc.dtype();
   const Device device = in.desc.device();
   int64_t rows = in.o.chunk_rows;
-  if (rows <= 0) rows = std::max<int64_t>(1, (int64_t(1) << 20) / std::max<int64_t>(Wc * N, 1));
+  if (rows <= 0) rows = std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int64_t>(B * Wc * N, 1));
   rows = std::min(rows, Hc);
   Tensor centers = cell_centers(Hc, Wc, dtype, device);
   const double thr2 = in.o.distance * in.o.distance;
-  for (int64_t b = 0; b < B; ++b) {
-    Tensor da = in.desc.select(0, b).reshape({D, N});
-    Tensor db = in.warped.select(0, b).reshape({D, N});
-    Tensor warped_a = warp_points(in.homography.select(0, b), centers);
-    Tensor mask = in.mask.select(0, b).reshape({1, N});
-    for (int64_t r0 = 0; r0 < Hc; r0 += rows) {
-      const int64_t n0 = r0 * Wc, n1 = std::min(r0 + rows, Hc) * Wc;
-      Tensor diff = sub(warped_a.slice(0, n0, n1).unsqueeze(1), centers.unsqueeze(0));  // [n, N, 2]
-      Tensor s = le(sum(square(diff), {2}), Scalar(thr2)).to(dtype);
-      Tensor a_chunk = da.slice(1, n0, n1);
-      Tensor dot = matmul(a_chunk.t(), db);
-      fn(b, n0, n1, da, db, a_chunk, s, dot, mask);
-    }
+  Tensor da = in.desc.reshape({B, D, N});
+  Tensor db = in.warped.reshape({B, D, N});
+  Tensor warped_a = warp_points(in.homography, centers);  // [B, N, 2]
+  Tensor mask = in.mask.reshape({B, 1, N});
+  for (int64_t r0 = 0; r0 < Hc; r0 += rows) {
+    const int64_t n0 = r0 * Wc, n1 = std::min(r0 + rows, Hc) * Wc;
+    Tensor diff = sub(warped_a.slice(1, n0, n1).unsqueeze(2), centers.view({1, 1, N, 2}));  // [B, n, N, 2]
+    Tensor s = le(sum(square(diff), {3}), Scalar(thr2)).to(dtype);
+    Tensor a_chunk = da.slice(2, n0, n1);
+    Tensor dot = per_image_matmul(a_chunk.transpose(1, 2), db);
+    fn(n0, n1, db, a_chunk, s, dot, mask);
   }
 }
 
@@ -161,8 +172,8 @@ ag::Var descriptor_loss(const ag::Var& descriptors, const ag::Var& warped_descri
   Tensor normalizer = mul(clamp(sum(in.mask), Scalar(1.0), std::nullopt), Scalar(double(Hc * Wc)));
 
   Tensor total = zeros({}, dtype, device);
-  for_each_chunk(in, [&](int64_t, int64_t, int64_t, const Tensor&, const Tensor&, const Tensor&, const Tensor& s,
-                         const Tensor& dot, const Tensor& mask) {
+  for_each_chunk(in, [&](int64_t, int64_t, const Tensor&, const Tensor&, const Tensor& s, const Tensor& dot,
+                         const Tensor& mask) {
     Tensor pos = mul(mul(s, relu(sub(Scalar(mp), dot))), Scalar(lambda));
     Tensor neg = mul(sub(Scalar(1.0), s), relu(sub(dot, Scalar(mn))));
     total = add(total, sum(mul(add(pos, neg), mask)));
@@ -175,20 +186,21 @@ ag::Var descriptor_loss(const ag::Var& descriptors, const ag::Var& warped_descri
       [options, lambda, mp, mn](const ag::BackwardArgs& a) {
         const DescriptorLossInputs in{a.saved[1], a.saved[2], a.saved[3], a.saved[4], options};
         Tensor factor = div(a.grad(), a.saved[0]);
-        Tensor grad_a = zeros_like(in.desc.contiguous()), grad_b = zeros_like(grad_a);
-        const int64_t D = in.desc.size(1), N = in.desc.size(2) * in.desc.size(3);
+        const int64_t B = in.desc.size(0), D = in.desc.size(1), N = in.desc.size(2) * in.desc.size(3);
+        Tensor grad_a = zeros({B, D, N}, in.desc.dtype(), in.desc.device()), grad_b = zeros_like(grad_a);
         const DType dtype = in.desc.dtype();
-        for_each_chunk(in, [&](int64_t b, int64_t n0, int64_t n1, const Tensor&, const Tensor& db,
-                               const Tensor& a_chunk, const Tensor& s, const Tensor& dot, const Tensor& mask) {
+        for_each_chunk(in, [&](int64_t n0, int64_t n1, const Tensor& db, const Tensor& a_chunk, const Tensor& s,
+                               const Tensor& dot, const Tensor& mask) {
           // dl/d(dot) = -lambda s [m_p - dot > 0] + (1 - s) [dot - m_n > 0], masked.
           Tensor gpos = mul(mul(s, gt(sub(Scalar(mp), dot), Scalar(0.0)).to(dtype)), Scalar(-lambda));
           Tensor gneg = mul(sub(Scalar(1.0), s), gt(sub(dot, Scalar(mn)), Scalar(0.0)).to(dtype));
-          Tensor gdot = mul(mul(add(gpos, gneg), mask), factor);  // [n, N]
-          Tensor ga = grad_a.select(0, b).view({D, N}).slice(1, n0, n1);
-          ga.copy_(matmul(db, gdot.t()));
-          Tensor gb = grad_b.select(0, b).view({D, N});
-          add_(gb, matmul(a_chunk, gdot));
+          Tensor gdot = mul(mul(add(gpos, gneg), mask), factor);  // [B, n, N]
+          Tensor ga = grad_a.slice(2, n0, n1);
+          ga.copy_(per_image_matmul(db, gdot.transpose(1, 2)));
+          add_(grad_b, per_image_matmul(a_chunk, gdot));
         });
+        grad_a = grad_a.view(in.desc.shape());
+        grad_b = grad_b.view(in.desc.shape());
         return std::vector<Tensor>{a.needs(0) ? grad_a : Tensor(), a.needs(1) ? grad_b : Tensor()};
       });
 }
