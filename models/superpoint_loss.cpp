@@ -8,6 +8,7 @@
 #include "autograd/node.h"
 #include "autograd/operators.h"
 #include "models/keypoints.h"
+#include "models/superpoint_loss_cuda.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/matmul.h"
@@ -112,33 +113,35 @@ struct DescriptorLossInputs {
 };
 
 // Visits chunks of rows of A's cells, all images at once: fn(n0, n1, b [B, D, N],
-// a_chunk [B, D, n], s [B, n, N] (1 where the cells correspond), dot [B, n, N],
-// mask [B, 1, N]). Temporaries are O(B * n * N); the automatic chunk keeps B * n * N
-// near 4M elements.
+// a_chunk [B, D, n], warped [B, n, 2] (the chunk's cell centres in B's frame),
+// centers [N, 2], dot [B, n, N], mask [B, 1, N]). Temporaries are O(B * n * N); the
+// automatic chunk keeps B * n * N near 4M elements.
 template <typename Fn>
 void for_each_chunk(const DescriptorLossInputs& in, Fn&& fn) {
   const int64_t B = in.desc.size(0), D = in.desc.size(1), Hc = in.desc.size(2), Wc = in.desc.size(3);
   const int64_t N = Hc * Wc;
   if (N == 0 || B == 0) return;
-  const DType dtype = in.desc.dtype();
-  const Device device = in.desc.device();
   int64_t rows = in.o.chunk_rows;
   if (rows <= 0) rows = std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int64_t>(B * Wc * N, 1));
   rows = std::min(rows, Hc);
-  Tensor centers = cell_centers(Hc, Wc, dtype, device);
-  const double thr2 = in.o.distance * in.o.distance;
+  Tensor centers = cell_centers(Hc, Wc, in.desc.dtype(), in.desc.device());
   Tensor da = in.desc.reshape({B, D, N});
   Tensor db = in.warped.reshape({B, D, N});
   Tensor warped_a = warp_points(in.homography, centers);  // [B, N, 2]
-  Tensor mask = in.mask.reshape({B, 1, N});
+  Tensor mask = in.mask.reshape({B, 1, N}).contiguous();
   for (int64_t r0 = 0; r0 < Hc; r0 += rows) {
     const int64_t n0 = r0 * Wc, n1 = std::min(r0 + rows, Hc) * Wc;
-    Tensor diff = sub(warped_a.slice(1, n0, n1).unsqueeze(2), centers.view({1, 1, N, 2}));  // [B, n, N, 2]
-    Tensor s = le(sum(square(diff), {3}), Scalar(thr2)).to(dtype);
     Tensor a_chunk = da.slice(2, n0, n1);
     Tensor dot = per_image_matmul(a_chunk.transpose(1, 2), db);
-    fn(n0, n1, db, a_chunk, s, dot, mask);
+    fn(n0, n1, db, a_chunk, warped_a.slice(1, n0, n1).contiguous(), centers, dot, mask);
   }
+}
+
+// s [B, n, N]: 1 where ||warped_i - center_j|| <= distance.
+Tensor correspondence(const Tensor& warped, const Tensor& centers, double thr2) {
+  const int64_t N = centers.size(0);
+  Tensor diff = sub(warped.unsqueeze(2), centers.view({1, 1, N, 2}));  // [B, n, N, 2]
+  return le(sum(square(diff), {3}), Scalar(thr2)).to(warped.dtype());
 }
 
 }  // namespace
@@ -171,9 +174,17 @@ ag::Var descriptor_loss(const ag::Var& descriptors, const ag::Var& warped_descri
   const double lambda = options.lambda_d, mp = options.positive_margin, mn = options.negative_margin;
   Tensor normalizer = mul(clamp(sum(in.mask), Scalar(1.0), std::nullopt), Scalar(double(Hc * Wc)));
 
+  const detail::HingeParams hp{options.distance * options.distance, lambda, mp, mn};
   Tensor total = zeros({}, dtype, device);
-  for_each_chunk(in, [&](int64_t, int64_t, const Tensor&, const Tensor&, const Tensor& s, const Tensor& dot,
-                         const Tensor& mask) {
+  for_each_chunk(in, [&](int64_t, int64_t, const Tensor&, const Tensor&, const Tensor& warped, const Tensor& centers,
+                         const Tensor& dot, const Tensor& mask) {
+    if (dot.is_cuda()) {
+      Tensor rows = empty({dot.size(0), dot.size(1)}, dtype, device);
+      detail::descriptor_hinge_rows_cuda(dot, warped, centers, mask, hp, rows);
+      total = add(total, sum(rows));
+      return;
+    }
+    Tensor s = correspondence(warped, centers, hp.thr2);
     Tensor pos = mul(mul(s, relu(sub(Scalar(mp), dot))), Scalar(lambda));
     Tensor neg = mul(sub(Scalar(1.0), s), relu(sub(dot, Scalar(mn))));
     total = add(total, sum(mul(add(pos, neg), mask)));
@@ -189,12 +200,19 @@ ag::Var descriptor_loss(const ag::Var& descriptors, const ag::Var& warped_descri
         const int64_t B = in.desc.size(0), D = in.desc.size(1), N = in.desc.size(2) * in.desc.size(3);
         Tensor grad_a = zeros({B, D, N}, in.desc.dtype(), in.desc.device()), grad_b = zeros_like(grad_a);
         const DType dtype = in.desc.dtype();
-        for_each_chunk(in, [&](int64_t n0, int64_t n1, const Tensor& db, const Tensor& a_chunk, const Tensor& s,
-                               const Tensor& dot, const Tensor& mask) {
-          // dl/d(dot) = -lambda s [m_p - dot > 0] + (1 - s) [dot - m_n > 0], masked.
-          Tensor gpos = mul(mul(s, gt(sub(Scalar(mp), dot), Scalar(0.0)).to(dtype)), Scalar(-lambda));
-          Tensor gneg = mul(sub(Scalar(1.0), s), gt(sub(dot, Scalar(mn)), Scalar(0.0)).to(dtype));
-          Tensor gdot = mul(mul(add(gpos, gneg), mask), factor);  // [B, n, N]
+        const detail::HingeParams hp{options.distance * options.distance, lambda, mp, mn};
+        for_each_chunk(in, [&](int64_t n0, int64_t n1, const Tensor& db, const Tensor& a_chunk, const Tensor& warped,
+                               const Tensor& centers, const Tensor& dot, const Tensor& mask) {
+          Tensor gdot = dot;  // [B, n, N]
+          if (dot.is_cuda()) {
+            detail::descriptor_hinge_grad_cuda(gdot, warped, centers, mask, hp, factor.to(dtype).reshape({1}));
+          } else {
+            // dl/d(dot) = -lambda s [m_p - dot > 0] + (1 - s) [dot - m_n > 0], masked.
+            Tensor s = correspondence(warped, centers, hp.thr2);
+            Tensor gpos = mul(mul(s, gt(sub(Scalar(mp), dot), Scalar(0.0)).to(dtype)), Scalar(-lambda));
+            Tensor gneg = mul(sub(Scalar(1.0), s), gt(sub(dot, Scalar(mn)), Scalar(0.0)).to(dtype));
+            gdot = mul(mul(add(gpos, gneg), mask), factor);
+          }
           Tensor ga = grad_a.slice(2, n0, n1);
           ga.copy_(per_image_matmul(db, gdot.transpose(1, 2)));
           add_(grad_b, per_image_matmul(a_chunk, gdot));

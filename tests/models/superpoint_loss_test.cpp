@@ -172,5 +172,31 @@ TEST(SuperPointLoss, DetectorLossEdgeCasesAndErrors) {
   EXPECT_SP_ERROR(descriptor_loss(d, d, eye(3), Tensor()), "expected homographies [1, 3, 3], got [3, 3]");
 }
 
+TEST(SuperPointLossGpu, DescriptorLossOnCudaEqualsCpu) {
+  SP_SKIP_WITHOUT_GPU();
+  Generator gen(13);
+  for (DType dtype : {DType::F32, DType::F64}) {
+    const int64_t Hc = 5, Wc = 7;
+    Tensor d0 = normalized({2, 8, Hc, Wc}, gen, dtype), w0 = normalized({2, 8, Hc, Wc}, gen, dtype);
+    w0 = add(w0, mul(d0, Scalar(1.5)));
+    w0 = div(w0, norm(w0, 2.0, {1}, true));
+    Tensor mask = ones({2, 1, 8 * Hc, 8 * Wc});
+    mask.select(0, 0).narrow(1, 30, 10).fill_(0.0);
+    for (int64_t rows : {1, 2, 0}) {
+      DescriptorLossOptions o;
+      o.chunk_rows = rows;
+      ag::Var cd = leaf(d0), cw = leaf(w0), gd = leaf(d0.cuda()), gw = leaf(w0.cuda());
+      ag::Var cpu = descriptor_loss(cd, cw, test_homographies(), mask, o);
+      ag::Var gpu = descriptor_loss(gd, gw, test_homographies().cuda(), mask.cuda(), o);
+      EXPECT_TRUE(gpu.data().is_cuda());
+      EXPECT_TRUE(test::all_close(gpu.data().cpu(), cpu.data(), 1e-5, 1e-6)) << dtype << " rows " << rows;
+      ag::backward(cpu);
+      ag::backward(gpu);
+      EXPECT_TRUE(test::all_close(gd.grad().cpu(), cd.grad(), 1e-4, 1e-6)) << dtype << " rows " << rows;
+      EXPECT_TRUE(test::all_close(gw.grad().cpu(), cw.grad(), 1e-4, 1e-6)) << dtype << " rows " << rows;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sp::models
