@@ -1,5 +1,8 @@
-// CUDA f32 timings of SuperPoint's convolutions, alone (forward, forward+backward) and as
-// the whole network (forward+backward), for comparison with bench/gpu_superpoint_torch.py
+// CUDA f32 timings of SuperPoint's convolutions, alone (forward, forward+backward), as
+// the whole network (forward+backward), and one joint training step of models::SuperPoint
+// on `--batch` image pairs ("train/superpoint joint step": forward of both images,
+// detector losses of both plus the dense descriptor loss, backward, Adam step), for
+// comparison with bench/gpu_superpoint_torch.py
 // (same case names, same method; scripts/gpu-bench.sh pairs them). Each case runs
 // `--warmup` untimed iterations, then `--iters` iterations each timed with CUDA events on
 // sp's compute stream; the JSON holds median, min and mean milliseconds.
@@ -23,10 +26,13 @@
 #include "autograd/functions/elementwise.h"
 #include "autograd/functions/reduce.h"
 #include "autograd/grad_mode.h"
+#include "models/superpoint.h"
 #include "nn/functional.h"
 #include "nn/layers.h"
+#include "nn/optim/adam.h"
 #include "tensor/cuda/context.h"
 #include "tensor/ops/creation.h"
+#include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
 
 namespace {
@@ -185,6 +191,42 @@ struct SuperPointNet {
   }
 };
 
+// A synthetic joint-training batch of `pairs` image pairs: uniform images, about 1% of
+// the pixels labelled as keypoints, every warp a shift by (4, -3) px (the torch twin
+// builds the same kinds of tensors; the values only need to be plausible).
+sp::models::Batch joint_batch(const Options& o, int64_t pairs) {
+  sp::Generator gen(99);
+  const sp::Device dev = o.device();
+  const sp::Shape shape{pairs, 1, o.height, o.width};
+  auto labels = [&] { return sp::lt(sp::rand(shape, gen, sp::DType::F32, dev), 0.01).to(sp::DType::F32); };
+  sp::models::Batch b("batch");
+  b.set("image", sp::rand(shape, gen, sp::DType::F32, dev));
+  b.set("labels_2D", labels());
+  b.set("warped_image", sp::rand(shape, gen, sp::DType::F32, dev));
+  b.set("warped_labels", labels());
+  std::vector<double> h;
+  for (int64_t i = 0; i < pairs; ++i) h.insert(h.end(), {1, 0, 4, 0, 1, -3, 0, 0, 1});
+  b.set("homography", sp::from_vector(h, {pairs, 3, 3}).to(sp::DType::F32).to(dev));
+  return b;
+}
+
+void time_training_step(const Options& o, std::vector<Result>& results) {
+  sp::models::SuperPointConfig config;  // [ML] layout (conv -> ReLU), "ce" detector loss
+  sp::models::SuperPoint model(config);
+  model.to(o.device());
+  model.train();
+  sp::nn::optim::Adam adam(model.parameters(), sp::nn::optim::AdamOptions{.lr = 1e-4});
+  const sp::models::Batch batch = joint_batch(o, o.batch);
+  results.push_back(time_case(
+      "train/superpoint joint step", o, [&] { adam.zero_grad(); },
+      [&] {
+        sp::models::Predictions pred = model.forward(batch);
+        sp::models::Losses losses = model.loss(pred, batch);  // reads the loss terms (syncs)
+        sp::ag::backward(losses.total);
+        adam.step();
+      }));
+}
+
 std::vector<Result> run(const Options& o) {
   std::vector<Result> results;
   auto wanted = [&](const std::string& name) { return o.filter.empty() || name.find(o.filter) != std::string::npos; };
@@ -226,6 +268,7 @@ std::vector<Result> run(const Options& o) {
             sp::ag::backward(sp::ag::add(sp::ag::sum(semi), sp::ag::sum(desc)));
           }));
   }
+  if (wanted("train/superpoint joint step")) time_training_step(o, results);
   return results;
 }
 

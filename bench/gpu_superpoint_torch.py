@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """PyTorch twin of bench/gpu_superpoint_bench.cpp: the same cases (same names), the same
 method (warm-up, then each iteration timed with CUDA events, medians), f32 with TF32 off
-unless --tf32, cuDNN heuristics (cudnn.benchmark off, like sp) unless --cudnn-benchmark.
+unless --tf32, cuDNN heuristics (cudnn.benchmark off) unless --cudnn-benchmark (sp
+measures its cuDNN algorithms once per shape unless SP_CUDNN_FIND=0).
+"train/superpoint joint step" is one training step on --batch image pairs as sp's
+models::SuperPoint does it ([ML] network, both images in one forward, soft-target
+65-way cross-entropy of both, dense descriptor hinge loss with lambda_d 250, margins 1
+and 0.2, 7.5 px correspondences, Adam), reading the four loss terms like sp's loss().
 
   gpu_superpoint_torch.py --json out.json [--batch 64] [--height 240] [--width 320]
                           [--warmup 5] [--iters 20] [--tf32] [--cudnn-benchmark]
@@ -53,6 +58,34 @@ class SuperPointNet(torch.nn.Module):
         x = F.relu(self.c4a(x))
         x = F.relu(self.c4b(x))
         return self.cPb(F.relu(self.cPa(x))), self.cDb(F.relu(self.cDa(x)))
+
+
+def pixel_targets(labels):
+    """Soft 65-channel cell targets of 0/1 keypoint maps [B, 1, H, W]."""
+    t = F.pixel_unshuffle(labels, 8)
+    dustbin = (1 - t.sum(1, keepdim=True)).clamp(min=0)
+    dustbin[dustbin < 1] = 0
+    t = torch.cat([t, dustbin], 1)
+    return t / t.sum(1, keepdim=True)
+
+
+def detector_loss(logits, labels):
+    per_cell = -(pixel_targets(labels) * F.log_softmax(logits, 1)).sum(1)
+    return per_cell.sum() / (per_cell.numel() + 1e-10)  # every cell valid
+
+
+def descriptor_loss(desc, wdesc, homs):
+    b, d, hc, wc = desc.shape
+    n = hc * wc
+    ys, xs = torch.meshgrid(torch.arange(hc, device=desc.device, dtype=torch.float32),
+                            torch.arange(wc, device=desc.device, dtype=torch.float32), indexing="ij")
+    c = torch.stack([xs * 8 + 3.5, ys * 8 + 3.5], -1).reshape(n, 2)
+    hom = torch.cat([c, torch.ones(n, 1, device=c.device)], 1) @ homs.transpose(1, 2)  # [B, N, 3]
+    warped = hom[..., :2] / hom[..., 2:]
+    s = (torch.cdist(warped, c.expand(b, n, 2)) <= 7.5).float()
+    dot = torch.einsum("bdn,bdm->bnm", desc.reshape(b, d, n), wdesc.reshape(b, d, n))
+    loss = 250 * s * F.relu(1 - dot) + (1 - s) * F.relu(dot - 0.2)
+    return loss.sum() / (n * b * n)
 
 
 def time_case(name, args, before, step):
@@ -121,6 +154,27 @@ def run(args, device):
                 (semi.sum() + desc.sum()).backward()
             results.append(time_case("model/superpoint fwd+bwd", args, lambda: net.zero_grad(set_to_none=True),
                                      fwdbwd))
+    if wanted("train/superpoint joint step"):
+        net = SuperPointNet().to(device)
+        adam = torch.optim.Adam(net.parameters(), lr=1e-4)
+        shape = (args.batch, 1, args.height, args.width)
+        rand = lambda: torch.rand(*shape, generator=gen, device=device)  # noqa: E731
+        image, warped = rand(), rand()
+        labels, warped_labels = (rand() < 0.01).float(), (rand() < 0.01).float()
+        homs = torch.tensor([[1.0, 0, 4], [0, 1, -3], [0, 0, 1]], device=device).expand(args.batch, 3, 3)
+
+        def train_step():
+            semi, desc = net(torch.cat([image, warped], 0))
+            desc = F.normalize(desc, dim=1)
+            b = args.batch
+            det, det_w = detector_loss(semi[:b], labels), detector_loss(semi[b:], warped_labels)
+            dl = descriptor_loss(desc[:b], desc[b:], homs)
+            total = det + det_w + dl
+            _ = (det.item(), det_w.item(), dl.item(), total.item())  # sp's loss() reads these
+            total.backward()
+            adam.step()
+        results.append(time_case("train/superpoint joint step", args, lambda: adam.zero_grad(set_to_none=True),
+                                 train_step))
     return results
 
 

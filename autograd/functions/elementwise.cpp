@@ -2,6 +2,7 @@
 
 #include "autograd/functions/broadcast.h"
 #include "autograd/node.h"
+#include "tensor/cuda/fused.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/operators.h"
 
@@ -172,8 +173,11 @@ Var tanh(const Var& x) {
 
 Var relu(const Var& x) {
   Tensor out = sp::relu(x.data());
-  return unary("relu", out, x, {out},
-               [](const Tensor& g, const Grads& s) { return sp::where(sp::gt(s[0], 0.0), g, Scalar(0.0)); });
+  return unary("relu", out, x, {out}, [](const Tensor& g, const Grads& s) {
+    // CUDA: one fused pass instead of a bool mask plus a select.
+    if (g.is_cuda()) return cuda::relu_backward(g, s[0]);
+    return sp::where(sp::gt(s[0], 0.0), g, Scalar(0.0));
+  });
 }
 
 Var leaky_relu(const Var& x, double negative_slope) {

@@ -1,13 +1,22 @@
 // cuDNN convolution (tensor/cuda/conv.h). Descriptors are built per call (cheap); the
-// algorithm choice is cached per shape because cuDNN's heuristic query is not.
+// algorithm for each shape is measured once with cudnnFind*AlgorithmEx (the fastest
+// that fits kFindWorkspaceBytes; SP_CUDNN_FIND=0 uses the heuristic ranking instead)
+// and cached. 1x1 convolutions go to cuBLAS (tensor/cuda/conv_gemm.h); the bias
+// gradient is a two-pass per-channel reduction (deterministic, no atomics).
 #include "tensor/cuda/conv.h"
 
 #include <array>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 
 #include "tensor/cuda/context.h"
+#include "tensor/cuda/conv_gemm.h"
+#include "tensor/cuda/launch.cuh"
+#include "tensor/dispatch.h"
 #include "tensor/ops/copy.h"
+#include "tensor/ops/creation.h"
 
 namespace sp::cuda {
 
@@ -77,9 +86,43 @@ AlgoKey make_key(Direction dir, int dev, const Shape& xs, const Shape& ws, DType
 std::mutex g_algo_mutex;
 std::map<AlgoKey, int> g_algos;  // the cuDNN algorithm enum value per key
 
-// The first algorithm of cuDNN's heuristic ranking that reports success.
+// Largest workspace an algorithm may use when measured by cudnnFind*Ex.
+constexpr size_t kFindWorkspaceBytes = size_t(1) << 30;
+
+bool use_find() {
+  static const bool on = [] {
+    const char* v = std::getenv("SP_CUDNN_FIND");
+    return !(v && std::strcmp(v, "0") == 0);
+  }();
+  return on;
+}
+
+// A temporary device buffer for the measuring runs (freed stream-ordered).
+struct FindWorkspace {
+  int dev;
+  size_t bytes = 0;
+  void* ptr = nullptr;
+  FindWorkspace(int dev, size_t want) : dev(dev) {
+    size_t free_bytes = 0, total = 0;
+    if (cudaMemGetInfo(&free_bytes, &total) != cudaSuccess) {
+      cudaGetLastError();
+      free_bytes = 0;
+    }
+    bytes = std::min(want, free_bytes / 4);
+    if (bytes > 0) ptr = device_malloc(bytes, dev);
+  }
+  ~FindWorkspace() {
+    if (ptr) device_free(ptr, dev);
+  }
+  FindWorkspace(const FindWorkspace&) = delete;
+  FindWorkspace& operator=(const FindWorkspace&) = delete;
+};
+
+// The cached algorithm for key, else the first successful entry of `query` (cuDNN
+// ranks measured results by time and heuristic results by expected speed). With FMA
+// math requested, entries that would use tensor cores are skipped.
 template <typename Perf, typename Query>
-int choose_algo(const AlgoKey& key, const char* what, Query query) {
+int choose_algo(const AlgoKey& key, const char* what, cudnnMathType_t math, Query query) {
   {
     std::lock_guard<std::mutex> lock(g_algo_mutex);
     auto it = g_algos.find(key);
@@ -91,15 +134,54 @@ int choose_algo(const AlgoKey& key, const char* what, Query query) {
   query(kMax, &returned, perf);
   int algo = -1;
   for (int i = 0; i < returned; ++i) {
-    if (perf[i].status == CUDNN_STATUS_SUCCESS) {
-      algo = int(perf[i].algo);
-      break;
-    }
+    if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
+    if (math == CUDNN_FMA_MATH && (perf[i].mathType == CUDNN_TENSOR_OP_MATH ||
+                                   perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION))
+      continue;
+    algo = int(perf[i].algo);
+    break;
   }
   SP_CHECK(algo >= 0, what, ": expected cuDNN to offer an algorithm, got none of ", returned);
   std::lock_guard<std::mutex> lock(g_algo_mutex);
   g_algos[key] = algo;
   return algo;
+}
+
+cudnnMathType_t math_type(const ConvDescriptors& d) {
+  cudnnMathType_t m = CUDNN_DEFAULT_MATH;
+  SP_CUDNN_CHECK(cudnnGetConvolutionMathType(d.conv, &m));
+  return m;
+}
+
+// grad_bias[c] = sum over n, p of grad_out[n, c, p] for contiguous [N, C, P]: pass one
+// writes partial[c, s] for `splits` slices of the images, pass two sums them in order.
+template <typename T>
+__global__ void bias_grad_partial_kernel(T* partial, const T* g, int64_t N, int64_t C, int64_t P, int64_t splits) {
+  const int64_t c = blockIdx.y, s = blockIdx.x;
+  T acc = 0;
+  for (int64_t n = s; n < N; n += splits) {
+    const T* row = g + (n * C + c) * P;
+    for (int64_t p = threadIdx.x; p < P; p += blockDim.x) acc += row[p];
+  }
+  __shared__ T warp_sums[32];
+  for (int off = 16; off > 0; off /= 2) acc += __shfl_down_sync(0xffffffffu, acc, off);
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  if (lane == 0) warp_sums[warp] = acc;
+  __syncthreads();
+  if (warp == 0) {
+    acc = lane < int(blockDim.x / 32) ? warp_sums[lane] : T(0);
+    for (int off = 16; off > 0; off /= 2) acc += __shfl_down_sync(0xffffffffu, acc, off);
+    if (lane == 0) partial[c * splits + s] = acc;
+  }
+}
+
+template <typename T>
+__global__ void bias_grad_finish_kernel(T* out, const T* partial, int64_t C, int64_t splits) {
+  const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (c >= C) return;
+  T acc = 0;
+  for (int64_t s = 0; s < splits; ++s) acc += partial[c * splits + s];
+  out[c] = acc;
 }
 
 struct Scalars {
@@ -117,12 +199,19 @@ void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight
   const int dev = out.device().index;
   set_device(dev);
   if (out.numel() == 0) return;
+  if (is_pointwise_conv(weight.shape(), args)) return conv1x1_forward(out, input, weight, bias);
   ConvDescriptors d(input.shape(), weight.shape(), out.shape(), out.dtype(), args, what);
   cudnnHandle_t h = cudnn_handle(dev);
   const auto algo = cudnnConvolutionFwdAlgo_t(choose_algo<cudnnConvolutionFwdAlgoPerf_t>(
-      make_key(Direction::Forward, dev, input.shape(), weight.shape(), out.dtype(), args), what,
-      [&](int n, int* got, cudnnConvolutionFwdAlgoPerf_t* p) {
-        SP_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, got, p));
+      make_key(Direction::Forward, dev, input.shape(), weight.shape(), out.dtype(), args), what, math_type(d), [&](int n, int* got, cudnnConvolutionFwdAlgoPerf_t* p) {
+        if (!use_find()) {
+          SP_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, got, p));
+          return;
+        }
+        FindWorkspace fw(dev, kFindWorkspaceBytes);
+        SP_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, d.x, input.data_ptr(), d.w, weight.data_ptr(),
+                                                              d.conv, d.y, out.data_ptr(), n, got, p, fw.ptr,
+                                                              fw.bytes));
       }));
   size_t ws_bytes = 0;
   SP_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, d.x, d.w, d.conv, d.y, algo, &ws_bytes));
@@ -151,12 +240,20 @@ void conv2d_backward_input(const Tensor& grad_in, const Tensor& grad_out, const 
     fill_into(grad_in, 0.0);
     return;
   }
+  if (is_pointwise_conv(weight.shape(), args)) return conv1x1_backward_input(grad_in, grad_out, weight);
   ConvDescriptors d(grad_in.shape(), weight.shape(), grad_out.shape(), grad_in.dtype(), args, what);
   cudnnHandle_t h = cudnn_handle(dev);
   const auto algo = cudnnConvolutionBwdDataAlgo_t(choose_algo<cudnnConvolutionBwdDataAlgoPerf_t>(
       make_key(Direction::BackwardData, dev, grad_in.shape(), weight.shape(), grad_in.dtype(), args), what,
-      [&](int n, int* got, cudnnConvolutionBwdDataAlgoPerf_t* p) {
-        SP_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, got, p));
+      math_type(d), [&](int n, int* got, cudnnConvolutionBwdDataAlgoPerf_t* p) {
+        if (!use_find()) {
+          SP_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, got, p));
+          return;
+        }
+        FindWorkspace fw(dev, kFindWorkspaceBytes);
+        SP_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(h, d.w, weight.data_ptr(), d.y,
+                                                                   grad_out.data_ptr(), d.conv, d.x,
+                                                                   grad_in.data_ptr(), n, got, p, fw.ptr, fw.bytes));
       }));
   size_t ws_bytes = 0;
   SP_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w, d.y, d.conv, d.x, algo, &ws_bytes));
@@ -177,12 +274,21 @@ void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad_out, c
     fill_into(grad_weight, 0.0);
     return;
   }
+  if (is_pointwise_conv(grad_weight.shape(), args)) return conv1x1_backward_weight(grad_weight, grad_out, input);
   ConvDescriptors d(input.shape(), grad_weight.shape(), grad_out.shape(), grad_weight.dtype(), args, what);
   cudnnHandle_t h = cudnn_handle(dev);
   const auto algo = cudnnConvolutionBwdFilterAlgo_t(choose_algo<cudnnConvolutionBwdFilterAlgoPerf_t>(
       make_key(Direction::BackwardFilter, dev, input.shape(), grad_weight.shape(), grad_weight.dtype(), args), what,
-      [&](int n, int* got, cudnnConvolutionBwdFilterAlgoPerf_t* p) {
-        SP_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, got, p));
+      math_type(d), [&](int n, int* got, cudnnConvolutionBwdFilterAlgoPerf_t* p) {
+        if (!use_find()) {
+          SP_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, got, p));
+          return;
+        }
+        FindWorkspace fw(dev, kFindWorkspaceBytes);
+        SP_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, d.x, input.data_ptr(), d.y,
+                                                                     grad_out.data_ptr(), d.conv, d.w,
+                                                                     grad_weight.data_ptr(), n, got, p, fw.ptr,
+                                                                     fw.bytes));
       }));
   size_t ws_bytes = 0;
   SP_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x, d.y, d.conv, d.w, algo, &ws_bytes));
@@ -194,7 +300,6 @@ void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad_out, c
 }
 
 void conv2d_backward_bias(const Tensor& grad_bias, const Tensor& grad_out) {
-  const char* what = "conv2d_backward_bias";
   const int dev = grad_bias.device().index;
   set_device(dev);
   if (grad_bias.numel() == 0) return;
@@ -202,21 +307,23 @@ void conv2d_backward_bias(const Tensor& grad_bias, const Tensor& grad_out) {
     fill_into(grad_bias, 0.0);
     return;
   }
-  const cudnnDataType_t type = cudnn_type(grad_out.dtype(), what);
   const Shape& ys = grad_out.shape();
-  cudnnTensorDescriptor_t dy = nullptr, db = nullptr;
-  SP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&dy));
-  SP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&db));
-  cudnnStatus_t st = cudnnSetTensor4dDescriptor(dy, CUDNN_TENSOR_NCHW, type, as_int(ys[0], what),
-                                                as_int(ys[1], what), as_int(ys[2], what), as_int(ys[3], what));
-  if (st == CUDNN_STATUS_SUCCESS) st = cudnnSetTensor4dDescriptor(db, CUDNN_TENSOR_NCHW, type, 1, int(ys[1]), 1, 1);
-  Scalars s;
-  if (st == CUDNN_STATUS_SUCCESS)
-    st = cudnnConvolutionBackwardBias(cudnn_handle(dev), s.one(grad_out.dtype()), dy, grad_out.data_ptr(),
-                                      s.zero(grad_out.dtype()), db, grad_bias.data_ptr());
-  cudnnDestroyTensorDescriptor(dy);
-  cudnnDestroyTensorDescriptor(db);
-  SP_CUDNN_CHECK(st);
+  const int64_t N = ys[0], C = ys[1], P = ys[2] * ys[3];
+  SP_CHECK(C <= 65535, "conv2d_backward_bias: expected at most 65535 channels on CUDA, got ", ys);
+  // About four blocks per SM in all, each over whole image rows of one channel.
+  int sms = 0;
+  SP_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  const int64_t splits = std::max<int64_t>(1, std::min<int64_t>(N, (4 * int64_t(sms) + C - 1) / C));
+  Tensor partial = empty({C, splits}, grad_out.dtype(), grad_out.device());
+  const int threads = P >= 256 ? 256 : 64;
+  dispatch_float(grad_out.dtype(), "conv2d_backward_bias", [&]<typename T>() {
+    bias_grad_partial_kernel<T><<<dim3(unsigned(splits), unsigned(C)), threads, 0, stream(dev)>>>(
+        partial.data<T>(), grad_out.data<T>(), N, C, P, splits);
+    SP_CUDA_LAUNCH_CHECK("bias_grad_partial_kernel");
+    bias_grad_finish_kernel<T><<<blocks_for(C), 256, 0, stream(dev)>>>(grad_bias.data<T>(), partial.data<T>(), C,
+                                                                       splits);
+    SP_CUDA_LAUNCH_CHECK("bias_grad_finish_kernel");
+  });
 }
 
 }  // namespace sp::cuda

@@ -1,28 +1,28 @@
 // CUDA strided copy (with dtype conversion) and fill; parity with tensor/cpu/copy.cpp.
-#include "tensor/cuda/launch.cuh"
-#include "tensor/dispatch.h"
+// Both go through for_each_offset (tensor/cuda/loops.cuh): dims are coalesced first, so a
+// contiguous or rank-1 operand costs no index division; a contiguous fill with zero is a
+// cudaMemsetAsync.
+#include <cmath>
+
+#include "tensor/cuda/loops.cuh"
 #include "tensor/ops/copy.h"
 
 namespace sp::cuda {
 
 namespace {
 template <typename D, typename S>
-__global__ void copy_kernel(D* dst, const S* src, int64_t n, OffsetCalc<2> calc) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t off[2];
-    calc.get(i, off);
-    dst[off[0]] = convert<D>(src[off[1]]);
-  }
-}
+struct CopyFn {
+  D* dst;
+  const S* src;
+  __device__ void operator()(Offsets<2> off) const { dst[off[0]] = convert<D>(src[off[1]]); }
+};
 
 template <typename D>
-__global__ void fill_kernel(D* dst, D value, int64_t n, OffsetCalc<1> calc) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t off[1];
-    calc.get(i, off);
-    dst[off[0]] = value;
-  }
-}
+struct FillFn {
+  D* dst;
+  D value;
+  __device__ void operator()(Offsets<1> off) const { dst[off[0]] = value; }
+};
 }  // namespace
 
 void copy_strided(const Tensor& dst, const Tensor& src) {
@@ -32,12 +32,11 @@ void copy_strided(const Tensor& dst, const Tensor& src) {
   if (n == 0) return;
   if (dst.dtype() == src.dtype() && dst.is_contiguous() && src.is_contiguous())
     return copy_device_to_device(dst.data_ptr(), src.data_ptr(), dst.nbytes(), dev);
-  OffsetCalc<2> calc(dst.shape(), {dst.strides(), src.strides()});
   dispatch_all(dst.dtype(), "copy", [&]<typename D>() {
     dispatch_all(src.dtype(), "copy", [&]<typename S>() {
-      copy_kernel<D, S><<<blocks_for(n), 256, 0, stream(dev)>>>(
-          static_cast<D*>(dst.data_ptr()), static_cast<const S*>(src.data_ptr()), n, calc);
-      SP_CUDA_LAUNCH_CHECK("copy_kernel");
+      for_each_offset<2>(dev, dst.shape(), {dst.strides(), src.strides()},
+                         CopyFn<D, S>{static_cast<D*>(dst.data_ptr()), static_cast<const S*>(src.data_ptr())},
+                         "copy");
     });
   });
 }
@@ -46,11 +45,15 @@ void fill(const Tensor& dst, double value) {
   const int dev = dst.device().index;
   set_device(dev);
   const int64_t n = dst.numel();
-  OffsetCalc<1> calc(dst.shape(), {dst.strides()});
+  if (n == 0) return;
+  // All-zero bytes encode 0 in every dtype (+0.0 for floats, false for bool).
+  if (value == 0.0 && !std::signbit(value) && dst.is_contiguous()) {
+    SP_CUDA_CHECK(cudaMemsetAsync(dst.data_ptr(), 0, dst.nbytes(), stream(dev)));
+    return;
+  }
   dispatch_all(dst.dtype(), "fill", [&]<typename D>() {
-    fill_kernel<D><<<blocks_for(n), 256, 0, stream(dev)>>>(static_cast<D*>(dst.data_ptr()),
-                                                           convert<D>(value), n, calc);
-    SP_CUDA_LAUNCH_CHECK("fill_kernel");
+    for_each_offset<1>(dev, dst.shape(), {dst.strides()}, FillFn<D>{static_cast<D*>(dst.data_ptr()), convert<D>(value)},
+                       "fill");
   });
 }
 

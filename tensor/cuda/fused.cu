@@ -31,6 +31,12 @@ __global__ void channel_affine_kernel(T* out, const T* in, const T* scale_w, con
   }
 }
 
+template <typename T>
+__global__ void relu_backward_kernel(T* gi, const T* g, const T* y, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    gi[i] = acc_t<T>(y[i]) > acc_t<T>(0) ? g[i] : T(acc_t<T>(0));
+}
+
 void check_channels(const Tensor& in, const Tensor& p, const char* what, const char* arg) {
   if (!p.defined()) return;
   const int64_t C = in.dim() >= 2 ? in.size(1) : in.size(0);
@@ -81,6 +87,28 @@ void batch_norm_inference(const Tensor& out, const Tensor& in, const Tensor& mea
   check_defined(mean, "batch_norm_inference");
   check_defined(var, "batch_norm_inference");
   run(out, in, mean, var, weight, bias, eps, relu, true, "batch_norm_inference");
+}
+
+Tensor relu_backward(const Tensor& grad, const Tensor& out_arg) {
+  const char* what = "relu_backward";
+  check_defined(grad, what);
+  check_defined(out_arg, what);
+  check_same_device(grad, out_arg, what);
+  SP_CHECK(grad.is_cuda(), what, ": expected CUDA tensors, got ", grad.device());
+  SP_CHECK(grad.shape() == out_arg.shape(), what, ": expected out of the shape of grad ", grad.shape(), ", got ",
+           out_arg.shape());
+  check_floating(grad, what, "grad");
+  const int dev = grad.device().index;
+  set_device(dev);
+  Tensor g = grad.contiguous(), y = out_arg.to(grad.dtype()).contiguous();
+  Tensor gi = empty(grad.shape(), grad.dtype(), grad.device());
+  const int64_t n = gi.numel();
+  if (n == 0) return gi;
+  dispatch_floating(gi.dtype(), what, [&]<typename T>() {
+    relu_backward_kernel<T><<<blocks_for(n), 256, 0, stream(dev)>>>(gi.data<T>(), g.data<T>(), y.data<T>(), n);
+    SP_CUDA_LAUNCH_CHECK("relu_backward_kernel");
+  });
+  return gi;
 }
 
 }  // namespace sp::cuda

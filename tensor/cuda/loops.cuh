@@ -55,11 +55,24 @@ __global__ void contiguous_loop_kernel(int64_t n, F f) {
   }
 }
 
+// One dim left after coalescing (e.g. a contiguous tensor with a broadcast scalar):
+// offsets are i * stride, no division.
 template <int N, typename F>
+__global__ void rank1_loop_kernel(int64_t n, Offsets<N> strides, F f) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    Offsets<N> off;
+#pragma unroll
+    for (int k = 0; k < N; ++k) off.v[k] = i * strides.v[k];
+    f(off);
+  }
+}
+
+template <int N, bool Small, typename F>
 __global__ void strided_loop_kernel(int64_t n, OffsetCalc<N> calc, F f) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     Offsets<N> off;
-    calc.get(i, off.v);
+    if constexpr (Small) calc.get32(uint32_t(i), off.v);
+    else calc.get(i, off.v);
     f(off);
   }
 }
@@ -76,8 +89,14 @@ void for_each_offset(int device, const Shape& shape, const std::array<Strides, N
   cudaStream_t s = stream(device);
   if (contiguous) {
     contiguous_loop_kernel<N><<<blocks_for(n), 256, 0, s>>>(n, f);
+  } else if (l.shape.rank() == 1) {
+    Offsets<N> st;
+    for (int k = 0; k < N; ++k) st.v[k] = l.strides[k][0];
+    rank1_loop_kernel<N><<<blocks_for(n), 256, 0, s>>>(n, st, f);
+  } else if (fits_u32(n)) {
+    strided_loop_kernel<N, true><<<blocks_for(n), 256, 0, s>>>(n, OffsetCalc<N>(l.shape, l.strides), f);
   } else {
-    strided_loop_kernel<N><<<blocks_for(n), 256, 0, s>>>(n, OffsetCalc<N>(l.shape, l.strides), f);
+    strided_loop_kernel<N, false><<<blocks_for(n), 256, 0, s>>>(n, OffsetCalc<N>(l.shape, l.strides), f);
   }
   check_status(cudaGetLastError(), what, __FILE__, __LINE__);
 }

@@ -45,6 +45,12 @@ void check_float_pair(const Tensor& a, const Tensor& b, const char* what, const 
            b.dtype());
 }
 
+// A gradient buffer: the CUDA kernels overwrite every element (no zero-fill pass over
+// what can be a gigabyte); the CPU kernels accumulate into zeros.
+Tensor output_buffer(const Shape& shape, const Tensor& like) {
+  return like.is_cuda() ? empty(shape, like.dtype(), like.device()) : zeros(shape, like.dtype(), like.device());
+}
+
 }  // namespace
 
 int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation) {
@@ -77,8 +83,8 @@ Tensor conv2d_backward_input(const Tensor& grad_out, const Shape& input_shape, c
   Shape out_shape = conv_shapes(input_shape, weight.shape(), args, what);
   SP_CHECK(grad_out.shape() == out_shape, what, ": expected grad_out of shape ", out_shape, ", got ",
            grad_out.shape());
-  Tensor grad_in = zeros(input_shape, grad_out.dtype(), grad_out.device());
-  if (grad_out.numel() > 0 && weight.numel() > 0)
+  Tensor grad_in = output_buffer(input_shape, grad_out);
+  if (grad_in.is_cuda() || (grad_out.numel() > 0 && weight.numel() > 0))  // CUDA zero-fills empty cases
     (grad_in.is_cuda() ? cuda::conv2d_backward_input : cpu::conv2d_backward_input)(
         grad_in, grad_out.contiguous(), weight.contiguous(), args);
   return grad_in;
@@ -91,8 +97,8 @@ Tensor conv2d_backward_weight(const Tensor& grad_out, const Tensor& input, const
   Shape out_shape = conv_shapes(input.shape(), weight_shape, args, what);
   SP_CHECK(grad_out.shape() == out_shape, what, ": expected grad_out of shape ", out_shape, ", got ",
            grad_out.shape());
-  Tensor grad_w = zeros(weight_shape, grad_out.dtype(), grad_out.device());
-  if (grad_out.numel() > 0 && grad_w.numel() > 0)
+  Tensor grad_w = output_buffer(weight_shape, grad_out);
+  if (grad_w.is_cuda() || (grad_out.numel() > 0 && grad_w.numel() > 0))
     (grad_w.is_cuda() ? cuda::conv2d_backward_weight : cpu::conv2d_backward_weight)(
         grad_w, grad_out.contiguous(), input.contiguous(), args);
   return grad_w;
@@ -102,8 +108,8 @@ Tensor conv2d_backward_bias(const Tensor& grad_out) {
   const char* what = "conv2d_backward_bias";
   check_float_pair(grad_out, grad_out, what, "grad_out", "grad_out");
   SP_CHECK(grad_out.dim() == 4, what, ": expected grad_out of shape [N, out, Ho, Wo], got ", grad_out.shape());
-  Tensor grad_b = zeros({grad_out.size(1)}, grad_out.dtype(), grad_out.device());
-  if (grad_out.numel() > 0)
+  Tensor grad_b = output_buffer({grad_out.size(1)}, grad_out);
+  if (grad_b.is_cuda() || grad_out.numel() > 0)
     (grad_b.is_cuda() ? cuda::conv2d_backward_bias : cpu::conv2d_backward_bias)(grad_b, grad_out.contiguous());
   return grad_b;
 }
