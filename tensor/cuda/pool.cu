@@ -24,11 +24,14 @@ __device__ AvgWindow avg_window(const PoolGeometry& g, int64_t oh, int64_t ow) {
   return {h0, h1, w0, w1, g.count_include_pad ? padded : (h1 - h0) * (w1 - w0)};
 }
 
-template <typename T>
+// I: the index type for the position arithmetic, uint32_t when every index fits (32-bit
+// division is several times cheaper than 64-bit division).
+template <typename T, typename I>
 __global__ void max_pool_kernel(T* y, int64_t* idx, const T* x, PoolGeometry g, int64_t total) {
   const int64_t out_plane = g.out_h * g.out_w, in_plane = g.height * g.width;
   for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total; k += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t p = k / out_plane, oh = (k % out_plane) / g.out_w, ow = k % g.out_w;
+    const I ki = I(k), plane = I(out_plane), ow_n = I(g.out_w);
+    const int64_t p = ki / plane, oh = (ki % plane) / ow_n, ow = ki % ow_n;
     const T* xp = x + p * in_plane;
     T best = -INFINITY;
     int64_t best_i = -1;
@@ -50,12 +53,12 @@ __global__ void max_pool_kernel(T* y, int64_t* idx, const T* x, PoolGeometry g, 
   }
 }
 
-template <typename T>
+template <typename T, typename I>
 __global__ void max_pool_backward_kernel(T* gi, const T* go, const int64_t* idx, int64_t in_plane, int64_t out_plane,
                                          int64_t total) {
   for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total; k += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = idx[k];
-    if (i >= 0 && i < in_plane) atomicAdd(gi + (k / out_plane) * in_plane + i, go[k]);
+    if (i >= 0 && i < in_plane) atomicAdd(gi + int64_t(I(k) / I(out_plane)) * in_plane + i, go[k]);
   }
 }
 
@@ -88,8 +91,12 @@ void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input
   const int64_t total = values.numel();
   if (total == 0) return;
   dispatch_float(input.dtype(), "max_pool2d", [&]<typename T>() {
-    max_pool_kernel<T><<<blocks_for(total), 256, 0, stream(dev)>>>(values.data<T>(), indices.data<int64_t>(),
-                                                                   input.data<T>(), g, total);
+    if (fits_u32(total))
+      max_pool_kernel<T, uint32_t><<<blocks_for(total), 256, 0, stream(dev)>>>(
+          values.data<T>(), indices.data<int64_t>(), input.data<T>(), g, total);
+    else
+      max_pool_kernel<T, int64_t><<<blocks_for(total), 256, 0, stream(dev)>>>(
+          values.data<T>(), indices.data<int64_t>(), input.data<T>(), g, total);
     SP_CUDA_LAUNCH_CHECK("max_pool_kernel");
   });
 }
@@ -102,8 +109,12 @@ void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Te
   if (total == 0 || planes == 0) return;
   const int64_t in_plane = grad_in.numel() / planes, out_plane = total / planes;
   dispatch_float(grad_in.dtype(), "max_pool2d_backward", [&]<typename T>() {
-    max_pool_backward_kernel<T><<<blocks_for(total), 256, 0, stream(dev)>>>(
-        grad_in.data<T>(), grad_out.data<T>(), indices.data<int64_t>(), in_plane, out_plane, total);
+    if (fits_u32(total))
+      max_pool_backward_kernel<T, uint32_t><<<blocks_for(total), 256, 0, stream(dev)>>>(
+          grad_in.data<T>(), grad_out.data<T>(), indices.data<int64_t>(), in_plane, out_plane, total);
+    else
+      max_pool_backward_kernel<T, int64_t><<<blocks_for(total), 256, 0, stream(dev)>>>(
+          grad_in.data<T>(), grad_out.data<T>(), indices.data<int64_t>(), in_plane, out_plane, total);
     SP_CUDA_LAUNCH_CHECK("max_pool_backward_kernel");
   });
 }
