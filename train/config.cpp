@@ -114,6 +114,22 @@ void Config::merge(const Config& other) { merge_into(*table_, *other.table_); }
 
 bool Config::has(const std::string& dotted) const { return find(*table_, dotted) != nullptr; }
 
+std::vector<std::string> Config::keys(const std::string& dotted) const {
+  std::vector<std::string> out;
+  const toml::node* n = dotted.empty() ? table_.get() : find(*table_, dotted);
+  if (!n || !n->is_table()) return out;
+  for (const auto& [key, node] : *n->as_table()) out.emplace_back(key.str());
+  return out;
+}
+
+bool Config::erase(const std::string& dotted) {
+  const size_t dot = dotted.rfind('.');
+  const toml::node* parent = dot == std::string::npos ? table_.get() : find(*table_, dotted.substr(0, dot));
+  if (!parent || !parent->is_table()) return false;
+  toml::table* t = const_cast<toml::table*>(parent->as_table());
+  return t->erase(dot == std::string::npos ? dotted : dotted.substr(dot + 1)) > 0;
+}
+
 std::string Config::to_toml() const {
   std::ostringstream os;
   os << *table_ << "\n";

@@ -37,6 +37,10 @@ class Config {
   void merge(const Config& other);
 
   bool has(const std::string& dotted) const;
+  // The keys of the table at `dotted` ("" = the top level); empty when there is none.
+  std::vector<std::string> keys(const std::string& dotted = "") const;
+  // Removes the entry at `dotted` (a value or a whole table); false when absent.
+  bool erase(const std::string& dotted);
   std::string source() const { return source_; }
   std::string to_toml() const;  // the resolved config, for the experiment folder
   const toml::table& table() const { return *table_; }

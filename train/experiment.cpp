@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "tensor/check.h"
 #include "tensor/io/hdf5.h"
 
@@ -39,27 +41,22 @@ std::string timestamp() {
   return buf;
 }
 
-std::vector<std::string> read_csv_header(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::vector<std::string> keys;
-  if (!std::getline(in, line)) return keys;
-  std::stringstream ss(line);
-  std::string k;
-  while (std::getline(ss, k, ',')) keys.push_back(k);
-  if (!keys.empty()) keys.erase(keys.begin());  // "step"
-  return keys;
-}
 }  // namespace
 
-Experiment::Experiment(const std::string& name, const Config& config, bool restore, bool overwrite) {
+void check_experiment_folder(const std::string& name, bool restore, bool overwrite) {
   SP_CHECK(!name.empty() && name.find("..") == std::string::npos, "experiment: expected a folder name, got '",
            name, "'");
+  const std::string dir = experiments_root() + "/" + name;
+  const bool exists = fs::exists(dir + "/config.toml");
+  SP_CHECK(!exists || restore || overwrite, "experiment: expected a new experiment name, got ", dir,
+           " which already holds a run; hint: pass --restore to resume it or --overwrite to start over");
+  SP_CHECK(exists || !restore, "experiment: expected a run to restore in ", dir, ", got none");
+}
+
+Experiment::Experiment(const std::string& name, const Config& config, bool restore, bool overwrite) {
+  check_experiment_folder(name, restore, overwrite);
   dir_ = experiments_root() + "/" + name;
   const bool exists = fs::exists(dir_ + "/config.toml");
-  SP_CHECK(!exists || restore || overwrite, "experiment: expected a new experiment name, got ", dir_,
-           " which already holds a run; hint: pass --restore to resume it or --overwrite to start over");
-  SP_CHECK(exists || !restore, "experiment: expected a run to restore in ", dir_, ", got none");
   if (overwrite && exists && !restore) {
     fs::remove_all(dir_ + "/checkpoints");
     fs::remove(dir_ + "/metrics.csv");
@@ -70,36 +67,27 @@ Experiment::Experiment(const std::string& name, const Config& config, bool resto
   write_text_atomically(dir_ + "/config.toml", config.to_toml());
   log_.open(dir_ + "/log.txt", std::ios::app);
   SP_CHECK(log_.good(), "experiment: could not open ", dir_, "/log.txt");
-  if (restore) metric_keys_ = read_csv_header(dir_ + "/metrics.csv");
 }
 
 void Experiment::log(const std::string& line) {
   log_ << '[' << timestamp() << "] " << line << '\n';
   log_.flush();
-  std::fprintf(stderr, "%s\n", line.c_str());
+  // On a terminal, first clear an in-place progress line.
+  std::fprintf(stderr, "%s%s\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", line.c_str());
 }
 
-void Experiment::append_metrics(int64_t step, const std::map<std::string, double>& row) {
+void Experiment::append_metrics(int64_t step, const std::string& split, const std::map<std::string, double>& values) {
   const std::string path = dir_ + "/metrics.csv";
-  std::vector<std::string> keys;
-  for (const auto& [k, v] : row) keys.push_back(k);
+  const bool fresh = !fs::exists(path) || fs::file_size(path) == 0;
   std::ofstream out(path, std::ios::app);
-  if (metric_keys_.empty()) {
-    metric_keys_ = keys;
-    if (fs::file_size(path) == 0) {
-      out << "step";
-      for (const auto& k : keys) out << ',' << k;
-      out << '\n';
-    }
-  }
-  SP_CHECK(keys == metric_keys_, "experiment: expected the metrics.csv columns of the first row, got other keys");
-  out << step;
+  if (fresh) out << "step,split,key,value\n";
   char buf[32];
-  for (const auto& k : keys) {
-    std::snprintf(buf, sizeof buf, "%.6g", row.at(k));
-    out << ',' << buf;
+  for (const auto& [k, v] : values) {
+    SP_CHECK(k.find(',') == std::string::npos && split.find(',') == std::string::npos,
+             "experiment: expected metric names without commas, got '", k, "'");
+    std::snprintf(buf, sizeof buf, "%.8g", v);
+    out << step << ',' << split << ',' << k << ',' << buf << '\n';
   }
-  out << '\n';
   SP_CHECK(out.good(), "experiment: could not append to ", path);
 }
 

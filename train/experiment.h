@@ -26,15 +26,18 @@ class Experiment {
 
   // A line to log.txt (timestamped) and to stderr.
   void log(const std::string& line);
-  // Appends a row to metrics.csv; the header is written from the first row's keys, and
-  // later rows must have the same keys.
-  void append_metrics(int64_t step, const std::map<std::string, double>& row);
+  // Appends one metrics.csv row per key: "step,split,key,value" (long format, so
+  // training and validation rows with different keys share one file).
+  void append_metrics(int64_t step, const std::string& split, const std::map<std::string, double>& values);
 
  private:
   std::string dir_;
   std::ofstream log_;
-  std::vector<std::string> metric_keys_;
 };
+
+// The checks of the Experiment constructor, without touching the disk: a new run
+// refuses a folder holding a run (unless overwrite), a restore needs one.
+void check_experiment_folder(const std::string& name, bool restore, bool overwrite = false);
 
 // Writes `text` to `path` atomically (temp file, fsync, rename).
 void write_text_atomically(const std::string& path, const std::string& text);

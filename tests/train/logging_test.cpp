@@ -61,15 +61,15 @@ TEST(Experiment, CreatesFolderAndRefusesToClobber) {
   {
     Experiment e("run1", c, /*restore=*/false);
     e.log("hello");
-    e.append_metrics(1, {{"loss", 1.5}, {"acc", 0.25}});
-    e.append_metrics(2, {{"loss", 1.0}, {"acc", 0.5}});
-    EXPECT_SP_ERROR(e.append_metrics(3, {{"loss", 1.0}}), "metrics.csv columns");
+    e.append_metrics(1, "train", {{"loss", 1.5}, {"acc", 0.25}});
+    e.append_metrics(2, "val", {{"loss", 1.0}});
+    EXPECT_SP_ERROR(e.append_metrics(3, "val", {{"a,b", 1.0}}), "without commas");
   }
   EXPECT_TRUE(std::filesystem::exists(root + "/run1/checkpoints"));
   std::ifstream csv(root + "/run1/metrics.csv");
   std::stringstream ss;
   ss << csv.rdbuf();
-  EXPECT_EQ(ss.str(), "step,acc,loss\n1,0.25,1.5\n2,0.5,1\n");
+  EXPECT_EQ(ss.str(), "step,split,key,value\n1,train,acc,0.25\n1,train,loss,1.5\n2,val,loss,1\n");
   EXPECT_SP_ERROR(Experiment("run1", c, false), "--restore");
   EXPECT_NO_THROW(Experiment("run1", c, /*restore=*/true));
   EXPECT_SP_ERROR(Experiment("run2", c, /*restore=*/true), "expected a run to restore");

@@ -1,0 +1,126 @@
+// sptrain: trains and evaluates models from experiment configs (pytorch-superpoint's
+// train4.py / Glue Factory's train.py command shapes).
+//   sptrain train NAME --conf FILE [a.b=v ...] [--restore] [--overfit] [--overwrite]
+//   sptrain train_base CONFIG NAME [a.b=v ...] [--restore] [--overfit] [--overwrite]
+//   sptrain eval_detector NAME [a.b=v ...] [--distance PX] [--threshold T] [--last]
+// Experiments live in $SP_EXPER_PATH/NAME (default outputs/training/NAME). Ctrl+C stops
+// a training run after writing a checkpoint; --restore resumes it exactly.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "tensor/check.h"
+#include "train/evaluate_detector.h"
+#include "train/trainer.h"
+
+namespace {
+
+using sp::train::Config;
+
+// Arguments shared by the training commands. Overrides ("a.b=v") are positional and may
+// be mixed with the flags.
+struct TrainArgs {
+  std::string name, conf;
+  std::vector<std::string> overrides;
+  sp::train::TrainOptions options;
+  bool eval = false;  // train_base --eval: accepted, validation always runs
+};
+
+void add_train_flags(CLI::App* cmd, TrainArgs& a) {
+  cmd->add_flag("--restore", a.options.restore, "resume NAME from its latest checkpoint (exactly)");
+  cmd->add_flag("--overfit", a.options.overfit, "train on one batch forever (debugging)");
+  cmd->add_flag("--overwrite", a.options.overwrite, "start over in an existing experiment folder");
+  cmd->positionals_at_end(false);
+}
+
+int run_training(const TrainArgs& a) {
+  Config config;
+  if (!a.conf.empty()) config = Config::from_file(a.conf);
+  SP_CHECK(!a.conf.empty() || a.options.restore, "train: expected --conf FILE (or --restore to resume ", a.name,
+           " with its saved config)");
+  config.apply_overrides(a.overrides);
+  sp::train::Trainer trainer(a.name, config, a.options);
+  sp::train::TrainResult r = trainer.run();
+  std::cerr << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps << "; experiment "
+            << trainer.experiment().dir() << ", last checkpoint " << r.last_checkpoint << "\n";
+  return 0;
+}
+
+// The subcommand table: each entry adds its options and returns the action to run.
+struct Command {
+  const char* name;
+  const char* help;
+  std::function<std::function<int()>(CLI::App*)> setup;
+};
+
+std::vector<Command> commands() {
+  return {
+      {"train", "train NAME --conf FILE [a.b=v ...]: train the model of a config",
+       [](CLI::App* cmd) {
+         auto a = std::make_shared<TrainArgs>();
+         cmd->add_option("name", a->name, "experiment name")->required();
+         cmd->add_option("overrides", a->overrides, "config overrides a.b=value");
+         cmd->add_option("--conf", a->conf, "experiment config (TOML)");
+         add_train_flags(cmd, *a);
+         return [a] { return run_training(*a); };
+       }},
+      {"train_base", "train_base CONFIG NAME [a.b=v ...]: MagicPoint on synthetic shapes (pytorch-superpoint)",
+       [](CLI::App* cmd) {
+         auto a = std::make_shared<TrainArgs>();
+         cmd->add_option("config", a->conf, "experiment config (TOML), e.g. configs/magicpoint_shapes.toml")
+             ->required();
+         cmd->add_option("name", a->name, "experiment name")->required();
+         cmd->add_option("overrides", a->overrides, "config overrides a.b=value");
+         cmd->add_flag("--eval", a->eval, "accepted for pytorch-superpoint compatibility (validation always runs)");
+         add_train_flags(cmd, *a);
+         return [a] { return run_training(*a); };
+       }},
+      {"eval_detector", "eval_detector NAME [a.b=v ...]: precision, recall, mAP of detections on validation data",
+       [](CLI::App* cmd) {
+         auto name = std::make_shared<std::string>();
+         auto o = std::make_shared<sp::train::DetectorEvalOptions>();
+         cmd->add_option("name", *name, "experiment name")->required();
+         cmd->add_option("overrides", o->overrides, "config overrides a.b=value (model.*, data.*)");
+         cmd->add_option("--distance", o->distance, "px: a detection is correct within this distance");
+         cmd->add_option("--threshold", o->threshold, "operating threshold (default: the model's)");
+         cmd->add_option("--images", o->max_images, "validation images to use (default: all)");
+         cmd->add_option("--pictures", o->pictures, "images in the detections picture");
+         cmd->add_option("--device", o->device, "auto | cpu | cuda | cuda:N");
+         cmd->add_option("--out", o->out_dir, "output folder (default: <experiment>/eval)");
+         cmd->add_flag("--last", o->last, "the latest checkpoint instead of the best");
+         cmd->positionals_at_end(false);
+         return [name, o] {
+           sp::train::DetectorEvalReport r = sp::train::evaluate_detector(*name, *o);
+           std::cout << sp::train::format_report(*name, *o, r) << "  checkpoint " << r.checkpoint << "\n"
+                     << "  picture    " << r.picture << "\n  metrics    " << r.json << "\n";
+           return 0;
+         };
+       }},
+  };
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sptrain: train and evaluate sp models from experiment configs"};
+  app.require_subcommand(1);
+  std::vector<std::pair<CLI::App*, std::function<int()>>> actions;
+  for (const Command& c : commands()) {
+    CLI::App* cmd = app.add_subcommand(c.name, c.help);
+    actions.emplace_back(cmd, c.setup(cmd));
+  }
+  CLI11_PARSE(app, argc, argv);
+  try {
+    for (auto& [cmd, action] : actions)
+      if (cmd->parsed()) return action();
+  } catch (const sp::Error& e) {
+    std::cerr << "sptrain: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "sptrain: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

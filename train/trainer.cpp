@@ -1,0 +1,263 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "autograd/var.h"
+#include "nn/optim/clip.h"
+#include "nn/training_state.h"
+#include "tensor/check.h"
+#include "tensor/ops/random.h"
+#include "train/interrupt.h"
+#include "train/model_config.h"
+#include "train/progress.h"
+
+namespace fs = std::filesystem;
+
+namespace sp::train {
+
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string format_value(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+int64_t count_parameters(const models::Model& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace
+
+Trainer::Trainer(const std::string& name, const Config& config, TrainOptions options)
+    : name_(name), options_(options) {
+  check_experiment_folder(name, options.restore, options.overwrite);
+  if (options.restore) {
+    const std::string saved = experiments_root() + "/" + name + "/config.toml";
+    config_ = Config::from_file(saved);
+    config_.merge(config);
+  } else {
+    config_ = config;
+  }
+  if (options.overfit) config_.apply_override("train.overfit=true");
+
+  // Every table is read (strictly) before anything is written to disk.
+  ConfigReader reader(config_);
+  tc_ = TrainConfig::from(reader);
+  manual_seed(tc_.seed);  // the model's initialisation draws from this stream
+  model_ = build_model(reader);
+  data_ = make_datasets(reader);
+  reader.finish();
+
+  device_ = tc_.resolved_device();
+  model_->to(device_);
+  model_->train();
+  std::vector<ag::Var> params;
+  for (const auto& p : model_->parameters())
+    if (p.requires_grad()) params.push_back(p);
+  optimizer_ = make_optimizer(tc_, params);
+
+  data::LoaderOptions lo;
+  lo.batch_size = tc_.batch_size;
+  lo.workers = tc_.workers;
+  lo.prefetch = tc_.prefetch;
+  lo.shuffle = tc_.shuffle;
+  lo.drop_last = true;
+  lo.seed = tc_.seed;
+  lo.device = device_;
+  train_loader_ = std::make_unique<data::Loader>(data_.train, lo);
+  steps_per_epoch_ = train_loader_->num_batches();
+  SP_CHECK(steps_per_epoch_ > 0, "trainer: expected at least one batch of ", tc_.batch_size,
+           " training samples, got ", data_.train->size(), " samples; hint: lower train.batch_size");
+  total_steps_ = tc_.max_steps > 0 ? tc_.max_steps : tc_.epochs * steps_per_epoch_;
+  if (data_.val && !tc_.overfit) {
+    data::LoaderOptions vo = lo;
+    vo.batch_size = tc_.val_batch_size > 0 ? tc_.val_batch_size : tc_.batch_size;
+    vo.shuffle = false;
+    vo.drop_last = false;
+    val_loader_ = std::make_unique<data::Loader>(data_.val, vo);
+  }
+  schedule_ = make_lr_schedule(tc_, total_steps_);
+
+  experiment_ = std::make_unique<Experiment>(name, config_, options.restore, options.overwrite);
+  checkpoints_ = std::make_unique<CheckpointManager>(experiment_->checkpoint_dir(), tc_.keep_last_n);
+  events_ = std::make_unique<EventWriter>(experiment_->dir());
+
+  std::ostringstream head;
+  head << "experiment " << experiment_->dir() << " | model " << model_->type_name() << " ("
+       << count_parameters(*model_) << " parameters) on " << device_ << " | " << tc_.optimizer << " lr "
+       << format_value(tc_.lr) << " | batch " << tc_.batch_size << ", " << steps_per_epoch_ << " steps/epoch, "
+       << total_steps_ << " steps" << (tc_.overfit ? " | OVERFIT (one batch)" : "");
+  experiment_->log(head.str());
+  experiment_->log("data: " + data_.description);
+  if (options.restore) restore_latest();
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::restore_latest() {
+  auto latest = checkpoints_->latest();
+  SP_CHECK(latest.has_value(), "trainer: expected a checkpoint to restore in ", checkpoints_->dir(),
+           ", got none; hint: start the run without --restore");
+  nn::Checkpoint c = nn::load_checkpoint(latest->path);
+  state_ = split_trainer_state(c);
+  step_ = nn::restore(c, *model_, optimizer_.get(), &default_generator(), latest->path);
+  last_save_step_ = step_;
+  experiment_->log("restored step " + std::to_string(step_) + " (epoch " + std::to_string(state_.epoch) + ") from " +
+                   latest->path);
+}
+
+double Trainer::schedule_lr() const {
+  const int64_t t = tc_.lr_schedule.on_epoch ? step_ / steps_per_epoch_ : step_;
+  return schedule_->lr(t);
+}
+
+bool Trainer::train_step(const data::Batch& batch) {
+  models::Batch b("batch");
+  for (const auto& [key, value] : batch) b.set(key, value);
+  model_->train();
+  optimizer_->zero_grad();
+  models::Predictions pred = model_->run(b);
+  models::Losses losses = model_->loss(pred, b);
+  SP_CHECK(losses.total.defined() && losses.total.numel() == 1, "trainer: expected ", model_->type_name(),
+           "::loss to return a scalar total, got ", losses.total.defined() ? losses.total.data().meta() : "none");
+  const double total = losses.total.item<double>();
+  if (!std::isfinite(total)) {
+    ++skipped_;
+    experiment_->log("warning: step " + std::to_string(step_ + 1) + " skipped: the loss is " + format_value(total));
+    return false;
+  }
+  ag::backward(losses.total);
+  if (tc_.clip_grad_norm > 0) {
+    const double norm = nn::optim::clip_grad_norm_(optimizer_->params(), tc_.clip_grad_norm);
+    if (!std::isfinite(norm)) {
+      ++skipped_;
+      optimizer_->zero_grad();
+      experiment_->log("warning: step " + std::to_string(step_ + 1) + " skipped: the gradient norm is " +
+                       format_value(norm));
+      return false;
+    }
+  }
+  optimizer_->set_lr(schedule_lr());
+  optimizer_->step();
+  for (const auto& [k, v] : losses.terms) term_sums_[k] += v;
+  if (!losses.terms.count("total")) term_sums_["total"] += total;
+  ++term_count_;
+  return true;
+}
+
+void Trainer::log_train() {
+  if (term_count_ == 0) return;
+  const double t = now_s();
+  const double rate = t > interval_start_s_ ? double(step_ - interval_start_step_) / (t - interval_start_s_) : 0.0;
+  const double overall = t > run_start_s_ ? double(step_ - run_start_step_) / (t - run_start_s_) : 0.0;
+  std::map<std::string, double> row;
+  std::ostringstream line;
+  line << "[E " << (step_ - 1) / steps_per_epoch_ << " | step " << step_ << "/" << total_steps_ << "] loss";
+  const double lr = optimizer_->lr();
+  result_.last_train.clear();
+  for (const auto& [k, sum] : term_sums_) {
+    const double mean = sum / double(term_count_);
+    result_.last_train[k] = mean;
+    row["loss/" + k] = mean;
+    events_->add_scalar("train/loss/" + k, mean, step_);
+    line << ' ' << k << ' ' << format_value(mean);
+  }
+  row["lr"] = lr;
+  row["steps_per_s"] = rate;
+  events_->add_scalar("train/lr", lr, step_);
+  events_->add_scalar("train/steps_per_s", rate, step_);
+  events_->add_scalar("train/epoch", double(step_) / double(steps_per_epoch_), step_);
+  line << " | lr " << format_value(lr) << " | " << format_value(rate) << " it/s";
+  if (overall > 0) line << " | ETA " << format_duration(double(total_steps_ - step_) / overall);
+  if (skipped_ > 0) line << " | " << skipped_ << " skipped";
+  experiment_->log(line.str());
+  experiment_->append_metrics(step_, "train", row);
+  events_->flush();
+  term_sums_.clear();
+  term_count_ = 0;
+  interval_start_s_ = t;
+  interval_start_step_ = step_;
+}
+
+nn::Checkpoint Trainer::capture() const {
+  nn::Checkpoint c = nn::capture(*model_, optimizer_.get(), step_, default_generator(), config_.to_toml());
+  TrainerState s = state_;
+  s.epoch = step_ > 0 ? (step_ - 1) / steps_per_epoch_ : 0;
+  put_trainer_state(c, s);
+  return c;
+}
+
+std::string Trainer::save(bool interrupted) {
+  nn::Checkpoint c = capture();
+  const int64_t epoch = step_ > 0 ? (step_ - 1) / steps_per_epoch_ : 0;
+  const std::string path = checkpoints_->save(c, epoch, interrupted);
+  last_save_step_ = step_;
+  result_.last_checkpoint = path;
+  experiment_->log("saved " + path);
+  return path;
+}
+
+TrainResult Trainer::run() {
+  InterruptGuard guard;
+  Progress progress("step", total_steps_, step_);
+  run_start_s_ = interval_start_s_ = now_s();
+  run_start_step_ = interval_start_step_ = step_;
+  if (tc_.overfit && !overfit_batch_) {
+    train_loader_->start_epoch(0);
+    overfit_batch_ = train_loader_->next();
+  }
+  bool stopped = false;
+  double last_total = 0;
+  while (step_ < total_steps_ && !stopped) {
+    const int64_t epoch = step_ / steps_per_epoch_;
+    if (!tc_.overfit) {
+      // Resume inside the epoch: the loader's batches are a pure function of
+      // (seed, epoch, index), so skipping the done ones lands on the same batch.
+      train_loader_->start_epoch(epoch);
+      for (int64_t i = 0; i < step_ % steps_per_epoch_; ++i) train_loader_->next();
+    }
+    while (step_ < total_steps_) {
+      std::optional<data::Batch> batch = tc_.overfit ? overfit_batch_ : train_loader_->next();
+      if (!batch) break;
+      if (train_step(*batch) && term_count_ > 0) last_total = term_sums_["total"] / double(term_count_);
+      ++step_;
+      progress.update(step_, {{"loss", last_total}});
+      if (step_ % tc_.log_every == 0) log_train();
+      if (tc_.eval_every > 0 && step_ % tc_.eval_every == 0) evaluate();
+      if (tc_.save_every > 0 && step_ % tc_.save_every == 0) save(false);
+      if (interrupt_requested()) {
+        stopped = true;
+        break;
+      }
+      if (tc_.overfit && step_ % steps_per_epoch_ == 0) break;
+    }
+  }
+  progress.finish();
+  log_train();
+  if (stopped) {
+    clear_interrupt();
+    experiment_->log("interrupted at step " + std::to_string(step_) + "; resume with --restore");
+    save(true);
+  } else {
+    if (last_eval_step_ != step_) evaluate();
+    if (last_save_step_ != step_) save(false);
+  }
+  result_.steps = step_;
+  result_.epoch = step_ > 0 ? (step_ - 1) / steps_per_epoch_ : 0;
+  result_.interrupted = stopped;
+  events_->flush();
+  return result_;
+}
+
+}  // namespace sp::train

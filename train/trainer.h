@@ -1,0 +1,119 @@
+// The training loop (matchers.md 1.3-1.5, superpoint.md 7.1) over an experiment config:
+//   [model] name = "magicpoint", ...      the model and its keys (models/model.h)
+//   [data]  name = "synthetic_shapes", ... the datasets (train/data_config.h)
+//   [train] lr = 0.001, ...               optimisation and cadence (train/train_config.h)
+//
+// Each step: loader -> model.run -> model.loss -> total.backward -> clip -> step, with the
+// learning rate of the schedule at that step. Every log_every steps the mean loss terms
+// go to the console, log.txt, TensorBoard and metrics.csv; every eval_every steps (and
+// at the end) the validation split is averaged (loss terms and model metrics) and an
+// image summary of detections is written; every save_every steps (and at the end) a
+// checkpoint, plus checkpoint_best.h5 when best_key improves.
+//
+// Determinism: with the same config, a run resumed with --restore from the checkpoint
+// of step k continues bitwise like the uninterrupted run (CPU): parameters, buffers,
+// optimizer state, the Philox stream and the loader position (epoch, batch) are restored.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "data/loader.h"
+#include "models/model.h"
+#include "nn/optim/lr_schedule.h"
+#include "nn/optim/optimizer.h"
+#include "train/checkpoints.h"
+#include "train/config.h"
+#include "train/data_config.h"
+#include "train/experiment.h"
+#include "train/tensorboard.h"
+#include "train/train_config.h"
+
+namespace sp::train {
+
+struct TrainOptions {
+  bool restore = false;    // resume <exp> from its latest checkpoint
+  bool overfit = false;    // one batch forever (train.overfit = true)
+  bool overwrite = false;  // start over in an existing experiment folder
+};
+
+struct TrainResult {
+  int64_t steps = 0;  // optimizer steps done in total (restored ones included)
+  int64_t epoch = 0;
+  bool interrupted = false;
+  std::string last_checkpoint;
+  std::map<std::string, double> last_train;  // mean loss terms of the last log interval
+  std::map<std::string, double> last_val;    // the last validation results
+};
+
+class Trainer {
+ public:
+  // `config` is the experiment config (file plus overrides). With options.restore it is
+  // layered over the experiment's saved config.toml (so `--restore` alone suffices).
+  Trainer(const std::string& name, const Config& config, TrainOptions options = {});
+  ~Trainer();
+
+  TrainResult run();
+
+  models::Model& model() { return *model_; }
+  const TrainConfig& train_config() const { return tc_; }
+  Experiment& experiment() { return *experiment_; }
+  const CheckpointManager& checkpoints() const { return *checkpoints_; }
+  int64_t step() const { return step_; }
+  int64_t total_steps() const { return total_steps_; }
+  int64_t steps_per_epoch() const { return steps_per_epoch_; }
+
+  // Mean validation loss terms ("loss/<k>") and metrics over val_batches batches.
+  std::map<std::string, double> validate();
+
+ private:
+  void restore_latest();
+  bool train_step(const data::Batch& batch);  // false: skipped (non-finite loss or norm)
+  void log_train();
+  void evaluate();
+  void write_image_summary(const models::Batch& batch, const models::Predictions& pred);
+  std::string save(bool interrupted);
+  nn::Checkpoint capture() const;
+  double schedule_lr() const;
+
+  std::string name_;
+  Config config_;
+  TrainOptions options_;
+  TrainConfig tc_;
+  Device device_;
+  std::shared_ptr<models::Model> model_;
+  DataSets data_;
+  std::unique_ptr<nn::optim::Optimizer> optimizer_;
+  std::unique_ptr<nn::optim::LRSchedule> schedule_;
+  std::unique_ptr<Experiment> experiment_;
+  std::unique_ptr<CheckpointManager> checkpoints_;
+  std::unique_ptr<EventWriter> events_;
+  std::unique_ptr<data::Loader> train_loader_, val_loader_;
+  std::optional<data::Batch> overfit_batch_;
+
+  int64_t step_ = 0, steps_per_epoch_ = 0, total_steps_ = 0;
+  int64_t last_eval_step_ = -1, last_save_step_ = -1, skipped_ = 0;
+  TrainerState state_;
+  std::map<std::string, double> term_sums_;
+  int64_t term_count_ = 0;
+  double interval_start_s_ = 0;
+  int64_t interval_start_step_ = 0;
+  double run_start_s_ = 0;
+  int64_t run_start_step_ = 0;
+  TrainResult result_;
+};
+
+// Builds the model of experiment `name` (its config.toml with `overrides`, e.g.
+// "model.detection_threshold=0.001") and loads checkpoint_best.h5, or the latest
+// checkpoint when there is no best one or `last` is set; returns it in eval mode on
+// `device`.
+std::shared_ptr<models::Model> load_experiment(const std::string& name, const std::vector<std::string>& overrides = {},
+                                               bool last = false, Device device = kCPU);
+// The experiment's config.toml with `overrides` applied.
+Config experiment_config(const std::string& name, const std::vector<std::string>& overrides = {});
+// The checkpoint load_experiment would read ("" when the experiment has none).
+std::string experiment_checkpoint(const std::string& name, bool last = false);
+
+}  // namespace sp::train

@@ -1,0 +1,128 @@
+// The validation half of the Trainer: averaged validation results, best-checkpoint
+// tracking and the image summary of detections.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "autograd/grad_mode.h"
+#include "models/superpoint.h"
+#include "tensor/check.h"
+#include "tensor/ops/random.h"
+#include "train/summary_images.h"
+#include "train/trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace sp::train {
+
+namespace {
+std::string format_value(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+}  // namespace
+
+std::map<std::string, double> Trainer::validate() {
+  if (!val_loader_ && !tc_.overfit) return {};
+  // Validation neither draws from nor disturbs the training stream (Glue Factory's
+  // fork_rng): every evaluation sees the same random numbers.
+  const Generator saved = default_generator();
+  default_generator() = Generator(tc_.seed, 0);
+  model_->eval();
+  std::map<std::string, double> sums, weights;
+  {
+    ag::NoGradGuard no_grad;
+    auto add = [&](const std::string& key, double value, double weight) {
+      if (!std::isfinite(value)) return;  // NaNs are ignored, as Glue Factory's averages do
+      sums[key] += value * weight;
+      weights[key] += weight;
+    };
+    auto process = [&](const data::Batch& batch, bool first) {
+      models::Batch b("batch");
+      for (const auto& [key, value] : batch) b.set(key, value);
+      const double n = double(batch.begin()->second.size(0));
+      models::Predictions pred = model_->run(b);
+      for (const auto& [k, v] : model_->loss(pred, b).terms) add("loss/" + k, v, n);
+      for (const auto& [k, v] : model_->metrics(pred, b)) add(k, v, n);
+      if (first) write_image_summary(b, pred);
+    };
+    if (tc_.overfit) {
+      process(*overfit_batch_, true);
+    } else {
+      val_loader_->start_epoch(0);
+      int64_t done = 0;
+      while (tc_.val_batches == 0 || done < tc_.val_batches) {
+        std::optional<data::Batch> batch = val_loader_->next();
+        if (!batch) break;
+        process(*batch, done == 0);
+        ++done;
+      }
+    }
+  }
+  model_->train();
+  default_generator() = saved;
+  std::map<std::string, double> out;
+  for (const auto& [k, s] : sums) out[k] = s / weights[k];
+  return out;
+}
+
+void Trainer::evaluate() {
+  last_eval_step_ = step_;
+  std::map<std::string, double> results = validate();
+  if (results.empty()) return;
+  result_.last_val = results;
+  std::ostringstream line;
+  line << "[E " << (step_ > 0 ? (step_ - 1) / steps_per_epoch_ : 0) << " | step " << step_ << "] val";
+  for (const auto& [k, v] : results) {
+    line << ' ' << k << ' ' << format_value(v);
+    events_->add_scalar("val/" + k, v, step_);
+  }
+  experiment_->log(line.str());
+  experiment_->append_metrics(step_, "val", results);
+  events_->flush();
+
+  auto it = results.find(tc_.best_key);
+  if (it == results.end()) {
+    std::string keys;
+    for (const auto& [k, v] : results) keys += (keys.empty() ? "" : ", ") + k;
+    SP_FAIL("trainer: expected train.best_key '", tc_.best_key, "' among the validation results {", keys, "}");
+  }
+  const double v = it->second;
+  const bool better = !state_.has_best || (tc_.best_mode == "min" ? v < state_.best_value : v > state_.best_value);
+  if (!better) return;
+  state_.has_best = true;
+  state_.best_value = v;
+  state_.best_step = step_;
+  checkpoints_->save_best(capture());
+  experiment_->log("best " + tc_.best_key + " " + format_value(v) + " at step " + std::to_string(step_) + " -> " +
+                   checkpoints_->best_path());
+}
+
+void Trainer::write_image_summary(const models::Batch& batch, const models::Predictions& pred) {
+  if (tc_.images <= 0 || !batch.has("image")) return;
+  auto* detector = dynamic_cast<models::SuperPoint*>(model_.get());
+  std::vector<models::Detections> dets;
+  if (detector) dets = detector->detect(pred);
+  const Tensor images = batch.at("image").cpu();
+  const int64_t n = std::min<int64_t>(tc_.images, images.size(0));
+  std::vector<Tensor> pictures;
+  for (int64_t i = 0; i < n; ++i) {
+    Tensor truth = batch.has("labels_2D") ? label_points(batch.at("labels_2D").select(0, i)) : Tensor();
+    Tensor keypoints = detector ? dets[size_t(i)].keypoints : Tensor();
+    Tensor image = images.select(0, i);
+    if (image.size(0) != 1) image = image.narrow(0, 0, 1);
+    pictures.push_back(draw_keypoints(image, keypoints, truth));
+  }
+  Tensor grid = tile(pictures, std::min<int64_t>(n, 4));
+  std::vector<uint8_t> png = encode_png(grid);
+  events_->add_image("val/detections", png, int(grid.size(1)), int(grid.size(2)), 3, step_);
+  const std::string dir = experiment_->path("images");
+  fs::create_directories(dir);
+  std::ofstream out(dir + "/detections_" + std::to_string(step_) + ".png", std::ios::binary);
+  out.write(reinterpret_cast<const char*>(png.data()), std::streamsize(png.size()));
+}
+
+}  // namespace sp::train
