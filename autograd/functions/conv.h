@@ -12,4 +12,9 @@ Var conv2d(const Var& x, const Var& w, const Var& b = {}, const Conv2dArgs& args
 Var conv2d(const Var& x, const Var& w, const Var& b, std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
            std::array<int64_t, 2> dilation = {1, 1}, int64_t groups = 1);
 
+// relu(conv2d(x, w, b)) with the bias and the ReLU applied in one pass over the output
+// on CUDA (fused kernel) and the ReLU gradient fused into the backward; same values and
+// gradients as the composition. b may be undefined.
+Var conv2d_relu(const Var& x, const Var& w, const Var& b = {}, const Conv2dArgs& args = {});
+
 }  // namespace sp::ag

@@ -74,5 +74,47 @@ TEST(AgConvGradsGpu, ChainGradientsMatchCpu) {
   }
 }
 
+// conv2d_relu against relu(conv2d): values and all three gradients, with and without
+// bias, on `device`; an input without requires_grad keeps an undefined grad.
+void expect_conv_relu_matches_composition(Device device, DType dt, double tol) {
+  for (bool with_bias : {true, false}) {
+    const Conv2dArgs args{{1, 2}, {1, 0}, {1, 1}, 1};
+    Tensor xt = values({2, 3, 7, 9}, 7, dt).to(device), wt = values({4, 3, 3, 3}, 8, dt).to(device);
+    Tensor bt = values({4}, 9, dt).to(device);
+    Tensor go = values({2, 4, 7, 4}, 10, dt).to(device);
+    std::vector<Tensor> results[2];
+    for (int fused = 0; fused < 2; ++fused) {
+      Var x(xt, fused == 0), w(wt, true), b = with_bias ? Var(bt, true) : Var();
+      Var y = fused ? conv2d_relu(x, w, b, args) : relu(conv2d(x, w, b, args));
+      backward(y, go);
+      results[fused] = {y.data().cpu(), w.grad().cpu(), with_bias ? b.grad().cpu() : Tensor()};
+      if (fused == 0) results[fused].push_back(x.grad().cpu());
+      else EXPECT_FALSE(x.grad().defined());
+    }
+    EXPECT_TRUE(all_close(results[1][0], results[0][0], tol, tol));
+    EXPECT_TRUE(all_close(results[1][1], results[0][1], tol, tol));
+    if (with_bias) {
+      EXPECT_TRUE(all_close(results[1][2], results[0][2], tol, tol));
+    }
+    // The input gradient, when asked for, matches too.
+    Var x(xt, true), w(wt, true), b = with_bias ? Var(bt, true) : Var();
+    backward(conv2d_relu(x, w, b, args), go);
+    EXPECT_TRUE(all_close(x.grad().cpu(), results[0][3], tol, tol));
+  }
+}
+
+TEST(AgConvRelu, MatchesReluOfConv) { expect_conv_relu_matches_composition(kCPU, DType::F64, 1e-12); }
+
+TEST(AgConvReluGpu, MatchesReluOfConv) {
+  SP_SKIP_WITHOUT_GPU();
+  expect_conv_relu_matches_composition(cuda_device(), DType::F32, 1e-5);
+  expect_conv_relu_matches_composition(cuda_device(), DType::F64, 1e-12);
+}
+
+TEST(AgConvRelu, RejectsABiasOfTheWrongShape) {
+  Var x(values({1, 3, 5, 5}, 1), true), w(values({4, 3, 3, 3}, 2), true), b(values({3}, 3), true);
+  EXPECT_SP_ERROR(conv2d_relu(x, w, b), "bias");
+}
+
 }  // namespace
 }  // namespace sp::ag
