@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/functions/conv.h"
 #include "autograd/functions/elementwise.h"
 #include "autograd/functions/reduce.h"
 #include "autograd/grad_mode.h"
@@ -168,22 +169,26 @@ struct SuperPointNet {
                                   c4a = conv(128, 128, 3), c4b = conv(128, 128, 3), cPa = conv(128, 256, 3),
                                   cPb = conv(256, 65, 1), cDa = conv(128, 256, 3), cDb = conv(256, 256, 1);
 
-  std::pair<Var, Var> forward(const Var& image) {
-    using sp::ag::relu;
+  // fused: each conv -> ReLU pair as one ag::conv2d_relu (bias and ReLU in one pass).
+  std::pair<Var, Var> forward(const Var& image, bool fused = false) {
+    auto layer = [fused](sp::nn::Conv2d& c, const Var& x) {
+      if (!fused) return sp::ag::relu(c(x));
+      return sp::ag::conv2d_relu(x, c.param("weight"), c.param("bias"), {{1, 1}, {1, 1}, {1, 1}, 1});
+    };
     const sp::Pool2dArgs pool{.kernel = {2, 2}, .stride = {2, 2}};
-    Var x = relu((*c1a)(image));
-    x = relu((*c1b)(x));
+    Var x = layer(*c1a, image);
+    x = layer(*c1b, x);
     x = sp::nn::F::max_pool2d(x, pool);
-    x = relu((*c2a)(x));
-    x = relu((*c2b)(x));
+    x = layer(*c2a, x);
+    x = layer(*c2b, x);
     x = sp::nn::F::max_pool2d(x, pool);
-    x = relu((*c3a)(x));
-    x = relu((*c3b)(x));
+    x = layer(*c3a, x);
+    x = layer(*c3b, x);
     x = sp::nn::F::max_pool2d(x, pool);
-    x = relu((*c4a)(x));
-    x = relu((*c4b)(x));
-    Var semi = (*cPb)(relu((*cPa)(x)));  // [N, 65, H/8, W/8]
-    Var desc = (*cDb)(relu((*cDa)(x)));  // [N, 256, H/8, W/8]
+    x = layer(*c4a, x);
+    x = layer(*c4b, x);
+    Var semi = (*cPb)(layer(*cPa, x));  // [N, 65, H/8, W/8]
+    Var desc = (*cDb)(layer(*cDa, x));  // [N, 256, H/8, W/8]
     return {semi, desc};
   }
   void zero_grad() {
@@ -253,7 +258,9 @@ std::vector<Result> run(const Options& o) {
     }
   }
   const std::string whole = "model/superpoint fwd+bwd", whole_fwd = "model/superpoint fwd";
-  if (wanted(whole) || wanted(whole_fwd)) {
+  // sp only (no torch twin): the same network with ag::conv2d_relu layers.
+  const std::string fused = "model/superpoint conv2d_relu fwd+bwd", fused_fwd = "model/superpoint conv2d_relu fwd";
+  if (wanted(whole) || wanted(whole_fwd) || wanted(fused) || wanted(fused_fwd)) {
     SuperPointNet net(o.device());
     Tensor image = random_input({o.batch, 1, o.height, o.width}, o.device());
     if (wanted(whole_fwd)) {
@@ -265,6 +272,17 @@ std::vector<Result> run(const Options& o) {
           whole, o, [&] { net.zero_grad(); },
           [&] {
             auto [semi, desc] = net.forward(Var(image));
+            sp::ag::backward(sp::ag::add(sp::ag::sum(semi), sp::ag::sum(desc)));
+          }));
+    if (wanted(fused_fwd)) {
+      sp::ag::NoGradGuard no_grad;
+      results.push_back(time_case(fused_fwd, o, [] {}, [&] { auto out = net.forward(Var(image), true); }));
+    }
+    if (wanted(fused))
+      results.push_back(time_case(
+          fused, o, [&] { net.zero_grad(); },
+          [&] {
+            auto [semi, desc] = net.forward(Var(image), true);
             sp::ag::backward(sp::ag::add(sp::ag::sum(semi), sp::ag::sum(desc)));
           }));
   }
