@@ -2,6 +2,7 @@
 
 #include "autograd/node.h"
 #include "tensor/cuda/fused.h"
+#include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 
 namespace sp::ag {
@@ -39,11 +40,21 @@ Var conv2d_relu(const Var& x, const Var& w, const Var& b, const Conv2dArgs& args
     out = sp::relu(sp::conv2d(x.data(), w.data(), b.defined() ? b.data() : Tensor(), args));
   }
   return make_result("conv2d_relu", out, {x, w, b}, {x.data(), w.data(), out}, [args](const BackwardArgs& a) {
-    const Tensor g = relu_grad(a.grad(), a.saved[2]);
     std::vector<Tensor> grads(3);
+    const Tensor& y = a.saved[2];
+    Tensor g;
+    if (a.grad().is_cuda() && a.needs(2)) {
+      // One pass: the ReLU gradient and its per-channel sum (the bias gradient).
+      Tensor go = a.grad().contiguous();
+      g = empty(go.shape(), go.dtype(), go.device());
+      grads[2] = empty({go.size(1)}, go.dtype(), go.device());
+      cuda::relu_backward_channel_sum(g, grads[2], go, y.contiguous());
+    } else {
+      g = relu_grad(a.grad(), y);
+      if (a.needs(2)) grads[2] = sp::conv2d_backward_bias(g);
+    }
     if (a.needs(0)) grads[0] = sp::conv2d_backward_input(g, a.inputs[0].shape, a.saved[1], args);
     if (a.needs(1)) grads[1] = sp::conv2d_backward_weight(g, a.saved[0], a.inputs[1].shape, args);
-    if (a.needs(2)) grads[2] = sp::conv2d_backward_bias(g);
     return grads;
   });
 }

@@ -2,7 +2,7 @@
 // algorithm for each shape is measured once with cudnnFind*AlgorithmEx (the fastest
 // that fits kFindWorkspaceBytes; SP_CUDNN_FIND=0 uses the heuristic ranking instead)
 // and cached. 1x1 convolutions go to cuBLAS (tensor/cuda/conv_gemm.h); the bias
-// gradient is a two-pass per-channel reduction (deterministic, no atomics).
+// gradient is cuda::relu_backward_channel_sum (tensor/cuda/fused.h, deterministic).
 #include "tensor/cuda/conv.h"
 
 #include <array>
@@ -13,6 +13,7 @@
 
 #include "tensor/cuda/context.h"
 #include "tensor/cuda/conv_gemm.h"
+#include "tensor/cuda/fused.h"
 #include "tensor/cuda/launch.cuh"
 #include "tensor/dispatch.h"
 #include "tensor/ops/copy.h"
@@ -153,37 +154,6 @@ cudnnMathType_t math_type(const ConvDescriptors& d) {
   return m;
 }
 
-// grad_bias[c] = sum over n, p of grad_out[n, c, p] for contiguous [N, C, P]: pass one
-// writes partial[c, s] for `splits` slices of the images, pass two sums them in order.
-template <typename T>
-__global__ void bias_grad_partial_kernel(T* partial, const T* g, int64_t N, int64_t C, int64_t P, int64_t splits) {
-  const int64_t c = blockIdx.y, s = blockIdx.x;
-  T acc = 0;
-  for (int64_t n = s; n < N; n += splits) {
-    const T* row = g + (n * C + c) * P;
-    for (int64_t p = threadIdx.x; p < P; p += blockDim.x) acc += row[p];
-  }
-  __shared__ T warp_sums[32];
-  for (int off = 16; off > 0; off /= 2) acc += __shfl_down_sync(0xffffffffu, acc, off);
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  if (lane == 0) warp_sums[warp] = acc;
-  __syncthreads();
-  if (warp == 0) {
-    acc = lane < int(blockDim.x / 32) ? warp_sums[lane] : T(0);
-    for (int off = 16; off > 0; off /= 2) acc += __shfl_down_sync(0xffffffffu, acc, off);
-    if (lane == 0) partial[c * splits + s] = acc;
-  }
-}
-
-template <typename T>
-__global__ void bias_grad_finish_kernel(T* out, const T* partial, int64_t C, int64_t splits) {
-  const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (c >= C) return;
-  T acc = 0;
-  for (int64_t s = 0; s < splits; ++s) acc += partial[c * splits + s];
-  out[c] = acc;
-}
-
 struct Scalars {
   float f1 = 1.0f, f0 = 0.0f;
   double d1 = 1.0, d0 = 0.0;
@@ -307,23 +277,7 @@ void conv2d_backward_bias(const Tensor& grad_bias, const Tensor& grad_out) {
     fill_into(grad_bias, 0.0);
     return;
   }
-  const Shape& ys = grad_out.shape();
-  const int64_t N = ys[0], C = ys[1], P = ys[2] * ys[3];
-  SP_CHECK(C <= 65535, "conv2d_backward_bias: expected at most 65535 channels on CUDA, got ", ys);
-  // About four blocks per SM in all, each over whole image rows of one channel.
-  int sms = 0;
-  SP_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-  const int64_t splits = std::max<int64_t>(1, std::min<int64_t>(N, (4 * int64_t(sms) + C - 1) / C));
-  Tensor partial = empty({C, splits}, grad_out.dtype(), grad_out.device());
-  const int threads = P >= 256 ? 256 : 64;
-  dispatch_float(grad_out.dtype(), "conv2d_backward_bias", [&]<typename T>() {
-    bias_grad_partial_kernel<T><<<dim3(unsigned(splits), unsigned(C)), threads, 0, stream(dev)>>>(
-        partial.data<T>(), grad_out.data<T>(), N, C, P, splits);
-    SP_CUDA_LAUNCH_CHECK("bias_grad_partial_kernel");
-    bias_grad_finish_kernel<T><<<blocks_for(C), 256, 0, stream(dev)>>>(grad_bias.data<T>(), partial.data<T>(), C,
-                                                                       splits);
-    SP_CUDA_LAUNCH_CHECK("bias_grad_finish_kernel");
-  });
+  relu_backward_channel_sum(Tensor(), grad_bias, grad_out, Tensor());
 }
 
 }  // namespace sp::cuda

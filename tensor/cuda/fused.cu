@@ -1,6 +1,8 @@
 // Fused bias+ReLU and batch-norm(+ReLU) inference kernels (tensor/cuda/fused.h).
 #include "tensor/cuda/fused.h"
 
+#include <algorithm>
+
 #include "tensor/cuda/loops.cuh"
 #include "tensor/ops/copy.h"
 #include "tensor/ops/creation.h"
@@ -35,6 +37,45 @@ template <typename T>
 __global__ void relu_backward_kernel(T* gi, const T* g, const T* y, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     gi[i] = acc_t<T>(y[i]) > acc_t<T>(0) ? g[i] : T(acc_t<T>(0));
+}
+
+// grid [splits, C]: block (s, c) walks rows n = s, s + splits, ... of channel c.
+template <typename T, bool kRelu>
+__global__ void channel_sum_partial_kernel(T* partial, T* gi, const T* g, const T* y, int64_t N, int64_t C, int64_t P,
+                                           int64_t splits) {
+  const int64_t c = blockIdx.y, s = blockIdx.x;
+  T acc = 0;
+  for (int64_t n = s; n < N; n += splits) {
+    const int64_t row = (n * C + c) * P;
+#pragma unroll 4
+    for (int64_t p = threadIdx.x; p < P; p += blockDim.x) {
+      T v = g[row + p];
+      if constexpr (kRelu) {
+        v = y[row + p] > T(0) ? v : T(0);
+        gi[row + p] = v;
+      }
+      acc += v;
+    }
+  }
+  __shared__ T warp_sums[32];
+  for (int off = 16; off > 0; off /= 2) acc += __shfl_down_sync(0xffffffffu, acc, off);
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  if (lane == 0) warp_sums[warp] = acc;
+  __syncthreads();
+  if (warp == 0) {
+    acc = lane < int(blockDim.x / 32) ? warp_sums[lane] : T(0);
+    for (int off = 16; off > 0; off /= 2) acc += __shfl_down_sync(0xffffffffu, acc, off);
+    if (lane == 0) partial[c * splits + s] = acc;
+  }
+}
+
+template <typename T>
+__global__ void channel_sum_finish_kernel(T* out, const T* partial, int64_t C, int64_t splits) {
+  const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (c >= C) return;
+  T acc = 0;
+  for (int64_t s = 0; s < splits; ++s) acc += partial[c * splits + s];
+  out[c] = acc;
 }
 
 void check_channels(const Tensor& in, const Tensor& p, const char* what, const char* arg) {
@@ -109,6 +150,48 @@ Tensor relu_backward(const Tensor& grad, const Tensor& out_arg) {
     SP_CUDA_LAUNCH_CHECK("relu_backward_kernel");
   });
   return gi;
+}
+
+void relu_backward_channel_sum(const Tensor& grad_in, const Tensor& channel_sum, const Tensor& grad,
+                               const Tensor& out) {
+  const char* what = "relu_backward_channel_sum";
+  check_defined(grad, what);
+  check_defined(channel_sum, what);
+  SP_CHECK(grad.is_cuda() && grad.dim() >= 2 && grad.is_contiguous(), what,
+           ": expected a contiguous CUDA grad [N, C, *], got ", grad.meta());
+  const int64_t N = grad.size(0), C = grad.size(1), P = N * C > 0 ? grad.numel() / (N * C) : 0;
+  SP_CHECK(channel_sum.numel() == C && channel_sum.is_contiguous() && channel_sum.dtype() == grad.dtype(), what,
+           ": expected a contiguous channel_sum of ", C, " elements of dtype ", grad.dtype(), ", got ",
+           channel_sum.meta());
+  const bool relu = out.defined();
+  if (relu)
+    SP_CHECK(out.shape() == grad.shape() && out.is_contiguous() && out.dtype() == grad.dtype() &&
+                 grad_in.defined() && grad_in.shape() == grad.shape() && grad_in.is_contiguous(),
+             what, ": expected contiguous out and grad_in like grad ", grad.meta(), ", got ", out.meta(), " and ",
+             grad_in.defined() ? grad_in.meta() : std::string("undefined"));
+  const int dev = grad.device().index;
+  set_device(dev);
+  if (C == 0) return;
+  SP_CHECK(C <= 65535, what, ": expected at most 65535 channels, got ", grad.shape());
+  // Enough blocks to keep the memory system busy (~32 per SM), each over whole rows.
+  int sms = 0;
+  SP_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  const int64_t splits = std::max<int64_t>(1, std::min<int64_t>(N, (32 * int64_t(sms) + C - 1) / C));
+  Tensor partial = empty({C, splits}, grad.dtype(), grad.device());
+  const int threads = P >= 256 ? 256 : (P >= 128 ? 128 : 64);
+  dispatch_float(grad.dtype(), what, [&]<typename T>() {
+    const dim3 grid{unsigned(splits), unsigned(C)};
+    if (relu)
+      channel_sum_partial_kernel<T, true><<<grid, threads, 0, stream(dev)>>>(
+          partial.data<T>(), grad_in.data<T>(), grad.data<T>(), out.data<T>(), N, C, P, splits);
+    else
+      channel_sum_partial_kernel<T, false><<<grid, threads, 0, stream(dev)>>>(partial.data<T>(), nullptr,
+                                                                             grad.data<T>(), nullptr, N, C, P, splits);
+    SP_CUDA_LAUNCH_CHECK("channel_sum_partial_kernel");
+    channel_sum_finish_kernel<T><<<blocks_for(C), 256, 0, stream(dev)>>>(channel_sum.data<T>(), partial.data<T>(), C,
+                                                                        splits);
+    SP_CUDA_LAUNCH_CHECK("channel_sum_finish_kernel");
+  });
 }
 
 }  // namespace sp::cuda

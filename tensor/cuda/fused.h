@@ -19,4 +19,12 @@ void batch_norm_inference(const Tensor& out, const Tensor& in, const Tensor& mea
 // contiguous tensor of grad's dtype.
 Tensor relu_backward(const Tensor& grad, const Tensor& out);
 
+// Per-channel sums of contiguous grad [N, C, *] into channel_sum [C] (contiguous), the
+// bias gradient of a convolution; with `out` defined (relu's output, like grad) it first
+// applies the ReLU gradient, writing grad_in = grad * (out > 0) in the same pass and
+// summing that. Deterministic: partial sums per (channel, image slice), then an ordered
+// finish. f32/f64.
+void relu_backward_channel_sum(const Tensor& grad_in, const Tensor& channel_sum, const Tensor& grad,
+                               const Tensor& out);
+
 }  // namespace sp::cuda

@@ -172,7 +172,8 @@ __global__ void grad_input_kernel(T* gi, const T* go, const T* x, Channel<T> wei
 int64_t splits_for(const Dims3& d, int dev) {
   int sms = 0;
   SP_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-  return std::max<int64_t>(1, std::min<int64_t>(d.n, (4 * int64_t(sms) + d.c - 1) / d.c));
+  // ~32 blocks per SM in all: enough loads in flight to stream at full bandwidth.
+  return std::max<int64_t>(1, std::min<int64_t>(d.n, (32 * int64_t(sms) + d.c - 1) / d.c));
 }
 
 // Grid of the row kernels: x over a row's elements, y over rows.

@@ -1,6 +1,7 @@
 // Fast paths of the CUDA elementwise launcher and of fill/copy (tensor/cuda/loops.cuh,
 // tensor/cuda/copy.cu): contiguous, rank-1 with a broadcast operand, 32-bit strided
-// offsets, memset fills; and the fused ReLU gradient (tensor/cuda/fused.h). Each result
+// offsets, memset fills; and the fused ReLU gradient and channel sums
+// (tensor/cuda/fused.h). Each result
 // is compared with the CPU kernels on odd and non-contiguous shapes.
 #include <gtest/gtest.h>
 
@@ -9,6 +10,7 @@
 
 #include "helpers/test_helpers.h"
 #include "tensor/cuda/fused.h"
+#include "tensor/ops/conv.h"
 #include "tensor/ops/copy.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
@@ -98,6 +100,27 @@ TEST(FusedGpu, ReluBackwardMatchesCpuWhere) {
   Tensor g = values({6, 4}, DType::F32, 9).transpose(0, 1);
   EXPECT_TRUE(equal(cuda::relu_backward(g.cuda(), out.cuda()).cpu(), where(gt(out, 0.0), g, Scalar(0.0))));
   EXPECT_SP_ERROR(cuda::relu_backward(g.cuda(), out.cuda().view({24})), "expected out of the shape");
+}
+
+TEST(FusedGpu, ReluBackwardChannelSumMatchesCpu) {
+  SP_SKIP_WITHOUT_GPU();
+  for (DType dt : {DType::F32, DType::F64})
+    for (const Shape& s : std::vector<Shape>{{3, 5, 7, 9}, {1, 1, 1, 1}, {70, 2, 3, 5}, {2, 300, 1, 1}, {0, 4, 2, 2}}) {
+      Tensor out = relu(values(s, dt, 10)), g = values(s, dt, 11);
+      Tensor expected = where(gt(out, 0.0), g, Scalar(0.0));
+      Tensor gi = empty(s, dt, cuda_device()), sum = empty({s[1]}, dt, cuda_device());
+      cuda::relu_backward_channel_sum(gi, sum, g.cuda(), out.cuda());
+      EXPECT_TRUE(equal(gi.cpu(), expected)) << s;
+      EXPECT_TRUE(all_close(sum.cpu(), conv2d_backward_bias(expected), 1e-5, 1e-5)) << s;
+      // Without out: the plain per-channel sum (the conv bias gradient).
+      cuda::relu_backward_channel_sum(Tensor(), sum, g.cuda(), Tensor());
+      EXPECT_TRUE(all_close(sum.cpu(), conv2d_backward_bias(g), 1e-5, 1e-5)) << s;
+    }
+  Tensor g = values({2, 3, 4, 5}, DType::F32, 12).cuda();
+  Tensor sum = empty({3}, DType::F32, cuda_device());
+  EXPECT_SP_ERROR(cuda::relu_backward_channel_sum(Tensor(), sum, g.transpose(2, 3), Tensor()), "contiguous");
+  EXPECT_SP_ERROR(cuda::relu_backward_channel_sum(Tensor(), empty({4}, DType::F32, cuda_device()), g, Tensor()),
+                  "channel_sum");
 }
 
 }  // namespace
