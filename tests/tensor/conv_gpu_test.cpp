@@ -66,14 +66,17 @@ TEST(ConvGpu, SpatialConvolutionsMatchCpu) {
 
 TEST(ConvGpu, BiasGradientMatchesCpuOnOddShapes) {
   SP_SKIP_WITHOUT_GPU();
-  for (DType dt : {DType::F32, DType::F64})
+  for (DType dt : {DType::F32, DType::F64}) {
+    // The CPU kernel sums sequentially in the dtype: f32 sums of ~20k terms differ ~1e-4.
+    const double tol = dt == DType::F32 ? 1e-4 : 1e-10;
     for (const Shape& s : std::vector<Shape>{{3, 5, 7, 9}, {1, 1, 1, 1}, {2, 700, 1, 3}, {70, 2, 17, 19}, {5, 3, 1, 300}}) {
       Tensor g = values(s, dt, 5);
-      EXPECT_TRUE(all_close(conv2d_backward_bias(g.cuda()).cpu(), conv2d_backward_bias(g), 1e-5, 1e-5)) << s;
+      EXPECT_TRUE(all_close(conv2d_backward_bias(g.cuda()).cpu(), conv2d_backward_bias(g), tol, tol)) << s;
       // A non-contiguous gradient is made contiguous first.
       Tensor gt = values({s[0], s[1], s[3], s[2]}, dt, 6).transpose(2, 3);
-      EXPECT_TRUE(all_close(conv2d_backward_bias(gt.cuda()).cpu(), conv2d_backward_bias(gt), 1e-5, 1e-5)) << s;
+      EXPECT_TRUE(all_close(conv2d_backward_bias(gt.cuda()).cpu(), conv2d_backward_bias(gt), tol, tol)) << s;
     }
+  }
 }
 
 TEST(ConvGpu, EmptyBatchGivesZeroWeightAndBiasGradients) {

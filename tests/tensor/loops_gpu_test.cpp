@@ -111,10 +111,10 @@ TEST(FusedGpu, ReluBackwardChannelSumMatchesCpu) {
       Tensor gi = empty(s, dt, cuda_device()), sum = empty({s[1]}, dt, cuda_device());
       cuda::relu_backward_channel_sum(gi, sum, g.cuda(), out.cuda());
       EXPECT_TRUE(equal(gi.cpu(), expected)) << s;
-      EXPECT_TRUE(all_close(sum.cpu(), conv2d_backward_bias(expected), 1e-5, 1e-5)) << s;
+      EXPECT_TRUE(all_close(sum.cpu(), conv2d_backward_bias(expected), 1e-4, 1e-4)) << s;
       // Without out: the plain per-channel sum (the conv bias gradient).
       cuda::relu_backward_channel_sum(Tensor(), sum, g.cuda(), Tensor());
-      EXPECT_TRUE(all_close(sum.cpu(), conv2d_backward_bias(g), 1e-5, 1e-5)) << s;
+      EXPECT_TRUE(all_close(sum.cpu(), conv2d_backward_bias(g), 1e-4, 1e-4)) << s;
     }
   Tensor g = values({2, 3, 4, 5}, DType::F32, 12).cuda();
   Tensor sum = empty({3}, DType::F32, cuda_device());
