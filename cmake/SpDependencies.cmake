@@ -6,6 +6,9 @@ find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(PNG REQUIRED)
 find_package(CUDAToolkit REQUIRED)
 find_package(Threads REQUIRED)
+# Data-parallel training (train/distributed): OpenMPI from Debian; mpirun is
+# MPIEXEC_EXECUTABLE, used by the 2-rank tests.
+find_package(MPI REQUIRED COMPONENTS CXX)
 
 if(NOT TARGET HDF5::HDF5)
   add_library(HDF5::HDF5 INTERFACE IMPORTED)
