@@ -8,6 +8,7 @@
 
 #include "helpers/test_helpers.h"
 #include "tensor/ops/creation.h"
+#include "tensor/tensor.h"
 #include "distributed/world.h"
 #include "train/distributed/data_parallel.h"
 
@@ -60,6 +61,14 @@ TEST(Communicator, RankAndWorldSize) {
   std::vector<uint8_t> mine(size_t(comm->rank() + 1), uint8_t(comm->rank()));
   auto all = comm->allgather_bytes(mine);
   for (int i = 0; i < comm->world_size(); ++i) EXPECT_EQ(all[i], std::vector<uint8_t>(size_t(i + 1), uint8_t(i)));
+}
+
+TEST(Communicator, HostAgreement) {
+  auto comm = world();
+  const int n = comm->world_size(), r = comm->rank();
+  EXPECT_TRUE(train::any_rank(*comm, r == n - 1));
+  EXPECT_FALSE(train::any_rank(*comm, false));
+  EXPECT_DOUBLE_EQ(train::mean_over_ranks(*comm, double(r)), (n - 1) / 2.0);
 }
 
 TEST(Communicator, CollectivesOnCpuTensors) { check_collectives(*world(), kCPU); }
@@ -168,6 +177,36 @@ TEST(ShardSampler, RanksOfThisRunGetDisjointCoveringShards) {
     for (int64_t i : theirs) EXPECT_TRUE(seen.insert(i).second) << "index " << i << " on two ranks";
   }
   EXPECT_EQ(int64_t(seen.size()), size);
+}
+
+// A dataset whose sample i holds i and the seed it was asked for.
+class Indices : public data::Dataset {
+ public:
+  explicit Indices(int64_t n) : n_(n) {}
+  int64_t size() const override { return n_; }
+  data::Sample get(int64_t index, uint64_t seed) const override {
+    return {{"index", full({}, double(index), DType::I64)}, {"seed", full({}, double(seed % 1000003), DType::I64)}};
+  }
+
+ private:
+  int64_t n_;
+};
+
+TEST(ShardedDataset, ServesThisRanksShardOfEachEpoch) {
+  auto base = std::make_shared<Indices>(9);
+  ShardSampler sampler(9, 1, 2, 11);
+  train::ShardedDataset shard(base, sampler);
+  EXPECT_EQ(shard.size(), 5);
+  for (int64_t epoch : {0, 1}) {
+    shard.set_epoch(epoch);
+    std::vector<int64_t> expected = sampler.indices(epoch), got;
+    for (int64_t i = 0; i < shard.size(); ++i) got.push_back(shard.get(i, 100).at("index").item<int64_t>());
+    EXPECT_EQ(got, expected) << "epoch " << epoch;
+  }
+  // Ranks draw different augmentation seeds for the same loader seed.
+  train::ShardedDataset other(base, ShardSampler(9, 0, 2, 11));
+  EXPECT_NE(other.get(0, 100).at("seed").item<int64_t>(), shard.get(0, 100).at("seed").item<int64_t>());
+  EXPECT_SP_ERROR(shard.get(5, 0), "expected an index in [0, 5)");
 }
 
 }  // namespace

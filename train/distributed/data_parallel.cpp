@@ -50,6 +50,20 @@ bool parameters_in_sync(const nn::Module& module, Communicator& comm) {
   return true;
 }
 
+bool any_rank(Communicator& comm, bool value) {
+  if (comm.world_size() == 1) return value;
+  for (uint8_t v : comm.allgather(uint8_t(value ? 1 : 0)))
+    if (v) return true;
+  return false;
+}
+
+double mean_over_ranks(Communicator& comm, double value) {
+  if (comm.world_size() == 1) return value;
+  double total = 0;
+  for (double v : comm.allgather(value)) total += v;
+  return total / comm.world_size();
+}
+
 ShardSampler::ShardSampler(int64_t dataset_size, int rank, int world_size, uint64_t seed, bool shuffle,
                            bool drop_last)
     : size_(dataset_size), rank_(rank), world_size_(world_size), seed_(seed), shuffle_(shuffle) {

@@ -21,6 +21,13 @@ void broadcast_parameters(nn::Module& module, Communicator& comm, int root = 0);
 // tests and for --debug runs: one small all-gather of hashes).
 bool parameters_in_sync(const nn::Module& module, Communicator& comm);
 
+// Host-side agreement between ranks, one tiny collective each: a stop request (Ctrl+C,
+// max steps, a NaN loss) seen by any rank stops all of them at the same step (a rank
+// that stops alone leaves the others waiting in the next all-reduce); logged losses and
+// metrics averaged over the global batch.
+bool any_rank(Communicator& comm, bool value);
+double mean_over_ranks(Communicator& comm, double value);
+
 // The indices of one rank's share of an epoch (PyTorch's DistributedSampler): all ranks
 // draw the same permutation of [0, size) from (seed, epoch), pad it by repeating its
 // start (or, with drop_last, truncate it) to a multiple of world_size, and rank r takes
