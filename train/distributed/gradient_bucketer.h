@@ -35,7 +35,7 @@ class GradientBucketer {
       : GradientBucketer(module.parameters(), std::move(comm), bucket_bytes) {}
 
   // Call after backward, before the optimizer step, on every rank: each gradient
-  // becomes the mean over ranks. A no-op at world size 1.
+  // becomes the mean over ranks. A no-op with a SingleProcessCommunicator.
   void allreduce_gradients();
 
   size_t bucket_count() const { return buckets_.size(); }
