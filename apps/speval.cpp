@@ -3,6 +3,12 @@
 //          --predictions PRED.h5 [--subset all|i|v] [--out results.json] [--top-k N]
 //          [--threshold PX] [--pictures DIR]
 //   speval --pose --pairs PAIRS.txt --predictions FEATS.h5 [--ransac-threshold PX]
+// or grades an sp model directly (exported to a temporary HDF5 first, train/export_descriptor.h):
+//   speval ... --data-dir DIR --checkpoint FILE --model superpoint [--conf FILE] [--device D]
+//   speval ... --data-dir DIR --experiment NAME [--device D] [--save-predictions FILE]
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -11,6 +17,33 @@
 #include "eval/hpatches_benchmark.h"
 #include "eval/pose_benchmark.h"
 #include "tensor/check.h"
+#include "train/export_commands.h"
+
+namespace {
+
+// --checkpoint/--experiment: export the model's HPatches predictions to `output`.
+void export_model_predictions(const std::string& checkpoint, const std::string& model, const std::string& conf,
+                              const std::string& experiment, const std::string& device_spec,
+                              const sp::eval::HPatchesOptions& opt, const std::string& output) {
+  const sp::Device device = device_spec.empty() ? sp::train::default_device() : sp::Device(device_spec);
+  sp::train::Config config = conf.empty() ? sp::train::Config::from_string("", "<defaults>")
+                                          : sp::train::Config::from_file(conf);
+  sp::train::ConfigReader reader(config);
+  sp::train::InferenceModel m = experiment.empty()
+                                    ? sp::train::load_inference_model(reader, model, checkpoint, device)
+                                    : sp::train::load_experiment_model(experiment, device);
+  sp::train::DescriptorExportOptions eo = sp::train::read_descriptor_export_config(reader, m.model->config());
+  reader.finish();
+  if (experiment.empty()) m.load();
+  eo.data_dir = opt.data_dir;
+  eo.subset = opt.subset;
+  eo.output = output;
+  eo.progress = opt.progress;
+  if (opt.progress) *opt.progress << "speval: exporting " << m.description << " on " << m.device << "\n";
+  sp::train::export_hpatches_predictions(*m.model, eo);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   sp::eval::HPatchesOptions opt;
@@ -18,6 +51,7 @@ int main(int argc, char** argv) {
   std::string out;
   bool quiet = false, pose = false;
   std::string pairs;
+  std::string checkpoint, model = "superpoint", conf, experiment, device, save_predictions;
   CLI::App app{"speval: HPatches detector/descriptor metrics of exported predictions"};
   app.add_flag("--repeatability", opt.repeatability, "repeatability and localization error (MLE)");
   app.add_flag("--homography", opt.homography, "homography estimation correctness at 1/3/5 px, AUC, mAA");
@@ -26,7 +60,14 @@ int main(int argc, char** argv) {
   app.add_flag("--pose", pose, "relative pose AUC at 5/10/20 deg over a SuperGlue pair list (--pairs)");
   app.add_option("--pairs", pairs, "pair list: name0 name1 rot0 rot1 K0 K1 T_0to1");
   app.add_option("--data-dir", opt.data_dir, "hpatches-sequences-release/");
-  app.add_option("--predictions", opt.predictions, "predictions .h5 (groups <sequence>/<index>)")->required();
+  app.add_option("--predictions", opt.predictions, "predictions .h5 (groups <sequence>/<index>)");
+  app.add_option("--checkpoint", checkpoint, "grade an sp model: its weights (.h5 checkpoint/state dict, .pth)");
+  app.add_option("--model", model, "with --checkpoint: magicpoint | superpoint")
+      ->check(CLI::IsMember({"magicpoint", "superpoint"}));
+  app.add_option("--conf", conf, "with --checkpoint: TOML with [model] (and [data] size/resize) tables");
+  app.add_option("--experiment", experiment, "grade an sp experiment's newest checkpoint");
+  app.add_option("--device", device, "cpu | cuda:N for --checkpoint/--experiment (default: cuda:0 if usable)");
+  app.add_option("--save-predictions", save_predictions, "keep the exported predictions .h5 here");
   app.add_option("--subset", opt.subset, "all | i | v")->check(CLI::IsMember({"all", "i", "v"}));
   app.add_option("--out", out, "write the results as JSON");
   app.add_option("--pictures", opt.pictures_dir, "folder for one match picture (PNG) per pair");
@@ -67,8 +108,23 @@ int main(int argc, char** argv) {
     std::cerr << "speval: expected at least one of --repeatability --homography --matching-score --nn-map\n";
     return 2;
   }
+  const bool from_model = !checkpoint.empty() || !experiment.empty();
+  if (from_model == !opt.predictions.empty()) {
+    std::cerr << "speval: expected exactly one of --predictions, --checkpoint, --experiment\n";
+    return 2;
+  }
+  std::string temporary;
   try {
     if (!quiet) opt.progress = &std::cerr;
+    if (from_model) {
+      temporary = save_predictions.empty() ? (std::filesystem::temp_directory_path() /
+                                              ("speval_" + std::to_string(getpid()) + ".h5"))
+                                                 .string()
+                                           : save_predictions;
+      export_model_predictions(checkpoint, model, conf, experiment, device, opt, temporary);
+      opt.predictions = temporary;
+      if (!save_predictions.empty()) temporary.clear();
+    }
     sp::eval::HPatchesReport report = sp::eval::run_hpatches(opt);
     std::cout << sp::eval::report_table(report);
     if (!out.empty()) {
@@ -77,9 +133,11 @@ int main(int argc, char** argv) {
       f << sp::eval::report_json(report, opt);
       SP_CHECK(f.good(), "speval: failed writing ", out);
     }
-  } catch (const sp::Error& e) {
+  } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
+    if (!temporary.empty()) std::filesystem::remove(temporary);
     return 1;
   }
+  if (!temporary.empty()) std::filesystem::remove(temporary);
   return 0;
 }
