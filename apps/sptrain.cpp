@@ -13,6 +13,7 @@
 
 #include "tensor/check.h"
 #include "train/evaluate_detector.h"
+#include "train/export_commands.h"
 #include "train/trainer.h"
 
 namespace {
@@ -56,7 +57,29 @@ struct Command {
 };
 
 std::vector<Command> commands() {
+  // Commands that parse their own arguments ([PS] export.py / train4.py shape,
+  // train/export_commands.h): everything after the subcommand name is handed over.
+  auto passthrough = [](int (*run)(int, char**), const char* name) {
+    return [run, name](CLI::App* cmd) {
+      cmd->allow_extras();
+      cmd->prefix_command();
+      return std::function<int()>([cmd, run, name] {
+        std::vector<std::string> args{name};
+        for (const std::string& a : cmd->remaining()) args.push_back(a);
+        std::vector<char*> argv;
+        for (std::string& a : args) argv.push_back(a.data());
+        return run(int(argv.size()), argv.data());
+      });
+    };
+  };
   return {
+      {"export_detector_homoAdapt",
+       "export_detector_homoAdapt CONFIG NAME [a.b=v ...] [--pictures] [--device D] [--limit N]: HA labels",
+       passthrough(sp::train::export_detector_homoAdapt, "export_detector_homoAdapt")},
+      {"export_descriptor", "export_descriptor CONFIG NAME [a.b=v ...] [--device D]: HPatches predictions for speval",
+       passthrough(sp::train::export_descriptor, "export_descriptor")},
+      {"train_joint", "train_joint CONFIG NAME [a.b=v ...] [--restore] [--overfit]: SuperPoint on HA-labelled images",
+       passthrough(sp::train::train_joint, "train_joint")},
       {"train", "train NAME --conf FILE [a.b=v ...]: train the model of a config",
        [](CLI::App* cmd) {
          auto a = std::make_shared<TrainArgs>();

@@ -9,6 +9,7 @@
 #include "tensor/cuda/context.h"
 #include "train/experiment.h"
 #include "train/progress.h"
+#include "train/trainer.h"
 
 namespace fs = std::filesystem;
 
@@ -70,18 +71,6 @@ Config load_config(const CommandLine& c) {
   Config config = Config::from_file(c.config);
   config.apply_overrides(c.overrides);
   return config;
-}
-
-std::string newest_checkpoint(const fs::path& dir) {
-  SP_CHECK(fs::is_directory(dir), "experiment: expected a checkpoints folder '", dir.string(), "'");
-  fs::path best;
-  fs::file_time_type best_time{};
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (!e.is_regular_file() || e.path().extension() != ".h5") continue;
-    if (best.empty() || e.last_write_time() > best_time) best = e.path(), best_time = e.last_write_time();
-  }
-  SP_CHECK(!best.empty(), "experiment: expected checkpoints (*.h5) in '", dir.string(), "', got none");
-  return best.string();
 }
 
 template <typename F>
@@ -147,7 +136,9 @@ InferenceModel load_experiment_model(const std::string& experiment, Device devic
            " an experiment under ", experiments_root(), "?)");
   Config config = Config::from_file(config_path.string());
   ConfigReader reader(config);
-  InferenceModel m = load_inference_model(reader, "", newest_checkpoint(dir / "checkpoints"), device);
+  const std::string checkpoint = experiment_checkpoint(experiment);
+  SP_CHECK(!checkpoint.empty(), "experiment: expected checkpoints in '", (dir / "checkpoints").string(), "', got none");
+  InferenceModel m = load_inference_model(reader, "", checkpoint, device);
   m.load();
   return m;
 }
@@ -250,6 +241,31 @@ int export_descriptor(int argc, char** argv) {
     std::cerr << "export_descriptor: " << n << " images -> " << o.output << "\n"
               << "grade with: speval --repeatability --homography --matching-score --nn-map --data-dir "
               << hpatches_sequences_dir(o.data_dir) << " --predictions " << o.output << "\n";
+    return 0;
+  });
+}
+
+int train_joint(int argc, char** argv) {
+  const std::string usage = "sptrain train_joint CONFIG NAME [a.b=value ...] [--restore] [--overfit] [--overwrite]";
+  return run_command("train_joint", [&]() {
+    TrainOptions options;
+    std::vector<char*> rest;
+    for (int i = 0; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "--restore") options.restore = true;
+      else if (a == "--overfit") options.overfit = true;
+      else if (a == "--overwrite") options.overwrite = true;
+      else if (a == "--eval") continue;  // [PS] flag: validation always runs
+      else rest.push_back(argv[i]);
+    }
+    CommandLine cmd = parse_command(int(rest.size()), rest.data(), usage);
+    SP_CHECK(cmd.device.empty() && !cmd.pictures && cmd.limit < 0,
+             "train_joint: expected train.device=... instead of --device; usage: ", usage);
+    Config config = load_config(cmd);
+    Trainer trainer(cmd.name, config, options);
+    TrainResult r = trainer.run();
+    std::cerr << "train_joint: " << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps
+              << "; experiment " << trainer.experiment().dir() << ", last checkpoint " << r.last_checkpoint << "\n";
     return 0;
   });
 }

@@ -2,6 +2,10 @@
 // {export_detector_homoAdapt|export_descriptor} <config> <exper>`):
 //   sptrain export_detector_homoAdapt CONFIG NAME [a.b=value ...] [--pictures] [--device D] [--limit N]
 //   sptrain export_descriptor CONFIG NAME [a.b=value ...] [--device D]
+//   sptrain train_joint CONFIG NAME [a.b=value ...] [--restore] [--overfit] [--overwrite]
+//     (SuperPoint on an image folder with HA labels, pairs warped on the fly: the
+//     trainer's "image_folder" dataset with labels_dir and pairs = true,
+//     configs/superpoint_coco.toml)
 // and the model loading they share with speval (--checkpoint/--experiment).
 //
 // Config tables (configs/magicpoint_coco_export.toml, configs/superpoint_hpatches_export.toml):
@@ -53,8 +57,8 @@ struct InferenceModel {
 InferenceModel load_inference_model(ConfigReader& reader, const std::string& name, const std::string& weights,
                                     Device device);
 
-// An experiment folder's model: <experiments_root>/<name>/config.toml and its newest
-// checkpoint (checkpoints/*.h5, by modification time). Unknown config tables are ignored.
+// An experiment folder's model: <experiments_root>/<name>/config.toml and the checkpoint
+// load_experiment would read (best, else latest). Unknown config tables are ignored.
 InferenceModel load_experiment_model(const std::string& experiment, Device device);
 
 // The HA settings of a config ([homography_adaptation] table); post-processing from
@@ -67,5 +71,6 @@ DescriptorExportOptions read_descriptor_export_config(ConfigReader& reader, cons
 // errors as one line on stderr.
 int export_detector_homoAdapt(int argc, char** argv);
 int export_descriptor(int argc, char** argv);
+int train_joint(int argc, char** argv);
 
 }  // namespace sp::train
