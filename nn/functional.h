@@ -1,18 +1,22 @@
-// Differentiable conv and pooling for the layers, built on the tensor ops and their
-// backward kernels (tensor/ops/conv.h, pool.h). They record their own autograd node
-// because sp::ag has no conv/pool functions yet; switch the layers to sp::ag::* when
-// those land.
+// Functional forms the layers use (torch.nn.functional names), forwarding to the
+// differentiable sp::ag functions.
 #pragma once
 
-#include "autograd/var.h"
-#include "tensor/ops/conv.h"
-#include "tensor/ops/pool.h"
+#include "autograd/functions/conv.h"
+#include "autograd/functions/pool.h"
 
 namespace sp::nn::F {
 
 // input [N, C, H, W], weight [out, C / groups, kh, kw], bias [out] or undefined.
-ag::Var conv2d(const ag::Var& input, const ag::Var& weight, const ag::Var& bias, const Conv2dArgs& args = {});
-ag::Var max_pool2d(const ag::Var& input, const Pool2dArgs& args);
-ag::Var avg_pool2d(const ag::Var& input, const Pool2dArgs& args);
+inline ag::Var conv2d(const ag::Var& input, const ag::Var& weight, const ag::Var& bias,
+                      const Conv2dArgs& args = {}) {
+  return ag::conv2d(input, weight, bias, args);
+}
+inline ag::Var max_pool2d(const ag::Var& input, const Pool2dArgs& args) {
+  return ag::max_pool2d(input, args);
+}
+inline ag::Var avg_pool2d(const ag::Var& input, const Pool2dArgs& args) {
+  return ag::avg_pool2d(input, args);
+}
 
 }  // namespace sp::nn::F

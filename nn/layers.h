@@ -1,11 +1,13 @@
-// Layers (torch.nn names, parameter names and default initialisation):
-// Conv2d, MaxPool2d, AvgPool2d. Layers whose math needs sp::ag's elementwise and
-// reduction functions (ReLU, BatchNorm2d, Linear, LayerNorm, Dropout, ...) come when
-// those functions are on main.
+// Layers (torch.nn names, parameter names and default initialisation): Conv2d,
+// MaxPool2d, AvgPool2d here; this header also brings in the other layer families.
 #pragma once
 
+#include "nn/activation.h"
 #include "nn/containers.h"
+#include "nn/dropout.h"
 #include "nn/functional.h"
+#include "nn/linear.h"
+#include "nn/normalization.h"
 #include "tensor/ops/random.h"
 
 namespace sp::nn {

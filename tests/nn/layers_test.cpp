@@ -31,7 +31,7 @@ TEST(Layers, Conv2dNamesShapesAndDefaultInit) {
   conv.load_state_dict(conv_sd);
   ag::Var y = conv(ag::Var(ones({2, 3, 5, 5})));
   EXPECT_EQ(y.shape(), (Shape{2, 4, 5, 5}));
-  EXPECT_SP_ERROR(Conv2d(3, 4, 3).forward(ag::Var(ones({3, 5}))), "4-D input");
+  EXPECT_SP_ERROR(Conv2d(3, 4, 3).forward(ag::Var(ones({3, 5}))), "[N, C, H, W]");
 }
 
 TEST(Layers, ConvAndPoolGradientsPassGradcheck) {
