@@ -1,8 +1,11 @@
 // nn layers against PyTorch (tests/reference/nn_layers.py): outputs and gradients.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "autograd/functions/reduce.h"
 #include "autograd/functions/views.h"
+#include "autograd/gradcheck.h"
 #include "autograd/operators.h"
 #include "helpers/test_helpers.h"
 #include "nn/checkpoint.h"
@@ -132,6 +135,40 @@ TEST(LayersGolden, DropoutTrainAndEval) {
   drop.eval();
   EXPECT_TRUE(test::equal(drop(ag::Var(x)).data(), x));
   EXPECT_SP_ERROR(Dropout(1.5), "Dropout: expected a probability p in [0, 1], got 1.5");
+}
+
+TEST(LayersGolden, GradcheckAndAwkwardShapes) {
+  auto wavy = [](const Shape& s, double phase) {
+    std::vector<double> v(size_t(numel(s)));
+    for (size_t k = 0; k < v.size(); ++k)
+      v[k] = std::sin(0.93 * double(k) + phase) * (1.0 + 0.1 * double(k % 3));
+    return from_vector(v, s);
+  };
+  LayerNorm ln({3});
+  ln.to(DType::F64);
+  ln.load_state_dict({{"weight", wavy({3}, 1)}, {"bias", wavy({3}, 2)}});
+  auto ln_fn = [&](const std::vector<ag::Var>& in) { return ln(in[0]); };
+  auto r = ag::gradcheck(ln_fn, {wavy({2, 4, 3}, 0)});
+  EXPECT_TRUE(r.ok) << r.message;
+  BatchNorm2d bn(2);
+  bn.to(DType::F64);
+  auto bn_fn = [&](const std::vector<ag::Var>& in) { return bn(in[0]); };
+  r = ag::gradcheck(bn_fn, {wavy({3, 2, 2, 3}, 0.5)});
+  EXPECT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(bn.buffer("num_batches_tracked").dtype(), DType::I64);  // to(F64) keeps it
+  Linear lin(4, 2);
+  lin.to(DType::F64);
+  auto lin_fn = [&](const std::vector<ag::Var>& in) { return lin(in[0]); };
+  r = ag::gradcheck(lin_fn, {wavy({3, 4}, 0.2)});
+  EXPECT_TRUE(r.ok) << r.message;
+  // Size-0 batch and a 1-D input.
+  EXPECT_EQ(lin(ag::Var(zeros({0, 4}, DType::F64))).shape(), (Shape{0, 2}));
+  EXPECT_EQ(lin(ag::Var(zeros({4}, DType::F64))).shape(), (Shape{2}));
+  EXPECT_SP_ERROR(lin(ag::Var(zeros({2, 5}, DType::F64))),
+                  "Linear: expected an input [*, 4], got [2, 5]");
+  // LayerNorm over a size-1 trailing dim: x - mean = 0, output = bias.
+  LayerNorm one({1});
+  EXPECT_TRUE(all_close(one(ag::Var(wavy({3, 1}, 0).to(DType::F32))).data(), zeros({3, 1})));
 }
 
 // The conv net of tests/reference/nn_pth.py: conv1 -> bn1 -> ReLU -> mean over H, W -> fc.

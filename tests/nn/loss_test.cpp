@@ -10,6 +10,7 @@
 #include "autograd/operators.h"
 #include "helpers/test_helpers.h"
 #include "tensor/ops/creation.h"
+#include "tensor/ops/operators.h"
 
 namespace sp::nn {
 namespace {
@@ -97,6 +98,19 @@ TEST(Loss, CrossEntropyGradcheck) {
     return F::cross_entropy(in[0], get("ce/target"), o);
   };
   auto r = ag::gradcheck(fn, {logits});
+  EXPECT_TRUE(r.ok) << r.message;
+}
+
+TEST(Loss, BceWithLogitsGradcheck) {
+  F::BceWithLogitsOptions o;
+  o.pos_weight = get("bce/pos_weight");
+  o.weight = get("bce/w");
+  // Scaled so that +-40 becomes +-2; the exact 0 stays (the tie in min(x, 0) has slope 1/2).
+  Tensor x = get("bce/x").to(DType::F64) * 0.05;
+  auto fn = [&](const std::vector<ag::Var>& in) {
+    return F::binary_cross_entropy_with_logits(in[0], get("bce/t"), o);
+  };
+  auto r = ag::gradcheck(fn, {x});
   EXPECT_TRUE(r.ok) << r.message;
 }
 
