@@ -210,5 +210,25 @@ TEST(ExportHomographyAdaptation, BrokenImageIsNamedAndSkipped) {
   EXPECT_SP_ERROR(export_detector_labels(*model, o), "multiples of 8");
 }
 
+TEST(ExportHomographyAdaptationGpu, CudaMatchesCpu) {
+  SP_SKIP_WITHOUT_GPU();
+  auto cpu_model = tiny_model(), gpu_model = tiny_model();
+  gpu_model->load_state_dict(cpu_model->state_dict());
+  gpu_model->to(cuda_device(0));
+  Tensor image = texture(64, 80, 4).unsqueeze(0);
+  HomographyAdaptationConfig c = small_config(6);
+  c.batch_size = 4;
+  c.valid_border_margin = 3;
+  Tensor h = sample_adaptation_homographies(c, 64, 80, 21);
+  Tensor on_cpu = adapted_heatmap(*cpu_model, image, h, c);
+  Tensor on_gpu = adapted_heatmap(*gpu_model, image.cuda(), h, c);
+  EXPECT_TRUE(on_gpu.is_cuda());
+  EXPECT_TRUE(test::all_close(on_gpu.cpu(), on_cpu, 1e-3, 1e-5));
+  c.detect.nms = models::NmsKind::MaxPool;
+  Tensor p_cpu = heatmap_points(on_cpu, c.detect, true), p_gpu = heatmap_points(on_gpu, c.detect, true);
+  EXPECT_FALSE(p_gpu.is_cuda());
+  EXPECT_NEAR(double(p_gpu.size(0)), double(p_cpu.size(0)), 2.0);
+}
+
 }  // namespace
 }  // namespace sp::train
