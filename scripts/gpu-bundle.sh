@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Usage: scripts/gpu-bundle.sh [--pack] [--target T ...]
 # Builds the test and bench executables for a lent H100/H200 (sm_90) into build-gpu/,
 # with CUDA's runtime linked statically and the non-CUDA shared libraries they need
 # copied next to them: .gpu/bin and .gpu/lib, stripped, travel to a GPU machine that
@@ -10,7 +11,10 @@ build=build-gpu
 out=.gpu
 libs=$out/lib
 cmake -S . -B $build -G Ninja -DSP_NATIVE=OFF -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null
-cmake --build $build -j "${JOBS:-2}" "$@"
+pack=0
+args=()
+for a in "$@"; do [[ $a == --pack ]] && pack=1 || args+=("$a"); done
+cmake --build $build -j "${JOBS:-2}" "${args[@]}"
 rm -rf $out && mkdir -p $libs $out/bin
 exes=$(find $build -maxdepth 3 -type f -executable \( -name '*_tests' -o -name 'bench_*' -o -name '*_bench' -o -name 'sptrain' -o -name 'sptool' -o -name 'speval' \))
 for exe in $exes; do
@@ -26,3 +30,9 @@ done
 strip --strip-unneeded $libs/* 2>/dev/null || true
 du -sh $out/bin $libs
 ls $out/bin
+# --pack: one xz archive instead of the folders, to stay under the device tool's 64 MiB
+# carry limit with every executable (scripts/gpu-check.sh unpacks it).
+if ((pack)); then
+  tar -C $out -cJf $out/bundle.tar.xz bin lib && rm -rf $out/bin $libs
+  du -sh $out/bundle.tar.xz
+fi
