@@ -46,13 +46,13 @@ Tensor draw_keypoints(const Tensor& image, const Tensor& keypoints, const Tensor
     return out;
   };
   const float green[3] = {0.1f, 0.9f, 0.1f}, red[3] = {1.0f, 0.1f, 0.1f};
-  // Rings of radius 2 around the truth, so a detection on top stays visible.
+  // Square rings of radius 3 around the truth, so a detection inside stays visible.
   for (auto [x, y] : points(truth))
-    for (int64_t d = -2; d <= 2; ++d) {
-      put(rgb, h, w, x + d, y - 2, green);
-      put(rgb, h, w, x + d, y + 2, green);
-      put(rgb, h, w, x - 2, y + d, green);
-      put(rgb, h, w, x + 2, y + d, green);
+    for (int64_t d = -3; d <= 3; ++d) {
+      put(rgb, h, w, x + d, y - 3, green);
+      put(rgb, h, w, x + d, y + 3, green);
+      put(rgb, h, w, x - 3, y + d, green);
+      put(rgb, h, w, x + 3, y + d, green);
     }
   for (auto [x, y] : points(keypoints))
     for (int64_t dy = -1; dy <= 1; ++dy)

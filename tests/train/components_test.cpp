@@ -161,7 +161,7 @@ TEST(SummaryImages, DrawsTilesAndEncodesPng) {
   Tensor pic = draw_keypoints(gray, from_vector<float>({4.f, 5.f}, {1, 2}), from_vector<float>({10.f, 6.f}, {1, 2}));
   ASSERT_EQ(pic.shape(), Shape({3, 12, 16}));
   EXPECT_FLOAT_EQ(pic.data<float>()[0 * 192 + 5 * 16 + 4], 1.0f);   // red dot
-  EXPECT_FLOAT_EQ(pic.data<float>()[1 * 192 + 4 * 16 + 10], 0.9f);  // green ring above (10, 6)
+  EXPECT_FLOAT_EQ(pic.data<float>()[1 * 192 + 3 * 16 + 10], 0.9f);  // green ring above (10, 6)
   EXPECT_FLOAT_EQ(pic.data<float>()[1 * 192 + 0], 0.5f);            // background
   Tensor grid = tile({pic, pic, pic}, 2);
   EXPECT_EQ(grid.shape(), Shape({3, 26, 34}));
