@@ -8,6 +8,10 @@
 #include "helpers/test_helpers.h"
 #include "tensor/cuda/reduce.h"
 #include "tensor/ops/creation.h"
+#include "tensor/ops/elementwise.h"
+#include "tensor/ops/random.h"
+#include "tensor/ops/reduce.h"
+#include "tensor/ops/softmax.h"
 
 namespace sp {
 namespace {
@@ -190,6 +194,112 @@ TEST(ReduceGpu, SoftmaxAndBackwardMatchHost) {
       EXPECT_TRUE(all_close(gi, back(gl), tol, tol)) << dt << shape;
     }
   }
+}
+
+// Layouts the split kernels take: full reductions (several blocks per row and a second
+// pass), reductions over strided dims (column blocks splitting R), and the public ops
+// on them against the CPU.
+TEST(ReduceGpu, FullReductionsOfLongTensorsMatchCpu) {
+  SP_SKIP_WITHOUT_GPU();
+  Generator gen(7);
+  for (int64_t n : {int64_t(5800000), (int64_t(1) << 24) + 7}) {
+    Tensor x = sub(mul(rand({n}, gen), 4.0), 1.0);  // [-1, 3): a mean far from 0
+    Tensor g = x.cuda();
+    EXPECT_TRUE(all_close(sum(g), sum(x), 1e-5, 1e-2)) << n;
+    EXPECT_TRUE(test::equal(sum(g).cpu(), sum(g).cpu())) << "run to run";
+    EXPECT_TRUE(all_close(mean(g), mean(x), 1e-5, 1e-6)) << n;
+    EXPECT_TRUE(all_close(amax(g), amax(x), 0, 0)) << n;
+    EXPECT_TRUE(all_close(amin(g), amin(x), 0, 0)) << n;
+    EXPECT_TRUE(all_close(var(g), var(x), 1e-4, 1e-6)) << n;
+    EXPECT_TRUE(all_close(norm(g, 2.0), norm(x, 2.0), 1e-5, 1e-3)) << n;
+    EXPECT_TRUE(all_close(norm(g, 1.0), norm(x, 1.0), 1e-5, 1e-2)) << n;
+    EXPECT_TRUE(all_close(logsumexp(g, {0}), logsumexp(x, {0}), 1e-5, 1e-5)) << n;
+    EXPECT_TRUE(test::equal(argmax(g).cpu(), argmax(x))) << n;
+    EXPECT_TRUE(test::equal(argmin(g).cpu(), argmin(x))) << n;
+    EXPECT_TRUE(test::equal(any(gt(g, 2.9999)).cpu(), any(gt(x, 2.9999)))) << n;
+    EXPECT_TRUE(test::equal(all(gt(g, -1.0)).cpu(), all(gt(x, -1.0)))) << n;
+    // The direct kernel entry with the std variant.
+    Tensor sd = empty({}, DType::F32, cuda_device());
+    cuda::reduce(ReduceOp::Std, sd, g, {0}, 1.0);
+    EXPECT_TRUE(all_close(sd, std_dev(x), 1e-4, 1e-6)) << n;
+  }
+  // Integers in int64, f16 in f32.
+  Tensor i = randint(-1000, 1000, {5800001}, gen, DType::I32);
+  EXPECT_TRUE(test::equal(sum(i.cuda()).cpu(), sum(i)));
+  EXPECT_TRUE(test::equal(amax(i.cuda()).cpu(), amax(i)));
+  Tensor h = rand({3000017}, gen).to(DType::F16);
+  EXPECT_TRUE(all_close(mean(h.cuda()).to(DType::F32), mean(h).to(DType::F32), 2e-3, 0));
+  EXPECT_TRUE(all_close(amax(h.cuda()), amax(h), 0, 0));
+  // NaN anywhere in a long row wins, at its first position.
+  Tensor r = rand({2, 1000003}, gen);
+  r.select(0, 1).narrow(0, 777777, 1).fill_(NAN);
+  r.select(0, 1).narrow(0, 900000, 1).fill_(NAN);
+  EXPECT_TRUE(test::equal(argmax(r.cuda(), 1).cpu(), argmax(r, 1)));
+  EXPECT_EQ(argmax(r.cuda(), 1).to_vector<int64_t>()[1], 777777);
+  EXPECT_TRUE(std::isnan(amax(r.cuda()).item<float>()));
+}
+
+TEST(ReduceGpu, LongRowArgmaxAndSoftmaxMatchCpu) {
+  SP_SKIP_WITHOUT_GPU();
+  Generator gen(8);
+  Tensor x = rand({3, 1000003}, gen);
+  x.select(0, 0).narrow(0, 999999, 1).fill_(5.0);
+  x.select(0, 0).narrow(0, 12, 1).fill_(5.0);  // a tie: the first occurrence
+  x.select(0, 2).narrow(0, 500000, 1).fill_(-5.0);
+  ValuesIndices mg = max(x.cuda(), 1), mc = max(x, 1);
+  EXPECT_TRUE(test::equal(mg.indices.cpu(), mc.indices));
+  EXPECT_EQ(mg.indices.to_vector<int64_t>()[0], 12);
+  EXPECT_TRUE(all_close(mg.values, mc.values, 0, 0));
+  EXPECT_TRUE(test::equal(argmin(x.cuda(), 1).cpu(), argmin(x, 1)));
+  Tensor s = sub(mul(rand({2, 300007}, gen), 20.0), 10.0);
+  EXPECT_TRUE(all_close(softmax(s.cuda(), 1), softmax(s, 1), 1e-4, 1e-9));
+  EXPECT_TRUE(all_close(log_softmax(s.cuda(), 1), log_softmax(s, 1), 1e-5, 1e-4));
+  // Softmax over a strided dim (NCHW over C): one thread per column.
+  Tensor c = randn({4, 65, 30, 40}, gen);
+  EXPECT_TRUE(all_close(softmax(c.cuda(), 1), softmax(c, 1), 1e-5, 1e-7));
+  EXPECT_TRUE(all_close(log_softmax(c.cuda(), 1), log_softmax(c, 1), 1e-5, 1e-5));
+}
+
+TEST(ReduceGpu, StridedDimReductionsMatchCpu) {
+  SP_SKIP_WITHOUT_GPU();
+  Generator gen(9);
+  // A bias gradient: NCHW over {0, 2, 3}, through the public ops and the kernel entry.
+  Tensor x = randn({8, 64, 60, 80}, gen);
+  Tensor g = x.cuda();
+  EXPECT_TRUE(all_close(sum(g, {0, 2, 3}), sum(x, {0, 2, 3}), 1e-5, 1e-3));
+  EXPECT_TRUE(all_close(mean(g, {0, 2, 3}, true), mean(x, {0, 2, 3}, true), 1e-5, 1e-6));
+  EXPECT_TRUE(all_close(var(g, {0, 2, 3}), var(x, {0, 2, 3}), 1e-4, 1e-6));
+  EXPECT_TRUE(all_close(amax(g, {0, 2, 3}), amax(x, {0, 2, 3}), 0, 0));
+  Tensor out = empty({64}, DType::F32, cuda_device());
+  for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Var, ReduceOp::Min, ReduceOp::Norm}) {
+    cuda::reduce(op, out, g, {0, 2, 3}, op == ReduceOp::Var ? 1.0 : 2.0);
+    Tensor expected = op == ReduceOp::Sum    ? sum(x, {0, 2, 3})
+                      : op == ReduceOp::Mean ? mean(x, {0, 2, 3})
+                      : op == ReduceOp::Var  ? var(x, {0, 2, 3})
+                      : op == ReduceOp::Min  ? amin(x, {0, 2, 3})
+                                             : norm(x, 2.0, {0, 2, 3});
+    EXPECT_TRUE(all_close(out, expected, 1e-4, 1e-4)) << int(op);
+  }
+  // Over dim 0 of a tall, narrow table (3 outputs, R split across blocks).
+  Tensor t = sub(rand({100000, 3}, gen), 0.25);
+  Tensor tg = t.cuda();
+  EXPECT_TRUE(all_close(sum(tg, {0}), sum(t, {0}), 1e-5, 1e-3));
+  EXPECT_TRUE(test::equal(sum(tg, {0}).cpu(), sum(tg, {0}).cpu())) << "run to run";
+  EXPECT_TRUE(all_close(mean(tg, {0}), mean(t, {0}), 1e-5, 1e-6));
+  EXPECT_TRUE(all_close(var(tg, {0}), var(t, {0}), 1e-4, 1e-6));
+  EXPECT_TRUE(all_close(norm(tg, 2.0, {0}), norm(t, 2.0, {0}), 1e-5, 1e-4));
+  EXPECT_TRUE(all_close(logsumexp(tg, {0}), logsumexp(t, {0}), 1e-5, 1e-5));
+  EXPECT_TRUE(all_close(amax(tg, {0}), amax(t, {0}), 0, 0));
+  EXPECT_TRUE(test::equal(argmax(tg, 0).cpu(), argmax(t, 0)));
+  EXPECT_TRUE(test::equal(argmin(tg, 0).cpu(), argmin(t, 0)));
+  Tensor ti = randint(0, 3, {100000, 3}, gen, DType::I64);
+  EXPECT_TRUE(test::equal(sum(ti.cuda(), {0}).cpu(), sum(ti, {0})));
+  EXPECT_TRUE(test::equal(any(eq(ti.cuda(), 7), {0}).cpu(), any(eq(ti, 7), {0})));
+  // mean over dim 1 of [64, 65, 30, 40] (inner 1200, coalesced columns) and a transposed view.
+  Tensor m = randn({6, 65, 30, 40}, gen);
+  EXPECT_TRUE(all_close(mean(m.cuda(), {1}), mean(m, {1}), 1e-5, 1e-6));
+  EXPECT_TRUE(all_close(sum(m.cuda().transpose(1, 3), {3}), sum(m.transpose(1, 3), {3}), 1e-5, 1e-5));
+  EXPECT_TRUE(all_close(cumsum(m.cuda(), 1), cumsum(m, 1), 1e-5, 1e-4));
 }
 
 }  // namespace
