@@ -1,7 +1,8 @@
 // sptool: weight-file utilities.
 //   sptool convert IN.pth OUT.h5 [--select state_dict] [--strip-prefix module.]
-//       writes the .pth tensors as an sp state_dict HDF5 (atomically) that
-//       nn::load_weights reads back.
+//       writes the .pth / .pth.tar tensors as an sp state_dict HDF5 (atomically) that
+//       nn::load_weights reads back; without --select a checkpoint dict's
+//       "model_state_dict" / "state_dict" is taken.
 //   sptool inspect FILE   keys, dtypes and shapes of a .pth or an sp/other HDF5 file.
 #include <CLI/CLI.hpp>
 #include <filesystem>
@@ -53,6 +54,8 @@ void print_tensors(const std::map<std::string, sp::Tensor>& tensors) {
 
 int convert(const std::string& in, const std::string& out, const sp::nn::PthOptions& options) {
   require_file(in);
+  SP_CHECK(!is_hdf5(in), "sptool convert: expected a torch.save file (.pth, .pt, .pth.tar), got the HDF5 file '",
+           in, "'; hint: it is already in sp's format");
   if (!options.select.empty()) {
     auto all = sp::nn::load_pth(in);
     bool found = false;
@@ -61,8 +64,11 @@ int convert(const std::string& in, const std::string& out, const sp::nn::PthOpti
     SP_CHECK(found, "sptool: expected --select '", options.select, "' to name a dict in ", in,
              ", got top-level keys: ", top_level_keys(all));
   }
-  size_t n = sp::nn::convert_pth(in, out, options);
-  std::cout << "wrote " << n << " tensors to " << out << "\n";
+  // Without --select, a checkpoint dict's model_state_dict / state_dict is taken.
+  auto state = sp::nn::load_pth_weights(in, options);
+  SP_CHECK(!state.empty(), "sptool convert: expected tensors in ", in, ", got none");
+  sp::nn::save_state_dict_file(out, state);
+  std::cout << "wrote " << state.size() << " tensors to " << out << "\n";
   return 0;
 }
 

@@ -9,7 +9,6 @@
 #include "autograd/functions/views.h"
 #include "autograd/grad_mode.h"
 #include "autograd/operators.h"
-#include "models/layers.h"
 #include "nn/layers.h"
 #include "tensor/ops/index.h"
 
@@ -82,11 +81,11 @@ class Wrap : public nn::UnaryModule {
 std::shared_ptr<nn::UnaryModule> double_conv(int64_t in, int64_t out) {
   auto seq = std::make_shared<nn::Sequential>();
   seq->push_back(std::make_shared<nn::Conv2d>(in, out, 3, 1, 1));
-  seq->push_back(std::make_shared<BatchNorm2d>(out));
-  seq->push_back(std::make_shared<ReLU>());
+  seq->push_back(std::make_shared<nn::BatchNorm2d>(out));
+  seq->push_back(std::make_shared<nn::ReLU>());
   seq->push_back(std::make_shared<nn::Conv2d>(out, out, 3, 1, 1));
-  seq->push_back(std::make_shared<BatchNorm2d>(out));
-  seq->push_back(std::make_shared<ReLU>());
+  seq->push_back(std::make_shared<nn::BatchNorm2d>(out));
+  seq->push_back(std::make_shared<nn::ReLU>());
   return std::make_shared<Wrap>("double_conv", "conv", seq);
 }
 
@@ -113,7 +112,7 @@ SuperPoint::SuperPoint(SuperPointConfig config)
     register_module(name, std::make_shared<nn::Conv2d>(in, out, k, 1, k / 2));
   };
   auto bn = [&](const std::string& name, int64_t channels) {
-    register_module(name, std::make_shared<BatchNorm2d>(channels));
+    register_module(name, std::make_shared<nn::BatchNorm2d>(channels));
   };
   if (config_.batch_norm) {
     register_module("inc", std::make_shared<Wrap>("inconv", "conv", double_conv(1, c1)));

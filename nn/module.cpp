@@ -205,15 +205,9 @@ std::string Module::str() const {
 }
 
 LoadResult load_weights(Module& module, const std::string& path, bool strict, const std::string& select) {
-  bool is_pth = path.size() >= 4 && (path.substr(path.size() - 4) == ".pth" || path.substr(path.size() - 3) == ".pt");
-  TensorMap state;
-  if (is_pth) {
-    PthOptions options;
-    options.select = select;
-    state = load_pth(path, options);
-  } else {
-    state = load_state_dict_file(path);
-  }
+  // sp HDF5 (state_dict file or checkpoint) by its signature; anything else is read as
+  // torch.save output (.pth, .pt, .pth.tar checkpoints wrapping a state_dict).
+  TensorMap state = is_hdf5_file(path) ? load_state_dict_file(path) : load_pth_weights(path, {.select = select, .strip_prefix = ""});
   return module.load_state_dict(state, strict, path);
 }
 

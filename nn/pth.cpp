@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -256,9 +257,44 @@ std::map<std::string, Tensor> load_pth(const std::string& path, const PthOptions
       k = k.substr(options.strip_prefix.size());
     out[k] = t;
   }
-  SP_CHECK(!sel.empty() ? !out.empty() : true, what, ": expected tensors under '", options.select, "', got none of ",
-           flat.size(), " tensors");
+  if (!sel.empty() && out.empty()) {
+    // Name the top-level keys that do hold tensors, so the right select is easy to find.
+    std::set<std::string> tops;
+    for (auto& [key, t] : flat) tops.insert(key.substr(0, key.find('.')));
+    std::ostringstream list;
+    size_t n = 0;
+    for (auto& k : tops) list << (n++ ? ", " : "") << k;
+    SP_FAIL(what, ": expected tensors under '", options.select, "', got none of ", flat.size(),
+            " tensors; top-level keys: ", tops.empty() ? "(none)" : list.str());
+  }
   return out;
+}
+
+std::map<std::string, Tensor> load_pth_weights(const std::string& path, const PthOptions& options) {
+  if (!options.select.empty()) return load_pth(path, options);
+  std::map<std::string, Tensor> all = load_pth(path);
+  for (const std::string wrapper : {"model_state_dict", "state_dict"}) {
+    std::map<std::string, Tensor> inner;
+    for (auto& [key, t] : all)
+      if (key.compare(0, wrapper.size() + 1, wrapper + ".") == 0) inner[key.substr(wrapper.size() + 1)] = t;
+    if (!inner.empty()) {
+      all = std::move(inner);
+      break;
+    }
+  }
+  if (options.strip_prefix.empty()) return all;
+  std::map<std::string, Tensor> out;
+  for (auto& [key, t] : all)
+    out[key.compare(0, options.strip_prefix.size(), options.strip_prefix) == 0 ? key.substr(options.strip_prefix.size())
+                                                                               : key] = t;
+  return out;
+}
+
+bool is_hdf5_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[8] = {};
+  in.read(head, 8);
+  return in.gcount() == 8 && std::string(head, 8) == std::string("\x89HDF\r\n\x1a\n", 8);
 }
 
 }  // namespace sp::nn

@@ -145,8 +145,14 @@ TEST(Module, LoadsWeightsFromPthAndH5) {
   PthNet other;
   load_weights(other, h5);
   EXPECT_TRUE(equal(other.state_dict().at("bn1.running_var"), want.at("bn1.running_var")));
-  EXPECT_SP_ERROR(load_weights(other, test::fixture_path("nn_pth_nested_zip.pth")),
-                  test::fixture_path("nn_pth_nested_zip.pth"));
+  // A checkpoint dict wrapping "state_dict" loads without select; a wrong select names the keys.
+  PthNet nested;
+  load_weights(nested, test::fixture_path("nn_pth_nested_zip.pth"));
+  EXPECT_TRUE(equal(nested.state_dict().at("fc.weight"), want.at("fc.weight")));
+  EXPECT_SP_ERROR(load_weights(other, test::fixture_path("nn_pth_nested_zip.pth"), true, "model"),
+                  "top-level keys: extra, state_dict");
+  EXPECT_SP_ERROR(load_weights(other, test::fixture_path("nn_pth_zip.pth"), true, "model"),
+                  test::fixture_path("nn_pth_zip.pth"));
 }
 
 }  // namespace
