@@ -1,5 +1,5 @@
 // Maps the [outer, size, inner] reduction kernels of tensor/ops/reduce.h onto the CUDA
-// row kernels of tensor/cuda/reduce.h.
+// kernels of tensor/cuda/reduce.h (which take that layout as is, without a copy).
 #include "tensor/cuda/reduce_ops.h"
 
 #include "tensor/cuda/reduce.h"
