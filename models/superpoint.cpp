@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "autograd/functions/conv.h"
 #include "autograd/functions/elementwise.h"
 #include "autograd/functions/movement.h"
 #include "autograd/functions/norm.h"
@@ -147,6 +148,14 @@ nn::UnaryModule& child(const nn::Module& m, const std::string& name) {
   return static_cast<nn::UnaryModule&>(*m.children().front().second);
 }
 
+// relu(conv(x)) of the no-BN layout as one fused op (bias + ReLU in one CUDA pass, and
+// the ReLU and bias gradients in one pass backward).
+ag::Var conv_relu(const nn::Module& m, const std::string& name, const ag::Var& x) {
+  const auto& conv = static_cast<const nn::Conv2d&>(child(m, name));
+  return ag::conv2d_relu(x, conv.param("weight"), conv.has_param("bias") ? conv.param("bias") : ag::Var(),
+                         conv.options().args);
+}
+
 }  // namespace
 
 ag::Var SuperPoint::encode(const ag::Var& image) {
@@ -157,7 +166,7 @@ ag::Var SuperPoint::encode(const ag::Var& image) {
     for (const char* stage : {"inc", "down1", "down2", "down3"}) x = child(*this, stage)(x);
     return x;
   }
-  auto layer = [&](const char* name, const ag::Var& x) { return ag::relu(child(*this, name)(x)); };
+  auto layer = [&](const char* name, const ag::Var& x) { return conv_relu(*this, name, x); };
   ag::Var x = layer("conv1b", layer("conv1a", image));
   x = layer("conv2b", layer("conv2a", pool2(x)));
   x = layer("conv3b", layer("conv3a", pool2(x)));
@@ -168,9 +177,8 @@ std::pair<ag::Var, ag::Var> SuperPoint::forward_image(const ag::Var& image) {
   const bool norm = config_.batch_norm;
   ag::Var features = encode(image);
   auto head = [&](const char* conv_a, const char* bn_a, const char* conv_b, const char* bn_b) {
-    ag::Var x = child(*this, conv_a)(features);
-    if (norm) x = child(*this, bn_a)(x);
-    x = child(*this, conv_b)(ag::relu(x));
+    ag::Var x = norm ? ag::relu(child(*this, bn_a)(child(*this, conv_a)(features))) : conv_relu(*this, conv_a, features);
+    x = child(*this, conv_b)(x);
     return norm ? child(*this, bn_b)(x) : x;
   };
   ag::Var logits = head("convPa", "bnPa", "convPb", "bnPb");
