@@ -17,7 +17,7 @@ NV=$(python3 -c "import nvidia; print(list(nvidia.__path__)[0])" 2>/dev/null || 
 export LD_LIBRARY_PATH=$PWD/.gpu/lib${NV:+:$(find "$NV" -name 'lib*.so*' -printf '%h\n' | sort -u | tr '\n' ':')}
 export SP_FIXTURE_DIR=$PWD/tests/reference/fixtures SP_TEST_TMP=${TMPDIR:-/tmp}/sptest
 mkdir -p "$SP_TEST_TMP"
-parts=${*:-tests memcheck bench export train}
+parts=${*:-tests bench export train memcheck}
 summary=$out/summary.txt
 : >"$summary"
 note() { echo "$*" | tee -a "$summary"; }
