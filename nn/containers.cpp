@@ -6,6 +6,13 @@ Sequential::Sequential(std::vector<std::shared_ptr<UnaryModule>> layers) : Unary
   for (auto& layer : layers) push_back(std::move(layer));
 }
 
+void Sequential::replace_child(const std::string& name, std::shared_ptr<Module> module) {
+  auto layer = std::dynamic_pointer_cast<UnaryModule>(module);
+  SP_CHECK(layer != nullptr, "Sequential: expected a UnaryModule to replace layer '", name, "'");
+  Module::replace_child(name, module);
+  layers_[std::stoul(name)] = std::move(layer);
+}
+
 Sequential& Sequential::push_back(std::shared_ptr<UnaryModule> layer) {
   add_child(std::to_string(layers_.size()), layer);
   layers_.push_back(std::move(layer));

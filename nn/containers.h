@@ -24,6 +24,7 @@ class Sequential : public UnaryModule {
   size_t size() const { return layers_.size(); }
   UnaryModule& operator[](size_t i) const;
   ag::Var forward(const ag::Var& x) override;  // applies the layers in order
+  void replace_child(const std::string& name, std::shared_ptr<Module> module) override;
 
  private:
   std::vector<std::shared_ptr<UnaryModule>> layers_;
@@ -37,6 +38,12 @@ class ModuleList : public Module {
     add_child(std::to_string(items_.size()), module);
     items_.push_back(std::move(module));
     return *this;
+  }
+  void replace_child(const std::string& name, std::shared_ptr<Module> module) override {
+    auto typed = std::dynamic_pointer_cast<M>(module);
+    SP_CHECK(typed != nullptr, "ModuleList: expected a replacement of the item type for '", name, "'");
+    Module::replace_child(name, module);
+    items_[std::stoul(name)] = std::move(typed);
   }
   size_t size() const { return items_.size(); }
   M& operator[](size_t i) const {

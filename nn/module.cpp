@@ -61,6 +61,16 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
   children_.emplace_back(name, std::move(module));
 }
 
+void Module::replace_child(const std::string& name, std::shared_ptr<Module> module) {
+  SP_CHECK(module != nullptr, type_name_, ": expected a module to replace '", name, "', got null");
+  for (auto& [n, child] : children_)
+    if (n == name) {
+      child = std::move(module);
+      return;
+    }
+  SP_CHECK(false, type_name_, ": expected a child named '", name, "' to replace, got none");
+}
+
 void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, ag::Var>>* params,
                      std::vector<std::pair<std::string, Tensor*>>* buffers) {
   if (params)

@@ -40,6 +40,9 @@ class Module {
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
   // This module ("") and every descendant with its dotted path.
   std::vector<std::pair<std::string, Module*>> named_modules();
+  // Swaps the direct child `name` for `module` (BatchNorm2d -> SyncBatchNorm for
+  // data-parallel training). Containers that keep typed pointers override it.
+  virtual void replace_child(const std::string& name, std::shared_ptr<Module> module);
 
   // Direct members by name; throw naming the module type and the names present.
   ag::Var& param(const std::string& name);

@@ -54,6 +54,7 @@ TrainConfig TrainConfig::from(ConfigReader& r, const std::string& table) {
   c.best_mode = r.get<std::string>(key("best_mode"), c.best_mode);
   c.images = r.get<int64_t>(key("images"), c.images);
   c.overfit = r.get<bool>(key("overfit"), c.overfit);
+  c.sync_batch_norm = r.get<bool>(key("sync_batch_norm"), c.sync_batch_norm);
 
   const std::string where = " in " + table;
   SP_CHECK(c.optimizer == "adam" || c.optimizer == "adamw" || c.optimizer == "sgd",

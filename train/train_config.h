@@ -48,7 +48,7 @@ struct TrainConfig {
 
   int64_t epochs = 1;
   int64_t max_steps = 0;  // > 0: stop after this many optimizer steps (epochs then unbounded)
-  int64_t batch_size = 8;
+  int64_t batch_size = 8;  // the global batch: each of N ranks loads batch_size / N
   int64_t val_batch_size = 0;  // 0 = batch_size
   int64_t val_batches = 0;     // validation batches per evaluation; 0 = the whole split
   int workers = 1;
@@ -63,6 +63,9 @@ struct TrainConfig {
   std::string best_mode = "min";  // min | max
   int64_t images = 4;             // images per image summary (0 = none)
   bool overfit = false;           // one batch forever (also --overfit)
+  // Data-parallel runs (world size > 1): BatchNorm2d layers become SyncBatchNorm
+  // (statistics of the global batch). No effect on one process.
+  bool sync_batch_norm = true;
 
   static TrainConfig from(ConfigReader& reader, const std::string& table = "train");
   // The resolved device ("auto" -> cuda:0 when a GPU exists, else cpu).

@@ -11,6 +11,9 @@
 #include "nn/training_state.h"
 #include "tensor/check.h"
 #include "tensor/ops/random.h"
+#include "train/distributed/data_parallel.h"
+#include "train/distributed/gradient_bucketer.h"
+#include "train/distributed/sync_batch_norm.h"
 #include "train/interrupt.h"
 #include "train/model_config.h"
 #include "train/progress.h"
@@ -39,9 +42,13 @@ int64_t count_parameters(const models::Model& m) {
 
 }  // namespace
 
-Trainer::Trainer(const std::string& name, const Config& config, TrainOptions options)
-    : name_(name), options_(options) {
-  check_experiment_folder(name, options.restore, options.overwrite);
+Trainer::Trainer(const std::string& name, const Config& config, TrainOptions options,
+                 std::shared_ptr<Communicator> comm)
+    : name_(name), options_(options), comm_(std::move(comm)) {
+  if (!comm_) comm_ = std::make_shared<SingleProcessCommunicator>();
+  const int world = comm_->world_size();
+  const bool root = comm_->is_root();
+  if (root || options.restore) check_experiment_folder(name, options.restore, options.overwrite);
   if (options.restore) {
     const std::string saved = experiments_root() + "/" + name + "/config.toml";
     config_ = Config::from_file(saved);
@@ -60,6 +67,12 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
   reader.finish();
 
   device_ = tc_.resolved_device();
+  if (world > 1) {
+    SP_CHECK(tc_.batch_size % world == 0, "trainer: expected train.batch_size divisible by the ", world,
+             " ranks (it is the global batch), got ", tc_.batch_size);
+    device_ = device_for_rank(device_, comm_->local_rank());
+    if (tc_.sync_batch_norm) convert_sync_batch_norm(*model_, comm_);
+  }
   model_->to(device_);
   model_->train();
   std::vector<ag::Var> params;
@@ -68,19 +81,28 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
   optimizer_ = make_optimizer(tc_, params);
 
   data::LoaderOptions lo;
-  lo.batch_size = tc_.batch_size;
+  lo.batch_size = tc_.batch_size / world;
   lo.workers = tc_.workers;
   lo.prefetch = tc_.prefetch;
   lo.shuffle = tc_.shuffle;
   lo.drop_last = true;
   lo.seed = tc_.seed;
   lo.device = device_;
-  train_loader_ = std::make_unique<data::Loader>(data_.train, lo);
+  if (world > 1) {
+    // The sampler shuffles (the same permutation on every rank); each rank loads its shard.
+    sharded_train_ = std::make_shared<ShardedDataset>(
+        data_.train, ShardSampler(data_.train->size(), comm_->rank(), world, tc_.seed, tc_.shuffle));
+    lo.shuffle = false;
+    train_loader_ = std::make_unique<data::Loader>(sharded_train_, lo);
+  } else {
+    train_loader_ = std::make_unique<data::Loader>(data_.train, lo);
+  }
   steps_per_epoch_ = train_loader_->num_batches();
-  SP_CHECK(steps_per_epoch_ > 0, "trainer: expected at least one batch of ", tc_.batch_size,
-           " training samples, got ", data_.train->size(), " samples; hint: lower train.batch_size");
+  SP_CHECK(steps_per_epoch_ > 0, "trainer: expected at least one batch of ", tc_.batch_size / world,
+           " training samples per rank, got ", data_.train->size(), " samples for ", world,
+           " rank(s); hint: lower train.batch_size");
   total_steps_ = tc_.max_steps > 0 ? tc_.max_steps : tc_.epochs * steps_per_epoch_;
-  if (data_.val && !tc_.overfit) {
+  if (data_.val && !tc_.overfit && root) {
     data::LoaderOptions vo = lo;
     vo.batch_size = tc_.val_batch_size > 0 ? tc_.val_batch_size : tc_.batch_size;
     vo.shuffle = false;
@@ -89,18 +111,37 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
   }
   schedule_ = make_lr_schedule(tc_, total_steps_);
 
-  experiment_ = std::make_unique<Experiment>(name, config_, options.restore, options.overwrite);
-  checkpoints_ = std::make_unique<CheckpointManager>(experiment_->checkpoint_dir(), tc_.keep_last_n);
-  events_ = std::make_unique<EventWriter>(experiment_->dir());
+  if (root) {
+    experiment_ = std::make_unique<Experiment>(name, config_, options.restore, options.overwrite);
+    checkpoints_ = std::make_unique<CheckpointManager>(experiment_->checkpoint_dir(), tc_.keep_last_n);
+    events_ = std::make_unique<EventWriter>(experiment_->dir());
+  } else {
+    // Other ranks only read the checkpoint to restore (the same file as rank 0).
+    checkpoints_ = std::make_unique<CheckpointManager>(experiments_root() + "/" + name + "/checkpoints",
+                                                       tc_.keep_last_n);
+  }
 
   std::ostringstream head;
-  head << "experiment " << experiment_->dir() << " | model " << model_->type_name() << " ("
+  head << "experiment " << (experiment_ ? experiment_->dir() : name) << " | model " << model_->type_name() << " ("
        << count_parameters(*model_) << " parameters) on " << device_ << " | " << tc_.optimizer << " lr "
        << format_value(tc_.lr) << " | batch " << tc_.batch_size << ", " << steps_per_epoch_ << " steps/epoch, "
        << total_steps_ << " steps" << (tc_.overfit ? " | OVERFIT (one batch)" : "");
-  experiment_->log(head.str());
-  experiment_->log("data: " + data_.description);
+  if (world > 1)
+    head << " | " << world << " ranks (" << comm_->backend() << "), " << tc_.batch_size / world << " per rank"
+         << (tc_.sync_batch_norm ? ", SyncBatchNorm" : "");
+  log(head.str());
+  log("data: " + data_.description);
   if (options.restore) restore_latest();
+  if (world > 1) {
+    // Identical starting weights everywhere (a no-op after a restore: all ranks read the
+    // same file), then one bucketer over the parameters the optimizer updates.
+    broadcast_parameters(*model_, *comm_);
+    bucketer_ = std::make_unique<GradientBucketer>(params, comm_);
+  }
+}
+
+void Trainer::log(const std::string& line) {
+  if (experiment_) experiment_->log(line);
 }
 
 Trainer::~Trainer() = default;
@@ -113,7 +154,7 @@ void Trainer::restore_latest() {
   state_ = split_trainer_state(c);
   step_ = nn::restore(c, *model_, optimizer_.get(), &default_generator(), latest->path);
   last_save_step_ = step_;
-  experiment_->log("restored step " + std::to_string(step_) + " (epoch " + std::to_string(state_.epoch) + ") from " +
+  log("restored step " + std::to_string(step_) + " (epoch " + std::to_string(state_.epoch) + ") from " +
                    latest->path);
 }
 
@@ -132,19 +173,22 @@ bool Trainer::train_step(const data::Batch& batch) {
   SP_CHECK(losses.total.defined() && losses.total.numel() == 1, "trainer: expected ", model_->type_name(),
            "::loss to return a scalar total, got ", losses.total.defined() ? losses.total.data().meta() : "none");
   const double total = losses.total.item<double>();
-  if (!std::isfinite(total)) {
+  bool bad_loss = !std::isfinite(total);
+  if (bucketer_) bad_loss = any_rank(*comm_, bad_loss);  // all ranks skip together
+  if (bad_loss) {
     ++skipped_;
-    experiment_->log("warning: step " + std::to_string(step_ + 1) + " skipped: the loss is " + format_value(total));
+    log("warning: step " + std::to_string(step_ + 1) + " skipped: the loss is " + format_value(total) +
+        (bucketer_ ? " on rank 0 (non-finite on some rank)" : ""));
     return false;
   }
   ag::backward(losses.total);
+  if (bucketer_) bucketer_->allreduce_gradients();  // the same averaged gradients on every rank
   if (tc_.clip_grad_norm > 0) {
     const double norm = nn::optim::clip_grad_norm_(optimizer_->params(), tc_.clip_grad_norm);
     if (!std::isfinite(norm)) {
       ++skipped_;
       optimizer_->zero_grad();
-      experiment_->log("warning: step " + std::to_string(step_ + 1) + " skipped: the gradient norm is " +
-                       format_value(norm));
+      log("warning: step " + std::to_string(step_ + 1) + " skipped: the gradient norm is " + format_value(norm));
       return false;
     }
   }
@@ -167,8 +211,19 @@ void Trainer::log_train() {
   const double lr = optimizer_->lr();
   result_.last_train.clear();
   for (const auto& [k, sum] : term_sums_) {
-    const double mean = sum / double(term_count_);
+    double mean = sum / double(term_count_);
+    // Every rank holds the same terms in the same (map) order: one collective each.
+    if (bucketer_) mean = mean_over_ranks(*comm_, mean);
     result_.last_train[k] = mean;
+  }
+  if (!comm_->is_root()) {
+    term_sums_.clear();
+    term_count_ = 0;
+    interval_start_s_ = t;
+    interval_start_step_ = step_;
+    return;
+  }
+  for (const auto& [k, mean] : result_.last_train) {
     row["loss/" + k] = mean;
     events_->add_scalar("train/loss/" + k, mean, step_);
     line << ' ' << k << ' ' << format_value(mean);
@@ -181,7 +236,7 @@ void Trainer::log_train() {
   line << " | lr " << format_value(lr) << " | " << format_value(rate) << " it/s";
   if (overall > 0) line << " | ETA " << format_duration(double(total_steps_ - step_) / overall);
   if (skipped_ > 0) line << " | " << skipped_ << " skipped";
-  experiment_->log(line.str());
+  log(line.str());
   experiment_->append_metrics(step_, "train", row);
   events_->flush();
   term_sums_.clear();
@@ -204,16 +259,19 @@ std::string Trainer::save(bool interrupted) {
   const std::string path = checkpoints_->save(c, epoch, interrupted);
   last_save_step_ = step_;
   result_.last_checkpoint = path;
-  experiment_->log("saved " + path);
+  log("saved " + path);
   return path;
 }
 
 TrainResult Trainer::run() {
   InterruptGuard guard;
-  Progress progress("step", total_steps_, step_);
+  const bool root = comm_->is_root();
+  std::optional<Progress> progress;
+  if (root) progress.emplace("step", total_steps_, step_);
   run_start_s_ = interval_start_s_ = now_s();
   run_start_step_ = interval_start_step_ = step_;
   if (tc_.overfit && !overfit_batch_) {
+    if (sharded_train_) sharded_train_->set_epoch(0);
     train_loader_->start_epoch(0);
     overfit_batch_ = train_loader_->next();
   }
@@ -224,6 +282,7 @@ TrainResult Trainer::run() {
     if (!tc_.overfit) {
       // Resume inside the epoch: the loader's batches are a pure function of
       // (seed, epoch, index), so skipping the done ones lands on the same batch.
+      if (sharded_train_) sharded_train_->set_epoch(epoch);
       train_loader_->start_epoch(epoch);
       for (int64_t i = 0; i < step_ % steps_per_epoch_; ++i) train_loader_->next();
     }
@@ -232,31 +291,34 @@ TrainResult Trainer::run() {
       if (!batch) break;
       if (train_step(*batch) && term_count_ > 0) last_total = term_sums_["total"] / double(term_count_);
       ++step_;
-      progress.update(step_, {{"loss", last_total}});
+      if (progress) progress->update(step_, {{"loss", last_total}});
       if (step_ % tc_.log_every == 0) log_train();
-      if (tc_.eval_every > 0 && step_ % tc_.eval_every == 0) evaluate();
-      if (tc_.save_every > 0 && step_ % tc_.save_every == 0) save(false);
-      if (interrupt_requested()) {
+      // Validation and checkpoints are rank 0's (its weights are every rank's).
+      if (root && tc_.eval_every > 0 && step_ % tc_.eval_every == 0) evaluate();
+      if (root && tc_.save_every > 0 && step_ % tc_.save_every == 0) save(false);
+      bool stop = interrupt_requested();
+      if (bucketer_) stop = any_rank(*comm_, stop);  // Ctrl+C on any rank stops all at this step
+      if (stop) {
         stopped = true;
         break;
       }
       if (tc_.overfit && step_ % steps_per_epoch_ == 0) break;
     }
   }
-  progress.finish();
+  if (progress) progress->finish();
   log_train();
   if (stopped) {
     clear_interrupt();
-    experiment_->log("interrupted at step " + std::to_string(step_) + "; resume with --restore");
-    save(true);
-  } else {
+    log("interrupted at step " + std::to_string(step_) + "; resume with --restore");
+    if (root) save(true);
+  } else if (root) {
     if (last_eval_step_ != step_) evaluate();
     if (last_save_step_ != step_) save(false);
   }
   result_.steps = step_;
   result_.epoch = step_ > 0 ? (step_ - 1) / steps_per_epoch_ : 0;
   result_.interrupted = stopped;
-  events_->flush();
+  if (events_) events_->flush();
   return result_;
 }
 

@@ -13,6 +13,16 @@
 // Determinism: with the same config, a run resumed with --restore from the checkpoint
 // of step k continues bitwise like the uninterrupted run (CPU): parameters, buffers,
 // optimizer state, the Philox stream and the loader position (epoch, batch) are restored.
+//
+// Data parallel (a Communicator with world size N > 1, docs/DISTRIBUTED.md): every
+// rank builds (and restores) the model, rank 0's weights are broadcast, BatchNorm2d
+// becomes SyncBatchNorm (train.sync_batch_norm), each rank loads batch_size / N samples
+// of its ShardSampler shard, gradients are averaged (GradientBucketer) before clipping
+// and the step, skips and stops are agreed by all ranks, logged losses are means over
+// ranks; rank 0 alone validates and writes the experiment folder. Resuming: the loader
+// position is step % steps_per_epoch of epoch step / steps_per_epoch of the resumed
+// run's own sharding, so a resume with the same N is exact and one with another N
+// changes only the data order of the resumed epoch.
 #pragma once
 
 #include <map>
@@ -27,11 +37,15 @@
 #include "train/checkpoints.h"
 #include "train/config.h"
 #include "train/data_config.h"
+#include "train/distributed/communicator.h"
 #include "train/experiment.h"
 #include "train/tensorboard.h"
 #include "train/train_config.h"
 
 namespace sp::train {
+
+class GradientBucketer;
+class ShardedDataset;
 
 struct TrainOptions {
   bool restore = false;    // resume <exp> from its latest checkpoint
@@ -52,15 +66,20 @@ class Trainer {
  public:
   // `config` is the experiment config (file plus overrides). With options.restore it is
   // layered over the experiment's saved config.toml (so `--restore` alone suffices).
-  Trainer(const std::string& name, const Config& config, TrainOptions options = {});
+  // `comm`: the ranks of a data-parallel run (train::init_distributed); null = one process.
+  Trainer(const std::string& name, const Config& config, TrainOptions options = {},
+          std::shared_ptr<Communicator> comm = nullptr);
   ~Trainer();
 
   TrainResult run();
 
   models::Model& model() { return *model_; }
   const TrainConfig& train_config() const { return tc_; }
+  // The experiment folder exists on rank 0 only (is_root()).
   Experiment& experiment() { return *experiment_; }
   const CheckpointManager& checkpoints() const { return *checkpoints_; }
+  bool is_root() const { return comm_->is_root(); }
+  int world_size() const { return comm_->world_size(); }
   int64_t step() const { return step_; }
   int64_t total_steps() const { return total_steps_; }
   int64_t steps_per_epoch() const { return steps_per_epoch_; }
@@ -77,6 +96,7 @@ class Trainer {
   std::string save(bool interrupted);
   nn::Checkpoint capture() const;
   double schedule_lr() const;
+  void log(const std::string& line);  // rank 0: console and log.txt
 
   std::string name_;
   Config config_;
@@ -92,6 +112,9 @@ class Trainer {
   std::unique_ptr<EventWriter> events_;
   std::unique_ptr<data::Loader> train_loader_, val_loader_;
   std::optional<data::Batch> overfit_batch_;
+  std::shared_ptr<Communicator> comm_;
+  std::shared_ptr<ShardedDataset> sharded_train_;  // world size > 1
+  std::unique_ptr<GradientBucketer> bucketer_;     // world size > 1
 
   int64_t step_ = 0, steps_per_epoch_ = 0, total_steps_ = 0;
   int64_t last_eval_step_ = -1, last_save_step_ = -1, skipped_ = 0;

@@ -26,7 +26,7 @@ std::string format_value(double v) {
 }  // namespace
 
 std::map<std::string, double> Trainer::validate() {
-  if (!val_loader_ && !tc_.overfit) return {};
+  if (!comm_->is_root() || (!val_loader_ && !tc_.overfit)) return {};  // rank 0 validates
   // Validation neither draws from nor disturbs the training stream (Glue Factory's
   // fork_rng): every evaluation sees the same random numbers.
   const Generator saved = default_generator();

@@ -2,6 +2,8 @@
 
 #include "autograd/functions/norm.h"
 #include "autograd/node.h"
+#include "nn/normalization.h"
+#include "tensor/check.h"
 #include "tensor/ops/copy.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
@@ -125,6 +127,40 @@ ag::Var SyncBatchNorm::forward(const ag::Var& x) {
   }
   return sync_batch_norm(x, param("weight"), param("bias"), buffer("running_mean"), buffer("running_var"),
                          is_training(), momentum_, eps_, comm_);
+}
+
+namespace {
+int convert_below(nn::Module& module, const std::string& path, const std::shared_ptr<Communicator>& comm) {
+  std::vector<std::pair<std::string, std::shared_ptr<nn::Module>>> swaps;
+  int replaced = 0;
+  for (const auto& [name, child] : module.children()) {
+    const std::string where = path.empty() ? name : path + "." + name;
+    if (child->type_name() != "BatchNorm2d") {
+      replaced += convert_below(*child, where, comm);
+      continue;
+    }
+    double eps = 1e-5, momentum = 0.1;
+    if (auto* bn = dynamic_cast<const nn::BatchNorm2d*>(child.get())) {
+      const nn::BatchNormOptions& o = bn->options();
+      SP_CHECK(o.affine && o.track_running_stats && o.momentum.has_value(), "convert_sync_batch_norm: expected ",
+               where, " to be affine with tracked running stats and a momentum; hint: set train.sync_batch_norm = false");
+      eps = o.eps;
+      momentum = *o.momentum;
+    }
+    const Tensor& mean = child->buffer("running_mean");
+    auto sync = std::make_shared<SyncBatchNorm>(mean.numel(), comm, eps, momentum);
+    sync->to(mean.device());
+    sync->load_state_dict(child->state_dict(), true, where);
+    sync->train(child->is_training());
+    swaps.emplace_back(name, sync);
+  }
+  for (auto& [name, sync] : swaps) module.replace_child(name, sync);
+  return replaced + int(swaps.size());
+}
+}  // namespace
+
+int convert_sync_batch_norm(nn::Module& root, std::shared_ptr<Communicator> comm) {
+  return convert_below(root, "", comm);
 }
 
 }  // namespace sp::train

@@ -37,4 +37,11 @@ class SyncBatchNorm : public nn::UnaryModule {
   std::shared_ptr<Communicator> comm_;
 };
 
+// Replaces every BatchNorm2d below `root` (nn::BatchNorm2d and models::BatchNorm2d, found
+// by type name) by a SyncBatchNorm over `comm` holding the same parameters, buffers,
+// eps, momentum and train/eval mode; returns how many were replaced. Call before the
+// model moves to its device. models::BatchNorm2d does not expose eps and momentum: the
+// defaults (1e-5, 0.1) it is built with everywhere in models/ are used.
+int convert_sync_batch_norm(nn::Module& root, std::shared_ptr<Communicator> comm);
+
 }  // namespace sp::train
