@@ -5,6 +5,12 @@
 //   sptrain eval_detector NAME [a.b=v ...] [--distance PX] [--threshold T] [--last]
 // Experiments live in $SP_EXPER_PATH/NAME (default outputs/training/NAME). Ctrl+C stops
 // a training run after writing a checkpoint; --restore resumes it exactly.
+// Data parallel (docs/DISTRIBUTED.md): `mpirun -np N sptrain train ...`, or
+// `sptrain train ... --distributed N`, which relaunches itself under mpirun.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -13,6 +19,8 @@
 
 #include "tensor/check.h"
 #include "train/evaluate_detector.h"
+#include "train/distributed/communicator.h"
+#include "train/experiment.h"
 #include "train/export_commands.h"
 #include "train/trainer.h"
 
@@ -36,17 +44,78 @@ void add_train_flags(CLI::App* cmd, TrainArgs& a) {
   cmd->positionals_at_end(false);
 }
 
+// The device train.device asks for (the saved config's under --restore), to pick the
+// communicator backend: NCCL for CUDA, MPI for the CPU.
+sp::Device requested_device(const TrainArgs& a, const Config& config) {
+  Config c;
+  const std::string saved = sp::train::experiments_root() + "/" + a.name + "/config.toml";
+  if (a.options.restore && std::ifstream(saved).good()) c = Config::from_file(saved);
+  c.merge(config);
+  sp::train::ConfigReader reader(c);
+  sp::train::TrainConfig tc;
+  tc.device = reader.get<std::string>("train.device", tc.device);
+  return tc.resolved_device();
+}
+
 int run_training(const TrainArgs& a) {
   Config config;
   if (!a.conf.empty()) config = Config::from_file(a.conf);
   SP_CHECK(!a.conf.empty() || a.options.restore, "train: expected --conf FILE (or --restore to resume ", a.name,
            " with its saved config)");
   config.apply_overrides(a.overrides);
-  sp::train::Trainer trainer(a.name, config, a.options);
-  sp::train::TrainResult r = trainer.run();
-  std::cerr << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps << "; experiment "
-            << trainer.experiment().dir() << ", last checkpoint " << r.last_checkpoint << "\n";
+  std::shared_ptr<sp::train::Communicator> comm;
+  if (sp::train::launched_by_mpi()) {
+    sp::train::DistributedOptions d;
+    d.device = requested_device(a, config);
+    comm = sp::train::init_distributed(d);
+  } else {
+    comm = std::make_shared<sp::train::SingleProcessCommunicator>();
+  }
+  try {
+    sp::train::Trainer trainer(a.name, config, a.options, comm);
+    sp::train::TrainResult r = trainer.run();
+    if (trainer.is_root())
+      std::cerr << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps << "; experiment "
+                << trainer.experiment().dir() << ", last checkpoint " << r.last_checkpoint << "\n";
+  } catch (const std::exception& e) {
+    // One failing rank must not leave the others waiting in a collective.
+    comm->abort(std::string("sptrain: ") + e.what());
+    throw;
+  }
   return 0;
+}
+
+// `--distributed N` (or --distributed=N) anywhere on the command line: relaunch this
+// command under `mpirun -np N` (unless already under mpirun, where it is dropped).
+// Returns only when there is nothing to relaunch; args then lacks the flag.
+void relaunch_if_distributed(std::vector<std::string>& args) {
+  int processes = 0;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string value;
+    size_t used = 1;
+    if (args[i] == "--distributed" && i + 1 < args.size()) {
+      value = args[i + 1];
+      used = 2;
+    } else if (args[i].rfind("--distributed=", 0) == 0) {
+      value = args[i].substr(14);
+    } else {
+      continue;
+    }
+    processes = std::atoi(value.c_str());
+    SP_CHECK(processes >= 1, "sptrain: expected --distributed N with N >= 1, got '", value, "'");
+    args.erase(args.begin() + long(i), args.begin() + long(i + used));
+    break;
+  }
+  if (processes == 0 || sp::train::launched_by_mpi()) return;
+  std::vector<std::string> extra;
+  if (geteuid() == 0) extra.push_back("--allow-run-as-root");
+  std::vector<std::string> cmd = sp::train::mpirun_command(processes, args, extra);
+  std::vector<char*> argv;
+  for (std::string& c : cmd) argv.push_back(c.data());
+  argv.push_back(nullptr);
+  std::cerr << "sptrain: relaunching under mpirun with " << processes << " processes\n";
+  execvp(argv[0], argv.data());
+  SP_CHECK(false, "sptrain: could not run ", cmd[0], " for --distributed; hint: install OpenMPI (mpirun)");
 }
 
 // The subcommand table: each entry adds its options and returns the action to run.
@@ -80,7 +149,7 @@ std::vector<Command> commands() {
        passthrough(sp::train::export_descriptor, "export_descriptor")},
       {"train_joint", "train_joint CONFIG NAME [a.b=v ...] [--restore] [--overfit]: SuperPoint on HA-labelled images",
        passthrough(sp::train::train_joint, "train_joint")},
-      {"train", "train NAME --conf FILE [a.b=v ...]: train the model of a config",
+      {"train", "train NAME --conf FILE [a.b=v ...] [--distributed N]: train the model of a config (N ranks: mpirun)",
        [](CLI::App* cmd) {
          auto a = std::make_shared<TrainArgs>();
          cmd->add_option("name", a->name, "experiment name")->required();
@@ -127,6 +196,17 @@ std::vector<Command> commands() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  try {
+    relaunch_if_distributed(args);
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+  std::vector<char*> kept;
+  for (std::string& a : args) kept.push_back(a.data());
+  argc = int(kept.size());
+  argv = kept.data();
   CLI::App app{"sptrain: train and evaluate sp models from experiment configs"};
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, std::function<int()>>> actions;
