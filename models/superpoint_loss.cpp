@@ -89,10 +89,13 @@ Tensor cell_centers(int64_t Hc, int64_t Wc, DType dtype, Device device) {
   return stack({x, y}, -1).reshape({Hc * Wc, 2});
 }
 
-// a [B, M, K] (or [M, K], shared) times b [B, K, N] -> [B, M, N], one 2-D product per
-// image: the batched CPU matmul opens an OpenMP region per call, which costs ~20 ms on
-// a loaded machine for these few, mostly small products; on CUDA each is a large GEMM.
+// a [B, M, K] (or [M, K], shared) times b [B, K, N] -> [B, M, N]. On CUDA one batched
+// GEMM (cuBLAS strided-batched): a loop of per-image products there is launch-bound
+// (64 pairs x 30 chunks x 4 products per step). On the CPU one 2-D product per image:
+// the batched CPU matmul opens an OpenMP region per call, which costs ~20 ms on a
+// loaded machine for these few, mostly small products.
 Tensor per_image_matmul(const Tensor& a, const Tensor& b) {
+  if (b.is_cuda()) return matmul(a, b);
   const int64_t B = b.size(0);
   const bool shared = a.dim() == 2;
   Tensor out = empty({B, a.size(shared ? 0 : 1), b.size(2)}, b.dtype(), b.device());
@@ -115,14 +118,16 @@ struct DescriptorLossInputs {
 // Visits chunks of rows of A's cells, all images at once: fn(n0, n1, b [B, D, N],
 // a_chunk [B, D, n], warped [B, n, 2] (the chunk's cell centres in B's frame),
 // centers [N, 2], dot [B, n, N], mask [B, 1, N]). Temporaries are O(B * n * N); the
-// automatic chunk keeps B * n * N near 4M elements.
+// automatic chunk keeps B * n * N near 4M elements on the CPU and 64M (256 MB in f32)
+// on a GPU, where fewer, larger products and kernels are what makes it fast.
 template <typename Fn>
 void for_each_chunk(const DescriptorLossInputs& in, Fn&& fn) {
   const int64_t B = in.desc.size(0), D = in.desc.size(1), Hc = in.desc.size(2), Wc = in.desc.size(3);
   const int64_t N = Hc * Wc;
   if (N == 0 || B == 0) return;
   int64_t rows = in.o.chunk_rows;
-  if (rows <= 0) rows = std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int64_t>(B * Wc * N, 1));
+  const int64_t budget = int64_t(1) << (in.desc.is_cuda() ? 26 : 22);
+  if (rows <= 0) rows = std::max<int64_t>(1, budget / std::max<int64_t>(B * Wc * N, 1));
   rows = std::min(rows, Hc);
   Tensor centers = cell_centers(Hc, Wc, in.desc.dtype(), in.desc.device());
   Tensor da = in.desc.reshape({B, D, N});
