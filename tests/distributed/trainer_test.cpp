@@ -8,6 +8,13 @@
 
 #include "distributed/world.h"
 #include "helpers/test_helpers.h"
+#include "nn/containers.h"
+#include "nn/activation.h"
+#include "nn/normalization.h"
+#include "tensor/ops/creation.h"
+#include "tensor/ops/elementwise.h"
+#include "tensor/ops/random.h"
+#include "train/distributed/sync_batch_norm.h"
 #include "train/distributed/data_parallel.h"
 #include "train/interrupt.h"
 #include "train/tiny_model.h"
@@ -112,6 +119,54 @@ TEST_F(DistributedTrainer, WorldSizeOneThroughTheDistributedPathIsThePlainTraine
   plain.run();
   nn::TensorMap a = params(via.model()), b = params(plain.model());
   for (const auto& [k, v] : b) EXPECT_TRUE(all_close(a.at(k), v, 0, 0)) << k;
+}
+
+TEST_F(DistributedTrainer, RestoreOnAllRanksContinuesLikeTheUninterruptedRun) {
+  auto comm = world();
+  // All ranks read rank 0's checkpoint: share rank 0's experiments root.
+  std::vector<uint8_t> mine(root_.begin(), root_.end());
+  const std::vector<uint8_t> first = comm->allgather_bytes(mine)[0];
+  const std::string shared(first.begin(), first.end());
+  setenv("SP_EXPER_PATH", shared.c_str(), 1);
+  Trainer full("full", tiny_config({"train.shuffle=true"}), {}, comm);
+  full.run();
+  {
+    Trainer part("part", tiny_config({"train.shuffle=true", "train.max_steps=2"}), {}, comm);
+    part.run();
+  }
+  comm->barrier();  // rank 0's checkpoint is on disk before anyone restores
+  train::TrainOptions restore;
+  restore.restore = true;
+  Trainer resumed("part", tiny_config({"train.shuffle=true"}), restore, comm);
+  EXPECT_EQ(resumed.step(), 2);
+  resumed.run();
+  nn::TensorMap a = params(resumed.model()), b = params(full.model());
+  for (const auto& [k, v] : b) EXPECT_TRUE(all_close(a.at(k), v, 0, 0)) << k;
+}
+
+TEST(ConvertSyncBatchNorm, ReplacesBatchNormInSequentialsKeepingStateAndOutput) {
+  Generator gen(11);
+  auto seq = std::make_shared<nn::Sequential>();
+  seq->push_back(std::make_shared<nn::BatchNorm2d>(3, 1e-3, 0.2));
+  seq->push_back(std::make_shared<nn::ReLU>());
+  nn::TensorMap state = seq->state_dict();
+  state["0.running_mean"].copy_(randn({3}, gen));
+  state["0.running_var"].copy_(add(rand({3}, gen), Scalar(0.5)));
+  state["0.weight"].copy_(randn({3}, gen));
+  seq->eval();
+  ag::Var x(randn({2, 3, 4, 5}, gen));
+  Tensor before = (*seq)(x).data().clone();
+  const nn::TensorMap old_state = seq->state_dict();
+
+  EXPECT_EQ(train::convert_sync_batch_norm(*seq, world()), 1);
+  EXPECT_EQ(seq->children()[0].second->type_name(), "SyncBatchNorm");
+  EXPECT_FALSE(seq->children()[0].second->is_training());
+  const nn::TensorMap new_state = seq->state_dict();
+  ASSERT_EQ(new_state.size(), old_state.size());
+  for (const auto& [k, v] : old_state) EXPECT_TRUE(all_close(new_state.at(k), v, 0, 0)) << k;
+  // Sequential forwards through the replacement (eval: the running statistics, eps 1e-3).
+  EXPECT_TRUE(all_close((*seq)(x).data(), before, 1e-6, 1e-6));
+  EXPECT_EQ(train::convert_sync_batch_norm(*seq, world()), 0);
 }
 
 }  // namespace
