@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "autograd/var.h"
+#include "nn/module.h"
 #include "nn/optim/clip.h"
 #include "nn/training_state.h"
 #include "tensor/check.h"
@@ -63,8 +64,13 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
   tc_ = TrainConfig::from(reader);
   manual_seed(tc_.seed);  // the model's initialisation draws from this stream
   model_ = build_model(reader);
+  // Weights to start from (a MagicPoint checkpoint for SuperPoint, COCO weights for KITTI,
+  // superpoint_v1.pth): matched by name, keys the model lacks or misses are reported.
+  const std::string pretrained = reader.get<std::string>("model.pretrained", "");
   data_ = make_datasets(reader);
   reader.finish();
+  nn::LoadResult loaded;
+  if (!pretrained.empty() && !options.restore) loaded = nn::load_weights(*model_, pretrained, /*strict=*/false);
 
   device_ = tc_.resolved_device();
   if (world > 1) {
@@ -131,6 +137,9 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
          << (tc_.sync_batch_norm ? ", SyncBatchNorm" : "");
   log(head.str());
   log("data: " + data_.description);
+  if (!pretrained.empty() && !options.restore)
+    log("pretrained: " + pretrained + " (" + std::to_string(loaded.missing_keys.size()) + " model keys not in it, " +
+        std::to_string(loaded.unexpected_keys.size()) + " of its keys unused)");
   if (options.restore) restore_latest();
   if (world > 1) {
     // Identical starting weights everywhere (a no-op after a restore: all ranks read the

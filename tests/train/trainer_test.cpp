@@ -71,6 +71,19 @@ images = 0
   std::string root_;
 };
 
+TEST_F(TrainerTest, PretrainedWeightsAreLoadedByName) {
+  Trainer first("first", config());
+  first.run();
+  nn::TensorMap trained = params(first.model());
+  ASSERT_TRUE(first.checkpoints().latest().has_value());
+  const std::string ckpt = first.checkpoints().latest()->path;
+  Trainer second("second", config({"model.pretrained=\"" + ckpt + "\"", "train.seed=9"}));
+  nn::TensorMap start = params(second.model());
+  ASSERT_EQ(start.size(), trained.size());
+  for (const auto& [k, v] : trained) EXPECT_TRUE(test::equal(start.at(k), v)) << k;
+  EXPECT_SP_ERROR(Trainer("third", config({"model.pretrained=\"" + root_ + "/missing.h5\""})), "missing.h5");
+}
+
 TEST_F(TrainerTest, RestoreFromStepKIsBitwiseEqualToUninterruptedRun) {
   // 8 steps over 3 batches per epoch: the restore lands mid-epoch (step 5 = epoch 1, batch 2).
   Trainer full("full", config());
