@@ -15,7 +15,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; threads: $threads; $(date -u '+%Y-%m-%d %H:%M UTC')"
-OMP_NUM_THREADS=$threads "$bench" --benchmark_repetitions="$repeats" --benchmark_report_aggregates_only=true \
+OMP_NUM_THREADS=$threads "$bench" --benchmark_min_warmup_time=0.5 --benchmark_repetitions="$repeats" --benchmark_report_aggregates_only=true \
   --benchmark_format=json --benchmark_out="$tmp/sp.json" --benchmark_out_format=json >/dev/null
 OMP_NUM_THREADS=$threads "$python" bench/torch_cpu.py --threads "$threads" --repeats "$repeats" >"$tmp/torch.json"
 

@@ -1,6 +1,7 @@
-// CPU pooling kernels: one OpenMP task per (image, channel) plane.
+// CPU pooling kernels: OpenMP over (plane, row) for max pooling, over planes otherwise.
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "tensor/dispatch.h"
 #include "tensor/ops/pool.h"
@@ -21,39 +22,93 @@ AvgWindow avg_window(const PoolGeometry& g, int64_t oh, int64_t ow) {
   return {h0, h1, w0, w1, g.count_include_pad ? padded : (h1 - h0) * (w1 - w0)};
 }
 
+
+// PyTorch's rule for the window maximum, in scan order: the first maximum wins, a NaN
+// (the last one) propagates, and the first valid element is taken whatever its value.
+template <typename T>
+bool replaces(T v, T best, bool have_best) {
+  return !have_best || v > best || std::isnan(v);
+}
+
+// Small windows (2x2 pooling in networks): scan each window directly.
+template <typename T>
+void max_pool_direct(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
+  const int64_t in_plane = g.height * g.width, out_plane = g.out_h * g.out_w;
+#pragma omp parallel for schedule(static) if (g.planes * out_plane > 16384)
+  for (int64_t row = 0; row < g.planes * g.out_h; ++row) {
+    const int64_t p = row / g.out_h, oh = row % g.out_h;
+    const T* xp = x + p * in_plane;
+    for (int64_t ow = 0; ow < g.out_w; ++ow) {
+      T best = T(0);
+      int64_t best_i = -1;
+      for (int64_t i = 0; i < g.kh; ++i) {
+        const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+        if (ih < 0 || ih >= g.height) continue;
+        for (int64_t j = 0; j < g.kw; ++j) {
+          const int64_t iw = ow * g.sw - g.pw + j * g.dw;
+          if (iw < 0 || iw >= g.width) continue;
+          const T v = xp[ih * g.width + iw];
+          if (replaces(v, best, best_i >= 0)) best = v, best_i = ih * g.width + iw;
+        }
+      }
+      y[p * out_plane + oh * g.out_w + ow] = best_i >= 0 ? best : -std::numeric_limits<T>::infinity();
+      idx[p * out_plane + oh * g.out_w + ow] = best_i;
+    }
+  }
+}
+
+// Large windows (NMS takes 9x9 maxima over full-resolution heatmaps): the window maximum
+// is the maximum over its rows of each row's maximum, so a pass along rows into a
+// [planes, H, out_w] scratch, then a pass down its columns: kh + kw reads per output
+// instead of kh * kw. Scanning rows in order and each row left to right keeps the scan
+// order, so values and indices (first maximum, last NaN) are those of the direct scan.
+template <typename T>
+void max_pool_separable(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
+  const int64_t out_plane = g.out_h * g.out_w;
+  std::vector<T> row_best(size_t(g.planes * g.height * g.out_w));
+  std::vector<int32_t> row_col(row_best.size());  // -1: no column of the window in the image
+  const bool parallel = g.planes * out_plane > 16384;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t row = 0; row < g.planes * g.height; ++row) {
+    const T* xr = x + row * g.width;
+    for (int64_t ow = 0; ow < g.out_w; ++ow) {
+      T best = T(0);
+      int32_t best_c = -1;
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const int64_t iw = ow * g.sw - g.pw + j * g.dw;
+        if (iw < 0 || iw >= g.width) continue;
+        if (replaces(xr[iw], best, best_c >= 0)) best = xr[iw], best_c = int32_t(iw);
+      }
+      row_best[size_t(row * g.out_w + ow)] = best;
+      row_col[size_t(row * g.out_w + ow)] = best_c;
+    }
+  }
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t row = 0; row < g.planes * g.out_h; ++row) {
+    const int64_t p = row / g.out_h, oh = row % g.out_h;
+    for (int64_t ow = 0; ow < g.out_w; ++ow) {
+      T best = T(0);
+      int64_t best_i = -1;
+      for (int64_t i = 0; i < g.kh; ++i) {
+        const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+        if (ih < 0 || ih >= g.height) continue;
+        const size_t s = size_t((p * g.height + ih) * g.out_w + ow);
+        if (row_col[s] < 0) continue;
+        if (replaces(row_best[s], best, best_i >= 0)) best = row_best[s], best_i = ih * g.width + row_col[s];
+      }
+      y[p * out_plane + oh * g.out_w + ow] = best_i >= 0 ? best : -std::numeric_limits<T>::infinity();
+      idx[p * out_plane + oh * g.out_w + ow] = best_i;
+    }
+  }
+}
+
 }  // namespace
 
 void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input, const PoolGeometry& g) {
   dispatch_float(input.dtype(), "max_pool2d", [&]<typename T>() {
-    const T* x = input.data<T>();
-    T* y = values.data<T>();
-    int64_t* idx = indices.data<int64_t>();
-    const int64_t in_plane = g.height * g.width, out_plane = g.out_h * g.out_w;
-#pragma omp parallel for schedule(static) if (g.planes * out_plane > 16384)
-    for (int64_t p = 0; p < g.planes; ++p) {
-      const T* xp = x + p * in_plane;
-      for (int64_t oh = 0; oh < g.out_h; ++oh)
-        for (int64_t ow = 0; ow < g.out_w; ++ow) {
-          T best = -std::numeric_limits<T>::infinity();
-          int64_t best_i = -1;
-          for (int64_t i = 0; i < g.kh; ++i) {
-            const int64_t ih = oh * g.sh - g.ph + i * g.dh;
-            if (ih < 0 || ih >= g.height) continue;
-            for (int64_t j = 0; j < g.kw; ++j) {
-              const int64_t iw = ow * g.sw - g.pw + j * g.dw;
-              if (iw < 0 || iw >= g.width) continue;
-              const T v = xp[ih * g.width + iw];
-              // PyTorch's rule: the first maximum wins, a NaN (the last one) propagates.
-              if (best_i < 0 || v > best || std::isnan(v)) {
-                best = v;
-                best_i = ih * g.width + iw;
-              }
-            }
-          }
-          y[p * out_plane + oh * g.out_w + ow] = best;
-          idx[p * out_plane + oh * g.out_w + ow] = best_i;
-        }
-    }
+    const bool small_window = g.kh * g.kw <= 4;
+    if (small_window) max_pool_direct<T>(input.data<T>(), values.data<T>(), indices.data<int64_t>(), g);
+    else max_pool_separable<T>(input.data<T>(), values.data<T>(), indices.data<int64_t>(), g);
   });
 }
 

@@ -20,6 +20,10 @@ CASES = {
     # Many tiles whose boundaries fall inside output rows.
     "tiles": ([1, 16, 36, 40], 4, (3, 3), (1, 1), (1, 1), (1, 1), 1, True),
     "tiles_stride2": ([1, 16, 26, 30], 3, (3, 3), (2, 2), (1, 1), (1, 1), 1, True),
+    # 3x3 stride 1 with >= 16 channels in and out: f32 takes the Winograd path. Odd output
+    # sizes crop the last 2x2 tiles. (conv_test.cpp checks more shapes against f64.)
+    "winograd": ([1, 16, 7, 9], 16, (3, 3), (1, 1), (1, 1), (1, 1), 1, True),
+    "winograd_mixed_pad": ([1, 16, 6, 7], 17, (3, 3), (1, 1), (1, 0), (1, 1), 1, False),
 }
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "conv.h5")

@@ -16,12 +16,17 @@ CASES = {
     "overlap": ([1, 1, 6, 7], (3, 3), (1, 1), (0, 1), (1, 1), False, True),
     "dilation": ([1, 2, 9, 9], (3, 2), (1, 2), (1, 1), (2, 2), False, True),
     "unbatched": ([3, 5, 4], (2, 2), (1, 1), (1, 0), (1, 1), False, True),
+    # SuperPoint's NMS window over a heatmap with plateaus: ties decide the indices.
+    "ties_k9": ([2, 1, 14, 17], (9, 9), (1, 1), (4, 4), (1, 1), False, True),
 }
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "pool.h5")
 with h5py.File(out_path, "w") as f:
     for name, (shape, k, s, p, d, ceil, incl) in CASES.items():
-        x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+        x = torch.randn(*shape, dtype=torch.float64)
+        if name.startswith("ties"):
+            x = torch.randint(0, 3, shape).to(torch.float64)
+        x.requires_grad_(True)
         g = f.create_group(name)
         g["input"] = x.detach().numpy()
         g["args"] = torch.tensor([*k, *s, *p, *d, int(ceil), int(incl)]).numpy()

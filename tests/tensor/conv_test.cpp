@@ -4,6 +4,8 @@
 
 #include "helpers/test_helpers.h"
 #include "tensor/ops/creation.h"
+#include "tensor/ops/elementwise.h"
+#include "tensor/ops/random.h"
 
 namespace sp {
 namespace {
@@ -53,7 +55,33 @@ TEST_P(ConvFixture, ForwardAndBackwardMatchPyTorch) {
 
 INSTANTIATE_TEST_SUITE_P(Conv2d, ConvFixture,
                          ::testing::Values("basic", "stride2", "dilation", "groups", "depthwise", "pointwise",
-                                           "pointwise_stride", "rect", "big_pad", "tiles", "tiles_stride2"));
+                                           "pointwise_stride", "rect", "big_pad", "tiles", "tiles_stride2", "winograd",
+                                           "winograd_mixed_pad"));
+
+// f32 3x3 stride-1 convolutions with >= 16 channels take the Winograd path; the f64
+// im2col result of the same values is the reference (odd sizes, both paddings, batches
+// that split into uneven tile blocks, SuperPoint's channel counts).
+TEST(Conv2d, WinogradF32MatchesF64Im2col) {
+  struct Case {
+    Shape input;
+    int64_t out;
+    std::array<int64_t, 2> padding;
+  };
+  for (const Case& c : {Case{{2, 16, 17, 23}, 16, {1, 1}}, Case{{1, 64, 30, 40}, 128, {1, 1}},
+                        Case{{3, 32, 11, 8}, 48, {0, 1}}, Case{{1, 16, 3, 3}, 16, {0, 0}},
+                        Case{{1, 128, 15, 20}, 256, {1, 1}}}) {
+    SCOPED_TRACE(testing::Message() << c.input << " -> " << c.out);
+    const int64_t fan_in = c.input[1] * 9;
+    Generator gen(7);
+    Tensor x = randn(c.input, gen, DType::F64);
+    Tensor w = mul(randn({c.out, c.input[1], 3, 3}, gen, DType::F64), Scalar(1.0 / std::sqrt(double(fan_in))));
+    Tensor b = randn({c.out}, gen, DType::F64);
+    Conv2dArgs args{.padding = c.padding};
+    Tensor expected = conv2d(x, w, b, args);
+    Tensor got = conv2d(x.to(DType::F32), w.to(DType::F32), b.to(DType::F32), args);
+    EXPECT_TRUE(all_close(got.to(DType::F64), expected, 1e-4, 1e-4));
+  }
+}
 
 TEST(Conv2d, NonContiguousInputsAndUnbatched) {
   ConvCase c = load_case("basic", DType::F64);

@@ -47,7 +47,7 @@ TEST_P(PoolFixture, MaxAndAvgMatchPyTorch) {
 
 INSTANTIATE_TEST_SUITE_P(Pool2d, PoolFixture,
                          ::testing::Values("k2", "odd", "k3s2p1", "k3s2p1_excl", "ceil", "overlap", "dilation",
-                                           "unbatched"));
+                                           "unbatched", "ties_k9"));
 
 TEST(Pool2d, NonContiguousInputAndDefaultStride) {
   Tensor x = pool_data().at("k2/input");
@@ -66,6 +66,44 @@ TEST(Pool2d, NanPropagatesAndSizeOne) {
   Tensor one = full({1, 1, 1, 1}, 5.0);
   EXPECT_EQ(max_pool2d(one, {.kernel = {1, 1}}).values.item<float>(), 5.0f);
   EXPECT_EQ(avg_pool2d(zeros({0, 2, 4, 4}), {.kernel = {2, 2}}).shape(), (Shape{0, 2, 2, 2}));
+}
+
+// Windows of more than 4 elements take the separable path; a direct scan of each window
+// in row-major order is the reference, on plateaus and NaNs.
+TEST(Pool2d, LargeWindowsMatchADirectScanWithTiesAndNans) {
+  const int64_t H = 11, W = 13;
+  std::vector<double> v(size_t(2 * H * W));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = double((i * 7) % 5 / 2);  // values 0, 1, 2 in runs
+  v[17] = NAN, v[18] = NAN, v[2 * 13 + 5] = NAN, v[H * W + 40] = -INFINITY;
+  Tensor x = from_vector<double>(v, {2, 1, H, W});
+  for (Pool2dArgs args : {Pool2dArgs{.kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1}},
+                          Pool2dArgs{.kernel = {5, 3}, .stride = {2, 1}, .padding = {2, 0}, .dilation = {1, 2}},
+                          Pool2dArgs{.kernel = {3, 4}, .stride = {3, 2}, .padding = {1, 2}, .ceil_mode = true}}) {
+    MaxPool2dResult m = max_pool2d(x, args);
+    std::vector<double> got = m.values.to_vector<double>();
+    std::vector<int64_t> got_i = m.indices.to_vector<int64_t>();
+    const int64_t oh_n = m.values.size(2), ow_n = m.values.size(3);
+    for (int64_t p = 0; p < 2; ++p)
+      for (int64_t oh = 0; oh < oh_n; ++oh)
+        for (int64_t ow = 0; ow < ow_n; ++ow) {
+          double best = 0;
+          int64_t best_i = -1;
+          for (int64_t i = 0; i < args.kernel[0]; ++i)
+            for (int64_t j = 0; j < args.kernel[1]; ++j) {
+              const int64_t ih = oh * args.stride[0] - args.padding[0] + i * args.dilation[0];
+              const int64_t iw = ow * args.stride[1] - args.padding[1] + j * args.dilation[1];
+              if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+              const double e = v[size_t(p * H * W + ih * W + iw)];
+              if (best_i < 0 || e > best || std::isnan(e)) best = e, best_i = ih * W + iw;
+            }
+          const size_t o = size_t((p * oh_n + oh) * ow_n + ow);
+          SCOPED_TRACE(testing::Message() << "kernel " << args.kernel[0] << "x" << args.kernel[1] << " at " << p
+                                          << ", " << oh << ", " << ow);
+          EXPECT_EQ(got_i[o], best_i);
+          if (std::isnan(best)) EXPECT_TRUE(std::isnan(got[o]));
+          else EXPECT_EQ(got[o], best);
+        }
+  }
 }
 
 TEST(Pool2d, ErrorsNameTheShapes) {
