@@ -30,75 +30,75 @@ bool replaces(T v, T best, bool have_best) {
   return !have_best || v > best || std::isnan(v);
 }
 
-// Small windows (2x2 pooling in networks): scan each window directly.
+// The maximum of one window row: the column of the winner (-1 if the row of the window
+// lies outside the image), its value in best. Combining row winners in row order with
+// the same rule gives the window's winner: the first maximum, or the last NaN.
 template <typename T>
-void max_pool_direct(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
-  const int64_t in_plane = g.height * g.width, out_plane = g.out_h * g.out_w;
-#pragma omp parallel for schedule(static) if (g.planes * out_plane > 16384)
-  for (int64_t row = 0; row < g.planes * g.out_h; ++row) {
-    const int64_t p = row / g.out_h, oh = row % g.out_h;
-    const T* xp = x + p * in_plane;
-    for (int64_t ow = 0; ow < g.out_w; ++ow) {
-      T best = T(0);
-      int64_t best_i = -1;
-      for (int64_t i = 0; i < g.kh; ++i) {
-        const int64_t ih = oh * g.sh - g.ph + i * g.dh;
-        if (ih < 0 || ih >= g.height) continue;
-        for (int64_t j = 0; j < g.kw; ++j) {
-          const int64_t iw = ow * g.sw - g.pw + j * g.dw;
-          if (iw < 0 || iw >= g.width) continue;
-          const T v = xp[ih * g.width + iw];
-          if (replaces(v, best, best_i >= 0)) best = v, best_i = ih * g.width + iw;
-        }
-      }
-      y[p * out_plane + oh * g.out_w + ow] = best_i >= 0 ? best : -std::numeric_limits<T>::infinity();
-      idx[p * out_plane + oh * g.out_w + ow] = best_i;
+int64_t row_window_max(const T* xr, int64_t ow, const PoolGeometry& g, T& best) {
+  int64_t best_c = -1;
+  for (int64_t j = 0; j < g.kw; ++j) {
+    const int64_t iw = ow * g.sw - g.pw + j * g.dw;
+    if (iw < 0 || iw >= g.width) continue;
+    if (replaces(xr[iw], best, best_c >= 0)) best = xr[iw], best_c = iw;
+  }
+  return best_c;
+}
+
+// Calls row(ih) -> (column, value) for the rows of output row oh's windows, in order, and
+// writes each window's winner to y and idx.
+template <typename T, typename RowWinner>
+void combine_rows(int64_t p, int64_t oh, const PoolGeometry& g, T* y, int64_t* idx, RowWinner&& row) {
+  const int64_t out_plane = g.out_h * g.out_w;
+  for (int64_t ow = 0; ow < g.out_w; ++ow) {
+    T best = T(0);
+    int64_t best_i = -1;
+    for (int64_t i = 0; i < g.kh; ++i) {
+      const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+      if (ih < 0 || ih >= g.height) continue;
+      T v = T(0);
+      const int64_t c = row(ih, ow, v);
+      if (c >= 0 && replaces(v, best, best_i >= 0)) best = v, best_i = ih * g.width + c;
     }
+    y[p * out_plane + oh * g.out_w + ow] = best_i >= 0 ? best : -std::numeric_limits<T>::infinity();
+    idx[p * out_plane + oh * g.out_w + ow] = best_i;
   }
 }
 
-// Large windows (NMS takes 9x9 maxima over full-resolution heatmaps): the window maximum
-// is the maximum over its rows of each row's maximum, so a pass along rows into a
-// [planes, H, out_w] scratch, then a pass down its columns: kh + kw reads per output
-// instead of kh * kw. Scanning rows in order and each row left to right keeps the scan
-// order, so values and indices (first maximum, last NaN) are those of the direct scan.
+// Small windows (2x2 pooling in networks): each window's rows are scanned directly.
+template <typename T>
+void max_pool_direct(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
+  const int64_t in_plane = g.height * g.width;
+#pragma omp parallel for schedule(static) if (g.planes * g.out_h * g.out_w > 16384)
+  for (int64_t row = 0; row < g.planes * g.out_h; ++row) {
+    const int64_t p = row / g.out_h;
+    combine_rows<T>(p, row % g.out_h, g, y, idx, [&](int64_t ih, int64_t ow, T& v) {
+      return row_window_max(x + p * in_plane + ih * g.width, ow, g, v);
+    });
+  }
+}
+
+// Large windows (NMS takes 9x9 maxima over full-resolution heatmaps): every input row's
+// window maxima are computed once into a [planes, H, out_w] scratch, then combined down
+// the columns: kh + kw reads per output instead of kh * kw, same values and indices.
 template <typename T>
 void max_pool_separable(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
-  const int64_t out_plane = g.out_h * g.out_w;
   std::vector<T> row_best(size_t(g.planes * g.height * g.out_w));
-  std::vector<int32_t> row_col(row_best.size());  // -1: no column of the window in the image
-  const bool parallel = g.planes * out_plane > 16384;
+  std::vector<int32_t> row_col(row_best.size());
+  const bool parallel = g.planes * g.out_h * g.out_w > 16384;
 #pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t row = 0; row < g.planes * g.height; ++row) {
-    const T* xr = x + row * g.width;
+  for (int64_t row = 0; row < g.planes * g.height; ++row)
     for (int64_t ow = 0; ow < g.out_w; ++ow) {
-      T best = T(0);
-      int32_t best_c = -1;
-      for (int64_t j = 0; j < g.kw; ++j) {
-        const int64_t iw = ow * g.sw - g.pw + j * g.dw;
-        if (iw < 0 || iw >= g.width) continue;
-        if (replaces(xr[iw], best, best_c >= 0)) best = xr[iw], best_c = int32_t(iw);
-      }
-      row_best[size_t(row * g.out_w + ow)] = best;
-      row_col[size_t(row * g.out_w + ow)] = best_c;
+      const size_t s = size_t(row * g.out_w + ow);
+      row_col[s] = int32_t(row_window_max(x + row * g.width, ow, g, row_best[s]));
     }
-  }
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t row = 0; row < g.planes * g.out_h; ++row) {
-    const int64_t p = row / g.out_h, oh = row % g.out_h;
-    for (int64_t ow = 0; ow < g.out_w; ++ow) {
-      T best = T(0);
-      int64_t best_i = -1;
-      for (int64_t i = 0; i < g.kh; ++i) {
-        const int64_t ih = oh * g.sh - g.ph + i * g.dh;
-        if (ih < 0 || ih >= g.height) continue;
-        const size_t s = size_t((p * g.height + ih) * g.out_w + ow);
-        if (row_col[s] < 0) continue;
-        if (replaces(row_best[s], best, best_i >= 0)) best = row_best[s], best_i = ih * g.width + row_col[s];
-      }
-      y[p * out_plane + oh * g.out_w + ow] = best_i >= 0 ? best : -std::numeric_limits<T>::infinity();
-      idx[p * out_plane + oh * g.out_w + ow] = best_i;
-    }
+    const int64_t p = row / g.out_h;
+    combine_rows<T>(p, row % g.out_h, g, y, idx, [&](int64_t ih, int64_t ow, T& v) {
+      const size_t s = size_t((p * g.height + ih) * g.out_w + ow);
+      v = row_best[s];
+      return int64_t(row_col[s]);
+    });
   }
 }
 
