@@ -10,7 +10,7 @@
 #include "autograd/functions/elementwise.h"
 #include "autograd/functions/reduce.h"
 #include "helpers/test_helpers.h"
-#include "models/layers.h"
+#include "nn/layers.h"
 #include "nn/layers.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
@@ -31,7 +31,7 @@ std::shared_ptr<nn::Sequential> make_model(uint64_t seed, const MakeNorm& norm, 
   auto model = std::make_shared<nn::Sequential>();
   model->push_back(std::make_shared<nn::Conv2d>(2, 4, 3, 1, 1, gen));
   model->push_back(norm(4));
-  model->push_back(std::make_shared<models::ReLU>());
+  model->push_back(std::make_shared<nn::ReLU>());
   model->push_back(std::make_shared<nn::Conv2d>(4, 3, 1, 1, 0, gen));
   model->to(DType::F64);
   model->to(device);
@@ -61,7 +61,7 @@ void check_matches_single_process(std::shared_ptr<Communicator> comm, Device dev
   Tensor x = x_all.narrow(0, rank * per_rank, per_rank);
   Tensor t = t_all.narrow(0, rank * per_rank, per_rank);
 
-  auto reference = make_model(1000, [](int64_t c) { return std::make_shared<models::BatchNorm2d>(c); }, device);
+  auto reference = make_model(1000, [](int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }, device);
   // Different initial weights per rank: broadcast_parameters must make them rank 0's.
   auto model = make_model(1000 + uint64_t(rank),
                           [&](int64_t c) { return std::make_shared<train::SyncBatchNorm>(c, comm); }, device);

@@ -9,7 +9,7 @@
 
 #include "autograd/functions/elementwise.h"
 #include "autograd/functions/reduce.h"
-#include "models/layers.h"
+#include "nn/layers.h"
 #include "nn/layers.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     for (int64_t out : {64, 64, 128, 128}) {
       model.push_back(std::make_shared<nn::Conv2d>(in, out, 3, 1, 1, gen));
       model.push_back(std::make_shared<train::SyncBatchNorm>(out, comm));
-      model.push_back(std::make_shared<models::ReLU>());
+      model.push_back(std::make_shared<nn::ReLU>());
       in = out;
     }
     model.push_back(std::make_shared<nn::Conv2d>(in, 65, 1, 1, 0, gen));

@@ -5,7 +5,7 @@
 #include "autograd/functions/elementwise.h"
 #include "autograd/functions/reduce.h"
 #include "helpers/test_helpers.h"
-#include "models/layers.h"
+#include "nn/layers.h"
 #include "tensor/ops/copy.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
@@ -33,7 +33,7 @@ void check_sync_batch_norm(std::shared_ptr<Communicator> comm, Device device) {
   Tensor x = x_all.narrow(0, start, mine).contiguous();
   Tensor w = w_all.narrow(0, start, mine).contiguous();
 
-  models::BatchNorm2d reference(3, 1e-5, 0.2);
+  nn::BatchNorm2d reference(3, 1e-5, 0.2);
   train::SyncBatchNorm sync(3, comm, 1e-5, 0.2);
   for (nn::Module* m : {static_cast<nn::Module*>(&reference), static_cast<nn::Module*>(&sync)}) {
     m->to(DType::F64);
@@ -75,7 +75,7 @@ TEST(SyncBatchNorm, WorldSizeOneEqualsBatchNorm2d) {
 }
 
 TEST(SyncBatchNorm, StateDictNamesMatchBatchNorm2d) {
-  models::BatchNorm2d bn(6);
+  nn::BatchNorm2d bn(6);
   train::SyncBatchNorm sync(6, world());
   auto a = bn.state_dict(), b = sync.state_dict();
   ASSERT_EQ(a.size(), b.size());

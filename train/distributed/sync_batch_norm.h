@@ -1,6 +1,6 @@
 // SyncBatchNorm: batch normalisation whose training statistics are those of the global
 // batch (all ranks together), torch.nn.SyncBatchNorm. Parameters and buffers are named
-// like models::BatchNorm2d (weight, bias, running_mean, running_var,
+// like nn::BatchNorm2d (weight, bias, running_mean, running_var,
 // num_batches_tracked), so state dicts and checkpoints move freely between the two.
 //
 // Training forward: per-channel sum, sum of squares and element count are all-reduced
@@ -37,11 +37,9 @@ class SyncBatchNorm : public nn::UnaryModule {
   std::shared_ptr<Communicator> comm_;
 };
 
-// Replaces every BatchNorm2d below `root` (nn::BatchNorm2d and models::BatchNorm2d, found
-// by type name) by a SyncBatchNorm over `comm` holding the same parameters, buffers,
-// eps, momentum and train/eval mode; returns how many were replaced. Call before the
-// model moves to its device. models::BatchNorm2d does not expose eps and momentum: the
-// defaults (1e-5, 0.1) it is built with everywhere in models/ are used.
+// Replaces every BatchNorm2d below `root` (found by type name) by a SyncBatchNorm over
+// `comm` holding the same parameters, buffers, eps, momentum and train/eval mode; returns
+// how many were replaced. Call before the model moves to its device.
 int convert_sync_batch_norm(nn::Module& root, std::shared_ptr<Communicator> comm);
 
 }  // namespace sp::train
