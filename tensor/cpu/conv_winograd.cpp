@@ -152,11 +152,16 @@ void transform_input(const float* x, const Plan& p, int64_t t0, int64_t t1, floa
       for (int i = 0; i < kAlpha; ++i) {
         float* row = rows.data() + i * row_len;
         r[i] = row;
-        const int64_t yy = ty * kTile - p.ph + i;
-        for (int64_t col = kTile * tx0; col < kTile * tx1 + 2; ++col) {
-          const int64_t xx = col - p.pw;
-          row[col] = yy >= 0 && yy < p.H && xx >= 0 && xx < p.W ? xc[yy * p.W + xx] : 0.f;
+        // Padded columns [lo, hi) are read; column col holds input column col - pw.
+        const int64_t yy = ty * kTile - p.ph + i, lo = kTile * tx0, hi = kTile * tx1 + 2;
+        if (yy < 0 || yy >= p.H) {
+          std::fill(row + lo, row + hi, 0.f);
+          continue;
         }
+        const int64_t in_lo = std::clamp(lo, p.pw, p.pw + p.W), in_hi = std::clamp(hi, p.pw, p.pw + p.W);
+        std::fill(row + lo, row + in_lo, 0.f);
+        std::copy(xc + yy * p.W + (in_lo - p.pw), xc + yy * p.W + (in_hi - p.pw), row + in_lo);
+        std::fill(row + std::max(in_hi, lo), row + hi, 0.f);
       }
       for (int64_t tx = tx0; tx < tx1; tx += kLanes) {
         alignas(64) float d[kAlpha][kAlpha][kLanes], h[kAlpha][kAlpha][kLanes], out[kAlpha][kAlpha][kLanes];
