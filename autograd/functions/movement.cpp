@@ -1,7 +1,10 @@
 #include "autograd/functions/movement.h"
 
+#include <algorithm>
+
 #include "autograd/node.h"
 #include "tensor/ops/creation.h"
+#include "tensor/ops/index.h"
 
 namespace sp::ag {
 namespace {
@@ -18,6 +21,18 @@ std::vector<Var> split_outputs(const char* name, std::vector<Tensor> pieces, con
   return make_results(name, std::move(pieces), {x}, {}, [d](const BackwardArgs& a) {
     return std::vector<Tensor>{sp::cat(a.grad_outputs, d)};
   });
+}
+
+// For a reflect/replicate padded dim of `size` elements: the source index of each of its
+// before + size + after output positions (the forward is separable per dim).
+Tensor edge_sources(int64_t size, int64_t before, int64_t after, PadMode mode, Device device) {
+  std::vector<int64_t> sources;
+  for (int64_t i = -before; i < size + after; ++i) {
+    int64_t j = std::clamp<int64_t>(i, 0, size - 1);                 // replicate
+    if (mode == PadMode::Reflect) j = i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i;  // edge not repeated
+    sources.push_back(j);
+  }
+  return from_vector(sources, {int64_t(sources.size())}).to(device);
 }
 
 }  // namespace
@@ -65,13 +80,31 @@ std::vector<Var> chunk(const Var& x, int64_t chunks, int64_t dim) {
 }
 
 Var pad(const Var& x, const std::vector<int64_t>& pads, PadMode mode, double value) {
-  SP_CHECK(mode == PadMode::Constant || !any_requires_grad({x}),
-           "pad: expected mode Constant for a differentiable input, got Reflect/Replicate; hint: their "
-           "gradient is not implemented, wrap the call in NoGradGuard or detach the input");
-  std::vector<int64_t> crop(pads.size());
-  for (size_t i = 0; i < pads.size(); ++i) crop[i] = -pads[i];
-  return make_result("pad", sp::pad(x.data(), pads, mode, value), {x}, {},
-                     [crop](const BackwardArgs& a) { return std::vector<Tensor>{sp::pad(a.grad(), crop)}; });
+  Tensor out = sp::pad(x.data(), pads, mode, value);  // validates the arguments
+  if (mode == PadMode::Constant) {
+    std::vector<int64_t> crop(pads.size());
+    for (size_t i = 0; i < pads.size(); ++i) crop[i] = -pads[i];
+    return make_result("pad", out, {x}, {},
+                       [crop](const BackwardArgs& a) { return std::vector<Tensor>{sp::pad(a.grad(), crop)}; });
+  }
+  // Reflect / replicate: index_add along each padded dim sums the positions sharing a source.
+  std::vector<int> dims;
+  std::vector<Tensor> sources;
+  for (size_t k = 0; any_requires_grad({x}) && 2 * k < pads.size(); ++k) {
+    if (pads[2 * k] == 0 && pads[2 * k + 1] == 0) continue;
+    const int d = x.dim() - 1 - int(k);
+    dims.push_back(d);
+    sources.push_back(edge_sources(x.data().size(d), pads[2 * k], pads[2 * k + 1], mode, x.device()));
+  }
+  return make_result("pad", out, {x}, sources, [dims](const BackwardArgs& a) {
+    Tensor g = a.grad();
+    for (size_t i = 0; i < dims.size(); ++i) {
+      Shape folded = g.shape();
+      folded[dims[i]] = a.inputs[0].shape[dims[i]];
+      g = sp::index_add(zeros(folded, g.dtype(), g.device()), dims[i], a.saved[i], g);
+    }
+    return std::vector<Tensor>{g};
+  });
 }
 
 Var pixel_shuffle(const Var& x, int64_t upscale_factor) {

@@ -14,7 +14,8 @@ Var stack(const std::vector<Var>& vars, int64_t dim = 0);
 std::vector<Var> split(const Var& x, int64_t split_size, int64_t dim = 0);
 std::vector<Var> split(const Var& x, const std::vector<int64_t>& sizes, int64_t dim = 0);
 std::vector<Var> chunk(const Var& x, int64_t chunks, int64_t dim = 0);
-// Constant mode only carries a gradient (reflect/replicate: use NoGradGuard).
+// Every mode carries a gradient: constant padding crops it back (negative pads: zero-pads
+// it); reflect/replicate add each padded position's gradient into its source element.
 Var pad(const Var& x, const std::vector<int64_t>& pads, PadMode mode = PadMode::Constant, double value = 0.0);
 Var pixel_shuffle(const Var& x, int64_t upscale_factor);
 Var pixel_unshuffle(const Var& x, int64_t downscale_factor);

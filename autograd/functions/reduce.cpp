@@ -46,6 +46,26 @@ Tensor tie_shares(const Tensor& x, const Tensor& extremum, const DimList& dims) 
   return hit / sp::sum(hit, dims, true);
 }
 
+// Gradient of var for an output gradient already broadcast to `in` (g).
+Tensor var_grad(const Tensor& g, const Tensor& in, const DimList& dims, double correction) {
+  const double divisor = std::max(0.0, reduced_count(in.shape(), dims) - correction);
+  Tensor centered = in - sp::mean(in, dims, true);
+  return g * centered * (2.0 / divisor);
+}
+
+// max(x, dim) / min(x, dim): the gradient goes to the returned index only.
+std::pair<Var, Tensor> indexed_extremum(const char* name, ValuesIndices r, const Var& x, int64_t dim) {
+  Var values = make_result(name, r.values, {x}, {r.indices}, [dim](const BackwardArgs& a) {
+    const TensorMeta& in = a.inputs[0];
+    const Shape kept = kept_shape(in.shape, {dim});
+    if (in.shape.rank() == 0) return Grads{a.grad()};
+    Tensor g = reshape_to(a.grad(), kept);
+    Tensor grad = sp::zeros(in.shape, g.dtype(), g.device());
+    return Grads{sp::scatter_add(grad, dim, reshape_to(a.saved[0], kept), g)};
+  });
+  return {values, r.indices};
+}
+
 Var extremum(const char* name, Tensor out, const Var& x, const DimList& dims) {
   return make_result(name, out, {x}, {x.data(), out}, [dims](const BackwardArgs& a) {
     const Tensor& in = a.saved[0];
@@ -74,9 +94,35 @@ Var var(const Var& x, const DimList& dims, double correction, bool keepdim) {
   Tensor out = sp::var(x.data(), dims, correction, keepdim);
   return make_result("var", out, {x}, {x.data()}, [dims, correction](const BackwardArgs& a) {
     const Tensor& in = a.saved[0];
-    const double divisor = std::max(0.0, reduced_count(in.shape(), dims) - correction);
-    Tensor centered = in - sp::mean(in, dims, true);
-    return Grads{expand_back(a.grad(), in.shape(), dims) * centered * (2.0 / divisor)};
+    return Grads{var_grad(expand_back(a.grad(), in.shape(), dims), in, dims, correction)};
+  });
+}
+
+Var std_dev(const Var& x, const DimList& dims, double correction, bool keepdim) {
+  Tensor out = sp::std_dev(x.data(), dims, correction, keepdim);
+  return make_result("std_dev", out, {x}, {x.data(), out}, [dims, correction](const BackwardArgs& a) {
+    const Tensor& in = a.saved[0];
+    Tensor g = expand_back(a.grad(), in.shape(), dims);
+    Tensor std = expand_back(a.saved[1], in.shape(), dims);
+    // d std = d var / (2 std); PyTorch masks the 0/0 of a constant group to 0.
+    Tensor g_var = sp::where(sp::eq(std, 0.0), Scalar(0.0), g / (std * 2.0));
+    return Grads{var_grad(g_var, in, dims, correction)};
+  });
+}
+
+Var prod(const Var& x, const DimList& dims, bool keepdim) {
+  Tensor out = sp::prod(x.data(), dims, keepdim);
+  return make_result("prod", out, {x}, {x.data()}, [dims](const BackwardArgs& a) {
+    const Tensor& in = a.saved[0];
+    const Shape& shape = in.shape();
+    // Product and count of the zeros of each group, computed without dividing by a zero.
+    Tensor is_zero = sp::eq(in, 0.0);
+    Tensor zero_count = expand_back(sp::sum(is_zero, dims, true), shape, dims);
+    Tensor nonzero_prod = expand_back(sp::prod(sp::where(is_zero, Scalar(1.0), in), dims, true), shape, dims);
+    // No zero: prod / x. One zero: the others' product at the zero, 0 elsewhere. More: 0.
+    Tensor at_zero = sp::where(sp::eq(zero_count, 1), nonzero_prod, Scalar(0.0));
+    Tensor at_nonzero = sp::where(sp::eq(zero_count, 0), nonzero_prod / sp::where(is_zero, Scalar(1.0), in), Scalar(0.0));
+    return Grads{expand_back(a.grad(), shape, dims) * sp::where(is_zero, at_zero, at_nonzero)};
   });
 }
 
@@ -118,16 +164,23 @@ Var norm(const Var& x, double p, const DimList& dims, bool keepdim) {
 }
 
 std::pair<Var, Tensor> max(const Var& x, int64_t dim, bool keepdim) {
-  ValuesIndices r = sp::max(x.data(), dim, keepdim);
-  Var values = make_result("max", r.values, {x}, {r.indices}, [dim](const BackwardArgs& a) {
-    const TensorMeta& in = a.inputs[0];
-    const Shape kept = kept_shape(in.shape, {dim});
-    if (in.shape.rank() == 0) return Grads{a.grad()};
-    Tensor g = reshape_to(a.grad(), kept);
-    Tensor grad = sp::zeros(in.shape, g.dtype(), g.device());
-    return Grads{sp::scatter_add(grad, dim, reshape_to(a.saved[0], kept), g)};
+  return indexed_extremum("max", sp::max(x.data(), dim, keepdim), x, dim);
+}
+
+std::pair<Var, Tensor> min(const Var& x, int64_t dim, bool keepdim) {
+  return indexed_extremum("min", sp::min(x.data(), dim, keepdim), x, dim);
+}
+
+Var cumsum(const Var& x, int64_t dim) {
+  return make_result("cumsum", sp::cumsum(x.data(), dim), {x}, {}, [dim](const BackwardArgs& a) {
+    const Tensor& g = a.grad();
+    if (g.dim() == 0 || g.numel() == 0) return Grads{g};
+    // The gradient of a prefix sum is the suffix sum: flip, cumsum, flip back (index_select).
+    const int d = wrap_dim(dim, g.dim(), "cumsum");
+    const double n = double(g.size(d));
+    Tensor reversed = sp::arange(n - 1, -1.0, -1.0, DType::I64, g.device());
+    return Grads{sp::index_select(sp::cumsum(sp::index_select(g, d, reversed), d), d, reversed)};
   });
-  return {values, r.indices};
 }
 
 }  // namespace sp::ag

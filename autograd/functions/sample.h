@@ -9,7 +9,8 @@ namespace sp::ag {
 
 // input [N, C, H, W], grid [N, Ho, Wo, 2] (x, y) in [-1, 1]; bilinear, zero padding.
 Var grid_sample(const Var& input, const Var& grid, bool align_corners);
-// Bilinear is differentiable; Nearest only without a graph (no backward kernel yet).
+// Both modes are differentiable. Nearest sends each output's gradient to the source pixel
+// PyTorch's (legacy) nearest picks, summing where several outputs share one.
 Var interpolate(const Var& input, int64_t out_h, int64_t out_w, InterpMode mode, bool align_corners = false);
 
 }  // namespace sp::ag

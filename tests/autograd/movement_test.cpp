@@ -1,8 +1,10 @@
-// f64 gradchecks of movement and indexing functions (cat, stack, split, chunk, pad,
-// pixel_shuffle, index_select, gather), with non-contiguous inputs.
+// f64 gradchecks of movement and indexing functions (cat, stack, split, chunk, pad in
+// every mode, pixel_shuffle, index_select, gather), with non-contiguous inputs.
 #include "autograd/functions/movement.h"
 
 #include "autograd/functions/index.h"
+#include "autograd/functions/reduce.h"
+#include "autograd/operators.h"
 #include "autograd/functions/views.h"
 #include "gradcheck_helpers.h"
 
@@ -37,10 +39,33 @@ AG_TEST(AgMovement, PadConstantAndCrop) {
   EXPECT_GRADCHECK([](const Vars& v) { return pad(v[0], {-1, 1, 1, -1}); }, {x});
 }
 
-TEST(AgMovement, PadReflectRefusesGradients) {
-  Var x(uniform({1, 1, 4, 4}, -1, 1, 6), true);
-  EXPECT_SP_ERROR(pad(x, {1, 1}, PadMode::Reflect), "NoGradGuard");
-  EXPECT_FALSE(pad(x.detach(), {1, 1}, PadMode::Reflect).requires_grad());
+AG_TEST(AgMovement, PadReflectReplicate) {
+  Tensor x = non_contiguous(uniform({2, 3, 4, 5}, -1, 1, 6, device));
+  Tensor w = uniform({5}, 0.5, 1.5, 11, device);
+  EXPECT_GRADCHECK([](const Vars& v) { return pad(v[0], {2, 1, 3, 0}, PadMode::Reflect); }, {x});
+  EXPECT_GRADCHECK([](const Vars& v) { return pad(v[0], {1, 1, 1, 2, 1, 0}, PadMode::Reflect); }, {x});
+  EXPECT_GRADCHECK([](const Vars& v) { return pad(v[0], {1, 2}, PadMode::Replicate); }, {x});
+  EXPECT_GRADCHECK([](const Vars& v) { return pad(v[0] * v[1], {0, 3, 2, 1, 1, 1}, PadMode::Replicate); }, {x, w});
+  // Pads wider than the input for replicate, a size-1 dim.
+  EXPECT_GRADCHECK([](const Vars& v) { return pad(v[0], {3, 4, 2, 0}, PadMode::Replicate); },
+                   {uniform({2, 1, 2}, -1, 1, 12, device)});
+}
+
+AG_TEST(AgMovement, PadEdgeGradientsLikePyTorch) {
+  // torch: every padded position adds into its source element.
+  Var x(from_vector(std::vector<double>{1, 2, 3}, {1, 3}).to(device), true);
+  backward(sum(pad(x, {2, 2}, PadMode::Reflect)));
+  EXPECT_EQ(x.grad().cpu().to_vector<double>(), (std::vector<double>{2, 3, 2}));
+  Var y(from_vector(std::vector<double>{1, 2, 3}, {1, 3}).to(device), true);
+  backward(sum(pad(y, {2, 1}, PadMode::Replicate)));
+  EXPECT_EQ(y.grad().cpu().to_vector<double>(), (std::vector<double>{3, 1, 2}));
+}
+
+AG_TEST(AgMovement, PadEdgeErrors) {
+  Var x(uniform({1, 2, 4}, -1, 1, 13, device), true);
+  EXPECT_SP_ERROR(pad(x, {4, 0}, PadMode::Reflect), "smaller than the size");
+  EXPECT_SP_ERROR(pad(x, {-1, 0}, PadMode::Replicate), "non-negative pads");
+  EXPECT_SP_ERROR(pad(x, {1, 1, 1, 1, 1, 1}, PadMode::Reflect), "not the first dim");
 }
 
 AG_TEST(AgMovement, PixelShuffle) {

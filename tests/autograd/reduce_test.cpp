@@ -1,6 +1,7 @@
 // f64 gradchecks of the differentiable reductions and softmax: several dim sets,
-// keepdim, broadcast and non-contiguous inputs, size-1 dims; tie splitting of amax/amin
-// checked against PyTorch's values.
+// keepdim, broadcast and non-contiguous inputs, size-1 dims; tie splitting of amax/amin,
+// prod with zeros, std_dev of a constant group and min(dim) ties checked against PyTorch's
+// values.
 #include "autograd/functions/reduce.h"
 
 #include <cmath>
@@ -90,6 +91,73 @@ AG_TEST(AgReduce, ErrorsNameTheOp) {
   Var x(uniform({2, 3}, -1, 1, 10, device), true);
   EXPECT_SP_ERROR(sum(x, {1, -1}), "distinct dims");
   EXPECT_SP_ERROR(mean(x, {2}), "dim");
+}
+
+AG_TEST(AgReduce, Prod) {
+  Tensor x = non_contiguous(away_from_zero({3, 4}, 0.5, 1.5, 14, device));
+  EXPECT_GRADCHECK([](const Vars& v) { return prod(v[0], {1}); }, {x});
+  EXPECT_GRADCHECK([](const Vars& v) { return prod(v[0], {0}, true); }, {x});
+  EXPECT_GRADCHECK([](const Vars& v) { return prod(v[0]); }, {x});
+  EXPECT_GRADCHECK([](const Vars& v) { return prod(v[0] * v[1], {0}); }, {x, uniform({4}, 0.5, 1.5, 15, device)});
+  // prod is linear in each element, so central differences are exact at zeros too: rows
+  // with no zero, one zero and two zeros.
+  Tensor z = non_contiguous(values({2, 0, 3, -1, 0, 0, 5, 2, 1, 2, 4, 0.5}, {3, 4}, device));
+  EXPECT_GRADCHECK([](const Vars& v) { return prod(v[0], {1}); }, {z});
+  EXPECT_GRADCHECK([](const Vars& v) { return prod(v[0], {0}, true); }, {z});
+}
+
+AG_TEST(AgReduce, ProdZerosLikePyTorch) {
+  // torch: one zero in a row gets the product of the others; two zeros give 0 everywhere.
+  Var x(values({2, 0, 3, 0, 0, 5, 1, 2, 4}, {3, 3}, device), true);
+  backward(sum(prod(x, {1})));
+  EXPECT_TRUE(sp::test::all_close(x.grad().cpu(), values({0, 6, 0, 0, 0, 0, 8, 4, 2}, {3, 3}, kCPU)));
+  Var y(values({2, 0, 3, 1, 5, 4}, {2, 3}, device), true);
+  backward(prod(y));
+  EXPECT_TRUE(sp::test::all_close(y.grad().cpu(), values({0, 120, 0, 0, 0, 0}, {2, 3}, kCPU)));
+}
+
+AG_TEST(AgReduce, StdDev) {
+  Tensor x = non_contiguous(uniform({4, 5}, -1, 1, 16, device));
+  EXPECT_GRADCHECK([](const Vars& v) { return std_dev(v[0]); }, {x});
+  EXPECT_GRADCHECK([](const Vars& v) { return std_dev(v[0], {1}, 0.0, true); }, {x});
+  EXPECT_GRADCHECK([](const Vars& v) { return std_dev(v[0] * v[1], {0}, 1.0); }, {x, uniform({5}, 0.5, 1.5, 17, device)});
+  // A constant row has std 0 and (like PyTorch) a zero gradient, not NaN.
+  Var c(values({1, 1, 1, 1, 2, 4}, {2, 3}, device), true);
+  backward(sum(std_dev(c, {1})));
+  const double s = std::sqrt(7.0 / 3.0), m = 7.0 / 3.0;
+  EXPECT_TRUE(sp::test::all_close(c.grad().cpu(),
+                                  values({0, 0, 0, (1 - m) / (2 * s), (2 - m) / (2 * s), (4 - m) / (2 * s)}, {2, 3}, kCPU)));
+}
+
+AG_TEST(AgReduce, MinDim) {
+  Tensor x = non_contiguous(uniform({3, 5}, -1, 1, 18, device));
+  EXPECT_GRADCHECK([](const Vars& v) { return min(v[0], -1).first; }, {x});
+  EXPECT_GRADCHECK([](const Vars& v) { return min(v[0] * v[1], 0, true).first; }, {x, uniform({5}, 0.5, 1.5, 19, device)});
+  // Ties: like max(dim), only the returned (first) index gets the gradient.
+  Var z(values({1, -3, -3, 2}, {1, 4}, device), true);
+  auto [v, idx] = min(z, 1);
+  backward(sum(v));
+  EXPECT_EQ(idx.cpu().item<int64_t>(), 1);
+  EXPECT_TRUE(sp::test::all_close(z.grad().cpu(), values({0, 1, 0, 0}, {1, 4}, kCPU)));
+}
+
+AG_TEST(AgReduce, Cumsum) {
+  Tensor x = non_contiguous(uniform({3, 4, 2}, -1, 1, 20, device));
+  for (int64_t dim : {0, 1, -1}) EXPECT_GRADCHECK([dim](const Vars& v) { return cumsum(v[0], dim); }, {x});
+  EXPECT_GRADCHECK([](const Vars& v) { return cumsum(v[0] * v[1], 1); }, {x, uniform({4, 1}, 0.5, 1.5, 21, device)});
+  EXPECT_GRADCHECK([](const Vars& v) { return cumsum(v[0], 1); }, {uniform({2, 1, 3}, -1, 1, 22, device)});
+  // The gradient of a prefix sum of ones is the suffix count.
+  Var y(values({1, 2, 3, 4}, {4}, device), true);
+  backward(sum(cumsum(y, 0)));
+  EXPECT_TRUE(sp::test::all_close(y.grad().cpu(), values({4, 3, 2, 1}, {4}, kCPU)));
+}
+
+AG_TEST(AgReduce, NewReductionErrorsNameTheOp) {
+  Var x(uniform({2, 3}, -1, 1, 23, device), true);
+  EXPECT_SP_ERROR(prod(x, {1, -1}), "distinct dims");
+  EXPECT_SP_ERROR(std_dev(x, {2}), "dim");
+  EXPECT_SP_ERROR(min(x, 2), "min: expected dim");
+  EXPECT_SP_ERROR(cumsum(x, 2), "cumsum: expected dim");
 }
 
 AG_TEST(AgSoftmax, SoftmaxLogSoftmax) {
