@@ -1,5 +1,6 @@
-// Differentiable indexing (tensor/ops/index.h): index_select, gather. Indices carry no
-// gradient; repeated indices accumulate (index_add / scatter_add in backward).
+// Differentiable indexing (tensor/ops/index.h): index_select, gather, scatter_add,
+// index_add, masked_select. Indices and masks carry no gradient; repeated indices
+// accumulate (index_add / scatter_add in backward).
 #pragma once
 
 #include "autograd/var.h"
@@ -9,5 +10,14 @@ namespace sp::ag {
 
 Var index_select(const Var& x, int64_t dim, const Tensor& indices);
 Var gather(const Var& x, int64_t dim, const Tensor& index);
+// x with src[i][j] added at x[index[i][j]][j] (dim 0). Gradients: x gets the output's,
+// src gets it gathered at index (0 for src elements beyond index's extent).
+Var scatter_add(const Var& x, int64_t dim, const Tensor& index, const Var& src);
+// x with alpha * src.select(dim, i) added at x.select(dim, indices[i]). Gradients: x gets
+// the output's, src gets alpha * index_select of it.
+Var index_add(const Var& x, int64_t dim, const Tensor& indices, const Var& src, double alpha = 1.0);
+// The elements of x where the (bool, broadcastable) mask is true, 1-D; the gradient goes
+// back to the selected positions (summed over dims that x was broadcast along).
+Var masked_select(const Var& x, const Tensor& mask);
 
 }  // namespace sp::ag
