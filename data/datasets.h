@@ -84,9 +84,11 @@ Tensor read_keypoint_labels(const std::string& path);
 // Images under a folder. Layouts: "coco" -> <root>/COCO/<split>2014/*.jpg|png (split
 // "train" or "val"); "kitti" -> <root>/KITTI/**/image_02/data/*.png; "folder" -> every
 // image below <root> (recursively). Sorted paths. Images are read as gray, resized to
-// `size` (H, W) with INTER_AREA (aspect not kept, as [PS]). With labels_dir, only images
-// with <labels_dir>/<stem>.h5 are kept, and samples carry labels (and, with pairs, the
-// warped pair of warped_pair()).
+// `size` (H, W) with INTER_AREA (aspect not kept, as [PS]). An image's label name is its
+// path below the layout's image folder without the extension (COCO: "<stem>"; KITTI:
+// "<date>/<drive>/image_02/data/<frame>", since frame names repeat across drives). With
+// labels_dir, only images with <labels_dir>/<label name>.h5 are kept, and samples carry
+// labels (and, with pairs, the warped pair of warped_pair()).
 struct ImageFolderConfig {
   std::string root;
   std::string layout = "folder";  // coco | kitti | folder
@@ -103,9 +105,14 @@ class ImageFolderDataset : public Dataset {
   int64_t size() const override { return int64_t(paths_.size()); }
   Sample get(int64_t index, uint64_t seed) const override;
   const std::string& path(int64_t index) const { return paths_[size_t(index)]; }
+  // The image's path below the image folder, without extension, '/'-separated.
+  std::string label_name(int64_t index) const;
 
  private:
+  std::string label_path(const std::string& image_path) const;
+
   ImageFolderConfig cfg_;
+  std::string image_dir_;  // the folder label names are relative to
   std::vector<std::string> paths_;
 };
 

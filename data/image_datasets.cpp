@@ -59,21 +59,34 @@ ImageFolderDataset::ImageFolderDataset(ImageFolderConfig cfg) : cfg_(std::move(c
   if (cfg_.layout == "coco") {
     SP_CHECK(cfg_.split == "train" || cfg_.split == "val", "ImageFolderDataset: expected coco split train|val, got '",
              cfg_.split, "'");
-    paths_ = list_images(root / "COCO" / (cfg_.split + "2014"), false);
+    image_dir_ = (root / "COCO" / (cfg_.split + "2014")).string();
+    paths_ = list_images(image_dir_, false);
   } else if (cfg_.layout == "kitti") {
-    paths_ = list_images(root / "KITTI", true, "/image_02/data/");
+    image_dir_ = (root / "KITTI").string();
+    paths_ = list_images(image_dir_, true, "/image_02/data/");
   } else {
     SP_CHECK(cfg_.layout == "folder", "ImageFolderDataset: expected layout coco|kitti|folder, got '", cfg_.layout, "'");
+    image_dir_ = root.string();
     paths_ = list_images(root, true);
   }
   if (!cfg_.labels_dir.empty()) {
     std::vector<std::string> kept;
     for (const auto& p : paths_)
-      if (fs::exists(fs::path(cfg_.labels_dir) / (fs::path(p).stem().string() + ".h5"))) kept.push_back(p);
+      if (fs::exists(label_path(p))) kept.push_back(p);
     paths_.swap(kept);
   }
   SP_CHECK(!paths_.empty(), "ImageFolderDataset: expected images (with labels if labels_dir is set) under '",
            cfg_.root, "' (layout ", cfg_.layout, "), got none");
+}
+
+std::string ImageFolderDataset::label_name(int64_t index) const {
+  SP_CHECK(index >= 0 && index < size(), "ImageFolderDataset: expected an index in [0, ", size(), "), got ", index);
+  return fs::path(paths_[size_t(index)]).lexically_relative(image_dir_).replace_extension("").generic_string();
+}
+
+std::string ImageFolderDataset::label_path(const std::string& image_path) const {
+  const fs::path name = fs::path(image_path).lexically_relative(image_dir_).replace_extension(".h5");
+  return (fs::path(cfg_.labels_dir) / name).string();
 }
 
 Sample ImageFolderDataset::get(int64_t index, uint64_t seed) const {
@@ -86,7 +99,7 @@ Sample ImageFolderDataset::get(int64_t index, uint64_t seed) const {
     s["image"] = cfg_.augment.photometric ? photometric_augment(img, cfg_.augment.photometric_params, seed) : img;
     return s;
   }
-  Tensor labels = read_keypoint_labels((fs::path(cfg_.labels_dir) / (fs::path(path).stem().string() + ".h5")).string());
+  Tensor labels = read_keypoint_labels(label_path(path));
   // Labels are in the resized frame (the export runs on the resized image, spec 6.1).
   Tensor pts = labels.narrow(1, 0, 2).contiguous().clone();
   if (cfg_.pairs) return warped_pair(img, pts, cfg_.augment, seed);

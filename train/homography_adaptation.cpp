@@ -234,7 +234,7 @@ DetectorExportSummary export_detector_labels(models::SuperPoint& model, const De
   // Files already there are done: count them first so the rate and ETA cover the rest.
   std::vector<int64_t> todo;
   for (int64_t i = 0; i < summary.images; ++i) {
-    fs::path out = fs::path(options.output_dir) / (fs::path(dataset.path(i)).stem().string() + ".h5");
+    fs::path out = fs::path(options.output_dir) / (dataset.label_name(i) + ".h5");
     if (fs::exists(out)) ++summary.skipped;
     else todo.push_back(i);
   }
@@ -243,14 +243,20 @@ DetectorExportSummary export_detector_labels(models::SuperPoint& model, const De
   int64_t done = summary.skipped;
   for (int64_t i : todo) {
     const std::string& path = dataset.path(i);
-    const std::string stem = fs::path(path).stem().string();
+    // Label files mirror the images' folders (KITTI frame names repeat across drives).
+    const std::string name = dataset.label_name(i);
     try {
       Tensor image = dataset.get(i, 0).at("image");
       Tensor batch = image.unsqueeze(0).to(device);
-      Tensor points = homography_adaptation(model, batch, options.adaptation, image_seed(options.adaptation.seed, stem));
-      data::write_keypoint_labels((fs::path(options.output_dir) / (stem + ".h5")).string(), points);
-      if (!options.pictures_dir.empty())
-        data::write_png((fs::path(options.pictures_dir) / (stem + ".png")).string(), draw_points(image, points));
+      Tensor points = homography_adaptation(model, batch, options.adaptation, image_seed(options.adaptation.seed, name));
+      const fs::path label = fs::path(options.output_dir) / (name + ".h5");
+      fs::create_directories(label.parent_path());
+      data::write_keypoint_labels(label.string(), points);
+      if (!options.pictures_dir.empty()) {
+        const fs::path picture = fs::path(options.pictures_dir) / (name + ".png");
+        fs::create_directories(picture.parent_path());
+        data::write_png(picture.string(), draw_points(image, points));
+      }
       ++summary.written;
     } catch (const std::exception& e) {
       ++summary.failed;

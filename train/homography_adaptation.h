@@ -83,7 +83,8 @@ struct DetectorExportSummary {
   double images_per_second() const { return seconds > 0 ? double(written) / seconds : 0.0; }
 };
 
-// Writes <output_dir>/<stem>.h5 (data::write_keypoint_labels, atomically) for every image
+// Writes <output_dir>/<label name>.h5 (ImageFolderDataset::label_name: the image path below
+// the image folder; data::write_keypoint_labels, atomically) for every image
 // that has no label file yet (so an interrupted export resumes). An image that fails is
 // reported on stderr with its file name and counted; the others go on.
 DetectorExportSummary export_detector_labels(models::SuperPoint& model, const DetectorExportOptions& options);

@@ -134,6 +134,24 @@ TEST(Datasets, ImageFoldersCocoKittiAndLabels) {
   k.root = root;
   k.layout = "kitti";
   EXPECT_EQ(ImageFolderDataset(k).size(), 1);  // image_02 only
+  // Frame names repeat across drives: label names keep the path below KITTI/.
+  const std::string drive2 = root + "/KITTI/2011_09_26/2011_09_26_drive_0002_sync/image_02/data";
+  fs::create_directories(drive2);
+  write_png(drive2 + "/0000000000.png", img);
+  ImageFolderDataset drives(k);
+  ASSERT_EQ(drives.size(), 2);
+  EXPECT_EQ(drives.label_name(0), "2011_09_26/2011_09_26_drive_0001_sync/image_02/data/0000000000");
+  EXPECT_EQ(drives.label_name(1), "2011_09_26/2011_09_26_drive_0002_sync/image_02/data/0000000000");
+  const std::string kitti_labels = root + "/kitti_labels/2011_09_26/2011_09_26_drive_0002_sync/image_02/data";
+  fs::create_directories(kitti_labels);
+  write_keypoint_labels(kitti_labels + "/0000000000.h5", from_vector<float>({7, 3, 0.8f}, {1, 3}));
+  k.labels_dir = root + "/kitti_labels";
+  k.size = {48, 64};
+  ImageFolderDataset labelled(k);
+  ASSERT_EQ(labelled.size(), 1);  // only drive 0002 has labels
+  EXPECT_EQ(labelled.path(0), drive2 + "/0000000000.png");
+  EXPECT_EQ(labelled.get(0, 0).at("labels_2D").data<float>()[3 * 64 + 7], 1.0f);
+  EXPECT_EQ(coco.label_name(1), "c");
   k.layout = "imagenet";
   EXPECT_SP_ERROR(ImageFolderDataset{k}, "coco|kitti|folder");
   cfg.root = root + "/nowhere";

@@ -153,7 +153,9 @@ TEST(ExportHomographyAdaptation, ExportWritesLabelsAndResumes) {
   EXPECT_EQ(s.failed, 0);
   Tensor first;
   for (int i = 0; i < 3; ++i) {
-    const std::string path = o.output_dir + "/img" + std::to_string(i) + ".h5";
+    // Label files mirror the image folders: images/sub/img2.png -> predictions/train/sub/img2.h5.
+    const std::string name = (i == 2 ? "/sub/img" : "/img") + std::to_string(i);
+    const std::string path = o.output_dir + name + ".h5";
     ASSERT_TRUE(fs::exists(path)) << path;
     Tensor p = data::read_keypoint_labels(path);
     EXPECT_EQ(p.dtype(), DType::F32);
@@ -171,7 +173,7 @@ TEST(ExportHomographyAdaptation, ExportWritesLabelsAndResumes) {
         EXPECT_LE(v[size_t(3 * k + 2)], v[size_t(3 * k - 1)]);
       }
     }
-    EXPECT_TRUE(fs::exists(o.pictures_dir + "/img" + std::to_string(i) + ".png"));
+    EXPECT_TRUE(fs::exists(o.pictures_dir + name + ".png"));
     if (i == 0) first = p;
   }
   EXPECT_TRUE(fs::exists(o.output_dir + "/export.txt"));
