@@ -44,44 +44,13 @@ void add_train_flags(CLI::App* cmd, TrainArgs& a) {
   cmd->positionals_at_end(false);
 }
 
-// The device train.device asks for (the saved config's under --restore), to pick the
-// communicator backend: NCCL for CUDA, MPI for the CPU.
-sp::Device requested_device(const TrainArgs& a, const Config& config) {
-  Config c;
-  const std::string saved = sp::train::experiments_root() + "/" + a.name + "/config.toml";
-  if (a.options.restore && std::ifstream(saved).good()) c = Config::from_file(saved);
-  c.merge(config);
-  sp::train::ConfigReader reader(c);
-  sp::train::TrainConfig tc;
-  tc.device = reader.get<std::string>("train.device", tc.device);
-  return tc.resolved_device();
-}
-
 int run_training(const TrainArgs& a) {
   Config config;
   if (!a.conf.empty()) config = Config::from_file(a.conf);
   SP_CHECK(!a.conf.empty() || a.options.restore, "train: expected --conf FILE (or --restore to resume ", a.name,
            " with its saved config)");
   config.apply_overrides(a.overrides);
-  std::shared_ptr<sp::train::Communicator> comm;
-  if (sp::train::launched_by_mpi()) {
-    sp::train::DistributedOptions d;
-    d.device = requested_device(a, config);
-    comm = sp::train::init_distributed(d);
-  } else {
-    comm = std::make_shared<sp::train::SingleProcessCommunicator>();
-  }
-  try {
-    sp::train::Trainer trainer(a.name, config, a.options, comm);
-    sp::train::TrainResult r = trainer.run();
-    if (trainer.is_root())
-      std::cerr << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps << "; experiment "
-                << trainer.experiment().dir() << ", last checkpoint " << r.last_checkpoint << "\n";
-  } catch (const std::exception& e) {
-    // One failing rank must not leave the others waiting in a collective.
-    comm->abort(std::string("sptrain: ") + e.what());
-    throw;
-  }
+  sp::train::train_experiment(a.name, config, a.options, "sptrain");
   return 0;
 }
 
@@ -147,7 +116,7 @@ std::vector<Command> commands() {
        passthrough(sp::train::export_detector_homoAdapt, "export_detector_homoAdapt")},
       {"export_descriptor", "export_descriptor CONFIG NAME [a.b=v ...] [--device D]: HPatches predictions for speval",
        passthrough(sp::train::export_descriptor, "export_descriptor")},
-      {"train_joint", "train_joint CONFIG NAME [a.b=v ...] [--restore] [--overfit]: SuperPoint on HA-labelled images",
+      {"train_joint", "train_joint CONFIG NAME [a.b=v ...] [--restore] [--overfit] [--distributed N]: SuperPoint on HA-labelled images",
        passthrough(sp::train::train_joint, "train_joint")},
       {"train", "train NAME --conf FILE [a.b=v ...] [--distributed N]: train the model of a config (N ranks: mpirun)",
        [](CLI::App* cmd) {

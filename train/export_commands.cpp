@@ -261,11 +261,7 @@ int train_joint(int argc, char** argv) {
     CommandLine cmd = parse_command(int(rest.size()), rest.data(), usage);
     SP_CHECK(cmd.device.empty() && !cmd.pictures && cmd.limit < 0,
              "train_joint: expected train.device=... instead of --device; usage: ", usage);
-    Config config = load_config(cmd);
-    Trainer trainer(cmd.name, config, options);
-    TrainResult r = trainer.run();
-    std::cerr << "train_joint: " << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps
-              << "; experiment " << trainer.experiment().dir() << ", last checkpoint " << r.last_checkpoint << "\n";
+    train_experiment(cmd.name, load_config(cmd), options, "train_joint");  // one rank per process under mpirun
     return 0;
   });
 }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "autograd/var.h"
@@ -329,6 +331,44 @@ TrainResult Trainer::run() {
   result_.interrupted = stopped;
   if (events_) events_->flush();
   return result_;
+}
+
+namespace {
+
+Device requested_device(const std::string& name, const Config& config, bool restore) {
+  Config c;
+  const std::string saved = experiments_root() + "/" + name + "/config.toml";
+  if (restore && std::ifstream(saved).good()) c = Config::from_file(saved);
+  c.merge(config);
+  ConfigReader reader(c);
+  TrainConfig tc;
+  tc.device = reader.get<std::string>("train.device", tc.device);
+  return tc.resolved_device();
+}
+
+}  // namespace
+
+TrainResult train_experiment(const std::string& name, const Config& config, const TrainOptions& options,
+                             const std::string& what) {
+  std::shared_ptr<Communicator> comm;
+  if (launched_by_mpi()) {
+    DistributedOptions d;
+    d.device = requested_device(name, config, options.restore);
+    comm = init_distributed(d);
+  } else {
+    comm = std::make_shared<SingleProcessCommunicator>();
+  }
+  try {
+    Trainer trainer(name, config, options, comm);
+    TrainResult r = trainer.run();
+    if (trainer.is_root())
+      std::cerr << what << ": " << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps
+                << "; experiment " << trainer.experiment().dir() << ", last checkpoint " << r.last_checkpoint << "\n";
+    return r;
+  } catch (const std::exception& e) {
+    comm->abort(what + ": " + e.what());
+    throw;
+  }
 }
 
 }  // namespace sp::train

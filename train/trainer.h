@@ -139,4 +139,12 @@ Config experiment_config(const std::string& name, const std::vector<std::string>
 // The checkpoint load_experiment would read ("" when the experiment has none).
 std::string experiment_checkpoint(const std::string& name, bool last = false);
 
+// Runs the experiment `name` as `sptrain train|train_base|train_joint` do: under mpirun
+// one rank of a data-parallel run (init_distributed on the device train.device asks for,
+// the saved config's under options.restore), else one process. A failing rank aborts
+// the job so that the others do not wait in a collective; rank 0 prints where the run
+// ended, prefixed with `what`.
+TrainResult train_experiment(const std::string& name, const Config& config, const TrainOptions& options,
+                             const std::string& what);
+
 }  // namespace sp::train
