@@ -100,7 +100,7 @@ class MagicPointBN(nn.Module):
 
 
 def test_image(h, w, i=0):
-    """Deterministic gray image in [0, 1]: sines and a checkerboard (PNG-quantized)."""
+    """Deterministic gray image in [0, 1]: sines and a checkerboard (8-bit quantized)."""
     y = torch.arange(h, dtype=torch.float64).view(h, 1)
     x = torch.arange(w, dtype=torch.float64).view(1, w)
     cell = 12 + 4 * i
@@ -349,14 +349,46 @@ def image_seed(seed, stem):
     return (hsh ^ seed) % (1 << 63)
 
 
+def read_pgm(path):
+    """Binary 8-bit PGM (P5) without OpenCV."""
+    with open(path, "rb") as f:
+        data = f.read()
+    fields, pos = [], 0
+    while len(fields) < 4:  # magic, width, height, maxval; '#' comments skipped
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        if data[pos:pos + 1] == b"#":
+            pos = data.index(b"\n", pos)
+            continue
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    assert fields[0] == b"P5" and int(fields[3]) < 256, f"{path}: expected an 8-bit binary PGM"
+    w, h = int(fields[1]), int(fields[2])
+    return np.frombuffer(data[pos + 1:pos + 1 + w * h], np.uint8).reshape(h, w)
+
+
+def write_pgm(path, img):
+    with open(path, "wb") as f:
+        f.write(b"P5\n%d %d\n255\n" % (img.shape[1], img.shape[0]) + img.tobytes())
+
+
 def load_images(folder, size):
-    import cv2  # only for --images
+    """Gray images below folder (sorted), resized with INTER_AREA as sp's folder dataset;
+    .pgm files need no OpenCV."""
     exts = (".png", ".jpg", ".jpeg", ".pgm", ".ppm", ".bmp")
     paths = sorted(os.path.join(r, f) for r, _, fs in os.walk(folder) for f in fs if f.lower().endswith(exts))
     out = []
     for path in paths:
-        img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+        if path.lower().endswith(".pgm"):
+            img = read_pgm(path)
+        else:
+            import cv2
+            img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
         if img.shape != tuple(size):
+            import cv2
             img = cv2.resize(img, (size[1], size[0]), interpolation=cv2.INTER_AREA)
         stem = os.path.splitext(os.path.basename(path))[0]
         out.append((stem, torch.from_numpy(img.astype(np.float32) / 255.0).view(1, 1, *size)))
@@ -368,7 +400,7 @@ def main():
     ap.add_argument("--json", required=True)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--images", default="", help="folder of images (read with cv2); default generated ones")
+    ap.add_argument("--images", default="", help="folder of images (.pgm natively, others with cv2); default generated ones")
     ap.add_argument("--num-images", type=int, default=4, help="generated images when --images is not given")
     ap.add_argument("--size", type=int, nargs=2, default=[240, 320])
     ap.add_argument("--num", type=int, default=100, help="homographies per image, index 0 the identity")
@@ -380,7 +412,7 @@ def main():
     ap.add_argument("--out", default="", help="write <stem>.npz (pts [K, 3]) per image here")
     ap.add_argument("--save-weights", default="", help="write the network's state_dict (.pth)")
     ap.add_argument("--write-images", default="", 
-                    help="write the --num-images generated images as PNGs here (and --save-weights), then stop")
+                    help="write the --num-images generated images as PGMs here (and --save-weights), then stop")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
@@ -388,11 +420,10 @@ def main():
     if a.save_weights:
         torch.save(net.state_dict(), a.save_weights)
     if a.write_images:
-        import cv2
         os.makedirs(a.write_images, exist_ok=True)
         for i in range(a.num_images):
             img = (test_image(a.size[0], a.size[1], i)[0, 0].numpy() * 255).round().astype(np.uint8)
-            cv2.imwrite(os.path.join(a.write_images, f"img{i}.png"), img)
+            write_pgm(os.path.join(a.write_images, f"img{i}.pgm"), img)
         return
     net = net.to(dev).eval()
     if a.images:

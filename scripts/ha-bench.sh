@@ -8,6 +8,8 @@
 # MagicPoint BN network: the twin writes the weights as .pth and sptrain loads them).
 #
 #   scripts/ha-bench.sh [IMAGES=4] [NUM=20]
+#   DEVICE=cuda PYTHON=python3 scripts/ha-bench.sh 8 100     # the H100 setting of docs/PERFORMANCE.md
+# The images are generated 8-bit PGMs (no OpenCV needed on either side).
 # Environment: DEVICE=cpu|cuda (cpu), THREADS=2 (OMP_NUM_THREADS and torch threads),
 #   NMS=maxpool|grid (maxpool, as the H100 run in docs/PERFORMANCE.md), BATCH=0 (views
 #   per forward, 0 = all N), HEIGHT=240 WIDTH=320, WARMUP=1 (torch images untimed),
