@@ -55,7 +55,9 @@ void Loader::stop() {
   threads_.clear();
 }
 
-void Loader::start_epoch(int64_t epoch) {
+void Loader::start_epoch(int64_t epoch, int64_t first_batch) {
+  SP_CHECK(first_batch >= 0 && first_batch <= num_batches_, "Loader: expected a first batch in [0, ", num_batches_,
+           "], got ", first_batch);
   stop();
   epoch_ = epoch;
   int64_t n = dataset_->size();
@@ -67,7 +69,7 @@ void Loader::start_epoch(int64_t epoch) {
   }
   ready_.clear();
   errors_.clear();
-  next_to_build_ = next_to_take_ = 0;
+  next_to_build_ = next_to_take_ = first_batch;
   stopping_ = false;
   for (int i = 0; i < opt_.workers; ++i) threads_.emplace_back([this] { worker_loop(); });
 }

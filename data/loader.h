@@ -48,8 +48,10 @@ class Loader {
   Loader& operator=(const Loader&) = delete;
 
   int64_t num_batches() const { return num_batches_; }
-  // Restarts at the first batch of `epoch` (stops the current epoch's workers).
-  void start_epoch(int64_t epoch);
+  // Restarts at batch `first_batch` of `epoch` (stops the current epoch's workers).
+  // Batches are a pure function of (seed, epoch, index), so a resumed run starts at its
+  // position without building the batches before it.
+  void start_epoch(int64_t epoch, int64_t first_batch = 0);
   // The next batch of the current epoch, or nullopt at its end.
   std::optional<Batch> next();
 

@@ -292,10 +292,9 @@ TrainResult Trainer::run() {
     const int64_t epoch = step_ / steps_per_epoch_;
     if (!tc_.overfit) {
       // Resume inside the epoch: the loader's batches are a pure function of
-      // (seed, epoch, index), so skipping the done ones lands on the same batch.
+      // (seed, epoch, index), so starting at the step's index lands on the same batch.
       if (sharded_train_) sharded_train_->set_epoch(epoch);
-      train_loader_->start_epoch(epoch);
-      for (int64_t i = 0; i < step_ % steps_per_epoch_; ++i) train_loader_->next();
+      train_loader_->start_epoch(epoch, step_ % steps_per_epoch_);
     }
     while (step_ < total_steps_) {
       std::optional<data::Batch> batch = tc_.overfit ? overfit_batch_ : train_loader_->next();

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "helpers/test_helpers.h"
 #include "tensor/ops/creation.h"
 
@@ -69,6 +71,42 @@ TEST(Loader, SameBatchesWithOneOrThreeWorkers) {
   }
   // Shuffled epochs differ from each other.
   EXPECT_FALSE(test::equal(runs[0][0].at("index"), runs[1][0].at("index")));
+}
+
+// A resumed run starts inside an epoch without building the batches before its position,
+// and gets the batches an uninterrupted epoch gives there.
+class Counting : public Recorder {
+ public:
+  using Recorder::Recorder;
+  Sample get(int64_t index, uint64_t seed) const override {
+    ++reads;
+    return Recorder::get(index, seed);
+  }
+  mutable std::atomic<int64_t> reads{0};
+};
+
+TEST(Loader, StartsAnEpochAtABatchWithoutBuildingTheOnesBefore) {
+  auto ds = std::make_shared<Counting>(23);
+  for (int workers : {0, 2}) {
+    LoaderOptions o;
+    o.batch_size = 4;
+    o.workers = workers;
+    o.shuffle = true;
+    o.seed = 11;
+    Loader l(ds, o);
+    l.start_epoch(3);
+    std::vector<Batch> whole = drain(l);
+    ds->reads = 0;
+    l.start_epoch(3, 4);
+    std::vector<Batch> rest = drain(l);
+    ASSERT_EQ(rest.size(), whole.size() - 4);
+    for (size_t b = 0; b < rest.size(); ++b)
+      for (const char* k : {"index", "seed", "noise"}) EXPECT_TRUE(test::equal(rest[b].at(k), whole[b + 4].at(k)));
+    EXPECT_EQ(ds->reads.load(), 23 - 16);  // batches 4 and 5 only: 4 + 3 samples
+    l.start_epoch(0, l.num_batches());
+    EXPECT_FALSE(l.next().has_value());
+    EXPECT_SP_ERROR(l.start_epoch(0, l.num_batches() + 1), "first batch in [0, 6], got 7");
+  }
 }
 
 TEST(Loader, WorkerErrorsNameTheSampleAndShutdownIsClean) {
