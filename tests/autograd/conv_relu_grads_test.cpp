@@ -18,13 +18,7 @@ namespace {
 using test::all_close;
 
 Tensor values(const Shape& shape, uint64_t seed, DType dt = DType::F32) {
-  std::vector<double> v(size_t(numel(shape)));
-  uint64_t s = seed * 0x9e3779b97f4a7c15ull + 11;
-  for (auto& x : v) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    x = -1.0 + 2.0 * double(s >> 11) / double(1ull << 53);
-  }
-  return from_vector(v, shape).to(dt);
+  return test::lcg_uniform(shape, seed, -1.0, 1.0, 11).to(dt);
 }
 
 struct Grads {

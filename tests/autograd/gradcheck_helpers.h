@@ -17,13 +17,7 @@ namespace sp::ag::test {
 
 // Values uniform in [lo, hi), from a small LCG (independent of the tensor RNG).
 inline Tensor uniform(const Shape& shape, double lo, double hi, uint64_t seed, Device device = kCPU) {
-  std::vector<double> v(static_cast<size_t>(numel(shape)));
-  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 12345;
-  for (double& x : v) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    x = lo + (hi - lo) * (double(s >> 11) / double(1ull << 53));
-  }
-  return from_vector(v, shape).to(device);
+  return sp::test::lcg_uniform(shape, seed, lo, hi, 12345).to(device);
 }
 
 // Values with |x| in [lo, hi) and random sign: away from kinks at 0.

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "tensor/io/hdf5.h"
+#include "tensor/ops/creation.h"
 
 namespace sp::test {
 
@@ -21,6 +22,16 @@ std::string env_or(const char* var, const char* fallback) {
 std::string fixture_path(const std::string& name) { return env_or("SP_FIXTURE_DIR", SP_FIXTURE_DIR) + "/" + name; }
 
 std::map<std::string, Tensor> load_fixture(const std::string& name) { return io::read_all(fixture_path(name)); }
+
+Tensor lcg_uniform(const Shape& shape, uint64_t seed, double lo, double hi, uint64_t stream) {
+  std::vector<double> v(size_t(numel(shape)));
+  uint64_t s = seed * 0x9e3779b97f4a7c15ull + stream;
+  for (auto& x : v) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    x = lo + (hi - lo) * (double(s >> 11) / double(1ull << 53));
+  }
+  return from_vector(v, shape);
+}
 
 std::string temp_dir(const std::string& tag) {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();

@@ -19,6 +19,11 @@ std::map<std::string, Tensor> load_fixture(const std::string& name);
 // A fresh temporary folder under the build tree, removed by nobody (ctest -j safe).
 std::string temp_dir(const std::string& tag);
 
+// Deterministic uniform values in [lo, hi) as an f64 CPU tensor, from a 64-bit LCG started
+// at seed * golden ratio + stream (stream: a per-file constant, so files draw different
+// values for the same seed). No dependence on sp's own RNG, which some tests check.
+Tensor lcg_uniform(const Shape& shape, uint64_t seed, double lo, double hi, uint64_t stream);
+
 // Elementwise |a - b| <= atol + rtol * |b| with equal shapes (NaNs equal NaNs); on
 // failure reports the worst element, its index and both values.
 ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double rtol = 1e-5,

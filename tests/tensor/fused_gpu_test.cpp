@@ -14,13 +14,7 @@ namespace {
 using test::all_close;
 
 Tensor values(const Shape& shape, DType dtype, uint64_t seed, double lo = -2, double hi = 2) {
-  std::vector<double> v(size_t(numel(shape)));
-  uint64_t s = seed * 0x9e3779b97f4a7c15ull + 13;
-  for (auto& x : v) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    x = lo + (hi - lo) * double(s >> 11) / double(1ull << 53);
-  }
-  return from_vector(v, shape).to(dtype);
+  return test::lcg_uniform(shape, seed, lo, hi, 13).to(dtype);
 }
 
 // Host: x[n, c, i] mapped per channel by f(value, c).

@@ -12,13 +12,7 @@ namespace {
 using test::all_close;
 
 Tensor values(const Shape& shape, DType dtype, uint64_t seed) {
-  std::vector<double> v(size_t(numel(shape)));
-  uint64_t s = seed * 0x9e3779b97f4a7c15ull + 11;
-  for (auto& x : v) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    x = double(s >> 11) / double(1ull << 53) * 4 - 2;
-  }
-  return from_vector(v, shape).to(dtype);
+  return test::lcg_uniform(shape, seed, -2.0, 2.0, 11).to(dtype);
 }
 
 Tensor indices(const Shape& shape, int64_t bound, DType dtype, uint64_t seed) {

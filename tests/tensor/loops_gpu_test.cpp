@@ -22,13 +22,7 @@ using test::all_close;
 using test::equal;
 
 Tensor values(const Shape& shape, DType dtype, uint64_t seed) {
-  std::vector<double> v(size_t(numel(shape)));
-  uint64_t s = seed * 0x9e3779b97f4a7c15ull + 3;
-  for (auto& x : v) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    x = -2.0 + 4.0 * double(s >> 11) / double(1ull << 53);
-  }
-  return from_vector(v, shape).to(dtype);
+  return test::lcg_uniform(shape, seed, -2.0, 2.0, 3).to(dtype);
 }
 
 TEST(LoopsGpu, FillMatchesCpuOnContiguousAndStridedViews) {

@@ -20,13 +20,7 @@ using cuda::ReduceOp;
 using test::all_close;
 
 Tensor values(const Shape& shape, DType dtype, uint64_t seed = 1) {
-  std::vector<double> v(size_t(numel(shape)));
-  uint64_t s = seed * 0x9e3779b97f4a7c15ull + 3;
-  for (auto& x : v) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    x = double(s >> 11) / double(1ull << 53) * 4 - 2;
-  }
-  return from_vector(v, shape).to(dtype);
+  return test::lcg_uniform(shape, seed, -2.0, 2.0, 3).to(dtype);
 }
 
 // Host reduction of the last dim of a [rows, R] double table.
