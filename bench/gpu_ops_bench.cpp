@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "timing.h"
 #include "tensor/cuda/context.h"
 #include "tensor/cuda/reduce.h"
 #include "tensor/ops/creation.h"
@@ -50,45 +51,6 @@ struct Result {
   int iters;
 };
 
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
-}
-
-std::vector<double> cuda_times(const Options& o, const std::function<void()>& step) {
-  cudaStream_t s = sp::cuda::stream(0);
-  sp::cuda::synchronize(0);
-  std::vector<cudaEvent_t> start(size_t(o.iters)), stop(size_t(o.iters));
-  for (int i = 0; i < o.iters; ++i) {
-    check(cudaEventCreate(&start[size_t(i)]), "cudaEventCreate");
-    check(cudaEventCreate(&stop[size_t(i)]), "cudaEventCreate");
-  }
-  for (int i = 0; i < o.iters; ++i) {
-    check(cudaEventRecord(start[size_t(i)], s), "cudaEventRecord");
-    step();
-    check(cudaEventRecord(stop[size_t(i)], s), "cudaEventRecord");
-  }
-  sp::cuda::synchronize(0);
-  std::vector<double> ms;
-  for (int i = 0; i < o.iters; ++i) {
-    float t = 0;
-    check(cudaEventElapsedTime(&t, start[size_t(i)], stop[size_t(i)]), "cudaEventElapsedTime");
-    ms.push_back(double(t));
-    cudaEventDestroy(start[size_t(i)]);
-    cudaEventDestroy(stop[size_t(i)]);
-  }
-  return ms;
-}
-
-std::vector<double> host_times(const Options& o, const std::function<void()>& step) {
-  std::vector<double> ms;
-  for (int i = 0; i < o.iters; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    step();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return ms;
-}
-
 struct Bench {
   const Options& o;
   std::vector<Result> results;
@@ -99,7 +61,7 @@ struct Bench {
   void run(const std::string& name, double bytes, const std::function<void()>& step) {
     if (!wanted(name)) return;
     for (int i = 0; i < o.warmup; ++i) step();
-    const std::vector<double> ms = o.cpu ? host_times(o, step) : cuda_times(o, step);
+    const std::vector<double> ms = o.cpu ? sp::bench::host_times(o.iters, [] {}, step) : sp::bench::cuda_times(o.iters, [] {}, step);
     std::vector<double> sorted = ms;
     std::sort(sorted.begin(), sorted.end());
     const size_t n = sorted.size();
@@ -189,7 +151,7 @@ void run_all(Bench& b, const Options& o) {
 void write_json(const Options& o, const std::vector<Result>& results) {
   cudaDeviceProp prop{};
   if (o.cpu) std::strcpy(prop.name, "cpu");
-  else check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
+  else sp::bench::check_cuda(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
   std::ofstream out(o.json);
   if (!out) throw std::runtime_error("gpu_ops_bench: cannot write " + o.json);
   out << "{\n  \"framework\": \"sp\",\n  \"device\": \"" << prop.name << "\",\n  \"dtype\": \"f32\",\n  \"scale\": "

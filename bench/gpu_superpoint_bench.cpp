@@ -31,6 +31,7 @@
 #include "nn/functional.h"
 #include "nn/layers.h"
 #include "nn/optim/adam.h"
+#include "timing.h"
 #include "tensor/cuda/context.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
@@ -57,58 +58,13 @@ struct Result {
   int iters;
 };
 
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
-}
-
-// Milliseconds of each of `iters` runs of `step`, timed with CUDA events on device 0's
-// compute stream (where sp enqueues its work).
-std::vector<double> cuda_times(const Options& o, const std::function<void()>& before,
-                               const std::function<void()>& step) {
-  cudaStream_t s = sp::cuda::stream(0);
-  sp::cuda::synchronize(0);
-  std::vector<cudaEvent_t> start(size_t(o.iters)), stop(size_t(o.iters));
-  for (int i = 0; i < o.iters; ++i) {
-    check(cudaEventCreate(&start[size_t(i)]), "cudaEventCreate");
-    check(cudaEventCreate(&stop[size_t(i)]), "cudaEventCreate");
-  }
-  for (int i = 0; i < o.iters; ++i) {
-    before();  // host-only bookkeeping (dropping gradients), outside the timed span
-    check(cudaEventRecord(start[size_t(i)], s), "cudaEventRecord");
-    step();
-    check(cudaEventRecord(stop[size_t(i)], s), "cudaEventRecord");
-  }
-  sp::cuda::synchronize(0);
-  std::vector<double> ms;
-  for (int i = 0; i < o.iters; ++i) {
-    float t = 0;
-    check(cudaEventElapsedTime(&t, start[size_t(i)], stop[size_t(i)]), "cudaEventElapsedTime");
-    ms.push_back(double(t));
-    cudaEventDestroy(start[size_t(i)]);
-    cudaEventDestroy(stop[size_t(i)]);
-  }
-  return ms;
-}
-
-std::vector<double> host_times(const Options& o, const std::function<void()>& before,
-                               const std::function<void()>& step) {
-  std::vector<double> ms;
-  for (int i = 0; i < o.iters; ++i) {
-    before();
-    const auto t0 = std::chrono::steady_clock::now();
-    step();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return ms;
-}
-
 Result time_case(const std::string& name, const Options& o, const std::function<void()>& before,
                  const std::function<void()>& step) {
   for (int i = 0; i < o.warmup; ++i) {
     before();
     step();
   }
-  const std::vector<double> ms = o.cpu ? host_times(o, before, step) : cuda_times(o, before, step);
+  const std::vector<double> ms = o.cpu ? sp::bench::host_times(o.iters, before, step) : sp::bench::cuda_times(o.iters, before, step);
   std::vector<double> sorted = ms;
   std::sort(sorted.begin(), sorted.end());
   const size_t n = sorted.size();
@@ -293,7 +249,7 @@ std::vector<Result> run(const Options& o) {
 void write_json(const Options& o, const std::vector<Result>& results) {
   cudaDeviceProp prop{};
   if (o.cpu) std::strcpy(prop.name, "cpu");
-  else check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
+  else sp::bench::check_cuda(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
   std::ofstream f(o.json);
   if (!f) throw std::runtime_error("gpu_superpoint_bench: cannot write " + o.json);
   f << "{\n  \"framework\": \"sp\",\n  \"device\": \"" << prop.name << "\",\n  \"dtype\": \"f32\",\n  \"batch\": "
