@@ -82,11 +82,12 @@ Plan make_plan(const Tensor& input, const Tensor& weight, const Tensor& out, con
   p.ph = a.padding[0], p.pw = a.padding[1];
   p.tiles_w = (p.Wo + kTile - 1) / kTile;
   p.tiles = ((p.Ho + kTile - 1) / kTile) * p.tiles_w;
-  // Tiles per block: 16 to 128 in steps of 8, the one that leaves the busiest thread the
-  // fewest tiles; larger blocks (fewer, larger GEMMs) win ties.
+  // Tiles per block: 32 to 128 in steps of 16 (whole 16-lane groups; multiples of 48 suit
+  // Eigen's register panels, measured faster than an exact split into 40s), the one that
+  // leaves the busiest thread the fewest tiles; larger blocks (fewer GEMMs) win ties.
   const int64_t batch = input.size(0), threads = omp_get_max_threads();
   int64_t best_cost = -1;
-  for (int64_t block = 16; block <= 128; block += 8) {
+  for (int64_t block = 32; block <= 128; block += 16) {
     const int64_t b = std::min(block, p.tiles), blocks = (p.tiles + b - 1) / b;
     const int64_t cost = (batch * blocks + threads - 1) / threads * b;
     if (best_cost < 0 || cost <= best_cost) best_cost = cost, p.block = b, p.blocks = blocks;
