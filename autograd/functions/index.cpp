@@ -7,6 +7,20 @@
 #include "tensor/ops/operators.h"
 
 namespace sp::ag {
+namespace {
+
+// sort / topk: scatter the values' gradient back to the positions the indices name.
+std::pair<Var, Tensor> sorted_values(const char* name, ValuesIndices r, const Var& x, int64_t dim) {
+  Var values = make_result(name, r.values, {x}, {r.indices}, [dim](const BackwardArgs& a) {
+    const TensorMeta& m = a.inputs[0];
+    if (m.shape.rank() == 0) return std::vector<Tensor>{a.grad()};
+    Tensor base = zeros(m.shape, a.grad().dtype(), m.device);
+    return std::vector<Tensor>{sp::scatter_add(base, dim, a.saved[0], a.grad())};
+  });
+  return {values, r.indices};
+}
+
+}  // namespace
 
 Var index_select(const Var& x, int64_t dim, const Tensor& indices) {
   return make_result("index_select", sp::index_select(x.data(), dim, indices), {x}, {indices},
@@ -68,6 +82,14 @@ Var masked_select(const Var& x, const Tensor& mask) {
     Tensor flat = zeros({numel(shape)}, a.grad().dtype(), m.device);
     return std::vector<Tensor>{grad_for(sp::index_add(flat, 0, positions, a.grad()).reshape(shape), m)};
   });
+}
+
+std::pair<Var, Tensor> sort(const Var& x, int64_t dim, bool descending) {
+  return sorted_values("sort", sp::sort(x.data(), dim, descending), x, dim);
+}
+
+std::pair<Var, Tensor> topk(const Var& x, int64_t k, int64_t dim, bool largest) {
+  return sorted_values("topk", sp::topk(x.data(), k, dim, largest), x, dim);
 }
 
 }  // namespace sp::ag

@@ -1,6 +1,6 @@
 // f64 gradchecks of scatter_add and index_add (gradients to the destination and to the
-// source) and masked_select (broadcast mask and broadcast input), with repeated indices,
-// non-contiguous inputs and values checked against PyTorch's.
+// source), masked_select (broadcast mask and broadcast input) and the values of sort and
+// topk, with repeated indices, non-contiguous inputs and values checked against PyTorch's.
 #include "autograd/functions/index.h"
 
 #include "autograd/functions/reduce.h"
@@ -82,6 +82,59 @@ AG_TEST(AgIndex, IndexOpErrorsNameTheOp) {
   EXPECT_SP_ERROR(index_add(x, 0, indices({0, 1, 2}, {3}, device), src), "index_add: expected src of shape");
   EXPECT_SP_ERROR(masked_select(x, values({1, 0, 1, 0}, {4}, device)), "masked_select");
   EXPECT_SP_ERROR(masked_select(x, mask_of({1, 0, 1}, {3}, device)), "masked_select");
+}
+
+// Distinct values (no ties, so sort/topk are differentiable everywhere): a permutation of
+// 0..n-1 (stride 7, so n must not be a multiple of 7), scaled and shifted.
+Tensor distinct(const Shape& shape, int64_t offset, Device device) {
+  const int64_t n = numel(shape);
+  std::vector<double> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[size_t(i)] = double((i * 7 + offset) % n) * 0.25 - 1.0;
+  return values(v, shape, device);
+}
+
+AG_TEST(AgIndex, SortValues) {
+  Tensor x = distinct({3, 5}, 2, device);
+  for (bool descending : {false, true}) {
+    EXPECT_GRADCHECK([descending](const Vars& v) { return sort(v[0], -1, descending).first; }, {x});
+    EXPECT_GRADCHECK([descending](const Vars& v) { return sort(v[0], 0, descending).first; }, {x});
+    EXPECT_GRADCHECK([descending](const Vars& v) { return sort(v[0], 1, descending).first; }, {non_contiguous(x)});
+  }
+  EXPECT_GRADCHECK([](const Vars& v) { return sort(v[0], 1, true).first; }, {distinct({2, 4, 3}, 5, device)});
+  // torch: x = [3, 1, 2]; sort(x).values.backward([1, 10, 100]) gives x.grad = [100, 1, 10].
+  Var y(values({3, 1, 2}, {3}, device), true);
+  auto [sorted, order] = sort(y);
+  EXPECT_EQ(order.cpu().to_vector<int64_t>(), (std::vector<int64_t>{1, 2, 0}));
+  backward(sum(sorted * Var(values({1, 10, 100}, {3}, device))));
+  EXPECT_EQ(y.grad().cpu().to_vector<double>(), (std::vector<double>{100, 1, 10}));
+}
+
+AG_TEST(AgIndex, TopkValues) {
+  Tensor x = distinct({4, 5}, 3, device);
+  for (bool largest : {true, false}) {
+    for (int64_t k : {1, 3, 5})
+      EXPECT_GRADCHECK([k, largest](const Vars& v) { return topk(v[0], k, -1, largest).first; }, {x});
+    for (int64_t k : {1, 4})
+      EXPECT_GRADCHECK([k, largest](const Vars& v) { return topk(v[0], k, 0, largest).first; }, {non_contiguous(x)});
+  }
+  // torch: x = [0.5, 2, -1, 3]; topk(x, 2).values.backward([1, 10]) gives [0, 10, 0, 1];
+  // the elements topk drops get 0 (also with k = 0).
+  Var y(values({0.5, 2, -1, 3}, {4}, device), true);
+  auto [top, where] = topk(y, 2);
+  EXPECT_EQ(where.cpu().to_vector<int64_t>(), (std::vector<int64_t>{3, 1}));
+  backward(sum(top * Var(values({1, 10}, {2}, device))));
+  EXPECT_EQ(y.grad().cpu().to_vector<double>(), (std::vector<double>{0, 10, 0, 1}));
+  Var z(values({0.5, 2}, {2}, device), true);
+  backward(sum(topk(z, 0).first));
+  EXPECT_EQ(z.grad().cpu().to_vector<double>(), (std::vector<double>{0, 0}));
+}
+
+AG_TEST(AgIndex, TopkErrorsNameKAndTheSize) {
+  Var x(distinct({3, 5}, 1, device), true);
+  EXPECT_SP_ERROR(topk(x, 6), "topk: expected k in [0, 5] for dim 1 of [3, 5], got 6");
+  EXPECT_SP_ERROR(topk(x, 4, 0), "expected k in [0, 3]");
+  EXPECT_SP_ERROR(topk(x, -1), "got -1");
+  EXPECT_SP_ERROR(sort(x, 2), "sort");
 }
 
 }  // namespace
