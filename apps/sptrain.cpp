@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -184,15 +183,17 @@ int main(int argc, char** argv) {
     actions.emplace_back(cmd, c.setup(cmd));
   }
   CLI11_PARSE(app, argc, argv);
-  try {
-    for (auto& [cmd, action] : actions)
-      if (cmd->parsed()) return action();
-  } catch (const sp::Error& e) {
-    std::cerr << "sptrain: " << e.what() << "\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "sptrain: " << e.what() << "\n";
-    return 1;
+  int rc = 0;
+  for (auto& [cmd, action] : actions) {
+    if (!cmd->parsed()) continue;
+    try {
+      rc = action();
+    } catch (const std::exception& e) {
+      std::cerr << "sptrain: " << e.what() << "\n";
+      rc = 1;
+    }
+    // Under mpirun the other ranks may be waiting for this one in a collective.
+    if (rc != 0) sp::train::abort_distributed_job(std::string("sptrain ") + cmd->get_name() + " failed on this rank");
   }
-  return 0;
+  return rc;
 }

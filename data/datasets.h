@@ -109,7 +109,8 @@ class ImageFolderDataset : public Dataset {
   std::string label_name(int64_t index) const;
 
  private:
-  std::string label_path(const std::string& image_path) const;
+  std::string relative_name(const std::string& image_path) const;  // label_name of a path
+  std::string label_path(const std::string& image_path) const;     // <labels_dir>/<name>.h5
 
   ImageFolderConfig cfg_;
   std::string image_dir_;  // the folder label names are relative to

@@ -79,14 +79,17 @@ ImageFolderDataset::ImageFolderDataset(ImageFolderConfig cfg) : cfg_(std::move(c
            cfg_.root, "' (layout ", cfg_.layout, "), got none");
 }
 
+std::string ImageFolderDataset::relative_name(const std::string& image_path) const {
+  return fs::path(image_path).lexically_relative(image_dir_).replace_extension("").generic_string();
+}
+
 std::string ImageFolderDataset::label_name(int64_t index) const {
   SP_CHECK(index >= 0 && index < size(), "ImageFolderDataset: expected an index in [0, ", size(), "), got ", index);
-  return fs::path(paths_[size_t(index)]).lexically_relative(image_dir_).replace_extension("").generic_string();
+  return relative_name(paths_[size_t(index)]);
 }
 
 std::string ImageFolderDataset::label_path(const std::string& image_path) const {
-  const fs::path name = fs::path(image_path).lexically_relative(image_dir_).replace_extension(".h5");
-  return (fs::path(cfg_.labels_dir) / name).string();
+  return (fs::path(cfg_.labels_dir) / (relative_name(image_path) + ".h5")).string();
 }
 
 Sample ImageFolderDataset::get(int64_t index, uint64_t seed) const {

@@ -349,25 +349,14 @@ Device requested_device(const std::string& name, const Config& config, bool rest
 
 TrainResult train_experiment(const std::string& name, const Config& config, const TrainOptions& options,
                              const std::string& what) {
-  std::shared_ptr<Communicator> comm;
-  if (launched_by_mpi()) {
-    DistributedOptions d;
-    d.device = requested_device(name, config, options.restore);
-    comm = init_distributed(d);
-  } else {
-    comm = std::make_shared<SingleProcessCommunicator>();
-  }
-  try {
-    Trainer trainer(name, config, options, comm);
-    TrainResult r = trainer.run();
-    if (trainer.is_root())
-      std::cerr << what << ": " << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps
-                << "; experiment " << trainer.experiment().dir() << ", last checkpoint " << r.last_checkpoint << "\n";
-    return r;
-  } catch (const std::exception& e) {
-    comm->abort(what + ": " + e.what());
-    throw;
-  }
+  DistributedOptions d;  // init_distributed gives one process when not under mpirun
+  if (launched_by_mpi()) d.device = requested_device(name, config, options.restore);
+  Trainer trainer(name, config, options, init_distributed(d));
+  TrainResult r = trainer.run();
+  if (trainer.is_root())
+    std::cerr << what << ": " << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps << "; experiment "
+              << trainer.experiment().dir() << ", last checkpoint " << r.last_checkpoint << "\n";
+  return r;
 }
 
 }  // namespace sp::train

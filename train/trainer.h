@@ -141,9 +141,9 @@ std::string experiment_checkpoint(const std::string& name, bool last = false);
 
 // Runs the experiment `name` as `sptrain train|train_base|train_joint` do: under mpirun
 // one rank of a data-parallel run (init_distributed on the device train.device asks for,
-// the saved config's under options.restore), else one process. A failing rank aborts
-// the job so that the others do not wait in a collective; rank 0 prints where the run
-// ended, prefixed with `what`.
+// the saved config's under options.restore), else one process. Rank 0 prints where the
+// run ended, prefixed with `what`. Errors are thrown; under mpirun the app ends the job
+// (abort_distributed_job) so that the other ranks do not wait in a collective.
 TrainResult train_experiment(const std::string& name, const Config& config, const TrainOptions& options,
                              const std::string& what);
 

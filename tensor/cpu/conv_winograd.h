@@ -1,4 +1,4 @@
-// Winograd F(2x2, 3x3) forward convolution (f32, 3x3, stride 1, groups 1): the CPU
+// Winograd F(4x4, 3x3) forward convolution (f32, 3x3, stride 1, groups 1): the CPU
 // conv2d forward takes it wherever winograd_applies says so.
 #pragma once
 

@@ -98,6 +98,11 @@ bool launched_by_mpi();
 // process; MPI is finalised at exit.
 std::shared_ptr<Communicator> init_distributed(const DistributedOptions& options = {});
 
+// For apps, when a command failed on this rank: ends every process of an MPI run after
+// printing `message` (the others may be waiting in a collective, and MPI's finalize at
+// exit would wait for them). Returns when MPI is not running (one process).
+void abort_distributed_job(const std::string& message);
+
 // The device rank `local_rank` should train on: cuda:<local_rank mod GPU count> for a
 // CUDA request, the CPU otherwise.
 Device device_for_rank(Device requested, int local_rank);

@@ -147,11 +147,7 @@ class MpiCommunicator : public Communicator {
 
   void barrier() override { check_mpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
 
-  void abort(const std::string& message) override {
-    std::fprintf(stderr, "[rank %d/%d] %s\n", rank_, size_, message.c_str());
-    std::fflush(stderr);
-    MPI_Abort(MPI_COMM_WORLD, 1);
-  }
+  void abort(const std::string& message) override { abort_distributed_job(message); }
 
  private:
   int rank_ = 0, size_ = 1, local_rank_ = 0;
@@ -160,5 +156,18 @@ class MpiCommunicator : public Communicator {
 }  // namespace
 
 std::shared_ptr<Communicator> make_mpi_communicator() { return std::make_shared<MpiCommunicator>(); }
+
+void abort_distributed_job(const std::string& message) {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (!initialized || finalized) return;
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  std::fprintf(stderr, "[rank %d/%d] %s\n", rank, size, message.c_str());
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, 1);
+}
 
 }  // namespace sp::train
