@@ -32,6 +32,15 @@ void BM_Conv2d(benchmark::State& state, int64_t cin, int64_t cout, int64_t h, in
   }
   set_gflops(state, 2.0 * double(cout * cin * 9 * h * w));
 }
+// The input gradient of the same layers (the backward pass's data path).
+void BM_Conv2dGradInput(benchmark::State& state, int64_t cin, int64_t cout, int64_t h, int64_t w) {
+  Tensor grad_out = filled({1, cout, h, w}), weight = filled({cout, cin, 3, 3});
+  for (auto _ : state) {
+    Tensor g = sp::conv2d_backward_input(grad_out, {1, cin, h, w}, weight, {.padding = {1, 1}});
+    benchmark::DoNotOptimize(g.data_ptr());
+  }
+  set_gflops(state, 2.0 * double(cout * cin * 9 * h * w));
+}
 // The im2col product of the 64->64 layer: [64, 576] x [576, 76800].
 void BM_Matmul(benchmark::State& state, int64_t m, int64_t k, int64_t n) {
   Tensor a = filled({m, k}), b = filled({k, n});
@@ -51,6 +60,12 @@ int main(int argc, char** argv) {
   for (const Conv& c : {Conv{"conv2d/1x64@240x320", 1, 64, 240, 320}, Conv{"conv2d/64x64@240x320", 64, 64, 240, 320},
                         Conv{"conv2d/64x128@60x80", 64, 128, 60, 80}, Conv{"conv2d/128x256@30x40", 128, 256, 30, 40}})
     benchmark::RegisterBenchmark(c.name, BM_Conv2d, c.cin, c.cout, c.h, c.w)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  for (const Conv& c : {Conv{"conv2d_grad_input/64x64@240x320", 64, 64, 240, 320},
+                        Conv{"conv2d_grad_input/64x128@60x80", 64, 128, 60, 80},
+                        Conv{"conv2d_grad_input/128x256@30x40", 128, 256, 30, 40}})
+    benchmark::RegisterBenchmark(c.name, BM_Conv2dGradInput, c.cin, c.cout, c.h, c.w)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   benchmark::RegisterBenchmark("matmul/64x576x76800", BM_Matmul, 64, 576, 76800)

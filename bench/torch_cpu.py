@@ -18,6 +18,7 @@ CONVS = {
     "conv2d/64x128@60x80": (64, 128, 60, 80),
     "conv2d/128x256@30x40": (128, 256, 30, 40),
 }
+GRAD_INPUTS = {"conv2d_grad_input/" + name.split("/")[1]: shape for name, shape in CONVS.items() if shape[0] > 1}
 MATMULS = {"matmul/64x576x76800": (64, 576, 76800)}
 
 
@@ -43,6 +44,10 @@ def main():
         for name, (cin, cout, h, w) in CONVS.items():
             x, wt, b = torch.randn(1, cin, h, w), torch.randn(cout, cin, 3, 3), torch.randn(cout)
             ms = median_ms(lambda: F.conv2d(x, wt, b, padding=1), args.repeats)
+            results[name] = {"ms": ms, "gflops": 2.0 * cout * cin * 9 * h * w / ms / 1e6}
+        for name, (cin, cout, h, w) in GRAD_INPUTS.items():
+            go, wt = torch.randn(1, cout, h, w), torch.randn(cout, cin, 3, 3)
+            ms = median_ms(lambda: torch.nn.grad.conv2d_input((1, cin, h, w), wt, go, padding=1), args.repeats)
             results[name] = {"ms": ms, "gflops": 2.0 * cout * cin * 9 * h * w / ms / 1e6}
         for name, (m, k, n) in MATMULS.items():
             a, b = torch.randn(m, k), torch.randn(k, n)

@@ -163,13 +163,17 @@ void backward_weight(const Tensor& grad_weight, const Tensor& grad_out, const Te
   }
 }
 
+// SP_NO_WINOGRAD=1 keeps every convolution on im2col (to compare the two in benchmarks).
+bool winograd_disabled() {
+  static const bool disabled = std::getenv("SP_NO_WINOGRAD") != nullptr;
+  return disabled;
+}
+
 }  // namespace
 
 void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
                     const Conv2dArgs& args) {
-  // SP_NO_WINOGRAD=1 keeps every convolution on im2col (to compare the two in benchmarks).
-  static const bool winograd_disabled = std::getenv("SP_NO_WINOGRAD") != nullptr;
-  if (!winograd_disabled && winograd_applies(input, weight.shape(), args)) {
+  if (!winograd_disabled() && winograd_applies(input, weight.shape(), args)) {
     conv2d_winograd(out, input, weight, bias, args);
     return;
   }
@@ -179,6 +183,10 @@ void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight
 
 void conv2d_backward_input(const Tensor& grad_in, const Tensor& grad_out, const Tensor& weight,
                            const Conv2dArgs& args) {
+  if (!winograd_disabled() && winograd_applies_to_backward_input(grad_out, weight.shape(), args)) {
+    conv2d_winograd_backward_input(grad_in, grad_out, weight, args);
+    return;
+  }
   const Layout l = make_layout(grad_in, weight.shape(), grad_out.shape(), args);
   dispatch_float(grad_in.dtype(), "conv2d_backward_input",
                  [&]<typename T>() { backward_input<T>(grad_in, grad_out, weight, l); });

@@ -1,25 +1,34 @@
 // Winograd F(4x4, 3x3) forward convolution for the CPU (Lavin & Gray, 2015): each 4x4
 // output tile comes from a 6x6 input tile through 36 element-wise products in the
-// transformed domain, so the GEMM work is 36 products per 16 outputs instead of 144: 4x
-// fewer multiply-adds than im2col for SuperPoint's 3x3 stride-1 layers.
+// transformed domain, so the multiply-adds are 36 per 16 outputs instead of 144: 4x fewer
+// than im2col for SuperPoint's 3x3 stride-1 layers.
 //
-//   U = G g G^T      (weights, [36][out][in], once per call)
-//   V = B^T d B      (input tiles, [36][in][tiles] for a block of tiles)
-//   M[k] = U[k] V[k] (36 GEMMs per block)
+//   U = G g G^T      (weights, once per call)
+//   V = B^T d B      (input tiles)
+//   M[k] = U[k] V[k] (36 matrix products, one per transformed element k)
 //   y = A^T m A      (output tiles, plus bias)
 //
-// Threads take (image, block of tiles) items. The transforms put tiles (or weight pairs)
-// in the vector lanes; the small matrices below are unrolled by the compiler.
+// Tiles go in groups of kGroup. For one group V is [36][in][kGroup]; U is laid out as
+// [out / kRows][36][in][kRows], so the register-tiled product (kRows output channels at a
+// time) reads both operands in order, with no packing, and writes a [kRows][36][kGroup]
+// block that the output transform reads while it is still in L1. The transforms put 16
+// tiles (or kRows filters) in the vector lanes; the small matrices are unrolled by the
+// compiler.
+//
+// Threads take whole groups when there are plenty; otherwise (small maps, batch 1) all
+// groups' inputs are transformed first and threads share out (group, output-channel
+// block) items, so that every thread stays busy on a 30x40 map.
 #include "tensor/cpu/conv_winograd.h"
 
 #include <omp.h>
 
-// GCC 12 reports false -Wmaybe-uninitialized inside its AVX-512 intrinsics when Eigen
-// inlines them; the warning is about the compiler's own headers, not this code.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <Eigen/Core>
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
 #include <vector>
+
+#include "tensor/ops/creation.h"
 
 namespace sp::cpu {
 namespace {
@@ -28,13 +37,34 @@ constexpr int kTile = 4;              // output tile side
 constexpr int kAlpha = kTile + 2;     // input tile side
 constexpr int kK = kAlpha * kAlpha;   // transformed elements per tile
 
-constexpr float kG[kAlpha][3] = {{1.f / 4, 0, 0},
-                                 {-1.f / 6, -1.f / 6, -1.f / 6},
-                                 {-1.f / 6, 1.f / 6, -1.f / 6},
-                                 {1.f / 24, 1.f / 12, 1.f / 6},
-                                 {1.f / 24, -1.f / 12, 1.f / 6},
-                                 {0, 0, 1}};
 constexpr int kLanes = 16;            // tiles transformed together, one per vector lane
+constexpr int kGroup = 32;            // tiles per group: the columns of V and M
+
+// The product's register tile: kRows output channels x 2 vectors of tiles.
+#if defined(__AVX512F__)
+constexpr int kVec = 16, kRows = 12;  // 32 registers: 24 accumulators
+#elif defined(__AVX__)
+constexpr int kVec = 8, kRows = 6;    // 16 registers: 12 accumulators
+#else
+constexpr int kVec = 4, kRows = 6;    // SSE, NEON
+#endif
+typedef float Vec __attribute__((vector_size(kVec * sizeof(float))));
+
+// o = G g along one dimension, lane by lane; G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6;
+// 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
+inline void weight_1d(const float* const g[3], float* const o[kAlpha]) {
+#pragma omp simd
+  for (int l = 0; l < kLanes; ++l) {
+    const float g0 = g[0][l], g1 = g[1][l], g2 = g[2][l];
+    const float a = -(g0 + g2) / 6, b = g0 / 24 + g2 / 6;
+    o[0][l] = g0 / 4;
+    o[1][l] = a - g1 / 6;
+    o[2][l] = a + g1 / 6;
+    o[3][l] = b + g1 / 12;
+    o[4][l] = b - g1 / 12;
+    o[5][l] = g2;
+  }
+}
 
 // o = B^T d along one dimension of a tile, lane by lane; B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0;
 // 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1].
@@ -65,14 +95,11 @@ inline void output_1d(const float* const m[kAlpha], float* const o[kTile], float
   }
 }
 
-using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using Map = Eigen::Map<RowMat>;
-using ConstMap = Eigen::Map<const RowMat>;
-
 struct Plan {
   int64_t C, H, W, O, Ho, Wo, ph, pw;
   int64_t tiles_w, tiles;  // output tiles per row, per image
-  int64_t block, blocks;   // tiles per work item, items per image
+  int64_t groups;          // tile groups per image
+  int64_t chunks;          // blocks of kRows output channels (the last one padded with zeros)
 };
 
 Plan make_plan(const Tensor& input, const Tensor& weight, const Tensor& out, const Conv2dArgs& a) {
@@ -82,46 +109,47 @@ Plan make_plan(const Tensor& input, const Tensor& weight, const Tensor& out, con
   p.ph = a.padding[0], p.pw = a.padding[1];
   p.tiles_w = (p.Wo + kTile - 1) / kTile;
   p.tiles = ((p.Ho + kTile - 1) / kTile) * p.tiles_w;
-  // Tiles per block: 32 to 128 in steps of 16 (whole 16-lane groups; multiples of 48 suit
-  // Eigen's register panels, measured faster than an exact split into 40s), the one that
-  // leaves the busiest thread the fewest tiles; larger blocks (fewer GEMMs) win ties.
-  const int64_t batch = input.size(0), threads = omp_get_max_threads();
-  int64_t best_cost = -1;
-  for (int64_t block = 32; block <= 128; block += 16) {
-    const int64_t b = std::min(block, p.tiles), blocks = (p.tiles + b - 1) / b;
-    const int64_t cost = (batch * blocks + threads - 1) / threads * b;
-    if (best_cost < 0 || cost <= best_cost) best_cost = cost, p.block = b, p.blocks = blocks;
-  }
+  p.groups = (p.tiles + kGroup - 1) / kGroup;
+  p.chunks = (p.O + kRows - 1) / kRows;
   return p;
 }
 
-// U[k][o][c] = (G g G^T)[k]. Chunks of 16 (o, c) pairs are gathered into [9][16] so that
-// every step runs across the 16 lanes.
-void transform_weights(const float* w, int64_t O, int64_t C, float* up) {
-  constexpr int64_t L = 16;
-  const int64_t pairs = O * C;
-#pragma omp parallel for schedule(static) if (pairs > 4096)
-  for (int64_t oc0 = 0; oc0 < pairs; oc0 += L) {
-    const int64_t n = std::min(L, pairs - oc0);
-    float g[3][3][L] = {}, t[kAlpha][3][L] = {}, out[kAlpha][kAlpha][L] = {};
-    for (int64_t l = 0; l < n; ++l)
-      for (int k = 0; k < 9; ++k) g[k / 3][k % 3][l] = w[(oc0 + l) * 9 + k];
-    for (int i = 0; i < kAlpha; ++i)  // G g
-      for (int r = 0; r < 3; ++r)
-        for (int j = 0; j < 3; ++j)
-          for (int64_t l = 0; l < L; ++l) t[i][j][l] += kG[i][r] * g[r][j][l];
-    for (int i = 0; i < kAlpha; ++i)  // (G g) G^T
-      for (int j = 0; j < kAlpha; ++j)
-        for (int r = 0; r < 3; ++r)
-          for (int64_t l = 0; l < L; ++l) out[i][j][l] += t[i][r][l] * kG[j][r];
-    for (int i = 0; i < kAlpha; ++i)
-      for (int j = 0; j < kAlpha; ++j) std::copy(out[i][j], out[i][j] + n, up + (i * kAlpha + j) * pairs + oc0);
+// U[chunk][k][c][r] = (G g G^T)[k] for output channel chunk * kRows + r (zero past O).
+// For one chunk and k, (c, r) pairs are consecutive in U, so kLanes of them are
+// transformed together, one per lane, and written as runs.
+void transform_weights(const float* w, const Plan& p, float* u) {
+  static constexpr float kZeros[9] = {};
+  const int64_t per_chunk = p.C * kRows, steps = (per_chunk + kLanes - 1) / kLanes, items = p.chunks * steps;
+#pragma omp parallel for schedule(static) if (items > 256)
+  for (int64_t item = 0; item < items; ++item) {
+    const int64_t chunk = item / steps, j0 = (item % steps) * kLanes, n = std::min<int64_t>(kLanes, per_chunk - j0);
+    alignas(64) float g[3][3][kLanes], t[kAlpha][3][kLanes], out[kAlpha][kAlpha][kLanes];
+    for (int64_t l = 0; l < kLanes; ++l) {
+      const int64_t c = (j0 + l) / kRows, o = chunk * kRows + (j0 + l) % kRows;
+      const float* filter = l < n && o < p.O ? w + (o * p.C + c) * 9 : kZeros;
+      for (int k = 0; k < 9; ++k) g[k / 3][k % 3][l] = filter[k];
+    }
+    for (int j = 0; j < 3; ++j) {  // columns: G g
+      const float* in[3] = {g[0][j], g[1][j], g[2][j]};
+      float* const o[kAlpha] = {t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j]};
+      weight_1d(in, o);
+    }
+    for (int i = 0; i < kAlpha; ++i) {  // rows: (G g) G^T
+      const float* in[3] = {t[i][0], t[i][1], t[i][2]};
+      float* const o[kAlpha] = {out[i][0], out[i][1], out[i][2], out[i][3], out[i][4], out[i][5]};
+      weight_1d(in, o);
+    }
+    for (int k = 0; k < kK; ++k) {
+      float* dst = u + (chunk * kK + k) * per_chunk + j0;
+      if (n == kLanes) std::memcpy(dst, out[k / kAlpha][k % kAlpha], sizeof(float) * kLanes);  // inlined
+      else std::copy_n(out[k / kAlpha][k % kAlpha], n, dst);
+    }
   }
 }
 
 // Scratch memory per thread (OpenMP's pool threads live on), grown as needed and kept:
 // fresh multi-megabyte allocations on every call cost page faults and made timings erratic.
-enum Scratch { kWeights, kInput, kProducts, kRows, kScratchKinds };
+enum Scratch { kWeights, kInput, kInputAll, kProducts, kRowBuffers, kScratchKinds };
 std::vector<float>& scratch(Scratch kind, size_t size) {
   thread_local std::vector<float> buffers[kScratchKinds];
   std::vector<float>& b = buffers[kind];
@@ -140,13 +168,15 @@ void for_tile_rows(const Plan& p, int64_t t0, int64_t t1, F&& f) {
   }
 }
 
-// V[k][c][t - t0] = (B^T d B)[k] for the 6x6 input tile d of tiles t0..t1 (zero outside
-// the image). The six input rows of a tile row are first copied into zero-padded rows
-// (with a slack of one lane group), so that groups of kLanes tiles need no bounds checks.
-void transform_input(const float* x, const Plan& p, int64_t t0, int64_t t1, float* v, std::vector<float>& rows) {
-  const int64_t n = t1 - t0, stride_k = p.C * n, row_len = kTile * (p.tiles_w + kLanes) + 2;
+// V[k][c][t - t0] = (B^T d B)[k] for the 6x6 input tile d of the group's tiles t0..t1 (zero
+// outside the image) and channels c0..c1; columns past t1 - t0 are zeroed. The six input
+// rows of a tile row are first copied into zero-padded rows (with a slack of one lane
+// group), so that groups of kLanes tiles need no bounds checks.
+void transform_input(const float* x, const Plan& p, int64_t t0, int64_t t1, int64_t c0, int64_t c1, float* v,
+                     std::vector<float>& rows) {
+  const int64_t n = t1 - t0, stride_k = p.C * kGroup, row_len = kTile * (p.tiles_w + kLanes) + 2;
   rows.resize(size_t(kAlpha * row_len));  // lanes past a run's end read stale values, never stored
-  for (int64_t c = 0; c < p.C; ++c) {
+  for (int64_t c = c0; c < c1; ++c) {
     const float* xc = x + c * p.H * p.W;
     for_tile_rows(p, t0, t1, [&](int64_t ty, int64_t tx0, int64_t tx1, int64_t offset) {
       const float* r[kAlpha];
@@ -180,51 +210,98 @@ void transform_input(const float* x, const Plan& p, int64_t t0, int64_t t1, floa
           input_1d(in, o);
         }
         const int64_t lanes = std::min<int64_t>(kLanes, tx1 - tx);
-        float* vt = v + c * n + offset + (tx - tx0);
-        for (int k = 0; k < kK; ++k)
-          for (int64_t l = 0; l < lanes; ++l) vt[k * stride_k + l] = out[k / kAlpha][k % kAlpha][l];
+        float* vt = v + c * kGroup + offset + (tx - tx0);
+        for (int k = 0; k < kK; ++k) {
+          if (lanes == kLanes) std::memcpy(vt + k * stride_k, out[k / kAlpha][k % kAlpha], sizeof(float) * kLanes);
+          else std::copy_n(out[k / kAlpha][k % kAlpha], lanes, vt + k * stride_k);
+        }
       }
     });
+    if (n < kGroup)
+      for (int k = 0; k < kK; ++k) std::fill_n(v + k * stride_k + c * kGroup + n, kGroup - n, 0.f);
   }
 }
 
-// y tile = A^T m A + bias, kLanes tiles at a time, through four scratch rows whose columns
-// inside the output are then copied.
-void transform_output(const float* m, const Plan& p, int64_t t0, int64_t t1, const float* bias, float* y,
-                      std::vector<float>& rows) {
-  const int64_t n = t1 - t0, stride_k = p.O * n, row_len = kTile * (p.tiles_w + kLanes);
-  rows.resize(size_t(kTile * row_len));
-  float* out_row[kTile];
-  for (int i = 0; i < kTile; ++i) out_row[i] = rows.data() + i * row_len;
-  // Lanes past a run's end keep earlier (finite) values; their results are never stored.
-  alignas(64) float s[kAlpha][kAlpha][kLanes] = {}, h[kTile][kAlpha][kLanes], out[kTile][kTile][kLanes];
-  for (int64_t o = 0; o < p.O; ++o) {
-    float* yo = y + o * p.Ho * p.Wo;
-    const float b = bias ? bias[o] : 0.f;
-    for_tile_rows(p, t0, t1, [&](int64_t ty, int64_t tx0, int64_t tx1, int64_t offset) {
-      for (int64_t tx = tx0; tx < tx1; tx += kLanes) {
-        const int64_t lanes = std::min<int64_t>(kLanes, tx1 - tx);
-        const float* mt = m + o * n + offset + (tx - tx0);
-        for (int k = 0; k < kK; ++k)
-          for (int64_t l = 0; l < lanes; ++l) s[k / kAlpha][k % kAlpha][l] = mt[k * stride_k + l];
-        for (int j = 0; j < kAlpha; ++j) {  // columns: A^T m
-          const float* in[kAlpha] = {s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j]};
-          float* const o4[kTile] = {h[0][j], h[1][j], h[2][j], h[3][j]};
-          output_1d(in, o4, 0.f);
-        }
-        for (int i = 0; i < kTile; ++i) {  // rows: (A^T m) A + bias
-          float* const o4[kTile] = {out[i][0], out[i][1], out[i][2], out[i][3]};
-          const float* in[kAlpha] = {h[i][0], h[i][1], h[i][2], h[i][3], h[i][4], h[i][5]};
-          output_1d(in, o4, b);
-        }
-        for (int i = 0; i < kTile; ++i)
-          for (int l = 0; l < lanes; ++l)
-            for (int j = 0; j < kTile; ++j) out_row[i][kTile * (tx + l) + j] = out[i][j][l];
+// The register-tiled product: m[r][0, NV * kVec) = sum_c u[c][r] v[c][0, NV * kVec) for
+// r < R, with u = U[chunk][k] ([C][kRows]) and v = V[k] ([C][kGroup]) both read in order,
+// and m's rows kK * kGroup apart. The R x NV accumulators stay in registers.
+template <int NV, int R>
+inline void multiply_tile(const float* u, const float* v, int64_t C, float* m) {
+  Vec acc[R][NV] = {};
+  for (int64_t c = 0; c < C; ++c) {
+    Vec x[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) std::memcpy(&x[j], v + c * kGroup + j * kVec, sizeof(Vec));
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const Vec w = Vec{} + u[c * kRows + r];
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) acc[r][j] += w * x[j];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < NV; ++j) std::memcpy(m + r * kK * kGroup + j * kVec, &acc[r][j], sizeof(Vec));
+}
+
+// M[r][k][t] = sum_c U[k][c][r] V[k][c][t] for one chunk's first R output channels and the
+// group's first `tiles` tiles (rounded up to whole vectors).
+template <int R>
+void multiply_group(const float* u, const float* v, int64_t C, int64_t tiles, float* m) {
+  constexpr int64_t kWidth = 2 * kVec;
+  for (int k = 0; k < kK; ++k) {
+    const float* uk = u + k * C * kRows;
+    const float* vk = v + k * C * kGroup;
+    for (int64_t t = 0; t < tiles; t += kWidth) {
+      if (tiles - t > kVec) multiply_tile<2, R>(uk, vk + t, C, m + k * kGroup + t);
+      else multiply_tile<1, R>(uk, vk + t, C, m + k * kGroup + t);
+    }
+  }
+}
+
+using MultiplyFn = void (*)(const float*, const float*, int64_t, int64_t, float*);
+template <int... R>
+constexpr std::array<MultiplyFn, sizeof...(R)> multiply_table(std::integer_sequence<int, R...>) {
+  return {&multiply_group<R + 1>...};
+}
+// kMultiply[R - 1] handles R output channels: a full chunk, or the last chunk's remainder.
+constexpr auto kMultiply = multiply_table(std::make_integer_sequence<int, kRows>{});
+
+// y[o0 + r] = A^T m A + bias on the group's tiles t0..t1 for the chunk's output channels,
+// kLanes tiles at a time; each 4x4 result is stored row by row, clipped to the output.
+void transform_output(const float* m, const Plan& p, int64_t t0, int64_t t1, int64_t o0, const float* bias,
+                      float* y) {
+  alignas(64) float s[kAlpha][kAlpha][kLanes], h[kTile][kAlpha][kLanes], out[kTile][kTile][kLanes];
+  alignas(64) float tile_rows[kLanes][kTile][kTile];
+  for (int64_t r = 0; r < kRows && o0 + r < p.O; ++r) {
+    float* yo = y + (o0 + r) * p.Ho * p.Wo;
+    const float b = bias ? bias[o0 + r] : 0.f;
+    for (int64_t g = t0; g < t1; g += kLanes) {
+      const float* mg = m + r * kK * kGroup + (g - t0);
+      for (int k = 0; k < kK; ++k) std::copy(mg + k * kGroup, mg + k * kGroup + kLanes, s[k / kAlpha][k % kAlpha]);
+      for (int j = 0; j < kAlpha; ++j) {  // columns: A^T m
+        const float* in[kAlpha] = {s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j]};
+        float* const o4[kTile] = {h[0][j], h[1][j], h[2][j], h[3][j]};
+        output_1d(in, o4, 0.f);
       }
-      const int64_t x_begin = kTile * tx0, x_end = std::min(p.Wo, kTile * tx1);
-      for (int i = 0; i < kTile && kTile * ty + i < p.Ho; ++i)
-        std::copy(out_row[i] + x_begin, out_row[i] + x_end, yo + (kTile * ty + i) * p.Wo + x_begin);
-    });
+      for (int i = 0; i < kTile; ++i) {  // rows: (A^T m) A + bias
+        float* const o4[kTile] = {out[i][0], out[i][1], out[i][2], out[i][3]};
+        const float* in[kAlpha] = {h[i][0], h[i][1], h[i][2], h[i][3], h[i][4], h[i][5]};
+        output_1d(in, o4, b);
+      }
+      for (int l = 0; l < kLanes; ++l)
+        for (int i = 0; i < kTile; ++i)
+          for (int j = 0; j < kTile; ++j) tile_rows[l][i][j] = out[i][j][l];
+      const int64_t lanes = std::min<int64_t>(kLanes, t1 - g);
+      for (int64_t l = 0, ty = g / p.tiles_w, tx = g % p.tiles_w; l < lanes; ++l) {
+        const int64_t y0 = kTile * ty, x0 = kTile * tx, width = std::min<int64_t>(kTile, p.Wo - x0);
+        for (int i = 0; i < kTile && y0 + i < p.Ho; ++i) {
+          float* dst = yo + (y0 + i) * p.Wo + x0;
+          if (width == kTile) std::memcpy(dst, tile_rows[l][i], sizeof(float) * kTile);  // one vector store
+          else std::copy_n(tile_rows[l][i], width, dst);
+        }
+        if (++tx == p.tiles_w) tx = 0, ++ty;
+      }
+    }
   }
 }
 
@@ -239,32 +316,88 @@ bool winograd_applies(const Tensor& input, const Shape& weight, const Conv2dArgs
 }
 
 void conv2d_winograd(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
-                     const Conv2dArgs& args) {
+                     const Conv2dArgs& args, WinogradSplit split) {
   const Plan p = make_plan(input, weight, out, args);
-  float* u = scratch(kWeights, size_t(kK * p.O * p.C)).data();
-  transform_weights(weight.data<float>(), p.O, p.C, u);
+  float* u = scratch(kWeights, size_t(p.chunks * kK * p.C * kRows)).data();
+  transform_weights(weight.data<float>(), p, u);
   const float* x = input.data<float>();
   const float* b = bias.defined() ? bias.data<float>() : nullptr;
   float* y = out.data<float>();
-  const int64_t items = input.size(0) * p.blocks;
+  const int64_t groups = input.size(0) * p.groups, group_floats = kK * p.C * kGroup;
+  const int64_t image_in = p.C * p.H * p.W, image_out = p.O * p.Ho * p.Wo;
+  // The tiles [t0, t1) of image `image` that make up group `group`, and their products.
+  auto group_tiles = [&](int64_t group, int64_t& image, int64_t& t0, int64_t& t1) {
+    image = group / p.groups, t0 = (group % p.groups) * kGroup, t1 = std::min(p.tiles, t0 + kGroup);
+  };
+  auto produce = [&](int64_t group, int64_t chunk, const float* v, float* m) {
+    int64_t image, t0, t1;
+    group_tiles(group, image, t0, t1);
+    const int64_t rows = std::min<int64_t>(kRows, p.O - chunk * kRows);
+    kMultiply[rows - 1](u + chunk * kK * p.C * kRows, v, p.C, t1 - t0, m);
+    transform_output(m, p, t0, t1, chunk * kRows, b, y + image * image_out);
+  };
+  if (split == WinogradSplit::Auto)
+    split = groups >= 4 * omp_get_max_threads() ? WinogradSplit::Groups : WinogradSplit::GroupsAndOutputChannels;
+
+  if (split == WinogradSplit::Groups) {
+#pragma omp parallel
+    {
+      // Scratch left uninitialized: every element is written before it is read.
+      float* v = scratch(kInput, size_t(group_floats)).data();
+      float* m = scratch(kProducts, size_t(kRows * kK * kGroup)).data();
+      std::vector<float>& rows = scratch(kRowBuffers, 0);
+#pragma omp for schedule(static)
+      for (int64_t group = 0; group < groups; ++group) {
+        int64_t image, t0, t1;
+        group_tiles(group, image, t0, t1);
+        transform_input(x + image * image_in, p, t0, t1, 0, p.C, v, rows);
+        for (int64_t chunk = 0; chunk < p.chunks; ++chunk) produce(group, chunk, v, m);
+      }
+    }
+    return;
+  }
+  // Too few groups to keep every thread busy: transform every group's input first (split
+  // by channel blocks too), then share out (group, output-channel chunk) items.
+  constexpr int64_t kChannelBlock = 16;
+  const int64_t channel_blocks = (p.C + kChannelBlock - 1) / kChannelBlock;
+  float* v_all = scratch(kInputAll, size_t(groups * group_floats)).data();
 #pragma omp parallel
   {
-    // Scratch left uninitialized: every element is written before it is read.
-    float* v = scratch(kInput, size_t(kK * p.C * p.block)).data();
-    float* m = scratch(kProducts, size_t(kK * p.O * p.block)).data();
-    std::vector<float>& rows = scratch(kRows, 0);
+    float* m = scratch(kProducts, size_t(kRows * kK * kGroup)).data();
+    std::vector<float>& rows = scratch(kRowBuffers, 0);
 #pragma omp for schedule(static)
-    for (int64_t item = 0; item < items; ++item) {
-      const int64_t image = item / p.blocks, t0 = (item % p.blocks) * p.block;
-      const int64_t t1 = std::min(p.tiles, t0 + p.block), n = t1 - t0;
-      transform_input(x + image * p.C * p.H * p.W, p, t0, t1, v, rows);
-      for (int64_t k = 0; k < kK; ++k) {
-        Map(m + k * p.O * n, p.O, n).noalias() =
-            ConstMap(u + k * p.O * p.C, p.O, p.C) * ConstMap(v + k * p.C * n, p.C, n);
-      }
-      transform_output(m, p, t0, t1, b, y + image * p.O * p.Ho * p.Wo, rows);
+    for (int64_t item = 0; item < groups * channel_blocks; ++item) {
+      const int64_t group = item / channel_blocks, c0 = (item % channel_blocks) * kChannelBlock;
+      int64_t image, t0, t1;
+      group_tiles(group, image, t0, t1);
+      transform_input(x + image * image_in, p, t0, t1, c0, std::min(p.C, c0 + kChannelBlock),
+                      v_all + group * group_floats, rows);
     }
+#pragma omp for schedule(static)
+    for (int64_t item = 0; item < groups * p.chunks; ++item)
+      produce(item / p.chunks, item % p.chunks, v_all + (item / p.chunks) * group_floats, m);
   }
+}
+
+bool winograd_applies_to_backward_input(const Tensor& grad_out, const Shape& weight, const Conv2dArgs& a) {
+  // The flipped convolution pads by 2 - padding.
+  return winograd_applies(grad_out, {weight[1], weight[0], weight[2], weight[3]}, Conv2dArgs{.groups = a.groups}) &&
+         a.stride[0] == 1 && a.stride[1] == 1 && a.dilation[0] == 1 && a.dilation[1] == 1 && a.padding[0] <= 1 &&
+         a.padding[1] <= 1;
+}
+
+// The input gradient of a stride-1 3x3 convolution is itself one: grad_out convolved with
+// the weights flipped in space and with in and out swapped, padded by 2 - padding.
+void conv2d_winograd_backward_input(const Tensor& grad_in, const Tensor& grad_out, const Tensor& weight,
+                                    const Conv2dArgs& args) {
+  const int64_t O = weight.size(0), C = weight.size(1);
+  Tensor flipped = empty({C, O, 3, 3}, DType::F32);
+  const float* w = weight.data<float>();
+  float* f = flipped.data<float>();
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t o = 0; o < O; ++o)
+      for (int k = 0; k < 9; ++k) f[(c * O + o) * 9 + k] = w[(o * C + c) * 9 + (8 - k)];
+  conv2d_winograd(grad_in, grad_out, flipped, Tensor(), Conv2dArgs{.padding = {2 - args.padding[0], 2 - args.padding[1]}});
 }
 
 }  // namespace sp::cpu

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "helpers/test_helpers.h"
+#include "tensor/cpu/conv_winograd.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
@@ -80,6 +81,47 @@ TEST(Conv2d, WinogradF32MatchesF64Im2col) {
     Tensor expected = conv2d(x, w, b, args);
     Tensor got = conv2d(x.to(DType::F32), w.to(DType::F32), b.to(DType::F32), args);
     EXPECT_TRUE(all_close(got.to(DType::F64), expected, 1e-4, 1e-4));
+  }
+}
+
+// Both ways of sharing the Winograd work among threads, forced, on shapes whose output
+// channels leave a partial register block (30 = 2 x 12 + 6, 20, 5 x 12 + 4) and whose
+// tiles leave partial groups and groups that span tile rows.
+TEST(Conv2d, WinogradSplitsMatchF64Im2col) {
+  struct Case {
+    Shape input;
+    int64_t out;
+  };
+  for (const Case& c : {Case{{4, 20, 9, 13}, 30}, Case{{1, 16, 70, 90}, 20}, Case{{2, 24, 21, 35}, 64}}) {
+    Generator gen(11);
+    Tensor x = randn(c.input, gen, DType::F64);
+    Tensor w = mul(randn({c.out, c.input[1], 3, 3}, gen, DType::F64), Scalar(1.0 / std::sqrt(c.input[1] * 9.0)));
+    Tensor b = randn({c.out}, gen, DType::F64);
+    const Conv2dArgs args{.padding = {1, 1}};
+    Tensor expected = conv2d(x, w, b, args);
+    for (cpu::WinogradSplit split : {cpu::WinogradSplit::Groups, cpu::WinogradSplit::GroupsAndOutputChannels}) {
+      SCOPED_TRACE(testing::Message() << c.input << " -> " << c.out << ", split " << int(split));
+      Tensor got = empty(expected.shape(), DType::F32);
+      cpu::conv2d_winograd(got, x.to(DType::F32), w.to(DType::F32), b.to(DType::F32), args, split);
+      EXPECT_TRUE(all_close(got.to(DType::F64), expected, 1e-4, 1e-4));
+    }
+  }
+}
+
+// The f32 input gradient of 3x3 stride-1 convolutions with >= 16 channels runs as a
+// Winograd convolution of grad_out with the flipped weights (padding 2 - p).
+TEST(Conv2d, WinogradBackwardInputMatchesF64Im2col) {
+  for (const auto& [input, out, pad] : {std::tuple<Shape, int64_t, int64_t>{{2, 16, 13, 22}, 24, 1},
+                                        {{1, 32, 30, 40}, 64, 1}, {{3, 20, 9, 11}, 17, 0}}) {
+    SCOPED_TRACE(testing::Message() << input << " -> " << out << ", padding " << pad);
+    Generator gen(5);
+    const Conv2dArgs args{.padding = {pad, pad}};
+    Tensor w = randn({out, input[1], 3, 3}, gen, DType::F64);
+    Tensor grad_out = randn(conv2d(zeros(input, DType::F64), w, Tensor(), args).shape(), gen, DType::F64);
+    ASSERT_TRUE(cpu::winograd_applies_to_backward_input(grad_out.to(DType::F32), w.shape(), args));
+    Tensor expected = conv2d_backward_input(grad_out, input, w, args);
+    Tensor got = conv2d_backward_input(grad_out.to(DType::F32), input, w.to(DType::F32), args);
+    EXPECT_TRUE(all_close(got.to(DType::F64), expected, 1e-4, 1e-3));
   }
 }
 
