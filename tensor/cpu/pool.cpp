@@ -77,6 +77,36 @@ void max_pool_direct(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
   }
 }
 
+// 2x2 windows at stride 2 that lie inside the input (every pooling layer of SuperPoint):
+// the same rule as selects instead of branches, so that each output row vectorizes.
+template <typename T>
+void max_pool_2x2(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
+  const int64_t in_plane = g.height * g.width, out_plane = g.out_h * g.out_w;
+#pragma omp parallel for schedule(static) if (g.planes * out_plane > 16384)
+  for (int64_t row = 0; row < g.planes * g.out_h; ++row) {
+    const int64_t p = row / g.out_h, oh = row % g.out_h, top = 2 * oh * g.width;
+    const T* r0 = x + p * in_plane + top;
+    const T* r1 = r0 + g.width;
+    T* yr = y + p * out_plane + oh * g.out_w;
+    int64_t* ir = idx + p * out_plane + oh * g.out_w;
+#pragma omp simd
+    for (int64_t ow = 0; ow < g.out_w; ++ow) {
+      T best = r0[2 * ow];
+      int64_t best_i = top + 2 * ow;
+      auto take = [&](T v, int64_t i) {
+        const bool wins = v > best || v != v;  // v != v: NaN
+        best = wins ? v : best;
+        best_i = wins ? i : best_i;
+      };
+      take(r0[2 * ow + 1], top + 2 * ow + 1);
+      take(r1[2 * ow], top + g.width + 2 * ow);
+      take(r1[2 * ow + 1], top + g.width + 2 * ow + 1);
+      yr[ow] = best;
+      ir[ow] = best_i;
+    }
+  }
+}
+
 // Large windows (NMS takes 9x9 maxima over full-resolution heatmaps): every input row's
 // window maxima are computed once into a [planes, H, out_w] scratch, then combined down
 // the columns: kh + kw reads per output instead of kh * kw, same values and indices.
@@ -106,8 +136,11 @@ void max_pool_separable(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
 
 void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input, const PoolGeometry& g) {
   dispatch_float(input.dtype(), "max_pool2d", [&]<typename T>() {
+    const bool plain_2x2 = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 &&
+                           g.dw == 1 && 2 * g.out_h <= g.height && 2 * g.out_w <= g.width;
     const bool small_window = g.kh * g.kw <= 4;
-    if (small_window) max_pool_direct<T>(input.data<T>(), values.data<T>(), indices.data<int64_t>(), g);
+    if (plain_2x2) max_pool_2x2<T>(input.data<T>(), values.data<T>(), indices.data<int64_t>(), g);
+    else if (small_window) max_pool_direct<T>(input.data<T>(), values.data<T>(), indices.data<int64_t>(), g);
     else max_pool_separable<T>(input.data<T>(), values.data<T>(), indices.data<int64_t>(), g);
   });
 }

@@ -68,9 +68,10 @@ TEST(Pool2d, NanPropagatesAndSizeOne) {
   EXPECT_EQ(avg_pool2d(zeros({0, 2, 4, 4}), {.kernel = {2, 2}}).shape(), (Shape{0, 2, 2, 2}));
 }
 
-// Windows of more than 4 elements take the separable path; a direct scan of each window
-// in row-major order is the reference, on plateaus and NaNs.
-TEST(Pool2d, LargeWindowsMatchADirectScanWithTiesAndNans) {
+// Windows of more than 4 elements take the separable path, inner 2x2 windows at stride 2
+// a branch-free one, the rest (2x2 in ceil mode) the direct path; a direct scan of each
+// window in row-major order is the reference, on plateaus and NaNs.
+TEST(Pool2d, WindowsMatchADirectScanWithTiesAndNans) {
   const int64_t H = 11, W = 13;
   std::vector<double> v(size_t(2 * H * W));
   for (size_t i = 0; i < v.size(); ++i) v[i] = double((i * 7) % 5 / 2);  // values 0, 1, 2 in runs
@@ -78,7 +79,9 @@ TEST(Pool2d, LargeWindowsMatchADirectScanWithTiesAndNans) {
   Tensor x = from_vector<double>(v, {2, 1, H, W});
   for (Pool2dArgs args : {Pool2dArgs{.kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1}},
                           Pool2dArgs{.kernel = {5, 3}, .stride = {2, 1}, .padding = {2, 0}, .dilation = {1, 2}},
-                          Pool2dArgs{.kernel = {3, 4}, .stride = {3, 2}, .padding = {1, 2}, .ceil_mode = true}}) {
+                          Pool2dArgs{.kernel = {3, 4}, .stride = {3, 2}, .padding = {1, 2}, .ceil_mode = true},
+                          Pool2dArgs{.kernel = {2, 2}, .stride = {2, 2}},
+                          Pool2dArgs{.kernel = {2, 2}, .stride = {2, 2}, .ceil_mode = true}}) {
     MaxPool2dResult m = max_pool2d(x, args);
     std::vector<double> got = m.values.to_vector<double>();
     std::vector<int64_t> got_i = m.indices.to_vector<int64_t>();
