@@ -325,10 +325,11 @@ void conv2d_winograd(const Tensor& out, const Tensor& input, const Tensor& weigh
   float* y = out.data<float>();
   const int64_t groups = input.size(0) * p.groups, group_floats = kK * p.C * kGroup;
   const int64_t image_in = p.C * p.H * p.W, image_out = p.O * p.Ho * p.Wo;
-  // The tiles [t0, t1) of image `image` that make up group `group`, and their products.
+  // The tiles [t0, t1) of image `image` that make up group `group`.
   auto group_tiles = [&](int64_t group, int64_t& image, int64_t& t0, int64_t& t1) {
     image = group / p.groups, t0 = (group % p.groups) * kGroup, t1 = std::min(p.tiles, t0 + kGroup);
   };
+  // One block of output channels for one group, from the group's transformed input v.
   auto produce = [&](int64_t group, int64_t chunk, const float* v, float* m) {
     int64_t image, t0, t1;
     group_tiles(group, image, t0, t1);
