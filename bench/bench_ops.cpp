@@ -41,6 +41,15 @@ void BM_Conv2dGradInput(benchmark::State& state, int64_t cin, int64_t cout, int6
   }
   set_gflops(state, 2.0 * double(cout * cin * 9 * h * w));
 }
+// The weight gradient of the same layers.
+void BM_Conv2dGradWeight(benchmark::State& state, int64_t cin, int64_t cout, int64_t h, int64_t w) {
+  Tensor grad_out = filled({1, cout, h, w}), input = filled({1, cin, h, w});
+  for (auto _ : state) {
+    Tensor g = sp::conv2d_backward_weight(grad_out, input, {cout, cin, 3, 3}, {.padding = {1, 1}});
+    benchmark::DoNotOptimize(g.data_ptr());
+  }
+  set_gflops(state, 2.0 * double(cout * cin * 9 * h * w));
+}
 // The im2col product of the 64->64 layer: [64, 576] x [576, 76800].
 void BM_Matmul(benchmark::State& state, int64_t m, int64_t k, int64_t n) {
   Tensor a = filled({m, k}), b = filled({k, n});
@@ -66,6 +75,12 @@ int main(int argc, char** argv) {
                         Conv{"conv2d_grad_input/64x128@60x80", 64, 128, 60, 80},
                         Conv{"conv2d_grad_input/128x256@30x40", 128, 256, 30, 40}})
     benchmark::RegisterBenchmark(c.name, BM_Conv2dGradInput, c.cin, c.cout, c.h, c.w)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  for (const Conv& c : {Conv{"conv2d_grad_weight/64x64@240x320", 64, 64, 240, 320},
+                        Conv{"conv2d_grad_weight/64x128@60x80", 64, 128, 60, 80},
+                        Conv{"conv2d_grad_weight/128x256@30x40", 128, 256, 30, 40}})
+    benchmark::RegisterBenchmark(c.name, BM_Conv2dGradWeight, c.cin, c.cout, c.h, c.w)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   benchmark::RegisterBenchmark("matmul/64x576x76800", BM_Matmul, 64, 576, 76800)

@@ -50,6 +50,10 @@ def main():
             go, wt = torch.randn(1, cout, h, w), torch.randn(cout, cin, 3, 3)
             t = timed(lambda: torch.nn.grad.conv2d_input((1, cin, h, w), wt, go, padding=1), args.repeats)
             results[name] = {**t, "gflops": 2.0 * cout * cin * 9 * h * w / t["ms"] / 1e6}
+        for name, (cin, cout, h, w) in GRAD_INPUTS.items():
+            go, x = torch.randn(1, cout, h, w), torch.randn(1, cin, h, w)
+            t = timed(lambda: torch.nn.grad.conv2d_weight(x, (cout, cin, 3, 3), go, padding=1), args.repeats)
+            results[name.replace("grad_input", "grad_weight")] = {**t, "gflops": 2.0 * cout * cin * 9 * h * w / t["ms"] / 1e6}
         for name, (m, k, n) in MATMULS.items():
             a, b = torch.randn(m, k), torch.randn(k, n)
             t = timed(lambda: torch.matmul(a, b), args.repeats)

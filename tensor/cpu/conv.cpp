@@ -194,6 +194,10 @@ void conv2d_backward_input(const Tensor& grad_in, const Tensor& grad_out, const 
 
 void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad_out, const Tensor& input,
                             const Conv2dArgs& args) {
+  if (!winograd_disabled() && winograd_applies(input, grad_weight.shape(), args)) {
+    conv2d_winograd_backward_weight(grad_weight, grad_out, input, args);
+    return;
+  }
   const Layout l = make_layout(input, grad_weight.shape(), grad_out.shape(), args);
   dispatch_float(input.dtype(), "conv2d_backward_weight",
                  [&]<typename T>() { backward_weight<T>(grad_weight, grad_out, input, l); });

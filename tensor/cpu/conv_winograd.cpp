@@ -28,16 +28,14 @@
 #include <utility>
 #include <vector>
 
+#include "tensor/cpu/winograd_tiles.h"
 #include "tensor/ops/creation.h"
 
 namespace sp::cpu {
 namespace {
 
-constexpr int kTile = 4;              // output tile side
-constexpr int kAlpha = kTile + 2;     // input tile side
-constexpr int kK = kAlpha * kAlpha;   // transformed elements per tile
+using namespace winograd;
 
-constexpr int kLanes = 16;            // tiles transformed together, one per vector lane
 constexpr int kGroup = 32;            // tiles per group: the columns of V and M
 
 // The product's register tile: kRows output channels x 2 vectors of tiles.
@@ -66,21 +64,6 @@ inline void weight_1d(const float* const g[3], float* const o[kAlpha]) {
   }
 }
 
-// o = B^T d along one dimension of a tile, lane by lane; B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0;
-// 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1].
-inline void input_1d(const float* const d[kAlpha], float* const o[kAlpha]) {
-#pragma omp simd
-  for (int l = 0; l < kLanes; ++l) {
-    const float d0 = d[0][l], d1 = d[1][l], d2 = d[2][l], d3 = d[3][l], d4 = d[4][l], d5 = d[5][l];
-    o[0][l] = 4 * d0 - 5 * d2 + d4;
-    o[1][l] = -4 * (d1 + d2) + d3 + d4;
-    o[2][l] = 4 * (d1 - d2) - d3 + d4;
-    o[3][l] = 2 * (d3 - d1) - d2 + d4;
-    o[4][l] = 2 * (d1 - d3) - d2 + d4;
-    o[5][l] = 4 * d1 - 5 * d3 + d5;
-  }
-}
-
 // o = A^T m (+ bias) along one dimension; A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0;
 // 0 1 -1 8 -8 1].
 inline void output_1d(const float* const m[kAlpha], float* const o[kTile], float bias) {
@@ -95,31 +78,20 @@ inline void output_1d(const float* const m[kAlpha], float* const o[kTile], float
   }
 }
 
-struct Plan {
-  int64_t C, H, W, O, Ho, Wo, ph, pw;
-  int64_t tiles_w, tiles;  // output tiles per row, per image
-  int64_t groups;          // tile groups per image
-  int64_t chunks;          // blocks of kRows output channels (the last one padded with zeros)
+// The forward's partition: tiles in groups of kGroup, output channels in blocks of kRows.
+struct Blocks {
+  int64_t groups;  // tile groups per image
+  int64_t chunks;  // blocks of kRows output channels (the last one padded with zeros)
 };
 
-Plan make_plan(const Tensor& input, const Tensor& weight, const Tensor& out, const Conv2dArgs& a) {
-  Plan p;
-  p.C = input.size(1), p.H = input.size(2), p.W = input.size(3);
-  p.O = weight.size(0), p.Ho = out.size(2), p.Wo = out.size(3);
-  p.ph = a.padding[0], p.pw = a.padding[1];
-  p.tiles_w = (p.Wo + kTile - 1) / kTile;
-  p.tiles = ((p.Ho + kTile - 1) / kTile) * p.tiles_w;
-  p.groups = (p.tiles + kGroup - 1) / kGroup;
-  p.chunks = (p.O + kRows - 1) / kRows;
-  return p;
-}
+Blocks make_blocks(const Plan& p) { return {(p.tiles + kGroup - 1) / kGroup, (p.O + kRows - 1) / kRows}; }
 
 // U[chunk][k][c][r] = (G g G^T)[k] for output channel chunk * kRows + r (zero past O).
 // For one chunk and k, (c, r) pairs are consecutive in U, so kLanes of them are
 // transformed together, one per lane, and written as runs.
-void transform_weights(const float* w, const Plan& p, float* u) {
+void transform_weights(const float* w, const Plan& p, int64_t chunks, float* u) {
   static constexpr float kZeros[9] = {};
-  const int64_t per_chunk = p.C * kRows, steps = (per_chunk + kLanes - 1) / kLanes, items = p.chunks * steps;
+  const int64_t per_chunk = p.C * kRows, steps = (per_chunk + kLanes - 1) / kLanes, items = chunks * steps;
 #pragma omp parallel for schedule(static) if (items > 256)
   for (int64_t item = 0; item < items; ++item) {
     const int64_t chunk = item / steps, j0 = (item % steps) * kLanes, n = std::min<int64_t>(kLanes, per_chunk - j0);
@@ -144,81 +116,6 @@ void transform_weights(const float* w, const Plan& p, float* u) {
       if (n == kLanes) std::memcpy(dst, out[k / kAlpha][k % kAlpha], sizeof(float) * kLanes);  // inlined
       else std::copy_n(out[k / kAlpha][k % kAlpha], n, dst);
     }
-  }
-}
-
-// Scratch memory per thread (OpenMP's pool threads live on), grown as needed and kept:
-// fresh multi-megabyte allocations on every call cost page faults and made timings erratic.
-enum Scratch { kWeights, kInput, kInputAll, kProducts, kRowBuffers, kScratchKinds };
-std::vector<float>& scratch(Scratch kind, size_t size) {
-  thread_local std::vector<float> buffers[kScratchKinds];
-  std::vector<float>& b = buffers[kind];
-  if (b.size() < size) b.resize(size);
-  return b;
-}
-
-// Calls f(ty, tx0, tx1, offset) for each run of tiles of [t0, t1) within one tile row;
-// offset is the run's first tile relative to t0.
-template <typename F>
-void for_tile_rows(const Plan& p, int64_t t0, int64_t t1, F&& f) {
-  for (int64_t t = t0; t < t1;) {
-    const int64_t ty = t / p.tiles_w, tx0 = t % p.tiles_w, tx1 = std::min(p.tiles_w, tx0 + (t1 - t));
-    f(ty, tx0, tx1, t - t0);
-    t += tx1 - tx0;
-  }
-}
-
-// V[k][c][t - t0] = (B^T d B)[k] for the 6x6 input tile d of the group's tiles t0..t1 (zero
-// outside the image) and channels c0..c1; columns past t1 - t0 are zeroed. The six input
-// rows of a tile row are first copied into zero-padded rows (with a slack of one lane
-// group), so that groups of kLanes tiles need no bounds checks.
-void transform_input(const float* x, const Plan& p, int64_t t0, int64_t t1, int64_t c0, int64_t c1, float* v,
-                     std::vector<float>& rows) {
-  const int64_t n = t1 - t0, stride_k = p.C * kGroup, row_len = kTile * (p.tiles_w + kLanes) + 2;
-  rows.resize(size_t(kAlpha * row_len));  // lanes past a run's end read stale values, never stored
-  for (int64_t c = c0; c < c1; ++c) {
-    const float* xc = x + c * p.H * p.W;
-    for_tile_rows(p, t0, t1, [&](int64_t ty, int64_t tx0, int64_t tx1, int64_t offset) {
-      const float* r[kAlpha];
-      for (int i = 0; i < kAlpha; ++i) {
-        float* row = rows.data() + i * row_len;
-        r[i] = row;
-        // Padded columns [lo, hi) are read; column col holds input column col - pw.
-        const int64_t yy = ty * kTile - p.ph + i, lo = kTile * tx0, hi = kTile * tx1 + 2;
-        if (yy < 0 || yy >= p.H) {
-          std::fill(row + lo, row + hi, 0.f);
-          continue;
-        }
-        const int64_t in_lo = std::clamp(lo, p.pw, p.pw + p.W), in_hi = std::clamp(hi, p.pw, p.pw + p.W);
-        std::fill(row + lo, row + in_lo, 0.f);
-        std::copy(xc + yy * p.W + (in_lo - p.pw), xc + yy * p.W + (in_hi - p.pw), row + in_lo);
-        std::fill(row + std::max(in_hi, lo), row + hi, 0.f);
-      }
-      for (int64_t tx = tx0; tx < tx1; tx += kLanes) {
-        alignas(64) float d[kAlpha][kAlpha][kLanes], h[kAlpha][kAlpha][kLanes], out[kAlpha][kAlpha][kLanes];
-        for (int i = 0; i < kAlpha; ++i)
-          for (int q = 0; q < kAlpha; ++q)
-            for (int l = 0; l < kLanes; ++l) d[i][q][l] = r[i][kTile * (tx + l) + q];
-        for (int i = 0; i < kAlpha; ++i) {  // rows: d B
-          const float* in[kAlpha] = {d[i][0], d[i][1], d[i][2], d[i][3], d[i][4], d[i][5]};
-          float* const o[kAlpha] = {h[i][0], h[i][1], h[i][2], h[i][3], h[i][4], h[i][5]};
-          input_1d(in, o);
-        }
-        for (int j = 0; j < kAlpha; ++j) {  // columns: B^T (d B)
-          const float* in[kAlpha] = {h[0][j], h[1][j], h[2][j], h[3][j], h[4][j], h[5][j]};
-          float* const o[kAlpha] = {out[0][j], out[1][j], out[2][j], out[3][j], out[4][j], out[5][j]};
-          input_1d(in, o);
-        }
-        const int64_t lanes = std::min<int64_t>(kLanes, tx1 - tx);
-        float* vt = v + c * kGroup + offset + (tx - tx0);
-        for (int k = 0; k < kK; ++k) {
-          if (lanes == kLanes) std::memcpy(vt + k * stride_k, out[k / kAlpha][k % kAlpha], sizeof(float) * kLanes);
-          else std::copy_n(out[k / kAlpha][k % kAlpha], lanes, vt + k * stride_k);
-        }
-      }
-    });
-    if (n < kGroup)
-      for (int k = 0; k < kK; ++k) std::fill_n(v + k * stride_k + c * kGroup + n, kGroup - n, 0.f);
   }
 }
 
@@ -317,17 +214,18 @@ bool winograd_applies(const Tensor& input, const Shape& weight, const Conv2dArgs
 
 void conv2d_winograd(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
                      const Conv2dArgs& args, WinogradSplit split) {
-  const Plan p = make_plan(input, weight, out, args);
-  float* u = scratch(kWeights, size_t(p.chunks * kK * p.C * kRows)).data();
-  transform_weights(weight.data<float>(), p, u);
+  const Plan p = make_plan(input.shape(), weight.shape(), out.shape(), args);
+  const Blocks blocks = make_blocks(p);
+  float* u = scratch(kWeights, size_t(blocks.chunks * kK * p.C * kRows)).data();
+  transform_weights(weight.data<float>(), p, blocks.chunks, u);
   const float* x = input.data<float>();
   const float* b = bias.defined() ? bias.data<float>() : nullptr;
   float* y = out.data<float>();
-  const int64_t groups = input.size(0) * p.groups, group_floats = kK * p.C * kGroup;
+  const int64_t groups = input.size(0) * blocks.groups, group_floats = kK * p.C * kGroup;
   const int64_t image_in = p.C * p.H * p.W, image_out = p.O * p.Ho * p.Wo;
   // The tiles [t0, t1) of image `image` that make up group `group`.
   auto group_tiles = [&](int64_t group, int64_t& image, int64_t& t0, int64_t& t1) {
-    image = group / p.groups, t0 = (group % p.groups) * kGroup, t1 = std::min(p.tiles, t0 + kGroup);
+    image = group / blocks.groups, t0 = (group % blocks.groups) * kGroup, t1 = std::min(p.tiles, t0 + kGroup);
   };
   // One block of output channels for one group, from the group's transformed input v.
   auto produce = [&](int64_t group, int64_t chunk, const float* v, float* m) {
@@ -351,8 +249,8 @@ void conv2d_winograd(const Tensor& out, const Tensor& input, const Tensor& weigh
       for (int64_t group = 0; group < groups; ++group) {
         int64_t image, t0, t1;
         group_tiles(group, image, t0, t1);
-        transform_input(x + image * image_in, p, t0, t1, 0, p.C, v, rows);
-        for (int64_t chunk = 0; chunk < p.chunks; ++chunk) produce(group, chunk, v, m);
+        transform_input(x + image * image_in, p, t0, t1, 0, p.C, v, kGroup, rows);
+        for (int64_t chunk = 0; chunk < blocks.chunks; ++chunk) produce(group, chunk, v, m);
       }
     }
     return;
@@ -372,11 +270,11 @@ void conv2d_winograd(const Tensor& out, const Tensor& input, const Tensor& weigh
       int64_t image, t0, t1;
       group_tiles(group, image, t0, t1);
       transform_input(x + image * image_in, p, t0, t1, c0, std::min(p.C, c0 + kChannelBlock),
-                      v_all + group * group_floats, rows);
+                      v_all + group * group_floats, kGroup, rows);
     }
 #pragma omp for schedule(static)
-    for (int64_t item = 0; item < groups * p.chunks; ++item)
-      produce(item / p.chunks, item % p.chunks, v_all + (item / p.chunks) * group_floats, m);
+    for (int64_t item = 0; item < groups * blocks.chunks; ++item)
+      produce(item / blocks.chunks, item % blocks.chunks, v_all + (item / blocks.chunks) * group_floats, m);
   }
 }
 

@@ -1,5 +1,6 @@
 // Winograd F(4x4, 3x3) convolution (f32, 3x3, stride 1, groups 1): the CPU conv2d
-// forward and input gradient take it wherever winograd_applies(_to_backward_input) says so.
+// forward, input gradient and weight gradient take it wherever winograd_applies
+// (winograd_applies_to_backward_input for the input gradient) says so.
 #pragma once
 
 #include "tensor/ops/conv.h"
@@ -23,5 +24,9 @@ void conv2d_winograd(const Tensor& out, const Tensor& input, const Tensor& weigh
 bool winograd_applies_to_backward_input(const Tensor& grad_out, const Shape& weight, const Conv2dArgs& args);
 void conv2d_winograd_backward_input(const Tensor& grad_in, const Tensor& grad_out, const Tensor& weight,
                                     const Conv2dArgs& args);
+// The weight gradient where winograd_applies(input, weight shape, args): grad_w [O, C, 3, 3]
+// is overwritten; grad_out and input are contiguous.
+void conv2d_winograd_backward_weight(const Tensor& grad_w, const Tensor& grad_out, const Tensor& input,
+                                     const Conv2dArgs& args);
 
 }  // namespace sp::cpu

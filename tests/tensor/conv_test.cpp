@@ -7,6 +7,7 @@
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
+#include "tensor/ops/reduce.h"
 
 namespace sp {
 namespace {
@@ -122,6 +123,27 @@ TEST(Conv2d, WinogradBackwardInputMatchesF64Im2col) {
     Tensor expected = conv2d_backward_input(grad_out, input, w, args);
     Tensor got = conv2d_backward_input(grad_out.to(DType::F32), input, w.to(DType::F32), args);
     EXPECT_TRUE(all_close(got.to(DType::F64), expected, 1e-4, 1e-3));
+  }
+}
+
+// The f32 weight gradient of the same convolutions sums Winograd-domain products over all
+// tiles (up to 600 here, several images) before transforming back.
+TEST(Conv2d, WinogradBackwardWeightMatchesF64Im2col) {
+  for (const auto& [input, out, pad] : {std::tuple<Shape, int64_t, std::array<int64_t, 2>>{{2, 16, 30, 40}, 32, {1, 1}},
+                                        {{1, 32, 61, 83}, 16, {1, 1}}, {{3, 20, 9, 11}, 17, {0, 0}},
+                                        {{2, 24, 14, 19}, 20, {1, 0}}}) {
+    SCOPED_TRACE(testing::Message() << input << " -> " << out << ", padding " << pad[0] << ", " << pad[1]);
+    Generator gen(9);
+    const Conv2dArgs args{.padding = pad};
+    const Shape w_shape{out, input[1], 3, 3};
+    Tensor x = randn(input, gen, DType::F64);
+    Tensor grad_out = randn(conv2d(x, zeros(w_shape, DType::F64), Tensor(), args).shape(), gen, DType::F64);
+    ASSERT_TRUE(cpu::winograd_applies(x.to(DType::F32), w_shape, args));
+    Tensor expected = conv2d_backward_weight(grad_out, x, w_shape, args);
+    Tensor got = conv2d_backward_weight(grad_out.to(DType::F32), x.to(DType::F32), w_shape, args);
+    // Sums of ~10^4 terms of size ~1: compared relative to the largest entry.
+    const double scale = max(abs(expected)).item<double>();
+    EXPECT_TRUE(all_close(got.to(DType::F64), expected, 1e-4, 1e-5 * scale));
   }
 }
 
