@@ -32,15 +32,22 @@ void batch_norm_stats(const Tensor& input, const Tensor& save_mean, const Tensor
 #pragma omp parallel for schedule(static) if (input.numel() > 32768)
     for (int64_t c = 0; c < d.c; ++c) {
       // Two passes: the mean, then the biased variance about it.
+      // The sums are in double, split over the vector lanes (omp simd) then added up.
       double sum = 0, sq = 0;
-      for (int64_t n = 0; n < d.n; ++n)
-        for (int64_t s = 0; s < d.s; ++s) sum += x[(n * d.c + c) * d.s + s];
+      for (int64_t n = 0; n < d.n; ++n) {
+        const T* xr = x + (n * d.c + c) * d.s;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t s = 0; s < d.s; ++s) sum += xr[s];
+      }
       const double m = sum / count;
-      for (int64_t n = 0; n < d.n; ++n)
+      for (int64_t n = 0; n < d.n; ++n) {
+        const T* xr = x + (n * d.c + c) * d.s;
+#pragma omp simd reduction(+ : sq)
         for (int64_t s = 0; s < d.s; ++s) {
-          const double v = x[(n * d.c + c) * d.s + s] - m;
+          const double v = xr[s] - m;
           sq += v * v;
         }
+      }
       const double var = sq / count;
       save_mean.data<T>()[c * save_mean.stride(0)] = T(m);
       save_invstd.data<T>()[c * save_invstd.stride(0)] = T(1.0 / std::sqrt(var + eps));
@@ -97,23 +104,27 @@ void batch_norm_backward(const Tensor& grad_in, const Tensor& grad_weight, const
     for (int64_t c = 0; c < d.c; ++c) {
       const double m = at<T>(mean, c, T(0)), istd = at<T>(invstd, c, T(1)), w = at<T>(weight, c, T(1));
       double sum_go = 0, sum_go_xhat = 0;
-      for (int64_t n = 0; n < d.n; ++n)
+      for (int64_t n = 0; n < d.n; ++n) {
+        const int64_t row = (n * d.c + c) * d.s;
+#pragma omp simd reduction(+ : sum_go, sum_go_xhat)
         for (int64_t s = 0; s < d.s; ++s) {
-          const int64_t i = (n * d.c + c) * d.s + s;
-          sum_go += go[i];
-          sum_go_xhat += go[i] * (x[i] - m) * istd;
+          sum_go += go[row + s];
+          sum_go_xhat += go[row + s] * (x[row + s] - m) * istd;
         }
+      }
       gb[c] = T(sum_go);
       gw[c] = T(sum_go_xhat);
       // Training: the batch statistics depend on x, which adds the two mean terms.
       const double mean_go = training ? sum_go / count : 0.0;
       const double mean_go_xhat = training ? sum_go_xhat / count : 0.0;
-      for (int64_t n = 0; n < d.n; ++n)
+      for (int64_t n = 0; n < d.n; ++n) {
+        const int64_t row = (n * d.c + c) * d.s;
+#pragma omp simd
         for (int64_t s = 0; s < d.s; ++s) {
-          const int64_t i = (n * d.c + c) * d.s + s;
-          const double xhat = (x[i] - m) * istd;
-          gi[i] = T(w * istd * (go[i] - mean_go - xhat * mean_go_xhat));
+          const double xhat = (x[row + s] - m) * istd;
+          gi[row + s] = T(w * istd * (go[row + s] - mean_go - xhat * mean_go_xhat));
         }
+      }
     }
   });
 }
