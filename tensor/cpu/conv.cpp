@@ -1,6 +1,8 @@
-// CPU convolution: im2col over tiles of output pixels + Eigen GEMM. Each thread owns a
-// column buffer sized to stay cache-resident and runs its GEMMs single-threaded (Eigen
-// does not nest inside an OpenMP region); 1x1 stride-1 unpadded convolutions skip im2col.
+// CPU convolution. f32 3x3 stride-1 layers with >= 16 channels go to Winograd
+// (conv_winograd.h) for the forward and both gradients; everything else runs here as
+// im2col over tiles of output pixels + Eigen GEMM. Each thread owns a column buffer sized
+// to stay cache-resident and runs its GEMMs single-threaded (Eigen does not nest inside
+// an OpenMP region); 1x1 stride-1 unpadded convolutions skip im2col.
 #include <omp.h>
 
 // GCC 12 reports false -Wmaybe-uninitialized inside its AVX-512 intrinsics when Eigen
