@@ -1,5 +1,7 @@
 // The backward engine: iterative topological order (Kahn's algorithm over dependency
 // counts, no recursion), gradients of reused values summed here and only here.
+// With a LeafGradReadyHook the dependency pass also counts the edges into each leaf, and
+// the hook runs when a leaf's count drops to zero (its last contribution accumulated).
 #include <unordered_map>
 #include <vector>
 
@@ -35,6 +37,10 @@ void check_grad_meta(const Tensor& g, const TensorMeta& meta, const Node& node, 
 }  // namespace
 
 void backward(const Var& loss, const Tensor& grad, bool retain_graph) {
+  backward(loss, grad, retain_graph, LeafGradReadyHook());
+}
+
+void backward(const Var& loss, const Tensor& grad, bool retain_graph, const LeafGradReadyHook& on_leaf_ready) {
   SP_CHECK(loss.defined(), "backward: expected a defined Var, got an undefined one");
   SP_CHECK(loss.requires_grad(), "backward: expected a value that requires grad, got ", loss.data().meta(),
            " that does not; hint: was it computed under NoGradGuard or from inputs without requires_grad?");
@@ -51,12 +57,15 @@ void backward(const Var& loss, const Tensor& grad, bool retain_graph) {
 
   if (!loss.grad_fn()) {
     accumulate_into_leaf(*loss.impl(), seed);
+    if (on_leaf_ready) on_leaf_ready(loss);
     return;
   }
   std::shared_ptr<Node> root = loss.grad_fn();
 
   // Dependencies: how many edges from reachable nodes point at each node.
   std::unordered_map<Node*, int> dependencies;
+  // Only with a hook: edges from reachable nodes into each leaf, counted down below.
+  std::unordered_map<VarImpl*, int> leaf_pending;
   std::vector<Node*> stack{root.get()};
   dependencies[root.get()] = 0;
   while (!stack.empty()) {
@@ -66,6 +75,7 @@ void backward(const Var& loss, const Tensor& grad, bool retain_graph) {
              "', got one already freed by an earlier backward; hint: pass retain_graph=true to the first "
              "backward to call it twice");
     for (const Edge& e : node->edges()) {
+      if (on_leaf_ready && e.leaf) ++leaf_pending[e.leaf.get()];
       if (!e.node) continue;
       auto [it, inserted] = dependencies.try_emplace(e.node.get(), 0);
       ++it->second;
@@ -105,6 +115,7 @@ void backward(const Var& loss, const Tensor& grad, bool retain_graph) {
       }
       if (e.leaf) {
         if (g.defined()) accumulate_into_leaf(*e.leaf, g);
+        if (on_leaf_ready && --leaf_pending[e.leaf.get()] == 0) on_leaf_ready(Var(e.leaf));
         continue;
       }
       Node* next = e.node.get();

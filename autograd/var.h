@@ -3,6 +3,7 @@
 // and the Node that produced it (null for leaves and for values made without a graph).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,8 @@ class Var {
   explicit Var(Tensor data, bool requires_grad = false, std::string name = {});
   // A non-leaf output of `grad_fn` (made by make_result in node.h).
   Var(Tensor data, std::shared_ptr<Node> grad_fn, int output_nr);
+  // Another handle to an existing value (what backward's hooks receive).
+  explicit Var(std::shared_ptr<VarImpl> impl) : impl_(std::move(impl)) {}
 
   bool defined() const { return impl_ != nullptr; }
   const Tensor& data() const;
@@ -70,5 +73,15 @@ class Var {
 // calls (like PyTorch); call zero_grad() between steps. The graph is freed afterwards
 // unless retain_graph is true, and a second backward through a freed graph throws.
 void backward(const Var& loss, const Tensor& grad = {}, bool retain_graph = false);
+
+// Told when a leaf's gradient is final within one backward call: the engine calls it
+// once per leaf that backward reaches, right after the leaf's last contribution of this
+// call has been accumulated into grad() (a leaf used several times fires once, after
+// all of them; its grad may stay undefined if every contribution was undefined). Leaves
+// not reached do not fire. Runs on the calling thread in grad-disabled mode; an
+// exception it throws ends backward and propagates. Data-parallel training starts a
+// gradient bucket's all-reduce from here (train/distributed/gradient_bucketer.h).
+using LeafGradReadyHook = std::function<void(const Var& leaf)>;
+void backward(const Var& loss, const Tensor& grad, bool retain_graph, const LeafGradReadyHook& on_leaf_ready);
 
 }  // namespace sp::ag

@@ -192,8 +192,12 @@ bool Trainer::train_step(const data::Batch& batch) {
         (bucketer_ ? " on rank 0 (non-finite on some rank)" : ""));
     return false;
   }
-  ag::backward(losses.total);
-  if (bucketer_) bucketer_->allreduce_gradients();  // the same averaged gradients on every rank
+  // World size > 1: each bucket's all-reduce starts during backward once its gradients
+  // are final; on return every rank holds the same averaged gradients.
+  if (bucketer_)
+    bucketer_->backward(losses.total);
+  else
+    ag::backward(losses.total);
   if (tc_.clip_grad_norm > 0) {
     const double norm = nn::optim::clip_grad_norm_(optimizer_->params(), tc_.clip_grad_norm);
     if (!std::isfinite(norm)) {

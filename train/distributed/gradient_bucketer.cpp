@@ -1,8 +1,10 @@
 #include "train/distributed/gradient_bucketer.h"
 
 #include <map>
+#include <unordered_set>
 #include <utility>
 
+#include "autograd/node.h"
 #include "tensor/ops/copy.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
@@ -15,9 +17,13 @@ GradientBucketer::GradientBucketer(const std::vector<ag::Var>& parameters, std::
   SP_CHECK(comm_ != nullptr, "GradientBucketer: expected a communicator, got null");
   SP_CHECK(bucket_bytes > 0, "GradientBucketer: expected a positive bucket size, got ", bucket_bytes);
   for (const ag::Var& p : parameters)
-    if (p.defined() && p.requires_grad()) params_.push_back(p);
+    if (p.defined() && p.requires_grad()) {
+      index_of_.emplace(p.impl().get(), params_.size());
+      params_.push_back(p);
+    }
   // One open bucket per (device, dtype); a bucket closes when it reaches bucket_bytes.
   std::map<std::pair<std::string, int>, size_t> open;
+  bucket_of_.assign(params_.size(), 0);
   for (size_t k = params_.size(); k-- > 0;) {
     const Tensor& data = params_[k].data();
     SP_CHECK(is_floating(data.dtype()), "GradientBucketer: expected floating parameters, got ", data.meta(),
@@ -33,10 +39,12 @@ GradientBucketer::GradientBucketer(const std::vector<ag::Var>& parameters, std::
     }
     Bucket& bucket = buckets_[it->second];
     bucket.params.push_back(k);
+    bucket_of_[k] = it->second;
     bucket.offsets.push_back(bucket.numel);
     bucket.numel += data.numel();
     if (size_t(bucket.numel) * size_of(bucket.dtype) >= bucket_bytes) open.erase(it);
   }
+  reset_step();
 }
 
 std::vector<std::vector<size_t>> GradientBucketer::bucket_layout() const {
@@ -45,68 +53,186 @@ std::vector<std::vector<size_t>> GradientBucketer::bucket_layout() const {
   return layout;
 }
 
-void GradientBucketer::pack(Bucket& bucket, const std::vector<bool>& defined) {
-  if (!bucket.buffer.defined()) bucket.buffer = empty({bucket.numel}, bucket.dtype, bucket.device);
+namespace {
+
+// What one rank's backward from `loss` will reach: which of the parameters, and how
+// many nodes and edges (a cheap signature of the graph's structure).
+struct GraphSummary {
+  std::vector<char> reached;
+  int64_t nodes = 0;
+  int64_t edges = 0;
+};
+
+GraphSummary summarize_graph(const ag::Var& loss, const std::unordered_map<const ag::VarImpl*, size_t>& index_of,
+                             size_t params) {
+  GraphSummary s;
+  s.reached.assign(params, 0);
+  auto reach_leaf = [&](const ag::VarImpl* leaf) {
+    auto it = index_of.find(leaf);
+    if (it != index_of.end()) s.reached[it->second] = 1;
+  };
+  if (!loss.grad_fn()) {
+    reach_leaf(loss.impl().get());
+    return s;
+  }
+  std::unordered_set<const ag::Node*> seen{loss.grad_fn().get()};
+  std::vector<const ag::Node*> stack{loss.grad_fn().get()};
+  while (!stack.empty()) {
+    const ag::Node* node = stack.back();
+    stack.pop_back();
+    ++s.nodes;
+    for (const ag::Edge& e : node->edges()) {
+      if (!e.needs_grad()) continue;
+      ++s.edges;
+      if (e.leaf) reach_leaf(e.leaf.get());
+      if (e.node && seen.insert(e.node.get()).second) stack.push_back(e.node.get());
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+void GradientBucketer::reset_step() {
+  in_step_ = false;
+  overlap_ = false;
+  ready_.assign(params_.size(), 0);
+  not_ready_.resize(buckets_.size());
+  for (size_t b = 0; b < buckets_.size(); ++b) not_ready_[b] = buckets_[b].params.size();
+  pending_.clear();
+  pending_.resize(buckets_.size());
+  next_start_ = 0;
+  started_early_ = 0;
+}
+
+void GradientBucketer::prepare(const ag::Var& loss) {
+  // A step abandoned by an exception (the job is ending anyway) leaves no state behind.
+  reset_step();
+  in_step_ = true;
+  if (!reduces()) return;
+  GraphSummary graph = summarize_graph(loss, index_of_, params_.size());
+  // [reached per parameter..., nodes, nodes^2, edges, edges^2], summed over ranks: the
+  // ranks agree when each parameter is reached by all or none of them and the counts
+  // have zero variance. Every rank decides from the same sums, so identically.
+  const int64_t n = int64_t(params_.size());
+  Tensor summary = zeros({n + 4}, DType::I64);
+  int64_t* v = summary.data<int64_t>();
+  for (int64_t k = 0; k < n; ++k) v[k] = graph.reached[size_t(k)];
+  v[n] = graph.nodes;
+  v[n + 1] = graph.nodes * graph.nodes;
+  v[n + 2] = graph.edges;
+  v[n + 3] = graph.edges * graph.edges;
+  if (comm_->backend() == "nccl") {  // NCCL wants device tensors
+    Tensor on_device = summary.to(buckets_.front().device);
+    comm_->allreduce_sum(on_device);
+    summary = on_device.cpu();
+  } else {
+    comm_->allreduce_sum(summary);
+  }
+  v = summary.data<int64_t>();
+  const int64_t world = comm_->world_size();
+  bool agree = v[n] * v[n] == world * v[n + 1] && v[n + 2] * v[n + 2] == world * v[n + 3];
+  for (int64_t k = 0; k < n && agree; ++k) agree = v[k] == 0 || v[k] == world;
+  overlap_ = agree;
+  // Parameters no rank reaches get nothing more in this backward: ready now.
+  for (int64_t k = 0; k < n; ++k)
+    if (v[k] == 0) mark_ready(size_t(k));
+}
+
+ag::LeafGradReadyHook GradientBucketer::hook() {
+  return [this](const ag::Var& leaf) {
+    auto it = index_of_.find(leaf.impl().get());
+    if (it != index_of_.end()) mark_ready(it->second);
+  };
+}
+
+void GradientBucketer::mark_ready(size_t index) {
+  SP_CHECK(index < params_.size(), "GradientBucketer::mark_ready: expected a parameter index below ",
+           params_.size(), ", got ", index);
+  SP_CHECK(in_step_, "GradientBucketer::mark_ready: expected prepare(loss) first, got a call outside a step");
+  SP_CHECK(!ready_[index], "GradientBucketer::mark_ready: expected one report per step for '", params_[index].name(),
+           "', got a second; hint: call finish() after each backward");
+  ready_[index] = 1;
+  if (--not_ready_[bucket_of_[index]] == 0) start_ready_buckets();
+}
+
+void GradientBucketer::start_ready_buckets() {
+  if (!overlap_ || !reduces()) return;
+  while (next_start_ < buckets_.size() && not_ready_[next_start_] == 0) {
+    start(next_start_++);
+    ++started_early_;
+  }
+}
+
+void GradientBucketer::start(size_t b) {
+  Bucket& bucket = buckets_[b];
+  const int64_t count = int64_t(bucket.params.size());
+  if (!bucket.buffer.defined()) bucket.buffer = empty({bucket.numel + count}, bucket.dtype, bucket.device);
+  bucket.defined.assign(bucket.params.size(), 0);
+  // The counts: 1 for every parameter (one fill, no host-to-device copy), 0 below for
+  // those without a gradient here.
+  Tensor counts = bucket.buffer.narrow(0, bucket.numel, count);
+  fill_into(counts, 1.0);
   for (size_t i = 0; i < bucket.params.size(); ++i) {
     const ag::Var& p = params_[bucket.params[i]];
     Tensor slot = bucket.buffer.narrow(0, bucket.offsets[i], p.numel()).view(p.shape());
-    if (defined[bucket.params[i]])
+    if (p.grad().defined()) {
+      SP_CHECK(p.grad().shape() == p.shape(), "GradientBucketer: expected the gradient of '", p.name(),
+               "' to have shape ", p.shape(), ", got ", p.grad().shape());
       copy_into(slot, p.grad());
-    else
+      bucket.defined[i] = 1;
+    } else {
       fill_into(slot, 0.0);
+      fill_into(counts.narrow(0, int64_t(i), 1), 0.0);
+    }
   }
+  pending_[b] = comm_->allreduce_sum_async(bucket.buffer);
 }
 
-void GradientBucketer::unpack(Bucket& bucket, const std::vector<bool>& any_defined) {
+void GradientBucketer::unpack(Bucket& bucket) {
   mul_(bucket.buffer, Scalar(1.0 / comm_->world_size()));
   for (size_t i = 0; i < bucket.params.size(); ++i) {
     ag::Var& p = params_[bucket.params[i]];
-    if (!any_defined[bucket.params[i]]) continue;
     Tensor averaged = bucket.buffer.narrow(0, bucket.offsets[i], p.numel()).view(p.shape());
-    if (p.grad().defined())
+    if (bucket.defined[i]) {
       copy_into(p.grad(), averaged);
-    else
-      p.set_grad(averaged.clone());
+      continue;
+    }
+    // Undefined here: read how many ranks had one (a device sync, only in this case).
+    const double ranks_defined = bucket.buffer.narrow(0, bucket.numel + int64_t(i), 1).item<double>();
+    if (ranks_defined > 0) p.set_grad(averaged.clone());
   }
 }
 
-void GradientBucketer::allreduce_gradients() {
+void GradientBucketer::backward(const ag::Var& loss) {
+  if (!reduces()) {
+    ag::backward(loss);
+    return;
+  }
+  prepare(loss);
+  ag::backward(loss, {}, false, hook());
+  finish();
+}
+
+void GradientBucketer::finish() {
   // A 1-rank MPI or NCCL run still goes through the collectives (so the GPU tests
   // exercise them with one GPU); only the single-process communicator skips them.
-  if (comm_->backend() == "single" || params_.empty()) return;
-  std::vector<bool> defined(params_.size());
-  Tensor flags = zeros({int64_t(params_.size())}, DType::I32);
-  int32_t* f = flags.data<int32_t>();
-  for (size_t k = 0; k < params_.size(); ++k) {
-    defined[k] = params_[k].grad().defined();
-    if (defined[k]) {
-      SP_CHECK(params_[k].grad().shape() == params_[k].shape(), "GradientBucketer: expected the gradient of '",
-               params_[k].name(), "' to have shape ", params_[k].shape(), ", got ", params_[k].grad().shape());
-      f[k] = 1;
-    }
+  if (!in_step_) reset_step();  // allreduce_gradients(): nothing started yet
+  if (!reduces()) {
+    reset_step();
+    return;
   }
-  std::vector<bool> any_defined(params_.size());
-  // The flags travel over MPI-compatible host memory: NCCL wants device tensors.
-  if (comm_->backend() == "nccl") {
-    Tensor device_flags = flags.to(buckets_.front().device);
-    comm_->allreduce_sum(device_flags);
-    flags = device_flags.cpu();
-  } else {
-    comm_->allreduce_sum(flags);
-  }
-  f = flags.data<int32_t>();
-  for (size_t k = 0; k < params_.size(); ++k) any_defined[k] = f[k] > 0;
-
-  // Pack bucket b + 1 while bucket b's all-reduce runs.
-  std::vector<std::unique_ptr<PendingCollective>> pending(buckets_.size());
+  const size_t early = started_early_;
+  // The rest in index order; bucket b + 1 is packed while bucket b's all-reduce runs.
+  while (next_start_ < buckets_.size()) start(next_start_++);
   for (size_t b = 0; b < buckets_.size(); ++b) {
-    pack(buckets_[b], defined);
-    pending[b] = comm_->allreduce_sum_async(buckets_[b].buffer);
+    pending_[b]->wait();
+    unpack(buckets_[b]);
   }
-  for (size_t b = 0; b < buckets_.size(); ++b) {
-    pending[b]->wait();
-    unpack(buckets_[b], any_defined);
-  }
+  const bool overlapped = overlap_;
+  reset_step();
+  started_early_ = early;
+  overlap_ = overlapped;
 }
 
 }  // namespace sp::train
