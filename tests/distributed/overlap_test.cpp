@@ -36,7 +36,7 @@ std::shared_ptr<Communicator> mpi_world() {
   return comm;
 }
 
-std::shared_ptr<nn::Sequential> make_model(const MakeNorm& norm) {
+std::shared_ptr<nn::Sequential> make_model(const MakeNorm& norm, Device device) {
   Generator gen(7);
   auto model = std::make_shared<nn::Sequential>();
   model->push_back(std::make_shared<nn::Conv2d>(2, 4, 3, 1, 1, gen));
@@ -47,6 +47,7 @@ std::shared_ptr<nn::Sequential> make_model(const MakeNorm& norm) {
   model->push_back(std::make_shared<nn::ReLU>());
   model->push_back(std::make_shared<nn::Conv2d>(4, 3, 1, 1, 0, gen));
   model->to(DType::F64);
+  model->to(device);
   return model;
 }
 
@@ -64,17 +65,17 @@ void sgd_step(nn::Module& model, double lr) {
 // Three models step together for `steps` SGD steps: one process on the global batch
 // (BatchNorm2d), and on this rank's slice with SyncBatchNorm the reduction after
 // backward and the overlapped one.
-void check_overlapped_matches(size_t bucket_bytes, int steps = 2) {
-  auto comm = mpi_world();
+void check_overlapped_matches(std::shared_ptr<Communicator> comm, Device device, size_t bucket_bytes,
+                              int steps = 2) {
   const int rank = comm->rank(), world_size = comm->world_size();
   const int64_t per_rank = 2, global = per_rank * world_size;
   Generator data_gen(5);
-  Tensor x_all = randn({global, 2, 5, 4}, data_gen, DType::F64);
-  Tensor t_all = randn({global, 3, 5, 4}, data_gen, DType::F64);
+  Tensor x_all = randn({global, 2, 5, 4}, data_gen, DType::F64).to(device);
+  Tensor t_all = randn({global, 3, 5, 4}, data_gen, DType::F64).to(device);
   Tensor x = x_all.narrow(0, rank * per_rank, per_rank), t = t_all.narrow(0, rank * per_rank, per_rank);
   auto sync_norm = [&](int64_t c) { return std::make_shared<train::SyncBatchNorm>(c, comm); };
-  auto reference = make_model([](int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); });
-  auto after = make_model(sync_norm), overlapped = make_model(sync_norm);
+  auto reference = make_model([](int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }, device);
+  auto after = make_model(sync_norm, device), overlapped = make_model(sync_norm, device);
   GradientBucketer after_bucketer(*after, comm, bucket_bytes), overlap_bucketer(*overlapped, comm, bucket_bytes);
   for (int step = 0; step < steps; ++step) {
     for (auto* m : {reference.get(), after.get(), overlapped.get()}) m->zero_grad();
@@ -102,11 +103,19 @@ void check_overlapped_matches(size_t bucket_bytes, int steps = 2) {
 }
 
 TEST(OverlappedBucketer, EqualsReductionAfterBackwardAndOneProcess) {
-  check_overlapped_matches(GradientBucketer::kDefaultBucketBytes);
+  check_overlapped_matches(mpi_world(), kCPU, GradientBucketer::kDefaultBucketBytes);
 }
 
 TEST(OverlappedBucketer, TinyBucketsStartInOrderDuringBackward) {
-  check_overlapped_matches(100);  // about one parameter per bucket: many early starts
+  check_overlapped_matches(mpi_world(), kCPU, 100);  // about one parameter per bucket: many early starts
+}
+
+TEST(OverlappedBucketerGpu, NcclEqualsReductionAfterBackwardAndOneProcess) {
+  SP_SKIP_WITHOUT_GPU();
+  auto nccl = nccl_world();
+  const Device device = train::device_for_rank(cuda_device(0), nccl->local_rank());
+  check_overlapped_matches(nccl, device, GradientBucketer::kDefaultBucketBytes);
+  check_overlapped_matches(nccl, device, 256);
 }
 
 // Parameters: `shared` used by every rank, `rank0` only by rank 0, `never` by none.
