@@ -2,6 +2,8 @@
 // scripts/run-bench.sh can pair them; each case reports GFLOP/s.
 #include <benchmark/benchmark.h>
 
+#include <string>
+
 #include "tensor/ops/conv.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/matmul.h"
@@ -62,27 +64,29 @@ void BM_Matmul(benchmark::State& state, int64_t m, int64_t k, int64_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  struct Conv {
-    const char* name;
+  // SuperPoint's 3x3 layers: the forward of each; both gradients of those with more than
+  // one input channel (the Winograd ones).
+  struct Layer {
+    const char* shape;
     int64_t cin, cout, h, w;
   };
-  for (const Conv& c : {Conv{"conv2d/1x64@240x320", 1, 64, 240, 320}, Conv{"conv2d/64x64@240x320", 64, 64, 240, 320},
-                        Conv{"conv2d/64x128@60x80", 64, 128, 60, 80}, Conv{"conv2d/128x256@30x40", 128, 256, 30, 40}})
-    benchmark::RegisterBenchmark(c.name, BM_Conv2d, c.cin, c.cout, c.h, c.w)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
-  for (const Conv& c : {Conv{"conv2d_grad_input/64x64@240x320", 64, 64, 240, 320},
-                        Conv{"conv2d_grad_input/64x128@60x80", 64, 128, 60, 80},
-                        Conv{"conv2d_grad_input/128x256@30x40", 128, 256, 30, 40}})
-    benchmark::RegisterBenchmark(c.name, BM_Conv2dGradInput, c.cin, c.cout, c.h, c.w)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
-  for (const Conv& c : {Conv{"conv2d_grad_weight/64x64@240x320", 64, 64, 240, 320},
-                        Conv{"conv2d_grad_weight/64x128@60x80", 64, 128, 60, 80},
-                        Conv{"conv2d_grad_weight/128x256@30x40", 128, 256, 30, 40}})
-    benchmark::RegisterBenchmark(c.name, BM_Conv2dGradWeight, c.cin, c.cout, c.h, c.w)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
+  const Layer layers[] = {{"1x64@240x320", 1, 64, 240, 320},
+                          {"64x64@240x320", 64, 64, 240, 320},
+                          {"64x128@60x80", 64, 128, 60, 80},
+                          {"128x256@30x40", 128, 256, 30, 40}};
+  using ConvBench = void (*)(benchmark::State&, int64_t, int64_t, int64_t, int64_t);
+  struct Kind {
+    const char* prefix;
+    ConvBench run;
+    bool gradient;
+  };
+  for (const Kind& kind : {Kind{"conv2d/", BM_Conv2d, false}, Kind{"conv2d_grad_input/", BM_Conv2dGradInput, true},
+                           Kind{"conv2d_grad_weight/", BM_Conv2dGradWeight, true}})
+    for (const Layer& l : layers)
+      if (!kind.gradient || l.cin > 1)
+        benchmark::RegisterBenchmark((std::string(kind.prefix) + l.shape).c_str(), kind.run, l.cin, l.cout, l.h, l.w)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
   benchmark::RegisterBenchmark("matmul/64x576x76800", BM_Matmul, 64, 576, 76800)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
