@@ -9,13 +9,13 @@
 
 #include "autograd/functions/elementwise.h"
 #include "autograd/functions/reduce.h"
+#include "distributed/training_helpers.h"
+#include "distributed/world.h"
 #include "helpers/test_helpers.h"
-#include "nn/layers.h"
 #include "nn/layers.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
-#include "distributed/world.h"
 #include "train/distributed/data_parallel.h"
 #include "train/distributed/gradient_bucketer.h"
 #include "train/distributed/sync_batch_norm.h"
@@ -24,7 +24,6 @@ namespace sp::test {
 namespace {
 
 using train::Communicator;
-using MakeNorm = std::function<std::shared_ptr<nn::UnaryModule>(int64_t channels)>;
 
 std::shared_ptr<nn::Sequential> make_model(uint64_t seed, const MakeNorm& norm, Device device) {
   Generator gen(seed);
@@ -36,18 +35,6 @@ std::shared_ptr<nn::Sequential> make_model(uint64_t seed, const MakeNorm& norm, 
   model->to(DType::F64);
   model->to(device);
   return model;
-}
-
-ag::Var mse(nn::Sequential& model, const Tensor& x, const Tensor& target) {
-  ag::Var err = ag::sub(model(ag::Var(x)), ag::Var(target));
-  return ag::mean(ag::square(err));
-}
-
-void sgd_step(nn::Module& model, double lr) {
-  for (ag::Var& p : model.parameters()) {
-    Tensor data = p.data();
-    sub_(data, p.grad(), Scalar(lr));
-  }
 }
 
 // Trains both models for `steps` steps and compares after each.

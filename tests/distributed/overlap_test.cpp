@@ -11,6 +11,7 @@
 
 #include "autograd/functions/elementwise.h"
 #include "autograd/functions/reduce.h"
+#include "distributed/training_helpers.h"
 #include "distributed/world.h"
 #include "helpers/test_helpers.h"
 #include "nn/layers.h"
@@ -27,7 +28,6 @@ namespace {
 
 using train::Communicator;
 using train::GradientBucketer;
-using MakeNorm = std::function<std::shared_ptr<nn::UnaryModule>(int64_t channels)>;
 
 // The world's communicator, or MPI with one process when the binary runs plainly.
 std::shared_ptr<Communicator> mpi_world() {
@@ -49,17 +49,6 @@ std::shared_ptr<nn::Sequential> make_model(const MakeNorm& norm, Device device) 
   model->to(DType::F64);
   model->to(device);
   return model;
-}
-
-ag::Var mse(nn::Sequential& model, const Tensor& x, const Tensor& target) {
-  return ag::mean(ag::square(ag::sub(model(ag::Var(x)), ag::Var(target))));
-}
-
-void sgd_step(nn::Module& model, double lr) {
-  for (ag::Var& p : model.parameters()) {
-    Tensor data = p.data();
-    sub_(data, p.grad(), Scalar(lr));
-  }
 }
 
 // Three models step together for `steps` SGD steps: one process on the global batch
