@@ -25,18 +25,6 @@ namespace {
 
 using train::Communicator;
 
-std::shared_ptr<nn::Sequential> make_model(uint64_t seed, const MakeNorm& norm, Device device) {
-  Generator gen(seed);
-  auto model = std::make_shared<nn::Sequential>();
-  model->push_back(std::make_shared<nn::Conv2d>(2, 4, 3, 1, 1, gen));
-  model->push_back(norm(4));
-  model->push_back(std::make_shared<nn::ReLU>());
-  model->push_back(std::make_shared<nn::Conv2d>(4, 3, 1, 1, 0, gen));
-  model->to(DType::F64);
-  model->to(device);
-  return model;
-}
-
 // Trains both models for `steps` steps and compares after each.
 void check_matches_single_process(std::shared_ptr<Communicator> comm, Device device, size_t bucket_bytes,
                                   int steps = 3) {
@@ -48,10 +36,11 @@ void check_matches_single_process(std::shared_ptr<Communicator> comm, Device dev
   Tensor x = x_all.narrow(0, rank * per_rank, per_rank);
   Tensor t = t_all.narrow(0, rank * per_rank, per_rank);
 
-  auto reference = make_model(1000, [](int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }, device);
+  auto reference =
+      make_conv_norm_model(1000, [](int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }, device, 1);
   // Different initial weights per rank: broadcast_parameters must make them rank 0's.
-  auto model = make_model(1000 + uint64_t(rank),
-                          [&](int64_t c) { return std::make_shared<train::SyncBatchNorm>(c, comm); }, device);
+  auto model = make_conv_norm_model(
+      1000 + uint64_t(rank), [&](int64_t c) { return std::make_shared<train::SyncBatchNorm>(c, comm); }, device, 1);
   train::broadcast_parameters(*model, *comm);
   EXPECT_TRUE(train::parameters_in_sync(*model, *comm));
   for (const auto& [name, value] : reference->state_dict())

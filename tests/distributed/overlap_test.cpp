@@ -36,21 +36,6 @@ std::shared_ptr<Communicator> mpi_world() {
   return comm;
 }
 
-std::shared_ptr<nn::Sequential> make_model(const MakeNorm& norm, Device device) {
-  Generator gen(7);
-  auto model = std::make_shared<nn::Sequential>();
-  model->push_back(std::make_shared<nn::Conv2d>(2, 4, 3, 1, 1, gen));
-  model->push_back(norm(4));
-  model->push_back(std::make_shared<nn::ReLU>());
-  model->push_back(std::make_shared<nn::Conv2d>(4, 4, 3, 1, 1, gen));
-  model->push_back(norm(4));
-  model->push_back(std::make_shared<nn::ReLU>());
-  model->push_back(std::make_shared<nn::Conv2d>(4, 3, 1, 1, 0, gen));
-  model->to(DType::F64);
-  model->to(device);
-  return model;
-}
-
 // Three models step together for `steps` SGD steps: one process on the global batch
 // (BatchNorm2d), and on this rank's slice with SyncBatchNorm the reduction after
 // backward and the overlapped one.
@@ -63,8 +48,9 @@ void check_overlapped_matches(std::shared_ptr<Communicator> comm, Device device,
   Tensor t_all = randn({global, 3, 5, 4}, data_gen, DType::F64).to(device);
   Tensor x = x_all.narrow(0, rank * per_rank, per_rank), t = t_all.narrow(0, rank * per_rank, per_rank);
   auto sync_norm = [&](int64_t c) { return std::make_shared<train::SyncBatchNorm>(c, comm); };
-  auto reference = make_model([](int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }, device);
-  auto after = make_model(sync_norm, device), overlapped = make_model(sync_norm, device);
+  auto reference =
+      make_conv_norm_model(7, [](int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }, device, 2);
+  auto after = make_conv_norm_model(7, sync_norm, device, 2), overlapped = make_conv_norm_model(7, sync_norm, device, 2);
   GradientBucketer after_bucketer(*after, comm, bucket_bytes), overlap_bucketer(*overlapped, comm, bucket_bytes);
   for (int step = 0; step < steps; ++step) {
     for (auto* m : {reference.get(), after.get(), overlapped.get()}) m->zero_grad();

@@ -1,5 +1,5 @@
-// Pieces of the hand-written training loops of the data-parallel tests: the loss, the
-// SGD step, and how a test model gets its normalization layer (BatchNorm2d for the
+// Pieces of the hand-written training loops of the data-parallel tests: a small conv
+// model, the loss, the SGD step, and how the model gets its normalization layer (BatchNorm2d for the
 // one-process reference, SyncBatchNorm for the ranks).
 #pragma once
 
@@ -10,10 +10,28 @@
 #include "autograd/functions/reduce.h"
 #include "nn/layers.h"
 #include "tensor/ops/elementwise.h"
+#include "tensor/ops/random.h"
 
 namespace sp::test {
 
 using MakeNorm = std::function<std::shared_ptr<nn::UnaryModule>(int64_t channels)>;
+
+// f64 on `device`: `blocks` x (3x3 conv to 4 channels, norm, ReLU) from 2 input channels,
+// then a 1x1 conv to 3 channels; weights drawn from Generator(seed) in layer order.
+inline std::shared_ptr<nn::Sequential> make_conv_norm_model(uint64_t seed, const MakeNorm& norm, Device device,
+                                                            int blocks) {
+  Generator gen(seed);
+  auto model = std::make_shared<nn::Sequential>();
+  for (int b = 0; b < blocks; ++b) {
+    model->push_back(std::make_shared<nn::Conv2d>(b == 0 ? 2 : 4, 4, 3, 1, 1, gen));
+    model->push_back(norm(4));
+    model->push_back(std::make_shared<nn::ReLU>());
+  }
+  model->push_back(std::make_shared<nn::Conv2d>(4, 3, 1, 1, 0, gen));
+  model->to(DType::F64);
+  model->to(device);
+  return model;
+}
 
 inline ag::Var mse(nn::Sequential& model, const Tensor& x, const Tensor& target) {
   return ag::mean(ag::square(ag::sub(model(ag::Var(x)), ag::Var(target))));
