@@ -71,7 +71,7 @@ TEST(Conv2d, WinogradF32MatchesF64Im2col) {
   };
   for (const Case& c : {Case{{2, 16, 17, 23}, 16, {1, 1}}, Case{{1, 64, 30, 40}, 128, {1, 1}},
                         Case{{3, 32, 11, 8}, 48, {0, 1}}, Case{{1, 16, 3, 3}, 16, {0, 0}},
-                        Case{{1, 128, 15, 20}, 256, {1, 1}}}) {
+                        Case{{1, 128, 15, 20}, 256, {1, 1}}, Case{{1, 16, 9, 150}, 16, {0, 0}}}) {
     SCOPED_TRACE(testing::Message() << c.input << " -> " << c.out);
     const int64_t fan_in = c.input[1] * 9;
     Generator gen(7);
@@ -93,7 +93,9 @@ TEST(Conv2d, WinogradSplitsMatchF64Im2col) {
     Shape input;
     int64_t out;
   };
-  for (const Case& c : {Case{{4, 20, 9, 13}, 30}, Case{{1, 16, 70, 90}, 20}, Case{{2, 24, 21, 35}, 64}}) {
+  // {1, 16, 10, 200}: runs of tiles far enough from the sides are read in place.
+  for (const Case& c : {Case{{4, 20, 9, 13}, 30}, Case{{1, 16, 70, 90}, 20}, Case{{2, 24, 21, 35}, 64},
+                        Case{{1, 16, 10, 200}, 16}}) {
     Generator gen(11);
     Tensor x = randn(c.input, gen, DType::F64);
     Tensor w = mul(randn({c.out, c.input[1], 3, 3}, gen, DType::F64), Scalar(1.0 / std::sqrt(c.input[1] * 9.0)));
