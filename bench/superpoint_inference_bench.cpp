@@ -5,12 +5,14 @@
 // does the same in PyTorch ([SG]'s SuperPoint post-processing); scripts/inference-bench.sh
 // runs both. Weights and image are deterministic formulas shared with the Python twin, so
 // both find the same keypoints (the keypoint counts are printed to check it).
-//   superpoint_inference_bench --json OUT [--device cpu|cuda] [--warmup 3] [--iters 15]
+//   superpoint_inference_bench [--json OUT] [--device cpu|cuda] [--warmup 3] [--iters 15]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -56,7 +58,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string json = "superpoint_inference_sp.json", device_name = "cpu";
+  std::string json, device_name = "cpu";  // no --json: the table on stdout only
   int warmup = 3, iters = 15;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -69,7 +71,7 @@ int main(int argc, char** argv) {
     else if (a == "--warmup") warmup = std::stoi(next());
     else if (a == "--iters") iters = std::stoi(next());
     else {
-      std::fprintf(stderr, "usage: %s --json OUT [--device cpu|cuda] [--warmup N] [--iters N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--json OUT] [--device cpu|cuda] [--warmup N] [--iters N]\n", argv[0]);
       return 2;
     }
   }
@@ -83,7 +85,7 @@ int main(int argc, char** argv) {
     net.to(device);
     fill_deterministic(net);
     ag::NoGradGuard no_grad;
-    std::ofstream out(json);
+    std::ostringstream out;
     out << "{\n  \"framework\": \"sp\",\n  \"device\": \"" << device_name << "\",\n  \"results\": [\n";
     bool first = true;
     for (auto [h, w] : std::vector<std::pair<int64_t, int64_t>>{{240, 320}, {480, 640}}) {
@@ -109,6 +111,11 @@ int main(int argc, char** argv) {
       first = false;
     }
     out << "\n  ]\n}\n";
+    if (!json.empty()) {
+      std::ofstream file(json);
+      file << out.str();
+      if (!file) throw std::runtime_error("could not write " + json);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "superpoint_inference_bench: %s\n", e.what());
     return 1;
