@@ -1,4 +1,5 @@
-// Winograd F(4x4, 3x3) forward convolution for the CPU (Lavin & Gray, 2015): each 4x4
+// Winograd F(4x4, 3x3) forward convolution for the CPU (Lavin & Gray, 2015), and the
+// input gradient as a forward convolution (at the end of the file): each 4x4
 // output tile comes from a 6x6 input tile through 36 element-wise products in the
 // transformed domain, so the multiply-adds are 36 per 16 outputs instead of 144: 4x fewer
 // than im2col for SuperPoint's 3x3 stride-1 layers.

@@ -58,10 +58,7 @@ void transform_grad_out(const float* go, const Plan& p, int64_t t0, int64_t t1, 
       for (int i = 0; i < kTile; ++i) {
         float* row = rows.data() + i * row_len;
         r[i] = row;
-        const int64_t yy = kTile * ty + i, lo = kTile * tx0, hi = kTile * tx1;
-        const int64_t in_hi = yy < p.Ho ? std::min(hi, p.Wo) : lo;
-        if (in_hi > lo) std::copy(g + yy * p.Wo + lo, g + yy * p.Wo + in_hi, row + lo);
-        std::fill(row + in_hi, row + hi, 0.f);
+        stage_row(g, p.Ho, p.Wo, kTile * ty + i, 0, kTile * tx0, kTile * tx1, row);
       }
       for (int64_t tx = tx0; tx < tx1; tx += kLanes) {
         alignas(64) float s[kTile][kTile][kLanes], h[kAlpha][kTile][kLanes], out[kAlpha][kAlpha][kLanes];

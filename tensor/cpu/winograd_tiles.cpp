@@ -32,6 +32,18 @@ Plan make_plan(const Shape& input, const Shape& weight, const Shape& out, const 
   return p;
 }
 
+void stage_row(const float* plane, int64_t height, int64_t width, int64_t yy, int64_t pad, int64_t lo, int64_t hi,
+               float* row) {
+  if (yy < 0 || yy >= height) {
+    std::fill(row + lo, row + hi, 0.f);
+    return;
+  }
+  const int64_t in_lo = std::clamp(lo, pad, pad + width), in_hi = std::clamp(hi, pad, pad + width);
+  std::fill(row + lo, row + in_lo, 0.f);
+  std::copy(plane + yy * width + (in_lo - pad), plane + yy * width + (in_hi - pad), row + in_lo);
+  std::fill(row + std::max(in_hi, lo), row + hi, 0.f);
+}
+
 std::vector<float>& scratch(Scratch kind, size_t size) {
   thread_local std::vector<float> buffers[kScratchKinds];
   std::vector<float>& b = buffers[kind];
@@ -54,16 +66,7 @@ void transform_input(const float* x, const Plan& p, int64_t t0, int64_t t1, int6
       for (int i = 0; i < kAlpha; ++i) {
         float* row = rows.data() + i * row_len;
         r[i] = row;
-        // Padded columns [lo, hi) are read; column col holds input column col - pw.
-        const int64_t yy = ty * kTile - p.ph + i, lo = kTile * tx0, hi = kTile * tx1 + 2;
-        if (yy < 0 || yy >= p.H) {
-          std::fill(row + lo, row + hi, 0.f);
-          continue;
-        }
-        const int64_t in_lo = std::clamp(lo, p.pw, p.pw + p.W), in_hi = std::clamp(hi, p.pw, p.pw + p.W);
-        std::fill(row + lo, row + in_lo, 0.f);
-        std::copy(xc + yy * p.W + (in_lo - p.pw), xc + yy * p.W + (in_hi - p.pw), row + in_lo);
-        std::fill(row + std::max(in_hi, lo), row + hi, 0.f);
+        stage_row(xc, p.H, p.W, ty * kTile - p.ph + i, p.pw, kTile * tx0, kTile * tx1 + 2, row);
       }
       for (int64_t tx = tx0; tx < tx1; tx += kLanes) {
         alignas(64) float d[kAlpha][kAlpha][kLanes], h[kAlpha][kAlpha][kLanes], out[kAlpha][kAlpha][kLanes];

@@ -41,6 +41,12 @@ void for_tile_rows(const Plan& p, int64_t t0, int64_t t1, F&& f) {
   }
 }
 
+// row[lo, hi) = columns lo - pad .. hi - pad of row yy of a [height, width] plane, zero
+// outside the plane: the zero-padded rows that groups of kLanes tiles read without bounds
+// checks.
+void stage_row(const float* plane, int64_t height, int64_t width, int64_t yy, int64_t pad, int64_t lo, int64_t hi,
+               float* row);
+
 // V[k][c][t - t0] = (B^T d B)[k] for the 6x6 input tile d of tiles t0..t1 (zero outside
 // the image) and channels c0..c1 of one image x, V's rows being `cols` long; columns
 // t1 - t0..cols are zeroed. `rows` is scratch.
