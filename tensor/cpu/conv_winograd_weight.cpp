@@ -75,16 +75,10 @@ void transform_grad_out(const float* go, const Plan& p, int64_t t0, int64_t t1, 
           float* const o6[kAlpha] = {out[i][0], out[i][1], out[i][2], out[i][3], out[i][4], out[i][5]};
           grad_out_1d(in, o6);
         }
-        const int64_t lanes = std::min<int64_t>(kLanes, tx1 - tx);
-        float* dt = d + o * cols + offset + (tx - tx0);
-        for (int k = 0; k < kK; ++k) {
-          if (lanes == kLanes) std::memcpy(dt + k * stride_k, out[k / kAlpha][k % kAlpha], sizeof(float) * kLanes);
-          else std::copy_n(out[k / kAlpha][k % kAlpha], lanes, dt + k * stride_k);
-        }
+        store_lanes(&out[0][0][0], std::min<int64_t>(kLanes, tx1 - tx), d + o * cols + offset + (tx - tx0), stride_k);
       }
     });
-    if (n < cols)
-      for (int k = 0; k < kK; ++k) std::fill_n(d + k * stride_k + o * cols + n, cols - n, 0.f);
+    zero_columns(d + o * cols, stride_k, n, cols);
   }
 }
 

@@ -83,16 +83,10 @@ void transform_input(const float* x, const Plan& p, int64_t t0, int64_t t1, int6
           float* const o[kAlpha] = {out[0][j], out[1][j], out[2][j], out[3][j], out[4][j], out[5][j]};
           input_1d(in, o);
         }
-        const int64_t lanes = std::min<int64_t>(kLanes, tx1 - tx);
-        float* vt = v + c * cols + offset + (tx - tx0);
-        for (int k = 0; k < kK; ++k) {
-          if (lanes == kLanes) std::memcpy(vt + k * stride_k, out[k / kAlpha][k % kAlpha], sizeof(float) * kLanes);
-          else std::copy_n(out[k / kAlpha][k % kAlpha], lanes, vt + k * stride_k);
-        }
+        store_lanes(&out[0][0][0], std::min<int64_t>(kLanes, tx1 - tx), v + c * cols + offset + (tx - tx0), stride_k);
       }
     });
-    if (n < cols)
-      for (int k = 0; k < kK; ++k) std::fill_n(v + k * stride_k + c * cols + n, cols - n, 0.f);
+    zero_columns(v + c * cols, stride_k, n, cols);
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "tensor/ops/conv.h"
@@ -46,6 +47,22 @@ void for_tile_rows(const Plan& p, int64_t t0, int64_t t1, F&& f) {
 // checks.
 void stage_row(const float* plane, int64_t height, int64_t width, int64_t yy, int64_t pad, int64_t lo, int64_t hi,
                float* row);
+
+// dst[k * stride_k + l] = tiles[k * kLanes + l] for the first `lanes` lanes: the 36
+// transformed values of kLanes tiles ([6][6][kLanes] arrays), written into
+// [36][rows][cols] buffers.
+inline void store_lanes(const float* tiles, int64_t lanes, float* dst, int64_t stride_k) {
+  for (int k = 0; k < kK; ++k) {
+    if (lanes == kLanes) std::memcpy(dst + k * stride_k, tiles + k * kLanes, sizeof(float) * kLanes);  // inlined
+    else std::copy_n(tiles + k * kLanes, lanes, dst + k * stride_k);
+  }
+}
+
+// dst[k * stride_k + n .. cols) = 0 for every k: the columns past a group's last tile.
+inline void zero_columns(float* dst, int64_t stride_k, int64_t n, int64_t cols) {
+  if (n < cols)
+    for (int k = 0; k < kK; ++k) std::fill_n(dst + k * stride_k + n, cols - n, 0.f);
+}
 
 // V[k][c][t - t0] = (B^T d B)[k] for the 6x6 input tile d of tiles t0..t1 (zero outside
 // the image) and channels c0..c1 of one image x, V's rows being `cols` long; columns
