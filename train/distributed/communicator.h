@@ -47,10 +47,6 @@ class Communicator {
   // Every rank's bytes, indexed by rank (small host data: flags, counts, names).
   virtual std::vector<std::vector<uint8_t>> allgather_bytes(const std::vector<uint8_t>& mine) = 0;
   virtual void barrier() = 0;
-  // Ends every process of the run after printing `message` (for apps: an exception on
-  // one rank must not leave the others waiting in a collective forever). Returns only
-  // when there is nothing to abort (world size 1).
-  virtual void abort(const std::string& message) = 0;
 
   // allgather of one trivially copyable value per rank.
   template <typename T>
@@ -75,7 +71,6 @@ class SingleProcessCommunicator : public Communicator {
   void broadcast(Tensor& t, int root = 0) override;
   std::vector<std::vector<uint8_t>> allgather_bytes(const std::vector<uint8_t>& mine) override { return {mine}; }
   void barrier() override {}
-  void abort(const std::string&) override {}
 };
 
 // What the launch asks for.
@@ -98,9 +93,10 @@ bool launched_by_mpi();
 // process; MPI is finalised at exit.
 std::shared_ptr<Communicator> init_distributed(const DistributedOptions& options = {});
 
-// For apps, when a command failed on this rank: ends every process of an MPI run after
-// printing `message` (the others may be waiting in a collective, and MPI's finalize at
-// exit would wait for them). Returns when MPI is not running (one process).
+// For apps and test harnesses, when a command failed on this rank: ends every process of
+// an MPI run after printing `message` (the others may be waiting in a collective, and
+// MPI's finalize at exit would wait for them; NCCL communicators end with the processes).
+// Returns when MPI is not running (one process).
 void abort_distributed_job(const std::string& message);
 
 // The device rank `local_rank` should train on: cuda:<local_rank mod GPU count> for a

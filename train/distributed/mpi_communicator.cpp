@@ -147,7 +147,6 @@ class MpiCommunicator : public Communicator {
 
   void barrier() override { check_mpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
 
-  void abort(const std::string& message) override { abort_distributed_job(message); }
 
  private:
   int rank_ = 0, size_ = 1, local_rank_ = 0;

@@ -114,11 +114,6 @@ class NcclCommunicator : public Communicator {
     bootstrap_->barrier();
   }
 
-  void abort(const std::string& message) override {
-    if (comm_) ncclCommAbort(comm_), comm_ = nullptr;
-    bootstrap_->abort(message);
-  }
-
  private:
   static Tensor from_bytes(const void* data, size_t n) {
     Tensor t = empty({int64_t(n)}, DType::U8);
