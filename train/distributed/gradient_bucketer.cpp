@@ -1,5 +1,7 @@
 #include "train/distributed/gradient_bucketer.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <unordered_set>
 #include <utility>
@@ -91,6 +93,16 @@ GraphSummary summarize_graph(const ag::Var& loss, const std::unordered_map<const
   return s;
 }
 
+// [reached per parameter..., nodes (8 bytes), edges (8 bytes)]: what ranks compare.
+std::vector<uint8_t> encode(const GraphSummary& s) {
+  std::vector<uint8_t> bytes(s.reached.begin(), s.reached.end());
+  for (int64_t count : {s.nodes, s.edges}) {
+    const auto* b = reinterpret_cast<const uint8_t*>(&count);
+    bytes.insert(bytes.end(), b, b + sizeof(count));
+  }
+  return bytes;
+}
+
 }  // namespace
 
 void GradientBucketer::reset_step() {
@@ -110,33 +122,16 @@ void GradientBucketer::prepare(const ag::Var& loss) {
   reset_step();
   in_step_ = true;
   if (!reduces()) return;
-  GraphSummary graph = summarize_graph(loss, index_of_, params_.size());
-  // [reached per parameter..., nodes, nodes^2, edges, edges^2], summed over ranks: the
-  // ranks agree when each parameter is reached by all or none of them and the counts
-  // have zero variance. Every rank decides from the same sums, so identically.
-  const int64_t n = int64_t(params_.size());
-  Tensor summary = zeros({n + 4}, DType::I64);
-  int64_t* v = summary.data<int64_t>();
-  for (int64_t k = 0; k < n; ++k) v[k] = graph.reached[size_t(k)];
-  v[n] = graph.nodes;
-  v[n + 1] = graph.nodes * graph.nodes;
-  v[n + 2] = graph.edges;
-  v[n + 3] = graph.edges * graph.edges;
-  if (comm_->backend() == "nccl") {  // NCCL wants device tensors
-    Tensor on_device = summary.to(buckets_.front().device);
-    comm_->allreduce_sum(on_device);
-    summary = on_device.cpu();
-  } else {
-    comm_->allreduce_sum(summary);
-  }
-  v = summary.data<int64_t>();
-  const int64_t world = comm_->world_size();
-  bool agree = v[n] * v[n] == world * v[n + 1] && v[n + 2] * v[n + 2] == world * v[n + 3];
-  for (int64_t k = 0; k < n && agree; ++k) agree = v[k] == 0 || v[k] == world;
-  overlap_ = agree;
+  // Every rank's summary, as host bytes (over MPI, whatever the backend): the ranks agree
+  // when all summaries are equal, and every rank decides from the same ones, so
+  // identically.
+  const std::vector<std::vector<uint8_t>> all =
+      comm_->allgather_bytes(encode(summarize_graph(loss, index_of_, params_.size())));
+  overlap_ = std::all_of(all.begin(), all.end(), [&](const std::vector<uint8_t>& s) { return s == all.front(); });
   // Parameters no rank reaches get nothing more in this backward: ready now.
-  for (int64_t k = 0; k < n; ++k)
-    if (v[k] == 0) mark_ready(size_t(k));
+  for (size_t k = 0; k < params_.size(); ++k)
+    if (std::none_of(all.begin(), all.end(), [&](const std::vector<uint8_t>& s) { return s[k] != 0; }))
+      mark_ready(k);
 }
 
 ag::LeafGradReadyHook GradientBucketer::hook() {
