@@ -19,7 +19,7 @@
 // order, so the buckets agree among themselves whatever the timing. Backward itself may
 // issue collectives too (SyncBatchNorm), so a bucket started during backward must also
 // start between the same two of those on every rank: it does when every rank runs the
-// same graph. prepare() checks that with one small all-reduce before backward (which
+// same graph. prepare() checks that with one small allgather before backward (which
 // parameters each rank's graph reaches, and its node and edge counts); when the ranks
 // differ (a parameter unused on some ranks only), the step does not start buckets during
 // backward and finish() reduces them all, as allreduce_gradients() does.
