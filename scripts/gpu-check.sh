@@ -75,6 +75,9 @@ PY
     SP_EXPER_PATH=$out/exper timeout 300 .gpu/bin/sptrain export_detector_homoAdapt configs/magicpoint_coco_export.toml ha_bench \
       data.dataset=folder "data.root=$out/ha_images" homography_adaptation.num=100 model.nms=maxpool --device cuda >"$out/export_ha.txt" 2>&1
     note "export HA (8 images, 100 homographies) rc=$?: $(grep -iE 'images/s' "$out/export_ha.txt" | tail -1)"
+    # The same export against its PyTorch twin (bench/homography_adaptation_torch.py).
+    SPTRAIN=.gpu/bin/sptrain DEVICE=cuda PYTHON=python3 timeout 300 scripts/ha-bench.sh 8 100 >"$out/ha_bench.txt" 2>&1
+    note "ha-bench rc=$?: $(grep '^ha-bench:' "$out/ha_bench.txt" | tail -1)"
     ;;
   train)
     SP_EXPER_PATH=$out/exper timeout 300 .gpu/bin/sptrain train gpu_demo --conf configs/demo.toml train.device=cuda \
