@@ -111,7 +111,7 @@ std::vector<Command> commands() {
   };
   return {
       {"export_detector_homoAdapt",
-       "export_detector_homoAdapt CONFIG NAME [a.b=v ...] [--pictures] [--device D] [--limit N]: HA labels",
+       "export_detector_homoAdapt CONFIG NAME [a.b=v ...] [--pictures] [--device D] [--limit N] [--tf32]: HA labels",
        passthrough(sp::train::export_detector_homoAdapt, "export_detector_homoAdapt")},
       {"export_descriptor", "export_descriptor CONFIG NAME [a.b=v ...] [--device D]: HPatches predictions for speval",
        passthrough(sp::train::export_descriptor, "export_descriptor")},

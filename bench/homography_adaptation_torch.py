@@ -24,7 +24,7 @@ that sptrain loads the same ones (model.pretrained=PATH.pth); scripts/ha-bench.s
 
   homography_adaptation_torch.py --json OUT [--images DIR | --num-images K] [--num 100]
       [--device cpu|cuda] [--threads 2] [--warmup 1] [--repeats 1] [--batch-size 0]
-      [--nms maxpool|grid] [--out DIR] [--save-weights PATH.pth]
+      [--nms maxpool|grid] [--out DIR] [--save-weights PATH.pth] [--tf32]
   homography_adaptation_torch.py --json X --write-images DIR [--num-images K] [--size H W]
 """
 import argparse
@@ -409,12 +409,16 @@ def main():
     ap.add_argument("--warmup", type=int, default=1, help="untimed images first")
     ap.add_argument("--repeats", type=int, default=1, help="timed passes over the images")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tf32", action="store_true",
+                    help="TF32 tensor cores for convolutions (PyTorch's cuDNN default; off here, as in sp, unless given)")
     ap.add_argument("--out", default="", help="write <stem>.npz (pts [K, 3]) per image here")
     ap.add_argument("--save-weights", default="", help="write the network's state_dict (.pth)")
     ap.add_argument("--write-images", default="", 
                     help="write the --num-images generated images as PGMs here (and --save-weights), then stop")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    torch.backends.cudnn.allow_tf32 = a.tf32
+    torch.backends.cuda.matmul.allow_tf32 = a.tf32
     dev = torch.device(a.device)
     net = deterministic_weights(MagicPointBN())
     if a.save_weights:
@@ -463,7 +467,7 @@ def main():
           f"points/image {statistics.median(points):.0f}")
     result = {"framework": "torch " + torch.__version__, "device": a.device, "threads": torch.get_num_threads(),
               "images": len(images), "size": a.size, "num": a.num, "batch_size": a.batch_size, "nms": a.nms,
-              "median_ms": med, "min_ms": min(ms), "images_per_s": rate, "loop_images_per_s": len(ms) / wall,
+              "tf32": a.tf32, "median_ms": med, "min_ms": min(ms), "images_per_s": rate, "loop_images_per_s": len(ms) / wall,
               "points_median": statistics.median(points), "per_image_ms": ms}
     with open(a.json, "w") as f:
         json.dump(result, f, indent=2)

@@ -7,7 +7,6 @@
 #include "tensor/ops/conv.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
-#include "tensor/ops/matmul.h"
 #include "tensor/ops/movement.h"
 #include "tensor/ops/operators.h"
 #include "tensor/ops/sample.h"
@@ -27,15 +26,7 @@ void check_homographies(const Tensor& h, const char* op) {
 
 Tensor homography_source_positions(const Tensor& homographies, int64_t height, int64_t width) {
   check_homographies(homographies, "homography_source_positions");
-  const DType dt = homographies.dtype();
-  const Device dev = homographies.device();
-  // Homogeneous pixel grid [3, H*W]: rows x, y, 1 in row-major pixel order.
-  Tensor xs = arange(0.0, double(width), 1.0, dt, dev).reshape({1, width}).expand({height, width}).reshape({1, -1});
-  Tensor ys = arange(0.0, double(height), 1.0, dt, dev).reshape({height, 1}).expand({height, width}).reshape({1, -1});
-  Tensor grid = cat({xs, ys, ones({1, height * width}, dt, dev)}, 0);
-  Tensor src = matmul(homographies, grid);  // [B, 3, H*W]
-  Tensor xy = src.narrow(1, 0, 2) / src.narrow(1, 2, 1);
-  return xy.permute({0, 2, 1}).reshape({homographies.size(0), height, width, 2});
+  return homography_grid(homographies, height, width, /*normalized=*/false, homographies.dtype());
 }
 
 Tensor warp_batch(const Tensor& images, const Tensor& homographies) {
@@ -47,12 +38,8 @@ Tensor warp_batch(const Tensor& images, const Tensor& homographies) {
            images.device(), " and ", homographies.device());
   const int64_t h = images.size(2), w = images.size(3);
   SP_CHECK(h >= 2 && w >= 2, "warp_batch: expected images of at least 2x2 pixels, got ", images.shape());
-  Tensor xy = homography_source_positions(homographies, h, w);
-  // Pixel -> normalized with align_corners=True: x_n = 2x / (W - 1) - 1.
-  Tensor scale = from_vector<double>({2.0 / double(w - 1), 2.0 / double(h - 1)}, Shape{2}, kCPU)
-                     .to(homographies.dtype())
-                     .to(homographies.device());
-  Tensor grid = (xy * scale - 1.0).to(images.dtype());
+  // align_corners=True coordinates, computed in f64 and stored in the images' dtype.
+  Tensor grid = homography_grid(homographies, h, w, /*normalized=*/true, images.dtype());
   return grid_sample(images.contiguous(), grid, /*align_corners=*/true);
 }
 

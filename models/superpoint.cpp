@@ -10,6 +10,7 @@
 #include "autograd/functions/views.h"
 #include "autograd/grad_mode.h"
 #include "autograd/operators.h"
+#include "nn/conv_batch_norm.h"
 #include "nn/layers.h"
 #include "tensor/ops/index.h"
 
@@ -177,9 +178,12 @@ std::pair<ag::Var, ag::Var> SuperPoint::forward_image(const ag::Var& image) {
   const bool norm = config_.batch_norm;
   ag::Var features = encode(image);
   auto head = [&](const char* conv_a, const char* bn_a, const char* conv_b, const char* bn_b) {
-    ag::Var x = norm ? ag::relu(child(*this, bn_a)(child(*this, conv_a)(features))) : conv_relu(*this, conv_a, features);
-    x = child(*this, conv_b)(x);
-    return norm ? child(*this, bn_b)(x) : x;
+    if (!norm) return child(*this, conv_b)(conv_relu(*this, conv_a, features));
+    auto& ca = static_cast<nn::Conv2d&>(child(*this, conv_a));
+    auto& cb = static_cast<nn::Conv2d&>(child(*this, conv_b));
+    auto& na = static_cast<nn::BatchNorm2d&>(child(*this, bn_a));
+    auto& nb = static_cast<nn::BatchNorm2d&>(child(*this, bn_b));
+    return nn::conv_batch_norm(cb, nb, nn::conv_batch_norm(ca, na, features, /*relu=*/true), /*relu=*/false);
   };
   ag::Var logits = head("convPa", "bnPa", "convPb", "bnPb");
   if (config_.detector_only) return {logits, ag::Var()};

@@ -1,5 +1,7 @@
 #include "nn/containers.h"
 
+#include "nn/conv_batch_norm.h"
+
 namespace sp::nn {
 
 Sequential::Sequential(std::vector<std::shared_ptr<UnaryModule>> layers) : UnaryModule("Sequential") {
@@ -26,7 +28,14 @@ UnaryModule& Sequential::operator[](size_t i) const {
 
 ag::Var Sequential::forward(const ag::Var& x) {
   ag::Var y = x;
-  for (auto& layer : layers_) y = layer->forward(y);
+  for (size_t i = 0; i < layers_.size();) {
+    // Conv2d, BatchNorm2d (, ReLU) at inference: one convolution and one in-place pass.
+    if (size_t folded = forward_folded_conv_batch_norm(layers_, i, y)) {
+      i += folded;
+      continue;
+    }
+    y = layers_[i++]->forward(y);
+  }
   return y;
 }
 

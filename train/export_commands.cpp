@@ -42,6 +42,7 @@ struct CommandLine {
   std::string config, name, device;
   std::vector<std::string> overrides;
   bool pictures = false;
+  bool tf32 = false;  // TF32 tensor cores for f32 convolutions and matmuls on CUDA
   int64_t limit = -1;
 };
 
@@ -57,6 +58,7 @@ CommandLine parse_command(int argc, char** argv, const std::string& usage) {
     if (a == "--pictures" || a == "--outputImg") c.pictures = true;
     else if (a == "--device") c.device = value();
     else if (a == "--limit") c.limit = std::stoll(value());
+    else if (a == "--tf32") c.tf32 = true;
     else if (a.rfind("--", 0) == 0) SP_FAIL(argv[0], ": unknown option ", a, "; usage: ", usage);
     else if (a.find('=') != std::string::npos) c.overrides.push_back(a);
     else positional.push_back(a);
@@ -64,6 +66,8 @@ CommandLine parse_command(int argc, char** argv, const std::string& usage) {
   SP_CHECK(positional.size() == 2, argv[0], ": expected CONFIG and NAME, got ", positional.size(),
            " positional arguments; usage: ", usage);
   c.config = positional[0], c.name = positional[1];
+  // PyTorch's cuDNN default; about 10 mantissa bits in the products (sp's default is off).
+  if (c.tf32) cuda::set_allow_tf32(true);
   return c;
 }
 
@@ -187,7 +191,8 @@ DescriptorExportOptions read_descriptor_export_config(ConfigReader& r, const mod
 
 int export_detector_homoAdapt(int argc, char** argv) {
   const std::string usage =
-      "sptrain export_detector_homoAdapt CONFIG NAME [a.b=value ...] [--pictures] [--device cpu|cuda:N] [--limit N]";
+      "sptrain export_detector_homoAdapt CONFIG NAME [a.b=value ...] [--pictures] [--device cpu|cuda:N] [--limit N]"
+      " [--tf32]";
   return run_command("export_detector_homoAdapt", [&]() {
     CommandLine cmd = parse_command(argc, argv, usage);
     Config config = load_config(cmd);
@@ -216,13 +221,15 @@ int export_detector_homoAdapt(int argc, char** argv) {
     DetectorExportSummary s = export_detector_labels(*m.model, o);
     std::cerr << "export_detector_homoAdapt: " << s.written << " written, " << s.skipped << " already there, "
               << s.failed << " failed of " << s.images << " images in " << format_duration(s.seconds) << " ("
-              << s.images_per_second() << " images/s)\n";
+              << s.images_per_second() << " images/s";
+    if (s.steady_images_per_second() > 0) std::cerr << "; " << s.steady_images_per_second() << " after the first";
+    std::cerr << ")\n";
     return s.failed == 0 ? 0 : 1;
   });
 }
 
 int export_descriptor(int argc, char** argv) {
-  const std::string usage = "sptrain export_descriptor CONFIG NAME [a.b=value ...] [--device cpu|cuda:N]";
+  const std::string usage = "sptrain export_descriptor CONFIG NAME [a.b=value ...] [--device cpu|cuda:N] [--tf32]";
   return run_command("export_descriptor", [&]() {
     CommandLine cmd = parse_command(argc, argv, usage);
     Config config = load_config(cmd);

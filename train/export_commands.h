@@ -1,7 +1,7 @@
 // The export commands of sptrain, in [PS]'s CLI shape (superpoint.md 10: `export.py
 // {export_detector_homoAdapt|export_descriptor} <config> <exper>`):
-//   sptrain export_detector_homoAdapt CONFIG NAME [a.b=value ...] [--pictures] [--device D] [--limit N]
-//   sptrain export_descriptor CONFIG NAME [a.b=value ...] [--device D]
+//   sptrain export_detector_homoAdapt CONFIG NAME [a.b=value ...] [--pictures] [--device D] [--limit N] [--tf32]
+//   sptrain export_descriptor CONFIG NAME [a.b=value ...] [--device D] [--tf32]
 //   sptrain train_joint CONFIG NAME [a.b=value ...] [--restore] [--overfit] [--overwrite]
 //     (SuperPoint on an image folder with HA labels, pairs warped on the fly: the
 //     trainer's "image_folder" dataset with labels_dir and pairs = true,

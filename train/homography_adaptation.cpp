@@ -263,6 +263,8 @@ DetectorExportSummary export_detector_labels(models::SuperPoint& model, const De
       std::cerr << "export_detector_homoAdapt: failed on '" << path << "': " << e.what() << "\n";
     }
     ++done;
+    if (summary.first_image_seconds == 0)
+      summary.first_image_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (options.progress) progress.update(done);
   }
   if (options.progress) progress.finish();

@@ -80,7 +80,14 @@ struct DetectorExportOptions {
 struct DetectorExportSummary {
   int64_t images = 0, written = 0, skipped = 0, failed = 0;
   double seconds = 0;
+  // The first image also pays for start-up work (cuDNN's algorithm search, allocator
+  // growth): the rate of the images after it is the steady one.
+  double first_image_seconds = 0;
   double images_per_second() const { return seconds > 0 ? double(written) / seconds : 0.0; }
+  double steady_images_per_second() const {
+    const double rest = seconds - first_image_seconds;
+    return written > 1 && rest > 0 ? double(written - 1) / rest : 0.0;
+  }
 };
 
 // Writes <output_dir>/<label name>.h5 (ImageFolderDataset::label_name: the image path below

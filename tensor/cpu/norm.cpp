@@ -1,4 +1,5 @@
 // CPU batch norm: one OpenMP task per channel; sums accumulate in double.
+#include <algorithm>
 #include <cmath>
 
 #include "tensor/dispatch.h"
@@ -70,8 +71,10 @@ void batch_norm_invstd(const Tensor& invstd, const Tensor& var, double eps) {
   });
 }
 
-void batch_norm_apply(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
-                      const Tensor& mean, const Tensor& invstd) {
+namespace {
+
+void apply_affine(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias, const Tensor& mean,
+                  const Tensor& invstd, bool relu) {
   const Dims3 d = dims3(input);
   dispatch_float(input.dtype(), "batch_norm", [&]<typename T>() {
     const T* x = input.data<T>();
@@ -83,10 +86,26 @@ void batch_norm_apply(const Tensor& out, const Tensor& input, const Tensor& weig
       for (int64_t n = 0; n < d.n; ++n) {
         const T* xr = x + (n * d.c + c) * d.s;
         T* yr = y + (n * d.c + c) * d.s;
-        for (int64_t s = 0; s < d.s; ++s) yr[s] = xr[s] * scale + shift;
+        if (relu) {
+          for (int64_t s = 0; s < d.s; ++s) yr[s] = std::max(xr[s] * scale + shift, T(0));
+        } else {
+          for (int64_t s = 0; s < d.s; ++s) yr[s] = xr[s] * scale + shift;
+        }
       }
     }
   });
+}
+
+}  // namespace
+
+void batch_norm_apply(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                      const Tensor& mean, const Tensor& invstd) {
+  apply_affine(out, input, weight, bias, mean, invstd, false);
+}
+
+void batch_norm_apply_relu(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                           const Tensor& mean, const Tensor& invstd) {
+  apply_affine(out, input, weight, bias, mean, invstd, true);
 }
 
 void batch_norm_backward(const Tensor& grad_in, const Tensor& grad_weight, const Tensor& grad_bias,

@@ -201,4 +201,28 @@ void interpolate_bilinear_backward(const Tensor& grad_input, const Tensor& grad_
   });
 }
 
+void homography_grid(const Tensor& out, const Tensor& homographies, bool normalized) {
+  const int64_t b = out.size(0), h = out.size(1), w = out.size(2);
+  // Pixel -> align_corners=true coordinate: 2 x / (size - 1) - 1 (scale 0 for size 1, unused).
+  const double sx = normalized ? 2.0 / double(w - 1) : 1.0, sy = normalized ? 2.0 / double(h - 1) : 1.0;
+  const double shift = normalized ? 1.0 : 0.0;
+  const double* hs = homographies.data<double>();
+  dispatch_float(out.dtype(), "homography_grid", [&]<typename T>() {
+    T* o = out.data<T>();
+#pragma omp parallel for schedule(static) if (b * h * w > 32768)
+    for (int64_t row = 0; row < b * h; ++row) {
+      const double* m = hs + 9 * (row / h);
+      const double y = double(row % h);
+      T* dst = o + row * w * 2;
+      for (int64_t x = 0; x < w; ++x) {
+        const double u = m[0] * double(x) + m[1] * y + m[2], v = m[3] * double(x) + m[4] * y + m[5];
+        const double z = m[6] * double(x) + m[7] * y + m[8];
+        dst[2 * x] = T(u / z * sx - shift);
+        dst[2 * x + 1] = T(v / z * sy - shift);
+      }
+    }
+  });
+}
+
 }  // namespace sp::cpu
+

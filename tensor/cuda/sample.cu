@@ -147,6 +147,19 @@ __global__ void interpolate_backward_kernel(T* gi, const T* go, int64_t planes, 
   }
 }
 
+template <typename T>
+__global__ void homography_grid_kernel(T* out, const double* hs, int64_t b, int64_t h, int64_t w, double sx, double sy,
+                                       double shift) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= b * h * w) return;
+  const int64_t x = i % w, y = (i / w) % h;
+  const double* m = hs + 9 * (i / (h * w));
+  const double fx = double(x), fy = double(y);
+  const double u = m[0] * fx + m[1] * fy + m[2], v = m[3] * fx + m[4] * fy + m[5], z = m[6] * fx + m[7] * fy + m[8];
+  out[2 * i] = T(u / z * sx - shift);
+  out[2 * i + 1] = T(v / z * sy - shift);
+}
+
 }  // namespace
 
 void grid_sample(const Tensor& out, const Tensor& input, const Tensor& grid, bool align) {
@@ -213,4 +226,17 @@ void interpolate_bilinear_backward(const Tensor& grad_input, const Tensor& grad_
   });
 }
 
+void homography_grid(const Tensor& out, const Tensor& homographies, bool normalized) {
+  const int dev = out.device().index;
+  set_device(dev);
+  const int64_t b = out.size(0), h = out.size(1), w = out.size(2), total = b * h * w;
+  const double sx = normalized ? 2.0 / double(w - 1) : 1.0, sy = normalized ? 2.0 / double(h - 1) : 1.0;
+  dispatch_float(out.dtype(), "homography_grid", [&]<typename T>() {
+    homography_grid_kernel<T><<<blocks_for(total), 256, 0, stream(dev)>>>(out.data<T>(), homographies.data<double>(), b,
+                                                                          h, w, sx, sy, normalized ? 1.0 : 0.0);
+    SP_CUDA_LAUNCH_CHECK("homography_grid_kernel");
+  });
+}
+
 }  // namespace sp::cuda
+

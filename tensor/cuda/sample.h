@@ -15,5 +15,6 @@ void interpolate(const Tensor& out, const Tensor& input, InterpMode mode, bool a
                  double scale_w);
 void interpolate_bilinear_backward(const Tensor& grad_input, const Tensor& grad_output, bool align_corners,
                                    double scale_h, double scale_w);
+void homography_grid(const Tensor& out, const Tensor& homographies, bool normalized);
 
 }  // namespace sp::cuda

@@ -1,5 +1,6 @@
 #include "tensor/ops/norm.h"
 
+#include "tensor/cuda/fused.h"
 #include "tensor/cuda/norm.h"
 #include "tensor/ops/creation.h"
 
@@ -66,6 +67,25 @@ Tensor batch_norm_eval(const Tensor& input, const Tensor& weight, const Tensor& 
     (gpu ? cuda::batch_norm_apply : cpu::batch_norm_apply)(out, input.contiguous(), weight, bias, running_mean,
                                                            invstd);
   return out;
+}
+
+void batch_norm_inference_(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                           const Tensor& running_var, double eps, bool relu) {
+  const char* what = "batch_norm_inference_";
+  check_input(x, what);
+  SP_CHECK(x.is_contiguous(), what, ": expected a contiguous input, got strides ", x.strides(), " for ", x.shape());
+  check_channel(weight, x, what, "weight");
+  check_channel(bias, x, what, "bias");
+  check_channel(running_mean, x, what, "running_mean", true);
+  check_channel(running_var, x, what, "running_var", true);
+  if (x.numel() == 0) return;
+  if (x.is_cuda()) {
+    cuda::batch_norm_inference(x, x, running_mean, running_var, weight, bias, eps, relu);
+    return;
+  }
+  Tensor invstd = empty({x.size(1)}, x.dtype(), x.device());
+  cpu::batch_norm_invstd(invstd, running_var, eps);
+  (relu ? cpu::batch_norm_apply_relu : cpu::batch_norm_apply)(x, x, weight, bias, running_mean, invstd);
 }
 
 BatchNormGrads batch_norm_backward(const Tensor& grad_out, const Tensor& input, const Tensor& weight,

@@ -21,6 +21,11 @@ BatchNormResult batch_norm_train(const Tensor& input, const Tensor& weight, cons
 // Eval mode: normalises with the running statistics.
 Tensor batch_norm_eval(const Tensor& input, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                        const Tensor& running_var, double eps = 1e-5);
+// Eval mode in place, then optionally ReLU, in one pass over contiguous x [N, C, *]:
+//   x = relu?((x - running_mean) / sqrt(running_var + eps) * weight + bias)
+// (inference after a convolution: nn/conv_batch_norm.h). weight and bias may be undefined.
+void batch_norm_inference_(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                           const Tensor& running_var, double eps, bool relu);
 
 struct BatchNormGrads {
   Tensor grad_input, grad_weight, grad_bias;
@@ -39,6 +44,9 @@ void batch_norm_stats(const Tensor& input, const Tensor& save_mean, const Tensor
 void batch_norm_invstd(const Tensor& invstd, const Tensor& var, double eps);
 void batch_norm_apply(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
                       const Tensor& mean, const Tensor& invstd);
+// batch_norm_apply, then max(., 0); out may be input itself.
+void batch_norm_apply_relu(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                           const Tensor& mean, const Tensor& invstd);
 void batch_norm_backward(const Tensor& grad_in, const Tensor& grad_weight, const Tensor& grad_bias,
                          const Tensor& grad_out, const Tensor& input, const Tensor& weight, const Tensor& mean,
                          const Tensor& invstd, bool training);

@@ -123,4 +123,21 @@ Tensor interpolate_bilinear_backward(const Tensor& grad_output, const Shape& inp
   return grad_input;
 }
 
+Tensor homography_grid(const Tensor& homographies, int64_t height, int64_t width, bool normalized, DType dtype) {
+  const char* what = "homography_grid";
+  check_defined(homographies, what);
+  SP_CHECK(homographies.dim() == 3 && homographies.size(1) == 3 && homographies.size(2) == 3, what,
+           ": expected homographies [B, 3, 3], got ", homographies.shape());
+  SP_CHECK(homographies.dtype() == DType::F32 || homographies.dtype() == DType::F64, what,
+           ": expected f32 or f64 homographies, got ", homographies.dtype());
+  SP_CHECK(dtype == DType::F32 || dtype == DType::F64, what, ": expected an f32 or f64 output, got ", dtype);
+  SP_CHECK(height >= 1 && width >= 1 && (!normalized || (height >= 2 && width >= 2)), what,
+           ": expected a size of at least ", normalized ? "2x2" : "1x1", " pixels, got ", height, "x", width);
+  Tensor out = empty({homographies.size(0), height, width, 2}, dtype, homographies.device());
+  if (out.numel() == 0) return out;
+  Tensor h = homographies.to(DType::F64).contiguous();
+  (h.is_cuda() ? cuda::homography_grid : cpu::homography_grid)(out, h, normalized);
+  return out;
+}
+
 }  // namespace sp

@@ -31,6 +31,14 @@ Tensor interpolate_scaled(const Tensor& input, double scale_h, double scale_w, I
 Tensor interpolate_bilinear_backward(const Tensor& grad_output, const Shape& input_shape, bool align_corners,
                                      double scale_h = 0.0, double scale_w = 0.0);
 
+// Where each output pixel of a homography warp samples its source: for homographies
+// [B, 3, 3] (output pixel -> source pixel, f32 or f64) returns [B, height, width, 2] with
+// (u / w, v / w) for (u, v, w) = H (x, y, 1), computed in f64 in one pass, stored as
+// `dtype`. normalized: as grid_sample's align_corners=true coordinates
+// (2 x / (width - 1) - 1), else in pixels. Replaces a matmul over the pixel grid, a
+// division, a permuted copy and the normalisation (data/device_warp.h).
+Tensor homography_grid(const Tensor& homographies, int64_t height, int64_t width, bool normalized, DType dtype);
+
 namespace cpu {
 // Contiguous operands; outputs preallocated (grad outputs zero-filled).
 void grid_sample(const Tensor& out, const Tensor& input, const Tensor& grid, bool align_corners);
@@ -40,6 +48,8 @@ void interpolate(const Tensor& out, const Tensor& input, InterpMode mode, bool a
                  double scale_w);
 void interpolate_bilinear_backward(const Tensor& grad_input, const Tensor& grad_output, bool align_corners,
                                    double scale_h, double scale_w);
+// out [B, H, W, 2] contiguous, homographies [B, 3, 3] contiguous f64.
+void homography_grid(const Tensor& out, const Tensor& homographies, bool normalized);
 }  // namespace cpu
 
 }  // namespace sp

@@ -68,5 +68,21 @@ TEST(SampleGpu, InterpolateForwardAndBackwardMatchCpu) {
                         1e-3, 1e-3));
 }
 
+TEST(SampleGpu, HomographyGridMatchesCpu) {
+  SP_SKIP_WITHOUT_GPU();
+  // Perspective homographies over a 37x53 grid (not a multiple of the block size).
+  Tensor hs = from_vector<double>({0.9, 0.2, 1.5, -0.1, 1.1, 0.5, 0.001, -0.002, 1.2,  //
+                                   1.0, 0.0, 3.0, 0.0, 1.0, -2.0, 0.0, 0.0, 1.0},
+                                  Shape{2, 3, 3});
+  for (bool normalized : {false, true})
+    for (DType dt : {DType::F32, DType::F64}) {
+      Tensor cpu = homography_grid(hs, 37, 53, normalized, dt);
+      Tensor gpu = homography_grid(hs.cuda(), 37, 53, normalized, dt);
+      EXPECT_TRUE(gpu.is_cuda());
+      EXPECT_TRUE(all_close(gpu.cpu(), cpu, dt == DType::F32 ? 1e-6 : 1e-12, 1e-6)) << normalized << dt;
+    }
+}
+
 }  // namespace
 }  // namespace sp
+

@@ -72,5 +72,43 @@ TEST(Sample, SizeZeroAndErrors) {
   EXPECT_EQ(grid_sample(img, g, false).to_vector<float>(), (std::vector<float>{1, 0.5f, 1, 0.5f}));
 }
 
+// A few homographies: identity, a translation, a perspective one (w varies over the image).
+Tensor test_homographies() {
+  return from_vector<double>({1, 0, 0, 0, 1, 0, 0, 0, 1,                      //
+                              1, 0, 2.5, 0, 1, -1.25, 0, 0, 1,                 //
+                              0.9, 0.2, 1.5, -0.1, 1.1, 0.5, 0.01, -0.02, 1.2},
+                             Shape{3, 3, 3});
+}
+
+TEST(Sample, HomographyGridIsTheProjectedPixelGrid) {
+  const int64_t H = 5, W = 7;
+  Tensor hs = test_homographies();
+  Tensor pixels = homography_grid(hs, H, W, /*normalized=*/false, DType::F64);
+  Tensor normal = homography_grid(hs, H, W, /*normalized=*/true, DType::F32);
+  ASSERT_EQ(pixels.shape(), (Shape{3, H, W, 2}));
+  ASSERT_EQ(normal.dtype(), DType::F32);
+  std::vector<double> m = hs.to_vector<double>(), p = pixels.to_vector<double>();
+  std::vector<float> n = normal.to_vector<float>();
+  for (int64_t b = 0; b < 3; ++b)
+    for (int64_t y = 0; y < H; ++y)
+      for (int64_t x = 0; x < W; ++x) {
+        const double* h = m.data() + 9 * b;
+        const double z = h[6] * x + h[7] * y + h[8];
+        const double u = (h[0] * x + h[1] * y + h[2]) / z, v = (h[3] * x + h[4] * y + h[5]) / z;
+        const size_t k = size_t(((b * H + y) * W + x) * 2);
+        EXPECT_NEAR(p[k], u, 1e-12);
+        EXPECT_NEAR(p[k + 1], v, 1e-12);
+        EXPECT_NEAR(n[k], 2 * u / (W - 1) - 1, 1e-6);
+        EXPECT_NEAR(n[k + 1], 2 * v / (H - 1) - 1, 1e-6);
+      }
+  // The identity maps pixel (x, y) to itself; f32 homographies are accepted.
+  EXPECT_EQ(pixels[0].select(2, 0)[1].to_vector<double>(), (std::vector<double>{0, 1, 2, 3, 4, 5, 6}));
+  EXPECT_TRUE(all_close(homography_grid(hs.to(DType::F32), H, W, false, DType::F64), pixels, 1e-6, 1e-6));
+  EXPECT_EQ(homography_grid(zeros({0, 3, 3}, DType::F64), H, W, true, DType::F32).shape(), (Shape{0, H, W, 2}));
+  EXPECT_SP_ERROR(homography_grid(zeros({2, 3, 2}, DType::F64), H, W, true, DType::F32), "[B, 3, 3]");
+  EXPECT_SP_ERROR(homography_grid(hs, 1, W, true, DType::F32), "2x2");
+  EXPECT_SP_ERROR(homography_grid(hs, H, W, true, DType::I32), "f32 or f64 output");
+}
+
 }  // namespace
 }  // namespace sp
