@@ -60,7 +60,7 @@ void combine_rows(int64_t p, int64_t oh, const PoolGeometry& g, T* y, int64_t* i
       if (c >= 0 && replaces(v, best, best_i >= 0)) best = v, best_i = ih * g.width + c;
     }
     y[p * out_plane + oh * g.out_w + ow] = best_i >= 0 ? best : -std::numeric_limits<T>::infinity();
-    idx[p * out_plane + oh * g.out_w + ow] = best_i;
+    if (idx) idx[p * out_plane + oh * g.out_w + ow] = best_i;
   }
 }
 
@@ -79,7 +79,7 @@ void max_pool_direct(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
 
 // 2x2 windows at stride 2 that lie inside the input (every pooling layer of SuperPoint):
 // the same rule as selects instead of branches, so that each output row vectorizes.
-template <typename T>
+template <typename T, bool kIndices>
 void max_pool_2x2(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
   const int64_t in_plane = g.height * g.width, out_plane = g.out_h * g.out_w;
 #pragma omp parallel for schedule(static) if (g.planes * out_plane > 16384)
@@ -88,7 +88,7 @@ void max_pool_2x2(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
     const T* r0 = x + p * in_plane + top;
     const T* r1 = r0 + g.width;
     T* yr = y + p * out_plane + oh * g.out_w;
-    int64_t* ir = idx + p * out_plane + oh * g.out_w;
+    int64_t* ir = kIndices ? idx + p * out_plane + oh * g.out_w : nullptr;
 #pragma omp simd
     for (int64_t ow = 0; ow < g.out_w; ++ow) {
       T best = r0[2 * ow];
@@ -102,7 +102,7 @@ void max_pool_2x2(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
       take(r1[2 * ow], top + g.width + 2 * ow);
       take(r1[2 * ow + 1], top + g.width + 2 * ow + 1);
       yr[ow] = best;
-      ir[ow] = best_i;
+      if constexpr (kIndices) ir[ow] = best_i;
     }
   }
 }
@@ -135,13 +135,15 @@ void max_pool_separable(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
 }  // namespace
 
 void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input, const PoolGeometry& g) {
+  int64_t* idx = indices.defined() ? indices.data<int64_t>() : nullptr;
   dispatch_float(input.dtype(), "max_pool2d", [&]<typename T>() {
     const bool plain_2x2 = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 &&
                            g.dw == 1 && 2 * g.out_h <= g.height && 2 * g.out_w <= g.width;
     const bool small_window = g.kh * g.kw <= 4;
-    if (plain_2x2) max_pool_2x2<T>(input.data<T>(), values.data<T>(), indices.data<int64_t>(), g);
-    else if (small_window) max_pool_direct<T>(input.data<T>(), values.data<T>(), indices.data<int64_t>(), g);
-    else max_pool_separable<T>(input.data<T>(), values.data<T>(), indices.data<int64_t>(), g);
+    if (plain_2x2 && idx) max_pool_2x2<T, true>(input.data<T>(), values.data<T>(), idx, g);
+    else if (plain_2x2) max_pool_2x2<T, false>(input.data<T>(), values.data<T>(), nullptr, g);
+    else if (small_window) max_pool_direct<T>(input.data<T>(), values.data<T>(), idx, g);
+    else max_pool_separable<T>(input.data<T>(), values.data<T>(), idx, g);
   });
 }
 

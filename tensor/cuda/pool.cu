@@ -49,7 +49,7 @@ __global__ void max_pool_kernel(T* y, int64_t* idx, const T* x, PoolGeometry g, 
       }
     }
     y[k] = best;
-    idx[k] = best_i;
+    if (idx) idx[k] = best_i;
   }
 }
 
@@ -90,13 +90,14 @@ void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input
   set_device(dev);
   const int64_t total = values.numel();
   if (total == 0) return;
+  int64_t* idx = indices.defined() ? indices.data<int64_t>() : nullptr;
   dispatch_float(input.dtype(), "max_pool2d", [&]<typename T>() {
     if (fits_u32(total))
-      max_pool_kernel<T, uint32_t><<<blocks_for(total), 256, 0, stream(dev)>>>(
-          values.data<T>(), indices.data<int64_t>(), input.data<T>(), g, total);
+      max_pool_kernel<T, uint32_t><<<blocks_for(total), 256, 0, stream(dev)>>>(values.data<T>(), idx,
+                                                                               input.data<T>(), g, total);
     else
-      max_pool_kernel<T, int64_t><<<blocks_for(total), 256, 0, stream(dev)>>>(
-          values.data<T>(), indices.data<int64_t>(), input.data<T>(), g, total);
+      max_pool_kernel<T, int64_t><<<blocks_for(total), 256, 0, stream(dev)>>>(values.data<T>(), idx,
+                                                                              input.data<T>(), g, total);
     SP_CUDA_LAUNCH_CHECK("max_pool_kernel");
   });
 }

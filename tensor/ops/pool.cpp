@@ -60,11 +60,12 @@ int64_t pool_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad
   return out;
 }
 
-MaxPool2dResult max_pool2d(const Tensor& input, const Pool2dArgs& args) {
+MaxPool2dResult max_pool2d(const Tensor& input, const Pool2dArgs& args, bool with_indices) {
   check_input(input, "max_pool2d", "input");
   cpu::PoolGeometry g = pool_geometry(input.shape(), args, true, "max_pool2d");
   Shape out = output_shape(input.shape(), g);
-  MaxPool2dResult r{empty(out, input.dtype(), input.device()), empty(out, DType::I64, input.device())};
+  MaxPool2dResult r{empty(out, input.dtype(), input.device()),
+                    with_indices ? empty(out, DType::I64, input.device()) : Tensor()};
   if (r.values.numel() > 0)
     (input.is_cuda() ? cuda::max_pool2d : cpu::max_pool2d)(r.values, r.indices, input.contiguous(), g);
   return r;

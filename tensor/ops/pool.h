@@ -24,7 +24,8 @@ struct MaxPool2dResult {
   Tensor indices;  // i64, index ih * W + iw of the maximum within its input plane
 };
 
-MaxPool2dResult max_pool2d(const Tensor& input, const Pool2dArgs& args);
+// with_indices = false leaves indices undefined (inference: no i64 map is written).
+MaxPool2dResult max_pool2d(const Tensor& input, const Pool2dArgs& args, bool with_indices = true);
 // Scatters grad_out into a zero tensor of input_shape at indices (from max_pool2d).
 Tensor max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Shape& input_shape);
 
@@ -43,6 +44,7 @@ struct PoolGeometry {
   bool count_include_pad;
 };
 // Contiguous tensors viewed as [planes, H, W] / [planes, out_h, out_w].
+// indices may be undefined (not written).
 void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input, const PoolGeometry& g);
 void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices, int64_t planes);
 void avg_pool2d(const Tensor& out, const Tensor& input, const PoolGeometry& g);

@@ -38,6 +38,7 @@ TEST(PoolGpu, MaxAndAvgPoolingMatchCpu) {
         MaxPool2dResult cpu = max_pool2d(x, a), gpu = max_pool2d(x.cuda(), a);
         EXPECT_TRUE(all_close(gpu.values, cpu.values, 0, 0)) << dt << shape << " case " << c;
         EXPECT_TRUE(all_close(gpu.indices, cpu.indices, 0, 0)) << dt << shape << " case " << c;
+        EXPECT_TRUE(all_close(max_pool2d(x.cuda(), a, /*with_indices=*/false).values, cpu.values, 0, 0));
         Tensor g = values(cpu.values.shape(), dt, 2);
         EXPECT_TRUE(all_close(max_pool2d_backward(g.cuda(), gpu.indices, shape),
                               max_pool2d_backward(g, cpu.indices, shape), tol, tol))

@@ -35,6 +35,9 @@ TEST_P(PoolFixture, MaxAndAvgMatchPyTorch) {
     MaxPool2dResult m = max_pool2d(x, args);
     EXPECT_TRUE(all_close(m.values, d.at(name + "/max/out").to(dt), tol, tol));
     EXPECT_TRUE(test::equal(m.indices, d.at(name + "/max/indices")));
+    MaxPool2dResult values_only = max_pool2d(x, args, /*with_indices=*/false);
+    EXPECT_FALSE(values_only.indices.defined());
+    EXPECT_TRUE(test::equal(values_only.values, m.values));
     EXPECT_TRUE(all_close(max_pool2d_backward(d.at(name + "/max/grad_out").to(dt), m.indices, x.shape()),
                           d.at(name + "/max/grad_input").to(dt), tol, tol));
     if (d.count(name + "/avg/out")) {
