@@ -2,10 +2,12 @@
 // detector decoding and descriptor sampling of models::detect (softmax, depth-to-space,
 // max-pool NMS, threshold, border, top-k, bilinear L2-normalized descriptors), until the
 // results are ready on the host's side of a synchronize. bench/superpoint_inference_torch.py
-// does the same in PyTorch ([SG]'s SuperPoint post-processing); scripts/inference-bench.sh
-// runs both. Weights and image are deterministic formulas shared with the Python twin, so
+// does the same in PyTorch ([SG]'s SuperPoint post-processing); `scripts/gpu-check.sh bench`
+// runs both on a GPU. Weights and image are deterministic formulas shared with the Python twin, so
 // both find the same keypoints (the keypoint counts are printed to check it).
-//   superpoint_inference_bench [--json OUT] [--device cpu|cuda] [--warmup 3] [--iters 15]
+//   superpoint_inference_bench [--json OUT] [--device cpu|cuda] [--warmup 3] [--iters 15] [--tf32]
+// --tf32: TF32 tensor cores for the convolutions (PyTorch's cuDNN default; off here, and
+// in the twin unless it gets --tf32 too).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -60,6 +62,7 @@ double median(std::vector<double> v) {
 int main(int argc, char** argv) {
   std::string json, device_name = "cpu";  // no --json: the table on stdout only
   int warmup = 3, iters = 15;
+  bool tf32 = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -70,13 +73,15 @@ int main(int argc, char** argv) {
     else if (a == "--device") device_name = next();
     else if (a == "--warmup") warmup = std::stoi(next());
     else if (a == "--iters") iters = std::stoi(next());
+    else if (a == "--tf32") tf32 = true;
     else {
-      std::fprintf(stderr, "usage: %s [--json OUT] [--device cpu|cuda] [--warmup N] [--iters N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--json OUT] [--device cpu|cuda] [--warmup N] [--iters N] [--tf32]\n", argv[0]);
       return 2;
     }
   }
   try {
     const Device device = device_name == "cuda" ? cuda_device(0) : kCPU;
+    cuda::set_allow_tf32(tf32);
     models::SuperPointConfig config;
     config.top_k = 1000;
     config.nms = "maxpool";
@@ -86,7 +91,8 @@ int main(int argc, char** argv) {
     fill_deterministic(net);
     ag::NoGradGuard no_grad;
     std::ostringstream out;
-    out << "{\n  \"framework\": \"sp\",\n  \"device\": \"" << device_name << "\",\n  \"results\": [\n";
+    out << "{\n  \"framework\": \"sp\",\n  \"device\": \"" << device_name << "\",\n  \"tf32\": " << (tf32 ? "true" : "false")
+        << ",\n  \"results\": [\n";
     bool first = true;
     for (auto [h, w] : std::vector<std::pair<int64_t, int64_t>>{{240, 320}, {480, 640}}) {
       Tensor image = test_image(h, w).to(device);

@@ -4,7 +4,9 @@ deterministic weights and image of the C++ bench) at batch 1, forward under no_g
 [SG]'s post-processing (softmax, depth-to-space, simple_nms by max-pooling, threshold,
 border, top-k, bilinear descriptor sampling, L2 normalization), timed to a synchronize.
 
-  superpoint_inference_torch.py --json OUT [--device cpu|cuda] [--threads 2] [--warmup 3] [--iters 15]
+  superpoint_inference_torch.py --json OUT [--device cpu|cuda] [--threads 2] [--warmup 3] [--iters 15] [--tf32]
+
+TF32 convolutions (PyTorch's cuDNN default) only with --tf32, as in the C++ bench.
 """
 import argparse
 import json
@@ -107,8 +109,11 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--iters", type=int, default=15)
+    ap.add_argument("--tf32", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    torch.backends.cudnn.allow_tf32 = a.tf32
+    torch.backends.cuda.matmul.allow_tf32 = a.tf32
     dev = torch.device(a.device)
     net = SuperPointNet().eval()
     with torch.no_grad():
@@ -137,7 +142,7 @@ def main():
         print(f"infer/{h}x{w}  median {med:8.3f} ms  min {min(ms):8.3f} ms  keypoints {n}")
         results.append({"name": f"infer/{h}x{w}", "median_ms": med, "min_ms": min(ms), "keypoints": n})
     with open(a.json, "w") as f:
-        json.dump({"framework": "torch " + torch.__version__, "device": a.device, "results": results}, f, indent=2)
+        json.dump({"framework": "torch " + torch.__version__, "device": a.device, "tf32": a.tf32, "results": results}, f, indent=2)
 
 
 if __name__ == "__main__":

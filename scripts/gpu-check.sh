@@ -21,6 +21,14 @@ parts=${*:-tests bench export train memcheck}
 summary=$out/summary.txt
 : >"$summary"
 note() { echo "$*" | tee -a "$summary"; }
+# "infer/HxW sp A ms torch B ms; ..." from the two benches' JSON files.
+compare_inference() {
+  python3 - "$1" "$2" <<'PY' 2>&1
+import json, sys
+sp, torch = (json.load(open(f))["results"] for f in sys.argv[1:3])
+print("; ".join(f"{a['name']} sp {a['median_ms']:.3f} ms torch {b['median_ms']:.3f} ms" for a, b in zip(sp, torch)))
+PY
+}
 { nvidia-smi -L; date -u; } >"$out/machine.txt" 2>&1
 note "machine: $(head -1 "$out/machine.txt"); $(date -u '+%Y-%m-%d %H:%M UTC')"
 
@@ -53,10 +61,14 @@ for part in $parts; do
       timeout 200 python3 bench/gpu_ops_torch.py --json "$out/ops_torch.json" >>"$out/bench_ops.txt" 2>&1
       note "bench ops rc=$?"
     fi
-    timeout 120 .gpu/bin/superpoint_inference_bench --device cuda --json "$out/inference_sp.json" >"$out/bench_inference.txt" 2>&1
-    timeout 120 python3 bench/superpoint_inference_torch.py --device cuda --json "$out/inference_torch.json" \
-      >>"$out/bench_inference.txt" 2>&1
-    note "bench inference rc=$?"
+    # Batch-1 latency with FMA convolutions in both, then with TF32 in both (torch's default).
+    for tf32 in "" --tf32; do
+      timeout 120 .gpu/bin/superpoint_inference_bench --device cuda $tf32 --json "$out/inference_sp$tf32.json" \
+        >>"$out/bench_inference.txt" 2>&1
+      timeout 120 python3 bench/superpoint_inference_torch.py --device cuda $tf32 --json "$out/inference_torch$tf32.json" \
+        >>"$out/bench_inference.txt" 2>&1
+      note "bench inference ${tf32:-fma} rc=$?: $(compare_inference "$out/inference_sp$tf32.json" "$out/inference_torch$tf32.json")"
+    done
     ;;
   export)
     # 8 textured 240x320 gray images, then homography adaptation with 100 homographies each.
