@@ -1,6 +1,6 @@
 // cuDNN convolution (tensor/cuda/conv.h). Descriptors are built per call (cheap); the
 // algorithm for each shape is measured once with cudnnFind*AlgorithmEx (the fastest
-// that fits kFindWorkspaceBytes; SP_CUDNN_FIND=0 uses the heuristic ranking instead)
+// that fits find_workspace_limit(); SP_CUDNN_FIND=0 uses the heuristic ranking instead)
 // and cached. 1x1 convolutions go to cuBLAS (tensor/cuda/conv_gemm.h); the bias
 // gradient is cuda::relu_backward_channel_sum (tensor/cuda/fused.h, deterministic).
 #include "tensor/cuda/conv.h"
@@ -87,8 +87,17 @@ AlgoKey make_key(Direction dir, int dev, const Shape& xs, const Shape& ws, DType
 std::mutex g_algo_mutex;
 std::map<AlgoKey, int> g_algos;  // the cuDNN algorithm enum value per key
 
-// Largest workspace an algorithm may use when measured by cudnnFind*Ex.
-constexpr size_t kFindWorkspaceBytes = size_t(1) << 30;
+// Largest workspace an algorithm may use when measured by cudnnFind*Ex: 8 GiB unless
+// SP_CUDNN_WORKSPACE_MB says otherwise, and at most half the free memory. Winograd's
+// weight gradient of a 64->64 layer at batch 64, 240x320 needs about 6 GB and runs 8x
+// faster than the best algorithm under 1 GiB (docs/PERFORMANCE.md).
+size_t find_workspace_limit() {
+  static const size_t limit = [] {
+    const char* v = std::getenv("SP_CUDNN_WORKSPACE_MB");
+    return v ? size_t(std::strtoull(v, nullptr, 10)) << 20 : size_t(8) << 30;
+  }();
+  return limit;
+}
 
 bool use_find() {
   static const bool on = [] {
@@ -109,7 +118,7 @@ struct FindWorkspace {
       cudaGetLastError();
       free_bytes = 0;
     }
-    bytes = std::min(want, free_bytes / 4);
+    bytes = std::min(want, free_bytes / 2);
     if (bytes > 0) ptr = device_malloc(bytes, dev);
   }
   ~FindWorkspace() {
@@ -178,7 +187,7 @@ void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight
           SP_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, got, p));
           return;
         }
-        FindWorkspace fw(dev, kFindWorkspaceBytes);
+        FindWorkspace fw(dev, find_workspace_limit());
         SP_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, d.x, input.data_ptr(), d.w, weight.data_ptr(),
                                                               d.conv, d.y, out.data_ptr(), n, got, p, fw.ptr,
                                                               fw.bytes));
@@ -220,7 +229,7 @@ void conv2d_backward_input(const Tensor& grad_in, const Tensor& grad_out, const 
           SP_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, got, p));
           return;
         }
-        FindWorkspace fw(dev, kFindWorkspaceBytes);
+        FindWorkspace fw(dev, find_workspace_limit());
         SP_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(h, d.w, weight.data_ptr(), d.y,
                                                                    grad_out.data_ptr(), d.conv, d.x,
                                                                    grad_in.data_ptr(), n, got, p, fw.ptr, fw.bytes));
@@ -254,7 +263,7 @@ void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad_out, c
           SP_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, got, p));
           return;
         }
-        FindWorkspace fw(dev, kFindWorkspaceBytes);
+        FindWorkspace fw(dev, find_workspace_limit());
         SP_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, d.x, input.data_ptr(), d.y,
                                                                      grad_out.data_ptr(), d.conv, d.w,
                                                                      grad_weight.data_ptr(), n, got, p, fw.ptr,
