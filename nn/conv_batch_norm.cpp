@@ -23,11 +23,12 @@ ag::Var conv_batch_norm(Conv2d& conv, BatchNorm2d& bn, const ag::Var& x, bool re
   // (conv(x) + b - mean) * s == (conv(x) - (mean - b)) * s: the bias joins the mean.
   Tensor mean = bn.buffer("running_mean");
   if (conv.options().bias) mean = sub(mean, conv.param("bias").data());
-  ag::Var y = ag::conv2d(x, conv.param("weight"), ag::Var(), conv.options().args);
+  Tensor y = ag::conv2d(x, conv.param("weight"), ag::Var(), conv.options().args).data();
+  if (!y.is_contiguous()) y = y.contiguous();  // the in-place pass walks [N, C, H*W] rows
   const BatchNormOptions& o = bn.options();
-  batch_norm_inference_(y.data(), o.affine ? bn.param("weight").data() : Tensor(),
+  batch_norm_inference_(y, o.affine ? bn.param("weight").data() : Tensor(),
                         o.affine ? bn.param("bias").data() : Tensor(), mean, bn.buffer("running_var"), o.eps, relu);
-  return y;
+  return ag::Var(y);
 }
 
 size_t forward_folded_conv_batch_norm(const std::vector<std::shared_ptr<UnaryModule>>& layers, size_t i, ag::Var& y) {
