@@ -212,6 +212,34 @@ TEST(ExportHomographyAdaptation, BrokenImageIsNamedAndSkipped) {
   EXPECT_SP_ERROR(export_detector_labels(*model, o), "multiples of 8");
 }
 
+// Labels are written on a background thread: a label that cannot be written is named and
+// counted as failed there, and the images before and after it are still written.
+TEST(ExportHomographyAdaptation, UnwritableLabelIsNamedAndTheOthersWritten) {
+  const std::string dir = test::temp_dir("export_ha_unwritable");
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/images/sub");
+  data::write_png(dir + "/images/a.png", texture(64, 80, 6));
+  data::write_png(dir + "/images/sub/b.png", texture(64, 80, 7));
+  data::write_png(dir + "/images/c.png", texture(64, 80, 8));
+  fs::create_directories(dir + "/out");
+  { std::ofstream(dir + "/out/sub") << "a file where the label folder should go"; }
+  auto model = tiny_model();
+  DetectorExportOptions o;
+  o.images.root = dir + "/images";
+  o.images.size = {64, 80};
+  o.output_dir = dir + "/out";
+  o.adaptation = small_config(2);
+  o.progress = false;
+  testing::internal::CaptureStderr();
+  DetectorExportSummary s = export_detector_labels(*model, o);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(s.written, 2);
+  EXPECT_EQ(s.failed, 1);
+  EXPECT_NE(err.find("b.png"), std::string::npos) << err;
+  EXPECT_TRUE(fs::exists(dir + "/out/a.h5"));
+  EXPECT_TRUE(fs::exists(dir + "/out/c.h5"));
+}
+
 TEST(ExportHomographyAdaptationGpu, CudaMatchesCpu) {
   SP_SKIP_WITHOUT_GPU();
   auto cpu_model = tiny_model(), gpu_model = tiny_model();
