@@ -15,6 +15,7 @@ TrainConfig TrainConfig::from(ConfigReader& r, const std::string& table) {
   auto key = [&](const char* k) { return table + "." + k; };
   c.seed = uint64_t(r.get<int64_t>(key("seed"), int64_t(c.seed)));
   c.device = r.get<std::string>(key("device"), c.device);
+  c.tf32 = r.get<bool>(key("tf32"), c.tf32);
   c.optimizer = r.get<std::string>(key("optimizer"), c.optimizer);
   c.lr = r.get<double>(key("lr"), c.lr);
   c.betas = r.get<std::vector<double>>(key("betas"), c.betas);

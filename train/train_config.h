@@ -35,6 +35,9 @@ struct LrScheduleConfig {
 struct TrainConfig {
   uint64_t seed = 0;
   std::string device = "auto";  // "auto" (cuda when present), "cpu", "cuda", "cuda:N"
+  // TF32 tensor cores for f32 convolutions and matmuls on CUDA: PyTorch's cuDNN default,
+  // about 10 mantissa bits in the products; off keeps FMA math.
+  bool tf32 = false;
 
   std::string optimizer = "adam";  // adam | adamw | sgd
   double lr = 1e-3;

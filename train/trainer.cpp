@@ -13,6 +13,7 @@
 #include "nn/optim/clip.h"
 #include "nn/training_state.h"
 #include "tensor/check.h"
+#include "tensor/cuda/context.h"
 #include "tensor/ops/random.h"
 #include "train/distributed/data_parallel.h"
 #include "train/distributed/gradient_bucketer.h"
@@ -75,6 +76,7 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
   if (!pretrained.empty() && !options.restore) loaded = nn::load_weights(*model_, pretrained, /*strict=*/false);
 
   device_ = tc_.resolved_device();
+  if (device_.is_cuda()) cuda::set_allow_tf32(tc_.tf32);
   if (world > 1) {
     SP_CHECK(tc_.batch_size % world == 0, "trainer: expected train.batch_size divisible by the ", world,
              " ranks (it is the global batch), got ", tc_.batch_size);

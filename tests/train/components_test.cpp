@@ -66,6 +66,7 @@ TEST(TrainConfigTest, ReadsScheduleAndRejectsBadValues) {
   ConfigReader r(c);
   TrainConfig tc = TrainConfig::from(r);
   r.finish();
+  EXPECT_FALSE(tc.tf32);  // FMA math unless asked
   auto s = make_lr_schedule(tc, 10);
   EXPECT_DOUBLE_EQ(s->lr(0), 0.1);
   EXPECT_DOUBLE_EQ(s->lr(1), 0.1);
@@ -81,6 +82,9 @@ TEST(TrainConfigTest, ReadsScheduleAndRejectsBadValues) {
   Config bad = Config::from_string("[train]\nbest_mode = \"up\"\n");
   ConfigReader rb(bad);
   EXPECT_SP_ERROR(TrainConfig::from(rb), "train.best_mode");
+  Config tf32 = Config::from_string("[train]\ntf32 = true\n");
+  ConfigReader rt(tf32);
+  EXPECT_TRUE(TrainConfig::from(rt).tf32);
   Config dev = Config::from_string("[train]\ndevice = \"tpu\"\n");
   ConfigReader rd(dev);
   EXPECT_SP_ERROR(TrainConfig::from(rd), "train.device");
