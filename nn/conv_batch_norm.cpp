@@ -18,8 +18,9 @@ ag::Var conv_batch_norm(Conv2d& conv, BatchNorm2d& bn, const ag::Var& x, bool re
     ag::Var y = bn.forward(conv.forward(x));
     return relu ? ag::relu(y) : y;
   }
-  SP_CHECK(conv.options().out_channels == bn.num_features(), "conv_batch_norm: expected a BatchNorm2d of ",
-           conv.options().out_channels, " features after the Conv2d, got ", bn.num_features());
+  SP_CHECK(conv.options().out_channels == bn.num_features(),
+           "conv_batch_norm: expected a BatchNorm2d of ", conv.options().out_channels,
+           " features after the Conv2d, got ", bn.num_features());
   // (conv(x) + b - mean) * s == (conv(x) - (mean - b)) * s: the bias joins the mean.
   Tensor mean = bn.buffer("running_mean");
   if (conv.options().bias) mean = sub(mean, conv.param("bias").data());
@@ -27,11 +28,13 @@ ag::Var conv_batch_norm(Conv2d& conv, BatchNorm2d& bn, const ag::Var& x, bool re
   if (!y.is_contiguous()) y = y.contiguous();  // the in-place pass walks [N, C, H*W] rows
   const BatchNormOptions& o = bn.options();
   batch_norm_inference_(y, o.affine ? bn.param("weight").data() : Tensor(),
-                        o.affine ? bn.param("bias").data() : Tensor(), mean, bn.buffer("running_var"), o.eps, relu);
+                        o.affine ? bn.param("bias").data() : Tensor(), mean,
+                        bn.buffer("running_var"), o.eps, relu);
   return ag::Var(y);
 }
 
-size_t forward_folded_conv_batch_norm(const std::vector<std::shared_ptr<UnaryModule>>& layers, size_t i, ag::Var& y) {
+size_t forward_folded_conv_batch_norm(const std::vector<std::shared_ptr<UnaryModule>>& layers,
+                                      size_t i, ag::Var& y) {
   if (i + 1 >= layers.size()) return 0;
   auto* conv = dynamic_cast<Conv2d*>(layers[i].get());
   auto* bn = dynamic_cast<BatchNorm2d*>(layers[i + 1].get());

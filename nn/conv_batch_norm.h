@@ -23,6 +23,7 @@ ag::Var conv_batch_norm(Conv2d& conv, BatchNorm2d& bn, const ag::Var& x, bool re
 
 // If layers[i] is a Conv2d followed by a BatchNorm2d that folds (and optionally a ReLU),
 // replaces y by their output and returns how many layers that was (2 or 3); else 0.
-size_t forward_folded_conv_batch_norm(const std::vector<std::shared_ptr<UnaryModule>>& layers, size_t i, ag::Var& y);
+size_t forward_folded_conv_batch_norm(const std::vector<std::shared_ptr<UnaryModule>>& layers,
+                                      size_t i, ag::Var& y);
 
 }  // namespace sp::nn

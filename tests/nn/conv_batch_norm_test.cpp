@@ -37,7 +37,8 @@ std::shared_ptr<Sequential> stage(uint64_t seed) {
     bn.buffer("running_mean").copy_(randn({6}, gen));
     bn.buffer("running_var").copy_(add(rand({6}, gen), Scalar(0.5)));
     if (bn.options().affine) {
-      Tensor weight = bn.param("weight").data(), bias = bn.param("bias").data();  // views of the parameters
+      Tensor weight = bn.param("weight").data(),
+             bias = bn.param("bias").data();  // views of the parameters
       weight.copy_(randn({6}, gen));
       bias.copy_(randn({6}, gen));
     }
@@ -81,9 +82,12 @@ TEST(ConvBatchNorm, InPlaceInferenceOpMatchesEvalThenRelu) {
   EXPECT_TRUE(test::all_close(y, expected, 1e-12, 1e-12));
   Tensor z = x.clone();
   batch_norm_inference_(z, Tensor(), Tensor(), mean, var, 1e-3, /*relu=*/false);
-  EXPECT_TRUE(test::all_close(z, batch_norm_eval(x, Tensor(), Tensor(), mean, var, 1e-3), 1e-12, 1e-12));
-  EXPECT_SP_ERROR(batch_norm_inference_(x.transpose(2, 3), w, b, mean, var, 1e-3, true), "contiguous");
-  EXPECT_SP_ERROR(batch_norm_inference_(x, w, b, mean.narrow(0, 0, 3), var, 1e-3, true), "running_mean");
+  EXPECT_TRUE(
+      test::all_close(z, batch_norm_eval(x, Tensor(), Tensor(), mean, var, 1e-3), 1e-12, 1e-12));
+  EXPECT_SP_ERROR(batch_norm_inference_(x.transpose(2, 3), w, b, mean, var, 1e-3, true),
+                  "contiguous");
+  EXPECT_SP_ERROR(batch_norm_inference_(x, w, b, mean.narrow(0, 0, 3), var, 1e-3, true),
+                  "running_mean");
 }
 
 TEST(ConvBatchNormGpu, FoldedInferenceOnCudaEqualsCpu) {
