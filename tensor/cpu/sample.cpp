@@ -203,7 +203,7 @@ void interpolate_bilinear_backward(const Tensor& grad_input, const Tensor& grad_
 
 void homography_grid(const Tensor& out, const Tensor& homographies, bool normalized) {
   const int64_t b = out.size(0), h = out.size(1), w = out.size(2);
-  // Pixel -> align_corners=true coordinate: 2 x / (size - 1) - 1 (scale 0 for size 1, unused).
+  // Pixel -> align_corners=true coordinate: 2 x / (size - 1) - 1 (normalized needs size >= 2).
   const double sx = normalized ? 2.0 / double(w - 1) : 1.0, sy = normalized ? 2.0 / double(h - 1) : 1.0;
   const double shift = normalized ? 1.0 : 0.0;
   const double* hs = homographies.data<double>();
@@ -225,4 +225,3 @@ void homography_grid(const Tensor& out, const Tensor& homographies, bool normali
 }
 
 }  // namespace sp::cpu
-

@@ -239,4 +239,3 @@ void homography_grid(const Tensor& out, const Tensor& homographies, bool normali
 }
 
 }  // namespace sp::cuda
-
