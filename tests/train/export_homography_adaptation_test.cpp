@@ -188,6 +188,17 @@ TEST(ExportHomographyAdaptation, ExportWritesLabelsAndResumes) {
   EXPECT_TRUE(test::equal(data::read_keypoint_labels(o.output_dir + "/img0.h5"), first));
 }
 
+// <dir>/images at 64x80 with two homographies into <dir>/out, without a progress line.
+DetectorExportOptions quiet_folder_export(const std::string& dir) {
+  DetectorExportOptions o;
+  o.images.root = dir + "/images";
+  o.images.size = {64, 80};
+  o.output_dir = dir + "/out";
+  o.adaptation = small_config(2);
+  o.progress = false;
+  return o;
+}
+
 TEST(ExportHomographyAdaptation, BrokenImageIsNamedAndSkipped) {
   const std::string dir = test::temp_dir("export_ha_broken");
   fs::remove_all(dir);
@@ -195,12 +206,7 @@ TEST(ExportHomographyAdaptation, BrokenImageIsNamedAndSkipped) {
   data::write_png(dir + "/images/good.png", texture(64, 80, 5));
   { std::ofstream(dir + "/images/bad.png") << "not a png"; }
   auto model = tiny_model();
-  DetectorExportOptions o;
-  o.images.root = dir + "/images";
-  o.images.size = {64, 80};
-  o.output_dir = dir + "/out";
-  o.adaptation = small_config(2);
-  o.progress = false;
+  DetectorExportOptions o = quiet_folder_export(dir);
   testing::internal::CaptureStderr();
   DetectorExportSummary s = export_detector_labels(*model, o);
   std::string err = testing::internal::GetCapturedStderr();
@@ -224,12 +230,7 @@ TEST(ExportHomographyAdaptation, UnwritableLabelIsNamedAndTheOthersWritten) {
   fs::create_directories(dir + "/out");
   { std::ofstream(dir + "/out/sub") << "a file where the label folder should go"; }
   auto model = tiny_model();
-  DetectorExportOptions o;
-  o.images.root = dir + "/images";
-  o.images.size = {64, 80};
-  o.output_dir = dir + "/out";
-  o.adaptation = small_config(2);
-  o.progress = false;
+  DetectorExportOptions o = quiet_folder_export(dir);
   testing::internal::CaptureStderr();
   DetectorExportSummary s = export_detector_labels(*model, o);
   std::string err = testing::internal::GetCapturedStderr();
