@@ -213,21 +213,17 @@ void GradientBucketer::finish() {
   // A 1-rank MPI or NCCL run still goes through the collectives (so the GPU tests
   // exercise them with one GPU); only the single-process communicator skips them.
   if (!in_step_) reset_step();  // allreduce_gradients(): nothing started yet
-  if (!reduces()) {
-    reset_step();
-    return;
+  if (reduces()) {
+    // The rest in index order; bucket b + 1 is packed while bucket b's all-reduce runs.
+    while (next_start_ < buckets_.size()) start(next_start_++);
+    for (size_t b = 0; b < buckets_.size(); ++b) {
+      pending_[b]->wait();
+      unpack(buckets_[b]);
+    }
   }
-  const size_t early = started_early_;
-  // The rest in index order; bucket b + 1 is packed while bucket b's all-reduce runs.
-  while (next_start_ < buckets_.size()) start(next_start_++);
-  for (size_t b = 0; b < buckets_.size(); ++b) {
-    pending_[b]->wait();
-    unpack(buckets_[b]);
-  }
-  const bool overlapped = overlap_;
+  last_started_early_ = started_early_;
+  last_overlapped_ = overlap_;
   reset_step();
-  started_early_ = early;
-  overlap_ = overlapped;
 }
 
 }  // namespace sp::train

@@ -72,9 +72,9 @@ class GradientBucketer {
   void allreduce_gradients() { finish(); }
 
   // Buckets whose all-reduce started before finish() in the last step.
-  size_t buckets_started_during_backward() const { return started_early_; }
-  // Whether the last prepare() allowed starting buckets during backward.
-  bool overlapped_last_step() const { return overlap_; }
+  size_t buckets_started_during_backward() const { return last_started_early_; }
+  // Whether the last step's prepare() allowed starting buckets during backward.
+  bool overlapped_last_step() const { return last_overlapped_; }
 
   size_t bucket_count() const { return buckets_.size(); }
   // Per bucket, indices into the constructor's parameters that require grad.
@@ -110,6 +110,10 @@ class GradientBucketer {
   std::vector<std::unique_ptr<PendingCollective>> pending_;  // per started bucket
   size_t next_start_ = 0;   // buckets start strictly in index order
   size_t started_early_ = 0;
+
+  // What the last finished step did (reported above).
+  size_t last_started_early_ = 0;
+  bool last_overlapped_ = false;
 };
 
 }  // namespace sp::train
