@@ -24,8 +24,7 @@ class AbortOnFatalFailure : public ::testing::EmptyTestEventListener {
   void OnTestPartResult(const ::testing::TestPartResult& result) override {
     if (!result.fatally_failed()) return;
     std::string where = result.file_name() ? std::string(result.file_name()) + ":" + std::to_string(result.line_number()) : "";
-    if (world()->world_size() > 1)
-      train::abort_distributed_job("fatal test failure at " + where + ": " + result.summary());
+    train::abort_distributed_job("fatal test failure at " + where + ": " + result.summary());
   }
 };
 
@@ -84,7 +83,7 @@ int main(int argc, char** argv) {
           what = "uncaught non-standard exception";
         }
       }
-      if (sp::test::world()->world_size() > 1) sp::train::abort_distributed_job(what);
+      sp::train::abort_distributed_job(what);
       std::abort();
     });
     auto& listeners = ::testing::UnitTest::GetInstance()->listeners();

@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
                   bucketer.buckets_started_during_backward(), total / steps, reduce / steps,
                   1000.0 * double(batch * comm->world_size()) / (total / steps));
   } catch (const std::exception& e) {
-    if (comm->world_size() > 1) train::abort_distributed_job(e.what());
+    train::abort_distributed_job(e.what());
     std::fprintf(stderr, "distributed_step_bench: %s\n", e.what());
     return 1;
   }

@@ -96,7 +96,7 @@ std::shared_ptr<Communicator> init_distributed(const DistributedOptions& options
 // For apps and test harnesses, when a command failed on this rank: ends every process of
 // an MPI run after printing `message` (the others may be waiting in a collective, and
 // MPI's finalize at exit would wait for them; NCCL communicators end with the processes).
-// Returns when MPI is not running (one process).
+// Returns when MPI is not running or the job has one process (nobody waits for it).
 void abort_distributed_job(const std::string& message);
 
 // The device rank `local_rank` should train on: cuda:<local_rank mod GPU count> for a
