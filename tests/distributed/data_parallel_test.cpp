@@ -28,19 +28,13 @@ using train::Communicator;
 // Trains both models for `steps` steps and compares after each.
 void check_matches_single_process(std::shared_ptr<Communicator> comm, Device device, size_t bucket_bytes,
                                   int steps = 3) {
-  const int rank = comm->rank(), world_size = comm->world_size();
-  const int64_t per_rank = 2, global = per_rank * world_size;
-  Generator data_gen(99);
-  Tensor x_all = randn({global, 2, 6, 5}, data_gen, DType::F64).to(device);
-  Tensor t_all = randn({global, 3, 6, 5}, data_gen, DType::F64).to(device);
-  Tensor x = x_all.narrow(0, rank * per_rank, per_rank);
-  Tensor t = t_all.narrow(0, rank * per_rank, per_rank);
+  const auto [x_all, t_all, x, t] = rank_batch(comm->rank(), comm->world_size(), 2, 6, 5, 99, device);
 
   auto reference =
       make_conv_norm_model(1000, [](int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }, device, 1);
   // Different initial weights per rank: broadcast_parameters must make them rank 0's.
   auto model = make_conv_norm_model(
-      1000 + uint64_t(rank), [&](int64_t c) { return std::make_shared<train::SyncBatchNorm>(c, comm); }, device, 1);
+      1000 + uint64_t(comm->rank()), [&](int64_t c) { return std::make_shared<train::SyncBatchNorm>(c, comm); }, device, 1);
   train::broadcast_parameters(*model, *comm);
   EXPECT_TRUE(train::parameters_in_sync(*model, *comm));
   for (const auto& [name, value] : reference->state_dict())

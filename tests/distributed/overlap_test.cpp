@@ -41,12 +41,7 @@ std::shared_ptr<Communicator> mpi_world() {
 // backward and the overlapped one.
 void check_overlapped_matches(std::shared_ptr<Communicator> comm, Device device, size_t bucket_bytes,
                               int steps = 2) {
-  const int rank = comm->rank(), world_size = comm->world_size();
-  const int64_t per_rank = 2, global = per_rank * world_size;
-  Generator data_gen(5);
-  Tensor x_all = randn({global, 2, 5, 4}, data_gen, DType::F64).to(device);
-  Tensor t_all = randn({global, 3, 5, 4}, data_gen, DType::F64).to(device);
-  Tensor x = x_all.narrow(0, rank * per_rank, per_rank), t = t_all.narrow(0, rank * per_rank, per_rank);
+  const auto [x_all, t_all, x, t] = rank_batch(comm->rank(), comm->world_size(), 2, 5, 4, 5, device);
   auto sync_norm = [&](int64_t c) { return std::make_shared<train::SyncBatchNorm>(c, comm); };
   auto reference =
       make_conv_norm_model(7, [](int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }, device, 2);

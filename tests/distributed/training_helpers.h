@@ -1,5 +1,5 @@
 // Pieces of the hand-written training loops of the data-parallel tests: a small conv
-// model, the loss, the SGD step, and how the model gets its normalization layer (BatchNorm2d for the
+// model, the batch slices, the loss, the SGD step, and how the model gets its normalization layer (BatchNorm2d for the
 // one-process reference, SyncBatchNorm for the ranks).
 #pragma once
 
@@ -31,6 +31,22 @@ inline std::shared_ptr<nn::Sequential> make_conv_norm_model(uint64_t seed, const
   model->to(DType::F64);
   model->to(device);
   return model;
+}
+
+// A global batch of f64 inputs [.., 2, h, w] and targets [.., 3, h, w] on `device`
+// (Generator(seed)), per_rank examples per rank, and this rank's slice of both.
+struct RankBatch {
+  Tensor x_all, t_all, x, t;
+};
+inline RankBatch rank_batch(int rank, int world_size, int64_t per_rank, int64_t h, int64_t w, uint64_t seed,
+                            Device device) {
+  Generator gen(seed);
+  RankBatch b;
+  b.x_all = randn({per_rank * world_size, 2, h, w}, gen, DType::F64).to(device);
+  b.t_all = randn({per_rank * world_size, 3, h, w}, gen, DType::F64).to(device);
+  b.x = b.x_all.narrow(0, rank * per_rank, per_rank);
+  b.t = b.t_all.narrow(0, rank * per_rank, per_rank);
+  return b;
 }
 
 inline ag::Var mse(nn::Sequential& model, const Tensor& x, const Tensor& target) {
