@@ -42,7 +42,9 @@ struct CommandLine {
   std::string config, name, device;
   std::vector<std::string> overrides;
   bool pictures = false;
-  bool tf32 = false;  // TF32 tensor cores for f32 convolutions and matmuls on CUDA
+  // TF32 tensor cores for f32 convolutions and matmuls on CUDA: PyTorch's cuDNN default,
+  // about 10 mantissa bits in the products; off keeps FMA math.
+  bool tf32 = false;
   int64_t limit = -1;
 };
 
@@ -66,8 +68,6 @@ CommandLine parse_command(int argc, char** argv, const std::string& usage) {
   SP_CHECK(positional.size() == 2, argv[0], ": expected CONFIG and NAME, got ", positional.size(),
            " positional arguments; usage: ", usage);
   c.config = positional[0], c.name = positional[1];
-  // PyTorch's cuDNN default; about 10 mantissa bits in the products (sp's default is off).
-  if (c.tf32) cuda::set_allow_tf32(true);
   return c;
 }
 
@@ -195,6 +195,7 @@ int export_detector_homoAdapt(int argc, char** argv) {
       " [--tf32]";
   return run_command("export_detector_homoAdapt", [&]() {
     CommandLine cmd = parse_command(argc, argv, usage);
+    cuda::set_allow_tf32(cmd.tf32);
     Config config = load_config(cmd);
     ConfigReader reader(config);
     const Device device = cmd.device.empty() ? default_device() : Device(cmd.device);
@@ -232,6 +233,7 @@ int export_descriptor(int argc, char** argv) {
   const std::string usage = "sptrain export_descriptor CONFIG NAME [a.b=value ...] [--device cpu|cuda:N] [--tf32]";
   return run_command("export_descriptor", [&]() {
     CommandLine cmd = parse_command(argc, argv, usage);
+    cuda::set_allow_tf32(cmd.tf32);
     Config config = load_config(cmd);
     ConfigReader reader(config);
     const Device device = cmd.device.empty() ? default_device() : Device(cmd.device);
