@@ -244,64 +244,50 @@ DetectorExportSummary export_detector_labels(models::SuperPoint& model, const De
   int64_t done = summary.skipped;
   // Three stages overlap: the next image is read and decoded on one thread, the current
   // one adapted here (on the model's device), the previous one's label and picture
-  // written on another. Each stage reports its error as text, so that this thread names
-  // the image and counts it.
-  struct Loaded {
-    Tensor image;
-    std::string error;
-  };
-  auto load = [&dataset](int64_t i) {
-    Loaded l;
-    try {
-      l.image = dataset.get(i, 0).at("image");
-    } catch (const std::exception& e) {
-      l.error = e.what();
-    }
-    return l;
-  };
-  auto write = [&options](const std::string& name, const Tensor& image, const Tensor& points) -> std::string {
-    try {
-      const fs::path label = fs::path(options.output_dir) / (name + ".h5");
-      fs::create_directories(label.parent_path());
-      data::write_keypoint_labels(label.string(), points);
-      if (!options.pictures_dir.empty()) {
-        const fs::path picture = fs::path(options.pictures_dir) / (name + ".png");
-        fs::create_directories(picture.parent_path());
-        data::write_png(picture.string(), draw_points(image, points));
-      }
-      return "";
-    } catch (const std::exception& e) {
-      return e.what();
+  // written on another. std::async hands each stage's exception to get(), where this
+  // thread names the image and counts it.
+  auto load = [&dataset](int64_t i) { return dataset.get(i, 0).at("image"); };
+  auto write = [&options](const std::string& name, const Tensor& image, const Tensor& points) {
+    const fs::path label = fs::path(options.output_dir) / (name + ".h5");
+    fs::create_directories(label.parent_path());
+    data::write_keypoint_labels(label.string(), points);
+    if (!options.pictures_dir.empty()) {
+      const fs::path picture = fs::path(options.pictures_dir) / (name + ".png");
+      fs::create_directories(picture.parent_path());
+      data::write_png(picture.string(), draw_points(image, points));
     }
   };
   auto fail = [&summary](const std::string& path, const std::string& error) {
     ++summary.failed;
     std::cerr << "export_detector_homoAdapt: failed on '" << path << "': " << error << "\n";
   };
-  std::future<Loaded> next;
+  std::future<Tensor> next;
   if (!todo.empty()) next = std::async(std::launch::async, load, todo.front());
-  std::future<std::string> writing;
+  std::future<void> writing;
   std::string writing_path;
   auto finish_writing = [&] {
     if (!writing.valid()) return;
-    const std::string error = writing.get();
-    if (error.empty()) ++summary.written;
-    else fail(writing_path, error);
+    try {
+      writing.get();
+      ++summary.written;
+    } catch (const std::exception& e) {
+      fail(writing_path, e.what());
+    }
   };
   for (size_t k = 0; k < todo.size(); ++k) {
     const int64_t i = todo[k];
     const std::string& path = dataset.path(i);
     // Label files mirror the images' folders (KITTI frame names repeat across drives).
     const std::string name = dataset.label_name(i);
-    Loaded current = next.get();
+    std::future<Tensor> current = std::move(next);
     if (k + 1 < todo.size()) next = std::async(std::launch::async, load, todo[k + 1]);
     try {
-      if (!current.error.empty()) throw std::runtime_error(current.error);
-      Tensor batch = current.image.unsqueeze(0).to(device);
+      Tensor image = current.get();
+      Tensor batch = image.unsqueeze(0).to(device);
       Tensor points = homography_adaptation(model, batch, options.adaptation, image_seed(options.adaptation.seed, name));
       finish_writing();
       writing_path = path;
-      writing = std::async(std::launch::async, write, name, current.image, points);
+      writing = std::async(std::launch::async, write, name, image, points);
     } catch (const std::exception& e) {
       fail(path, e.what());
     }
