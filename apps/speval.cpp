@@ -3,7 +3,7 @@
 //          --predictions PRED.h5 [--subset all|i|v] [--out results.json] [--top-k N]
 //          [--threshold PX] [--pictures DIR]
 //   speval --pose --pairs PAIRS.txt --predictions FEATS.h5 [--ransac-threshold PX]
-// or grades an sp model directly (exported to a temporary HDF5 first, train/export_descriptor.h):
+// or grades an sp model directly (exported to a temporary HDF5 first, procedures/hpatches_export.h):
 //   speval ... --data-dir DIR --checkpoint FILE --model superpoint [--conf FILE] [--device D]
 //   speval ... --data-dir DIR --experiment NAME [--device D] [--save-predictions FILE]
 #include <unistd.h>
@@ -15,9 +15,10 @@
 #include <CLI/CLI.hpp>
 
 #include "eval/hpatches_benchmark.h"
+#include "models/extractor.h"
 #include "eval/pose_benchmark.h"
 #include "tensor/check.h"
-#include "train/export_commands.h"
+#include "procedures/commands.h"
 
 namespace {
 
@@ -25,22 +26,28 @@ namespace {
 void export_model_predictions(const std::string& checkpoint, const std::string& model, const std::string& conf,
                               const std::string& experiment, const std::string& device_spec,
                               const sp::eval::HPatchesOptions& opt, const std::string& output) {
-  const sp::Device device = device_spec.empty() ? sp::train::default_device() : sp::Device(device_spec);
+  namespace procedures = sp::procedures;
+  const sp::Device device = procedures::parse_device(device_spec);
   sp::train::Config config = conf.empty() ? sp::train::Config::from_string("", "<defaults>")
                                           : sp::train::Config::from_file(conf);
   sp::train::ConfigReader reader(config);
-  sp::train::InferenceModel m = experiment.empty()
-                                    ? sp::train::load_inference_model(reader, model, checkpoint, device)
-                                    : sp::train::load_experiment_model(experiment, device);
-  sp::train::DescriptorExportOptions eo = sp::train::read_descriptor_export_config(reader, m.model->config());
+  procedures::InferenceModel m = experiment.empty() ? procedures::load_inference_model(reader, model, checkpoint, device)
+                                                    : procedures::load_experiment_model(experiment, device);
+  procedures::HPatchesExportOptions eo = procedures::read_hpatches_export_config(reader);
   reader.finish();
+  std::string desc_flags;  // the requested metrics that grade descriptors
+  for (auto [on, flag] : {std::pair{opt.homography, "--homography"}, {opt.matching_score, "--matching-score"},
+                          {opt.nn_map, "--nn-map"}})
+    if (on) desc_flags += (desc_flags.empty() ? "" : ", ") + std::string(flag);
+  SP_CHECK(desc_flags.empty() || m.model->has_descriptors(), "speval: ", desc_flags, " grade descriptors, and ",
+           m.description, " has none (a detector-only model); hint: --repeatability needs keypoints only");
   if (experiment.empty()) m.load();
   eo.data_dir = opt.data_dir;
   eo.subset = opt.subset;
   eo.output = output;
   eo.progress = opt.progress;
   if (opt.progress) *opt.progress << "speval: exporting " << m.description << " on " << m.device << "\n";
-  sp::train::export_hpatches_predictions(*m.model, eo);
+  procedures::export_hpatches_predictions(*m.model, eo);
 }
 
 }  // namespace

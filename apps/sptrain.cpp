@@ -3,6 +3,9 @@
 //   sptrain train NAME --conf FILE [a.b=v ...] [--restore] [--overfit] [--overwrite]
 //   sptrain train_base CONFIG NAME [a.b=v ...] [--restore] [--overfit] [--overwrite]
 //   sptrain eval_detector NAME [a.b=v ...] [--distance PX] [--threshold T] [--last]
+//   sptrain train_joint CONFIG NAME [a.b=v ...] [--restore] [--overfit] [--overwrite]
+//   sptrain export_detector_homoAdapt CONFIG NAME [a.b=v ...] [--pictures] [--device D] [--limit N] [--tf32]
+//   sptrain export_descriptor CONFIG NAME [a.b=v ...] [--device D] [--tf32]
 // Experiments live in $SP_EXPER_PATH/NAME (default outputs/training/NAME). Ctrl+C stops
 // a training run after writing a checkpoint; --restore resumes it exactly.
 // Data parallel (docs/DISTRIBUTED.md): `mpirun -np N sptrain train ...`, or
@@ -16,11 +19,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "procedures/commands.h"
+#include "procedures/evaluate_detector.h"
 #include "tensor/check.h"
-#include "train/evaluate_detector.h"
 #include "train/distributed/communicator.h"
 #include "train/experiment.h"
-#include "train/export_commands.h"
 #include "train/trainer.h"
 
 namespace {
@@ -43,13 +46,13 @@ void add_train_flags(CLI::App* cmd, TrainArgs& a) {
   cmd->positionals_at_end(false);
 }
 
-int run_training(const TrainArgs& a) {
+int run_training(const TrainArgs& a, const char* what) {
   Config config;
   if (!a.conf.empty()) config = Config::from_file(a.conf);
   SP_CHECK(!a.conf.empty() || a.options.restore, "train: expected --conf FILE (or --restore to resume ", a.name,
            " with its saved config)");
   config.apply_overrides(a.overrides);
-  sp::train::train_experiment(a.name, config, a.options, "sptrain");
+  sp::train::train_experiment(a.name, config, a.options, what);
   return 0;
 }
 
@@ -93,30 +96,48 @@ struct Command {
   std::function<std::function<int()>(CLI::App*)> setup;
 };
 
+// CONFIG NAME [a.b=v ...] [--device D] [--tf32] of the export commands.
+std::shared_ptr<sp::procedures::ExportCommand> add_export_args(CLI::App* cmd) {
+  auto c = std::make_shared<sp::procedures::ExportCommand>();
+  cmd->add_option("config", c->config, "config (TOML)")->required();
+  cmd->add_option("name", c->name, "experiment to write into ($SP_EXPER_PATH/NAME)")->required();
+  cmd->add_option("overrides", c->overrides, "config overrides a.b=value");
+  cmd->add_option("--device", c->device, "auto | cpu | cuda:N (default: cuda:0 if usable)");
+  cmd->add_flag("--tf32", c->tf32, "TF32 convolutions and matmuls on CUDA (PyTorch's cuDNN default)");
+  cmd->positionals_at_end(false);
+  return c;
+}
+
 std::vector<Command> commands() {
-  // Commands that parse their own arguments ([PS] export.py / train4.py shape,
-  // train/export_commands.h): everything after the subcommand name is handed over.
-  auto passthrough = [](int (*run)(int, char**), const char* name) {
-    return [run, name](CLI::App* cmd) {
-      cmd->allow_extras();
-      cmd->prefix_command();
-      return std::function<int()>([cmd, run, name] {
-        std::vector<std::string> args{name};
-        for (const std::string& a : cmd->remaining()) args.push_back(a);
-        std::vector<char*> argv;
-        for (std::string& a : args) argv.push_back(a.data());
-        return run(int(argv.size()), argv.data());
-      });
-    };
-  };
   return {
       {"export_detector_homoAdapt",
        "export_detector_homoAdapt CONFIG NAME [a.b=v ...] [--pictures] [--device D] [--limit N] [--tf32]: HA labels",
-       passthrough(sp::train::export_detector_homoAdapt, "export_detector_homoAdapt")},
+       [](CLI::App* cmd) {
+         auto c = add_export_args(cmd);
+         cmd->add_flag("--pictures,--outputImg", c->pictures, "a PNG of the labels per image");
+         cmd->add_option("--limit", c->limit, "at most this many images");
+         return [c] { return sp::procedures::export_detector_homoAdapt(*c) ? 0 : 1; };
+       }},
       {"export_descriptor", "export_descriptor CONFIG NAME [a.b=v ...] [--device D]: HPatches predictions for speval",
-       passthrough(sp::train::export_descriptor, "export_descriptor")},
-      {"train_joint", "train_joint CONFIG NAME [a.b=v ...] [--restore] [--overfit] [--distributed N]: SuperPoint on HA-labelled images",
-       passthrough(sp::train::train_joint, "train_joint")},
+       [](CLI::App* cmd) {
+         auto c = add_export_args(cmd);
+         return [c] {
+           sp::procedures::export_descriptor(*c);
+           return 0;
+         };
+       }},
+      {"train_joint",
+       "train_joint CONFIG NAME [a.b=v ...] [--restore] [--overfit] [--distributed N]: SuperPoint on HA-labelled images",
+       [](CLI::App* cmd) {
+         auto a = std::make_shared<TrainArgs>();
+         cmd->add_option("config", a->conf, "experiment config (TOML), e.g. configs/superpoint_coco.toml")
+             ->required();
+         cmd->add_option("name", a->name, "experiment name")->required();
+         cmd->add_option("overrides", a->overrides, "config overrides a.b=value");
+         cmd->add_flag("--eval", a->eval, "accepted for pytorch-superpoint compatibility (validation always runs)");
+         add_train_flags(cmd, *a);
+         return [a] { return run_training(*a, "train_joint"); };
+       }},
       {"train", "train NAME --conf FILE [a.b=v ...] [--distributed N]: train the model of a config (N ranks: mpirun)",
        [](CLI::App* cmd) {
          auto a = std::make_shared<TrainArgs>();
@@ -124,7 +145,7 @@ std::vector<Command> commands() {
          cmd->add_option("overrides", a->overrides, "config overrides a.b=value");
          cmd->add_option("--conf", a->conf, "experiment config (TOML)");
          add_train_flags(cmd, *a);
-         return [a] { return run_training(*a); };
+         return [a] { return run_training(*a, "sptrain"); };
        }},
       {"train_base", "train_base CONFIG NAME [a.b=v ...]: MagicPoint on synthetic shapes (pytorch-superpoint)",
        [](CLI::App* cmd) {
@@ -135,12 +156,12 @@ std::vector<Command> commands() {
          cmd->add_option("overrides", a->overrides, "config overrides a.b=value");
          cmd->add_flag("--eval", a->eval, "accepted for pytorch-superpoint compatibility (validation always runs)");
          add_train_flags(cmd, *a);
-         return [a] { return run_training(*a); };
+         return [a] { return run_training(*a, "sptrain"); };
        }},
       {"eval_detector", "eval_detector NAME [a.b=v ...]: precision, recall, mAP of detections on validation data",
        [](CLI::App* cmd) {
          auto name = std::make_shared<std::string>();
-         auto o = std::make_shared<sp::train::DetectorEvalOptions>();
+         auto o = std::make_shared<sp::procedures::DetectorEvalOptions>();
          cmd->add_option("name", *name, "experiment name")->required();
          cmd->add_option("overrides", o->overrides, "config overrides a.b=value (model.*, data.*)");
          cmd->add_option("--distance", o->distance, "px: a detection is correct within this distance");
@@ -152,8 +173,8 @@ std::vector<Command> commands() {
          cmd->add_flag("--last", o->last, "the latest checkpoint instead of the best");
          cmd->positionals_at_end(false);
          return [name, o] {
-           sp::train::DetectorEvalReport r = sp::train::evaluate_detector(*name, *o);
-           std::cout << sp::train::format_report(*name, *o, r) << "  checkpoint " << r.checkpoint << "\n"
+           sp::procedures::DetectorEvalReport r = sp::procedures::evaluate_detector(*name, *o);
+           std::cout << sp::procedures::format_report(*name, *o, r) << "  checkpoint " << r.checkpoint << "\n"
                      << "  picture    " << r.picture << "\n  metrics    " << r.json << "\n";
            return 0;
          };

@@ -5,8 +5,9 @@
 // comparison with bench/gpu_superpoint_torch.py
 // (same case names, same method; scripts/gpu-bench.sh pairs them). Each case runs
 // `--warmup` untimed iterations, then `--iters` iterations each timed with CUDA events on
-// sp's compute stream; the JSON holds median, min and mean milliseconds.
-//   gpu_superpoint_bench --json out.json [--batch 64] [--height 240] [--width 320]
+// sp's compute stream; stdout gets a line per case, the JSON (with --json) median, min
+// and mean milliseconds.
+//   gpu_superpoint_bench [--json out.json] [--batch 64] [--height 240] [--width 320]
 //                        [--warmup 5] [--iters 20] [--tf32] [--filter substring] [--cpu]
 // --cpu runs the same cases on the CPU timed with a host clock (a smoke test of the
 // bench itself on machines without a GPU; use small --batch/--height/--width).
@@ -269,7 +270,7 @@ void write_json(const Options& o, const std::vector<Result>& results) {
 
 int usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s --json PATH [--batch N] [--height H] [--width W] [--warmup N] [--iters N] [--tf32] "
+               "usage: %s [--json PATH] [--batch N] [--height H] [--width W] [--warmup N] [--iters N] [--tf32] "
                "[--filter SUBSTRING] [--cpu]\n",
                argv0);
   return 2;
@@ -293,7 +294,7 @@ int main(int argc, char** argv) {
     else if (a == "--cpu") o.cpu = true;
     else return usage(argv[0]);
   }
-  if (o.json.empty() || o.iters < 1 || o.warmup < 0 || o.height % 8 || o.width % 8) return usage(argv[0]);
+  if (o.iters < 1 || o.warmup < 0 || o.height % 8 || o.width % 8) return usage(argv[0]);
   try {
     if (!o.cpu && !sp::cuda::available()) {
       std::fprintf(stderr, "gpu_superpoint_bench: no usable GPU\n");
@@ -303,7 +304,8 @@ int main(int argc, char** argv) {
     std::printf("sp SuperPoint %s bench: batch %lld, %lldx%lld, f32, tf32 %s, warmup %d, iters %d\n",
                 o.cpu ? "CPU" : "CUDA", (long long)o.batch, (long long)o.height, (long long)o.width, o.tf32 ? "on" : "off", o.warmup,
                 o.iters);
-    write_json(o, run(o));
+    const std::vector<Result> results = run(o);
+    if (!o.json.empty()) write_json(o, results);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpu_superpoint_bench: %s\n", e.what());
     return 1;

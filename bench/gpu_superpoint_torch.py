@@ -8,7 +8,7 @@ models::SuperPoint does it ([ML] network, both images in one forward, soft-targe
 65-way cross-entropy of both, dense descriptor hinge loss with lambda_d 250, margins 1
 and 0.2, 7.5 px correspondences, Adam), reading the four loss terms like sp's loss().
 
-  gpu_superpoint_torch.py --json out.json [--batch 64] [--height 240] [--width 320]
+  gpu_superpoint_torch.py [--json out.json] [--batch 64] [--height 240] [--width 320]
                           [--warmup 5] [--iters 20] [--tf32] [--cudnn-benchmark]
                           [--filter substring] [--cpu]
 --cpu times on the CPU with a host clock (a smoke test of the script without a GPU).
@@ -180,7 +180,7 @@ def run(args, device):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--json", required=True)
+    p.add_argument("--json", help="also write the results here (the table goes to stdout)")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--height", type=int, default=240)
     p.add_argument("--width", type=int, default=320)
@@ -208,8 +208,9 @@ def main():
             "height": args.height, "width": args.width, "tf32": args.tf32,
             "cudnn_benchmark": args.cudnn_benchmark, "cudnn": torch.backends.cudnn.version(),
             "warmup": args.warmup, "iters": args.iters, "results": results}
-    with open(args.json, "w") as f:
-        json.dump(meta, f, indent=2)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(meta, f, indent=2)
 
 
 if __name__ == "__main__":

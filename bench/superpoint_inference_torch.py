@@ -4,7 +4,7 @@ deterministic weights and image of the C++ bench) at batch 1, forward under no_g
 [SG]'s post-processing (softmax, depth-to-space, simple_nms by max-pooling, threshold,
 border, top-k, bilinear descriptor sampling, L2 normalization), timed to a synchronize.
 
-  superpoint_inference_torch.py --json OUT [--device cpu|cuda] [--threads 2] [--warmup 3] [--iters 15] [--tf32]
+  superpoint_inference_torch.py [--json OUT] [--device cpu|cuda] [--threads 2] [--warmup 3] [--iters 15] [--tf32]
 
 TF32 convolutions (PyTorch's cuDNN default) only with --tf32, as in the C++ bench.
 """
@@ -104,7 +104,7 @@ def detect(semi, desc, threshold=0.015, nms_radius=4, border=4, top_k=1000):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--json", required=True)
+    ap.add_argument("--json", help="also write the results here (the table goes to stdout)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=3)
@@ -141,8 +141,10 @@ def main():
         med = statistics.median(ms)
         print(f"infer/{h}x{w}  median {med:8.3f} ms  min {min(ms):8.3f} ms  keypoints {n}")
         results.append({"name": f"infer/{h}x{w}", "median_ms": med, "min_ms": min(ms), "keypoints": n})
-    with open(a.json, "w") as f:
-        json.dump({"framework": "torch " + torch.__version__, "device": a.device, "tf32": a.tf32, "results": results}, f, indent=2)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"framework": "torch " + torch.__version__, "device": a.device, "tf32": a.tf32,
+                       "results": results}, f, indent=2)
 
 
 if __name__ == "__main__":

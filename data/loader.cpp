@@ -9,25 +9,57 @@
 
 namespace sp::data {
 
+namespace {
+
+// The samples' tensors of `key` on the CPU, checked to agree in dtype, rank and every
+// dimension but the first.
+std::vector<Tensor> gather_key(const std::vector<Sample>& samples, const std::string& key) {
+  std::vector<Tensor> out;
+  const Tensor& first = samples[0].at(key);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    auto it = samples[i].find(key);
+    SP_CHECK(it != samples[i].end(), "collate: expected key '", key, "' in sample ", i, ", got none");
+    Tensor t = it->second.cpu().contiguous();
+    bool same = t.dtype() == first.dtype() && t.dim() == first.dim() && t.dim() > 0;
+    for (int d = 1; same && d < t.dim(); ++d) same = t.size(d) == first.size(d);
+    SP_CHECK(same || t.shape() == first.shape(), "collate: expected '", key, "' of shape ", first.shape(), " ",
+             first.dtype(), " (or another length in the first dimension) in every sample, got ", t.shape(), " ",
+             t.dtype(), " in sample ", i);
+    out.push_back(t);
+  }
+  return out;
+}
+
+}  // namespace
+
 Batch collate(const std::vector<Sample>& samples) {
   SP_CHECK(!samples.empty(), "collate: expected at least one sample, got none");
   Batch out;
-  int64_t b = int64_t(samples.size());
+  const int64_t b = int64_t(samples.size());
   for (const auto& [key, first] : samples[0]) {
-    Shape shape = first.shape();
-    Shape bshape = shape;
-    bshape.insert(0, b);
-    Tensor stacked = empty(bshape, first.dtype());
-    size_t bytes = first.nbytes();
-    for (int64_t i = 0; i < b; ++i) {
-      auto it = samples[size_t(i)].find(key);
-      SP_CHECK(it != samples[size_t(i)].end(), "collate: expected key '", key, "' in sample ", i, ", got none");
-      Tensor t = it->second.cpu().contiguous();
-      SP_CHECK(t.shape() == shape && t.dtype() == first.dtype(), "collate: expected '", key, "' of shape ", shape,
-               " ", first.dtype(), " in every sample, got ", t.shape(), " ", t.dtype(), " in sample ", i);
-      std::memcpy(static_cast<char*>(stacked.data_ptr()) + size_t(i) * bytes, t.data_ptr(), bytes);
+    const std::vector<Tensor> parts = gather_key(samples, key);
+    int64_t longest = first.dim() > 0 ? first.size(0) : 0;
+    bool ragged = false;
+    for (const Tensor& t : parts) {
+      ragged |= t.shape() != first.shape();
+      if (t.dim() > 0) longest = std::max(longest, t.size(0));
     }
+    Shape bshape = first.shape();
+    if (ragged) bshape[0] = longest;
+    bshape.insert(0, b);
+    const bool index_like = first.dtype() == DType::I32 || first.dtype() == DType::I64;
+    Tensor stacked = ragged ? full(bshape, index_like ? -1.0 : 0.0, first.dtype()) : empty(bshape, first.dtype());
+    const size_t row = ragged ? stacked.nbytes() / size_t(b) : first.nbytes();
+    for (int64_t i = 0; i < b; ++i)
+      std::memcpy(static_cast<char*>(stacked.data_ptr()) + size_t(i) * row, parts[size_t(i)].data_ptr(),
+                  parts[size_t(i)].nbytes());
     out[key] = stacked;
+    const std::string mask_key = "keypoint_mask" + key.substr(std::min<size_t>(key.size(), 9));
+    if (ragged && key.rfind("keypoints", 0) == 0 && !samples[0].count(mask_key)) {
+      Tensor mask = zeros({b, longest}, DType::Bool);
+      for (int64_t i = 0; i < b; ++i) mask.select(0, i).narrow(0, 0, parts[size_t(i)].size(0)).fill_(1);
+      out[mask_key] = mask;
+    }
   }
   return out;
 }

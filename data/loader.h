@@ -24,8 +24,11 @@ namespace sp::data {
 
 using Batch = std::map<std::string, Tensor>;
 
-// Stacks samples key by key into [B, ...]; every sample must have the same keys and
-// shapes.
+// Stacks samples key by key into [B, ...]; every sample must have the same keys. A key
+// whose tensors differ only in their first dimension (keypoint sets: keypoints0 [N, 2],
+// descriptors0 [N, D], ...) is padded to the longest: integer tensors with -1 (an
+// unmatched index), others with 0. Each padded keypoints<suffix> gets a bool
+// keypoint_mask<suffix> [B, N] (true for real points) unless the samples carry one.
 Batch collate(const std::vector<Sample>& samples);
 
 struct LoaderOptions {

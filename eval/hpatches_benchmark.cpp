@@ -10,7 +10,7 @@
 #include "data/image_io.h"
 #include "eval/match_pictures.h"
 #include "tensor/check.h"
-#include "tensor/io/hdf5.h"
+#include "features/feature_files.h"
 
 namespace sp::eval {
 
@@ -25,40 +25,28 @@ struct ImageFeatures {
   ImageSize size;  // evaluation (processing) size
 };
 
-Tensor read_key(const io::H5File& file, const std::string& group, const std::string& key) {
-  SP_CHECK(file.has(group), "speval: expected group '", group, "' in predictions file ", file.path(),
-           "; hint: one group per image named <sequence>/<index>");
-  SP_CHECK(file.has(group + "/" + key), "speval: expected dataset '", group, "/", key, "' in predictions file ",
-           file.path());
-  return file.read(group + "/" + key).to(DType::F64);
-}
-
-ImageFeatures load_features(const io::H5File& file, const std::string& group, ImageSize original, bool need_desc) {
+// `need_descriptors_for`: the flags that grade descriptors ("" when none was given).
+ImageFeatures load_features(const features::FeatureReader& file, const std::string& group, ImageSize original,
+                            const std::string& need_descriptors_for) {
   ImageFeatures f;
-  Tensor kp = read_key(file, group, "keypoints");
-  SP_CHECK(kp.dim() == 2 && kp.size(1) == 2, "speval: expected ", group, "/keypoints of shape [N, 2] in ",
-           file.path(), ", got ", kp.shape());
-  const int64_t n = kp.size(0);
-  std::vector<double> kv = kp.to_vector<double>();
-  f.keypoints = Eigen::Map<Points2>(kv.data(), n, 2);
-  Tensor sc = read_key(file, group, "scores");
-  SP_CHECK(sc.numel() == n, "speval: expected ", n, " scores in ", group, "/scores of ", file.path(), ", got ",
-           sc.shape());
-  std::vector<double> sv = sc.to_vector<double>();
-  f.scores = Eigen::Map<Eigen::VectorXd>(sv.data(), n);
-  if (need_desc) {
-    Tensor d = read_key(file, group, "descriptors");
-    SP_CHECK(d.dim() == 2 && (d.size(0) == n || d.size(1) == n), "speval: expected ", group,
-             "/descriptors of shape [N, D] or [D, N] with N = ", n, " in ", file.path(), ", got ", d.shape());
-    if (d.size(0) != n) d = d.t().contiguous();  // hloc stores [D, N]
-    std::vector<double> dv = d.contiguous().to_vector<double>();
-    f.descriptors = Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-                        dv.data(), n, d.size(1))
-                        .cast<float>();
+  const features::ImageFeatures in = file.read(group);
+  const int64_t n = in.size();
+  const std::vector<float> kv = in.keypoints.contiguous().to_vector<float>();
+  f.keypoints = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, 2, Eigen::RowMajor>>(kv.data(), n, 2)
+                    .cast<double>();
+  const std::vector<float> sv = in.scores.contiguous().to_vector<float>();
+  f.scores = Eigen::Map<const Eigen::VectorXf>(sv.data(), n).cast<double>();
+  if (!need_descriptors_for.empty()) {
+    SP_CHECK(in.has_descriptors(), "speval: ", need_descriptors_for, " grade descriptors, and '", group, "' in ",
+             file.path(), " has none (a detector-only model such as MagicPoint); hint: --repeatability needs",
+             " keypoints only");
+    const std::vector<float> dv = in.descriptors.contiguous().to_vector<float>();
+    f.descriptors = Eigen::Map<const Descriptors>(dv.data(), n, in.descriptors.size(1));
   }
   f.size = original;
-  if (file.has_attr(group, "processing_width") && file.has_attr(group, "processing_height")) {
-    ImageSize proc{double(file.attr_int(group, "processing_width")), double(file.attr_int(group, "processing_height"))};
+  const int64_t pw = file.attribute(group, "processing_width", 0), ph = file.attribute(group, "processing_height", 0);
+  if (pw > 0 && ph > 0) {
+    ImageSize proc{double(pw), double(ph)};
     double sx = proc.width / original.width, sy = proc.height / original.height;
     // Pixel-centre convention: (x + 0.5) s - 0.5.
     f.keypoints.col(0) = ((f.keypoints.col(0).array() + 0.5) * sx - 0.5).matrix();
@@ -130,8 +118,12 @@ HPatchesReport run_hpatches(const HPatchesOptions& options) {
   }
   std::sort(sequences.begin(), sequences.end());
   SP_CHECK(!sequences.empty(), "speval: expected sequences (i_*, v_*) in ", options.data_dir);
-  io::H5File file(options.predictions, io::H5File::Mode::Read);
+  const features::FeatureReader file(options.predictions);
   const bool need_desc = options.homography || options.matching_score || options.nn_map;
+  std::string desc_flags;  // the flags that need descriptors, for the error message
+  for (auto [on, flag] : {std::pair{options.homography, "--homography"}, {options.matching_score, "--matching-score"},
+                          {options.nn_map, "--nn-map"}})
+    if (on) desc_flags += (desc_flags.empty() ? "" : ", ") + std::string(flag);
 
   HPatchesReport report;
   for (const std::string& seq : sequences) {
@@ -149,12 +141,12 @@ HPatchesReport run_hpatches(const HPatchesOptions& options) {
     auto size_of = [](const Tensor& img) { return ImageSize{double(img.size(2)), double(img.size(1))}; };
     Tensor image1 = read_sequence_image(1);
     ImageSize orig1 = size_of(image1);
-    ImageFeatures f1 = load_features(file, seq + "/1", orig1, need_desc);
+    ImageFeatures f1 = load_features(file, seq + "/1", orig1, desc_flags);
     double seq_rep = 0;
     for (int k = 2; k <= 6; ++k) {
       Tensor imagek = read_sequence_image(k);
       ImageSize origk = size_of(imagek);
-      ImageFeatures fk = load_features(file, seq + "/" + std::to_string(k), origk, need_desc);
+      ImageFeatures fk = load_features(file, seq + "/" + std::to_string(k), origk, desc_flags);
       Eigen::Matrix3d H = scaling(origk, fk.size) *
                           read_homography_file((dir / ("H_1_" + std::to_string(k))).string()) *
                           scaling(orig1, f1.size).inverse();

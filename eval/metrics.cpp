@@ -5,7 +5,9 @@
 #include <limits>
 #include <numeric>
 
+#include "features/nearest_neighbor.h"
 #include "tensor/check.h"
+#include "tensor/ops/creation.h"
 
 namespace sp::eval {
 
@@ -96,15 +98,18 @@ std::vector<Match> mutual_nearest_neighbours(const Descriptors& d1, const Descri
            "mutual_nearest_neighbours: expected descriptors of equal size, got ", d1.cols(), " and ", d2.cols());
   std::vector<Match> out;
   if (d1.rows() == 0 || d2.rows() == 0) return out;
-  Eigen::MatrixXd a = d1.cast<double>(), b = d2.cast<double>();
-  Eigen::MatrixXd dist2 = (-2.0 * a * b.transpose()).colwise() + a.rowwise().squaredNorm();
-  dist2.rowwise() += b.rowwise().squaredNorm().transpose();
-  std::vector<int> nn2(b.rows());
-  for (int64_t j = 0; j < b.rows(); ++j) dist2.col(j).minCoeff(&nn2[j]);
-  for (int64_t i = 0; i < a.rows(); ++i) {
-    Eigen::Index j;
-    double d = dist2.row(i).minCoeff(&j);
-    if (nn2[j] == i) out.push_back({int(i), int(j), std::sqrt(std::max(d, 0.0))});
+  // features/'s matcher in f64, so distances and ties are those of exact arithmetic.
+  auto to_tensor = [](const Descriptors& d) {
+    const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> m = d.cast<double>();
+    return from_data(m.data(), Shape{1, int64_t(m.rows()), int64_t(m.cols())}, DType::F64);
+  };
+  const Tensor a = to_tensor(d1), b = to_tensor(d2);
+  const Tensor m0 = features::match_nearest_neighbors(a, b).matches0.contiguous();
+  const int64_t* p = m0.data<int64_t>();
+  for (int64_t i = 0; i < d1.rows(); ++i) {
+    if (p[i] < 0) continue;
+    const double distance = (d1.row(i).cast<double>() - d2.row(p[i]).cast<double>()).norm();
+    out.push_back({int(i), int(p[i]), distance});
   }
   return out;
 }

@@ -8,7 +8,7 @@
 
 #include "geometry/epipolar.h"
 #include "tensor/check.h"
-#include "tensor/io/hdf5.h"
+#include "features/feature_files.h"
 
 namespace sp::eval {
 
@@ -19,22 +19,15 @@ struct Features {
   Descriptors descriptors;
 };
 
-Features load(const io::H5File& file, const std::string& name) {
-  for (const char* key : {"keypoints", "descriptors"})
-    SP_CHECK(file.has(name + "/" + key), "speval: expected dataset '", name, "/", key, "' in predictions file ",
-             file.path());
-  Tensor kp = file.read(name + "/keypoints").to(DType::F64);
-  SP_CHECK(kp.dim() == 2 && kp.size(1) == 2, "speval: expected ", name, "/keypoints of shape [N, 2] in ",
-           file.path(), ", got ", kp.shape());
-  const int64_t n = kp.size(0);
-  Tensor d = file.read(name + "/descriptors").to(DType::F32);
-  SP_CHECK(d.dim() == 2 && (d.size(0) == n || d.size(1) == n), "speval: expected ", name,
-           "/descriptors of shape [N, D] or [D, N] with N = ", n, " in ", file.path(), ", got ", d.shape());
-  if (d.size(0) != n) d = d.t();
-  d = d.contiguous();
-  std::vector<double> kv = kp.to_vector<double>();
-  std::vector<float> dv = d.to_vector<float>();
-  return {Eigen::Map<Points2>(kv.data(), n, 2), Eigen::Map<Descriptors>(dv.data(), n, d.size(1))};
+Features load(const features::FeatureReader& file, const std::string& name) {
+  const features::ImageFeatures f = file.read(name);
+  SP_CHECK(f.has_descriptors(), "speval: --pose matches descriptors, and '", name, "' in ", file.path(),
+           " has none (a detector-only model)");
+  const int64_t n = f.size();
+  const std::vector<float> kv = f.keypoints.contiguous().to_vector<float>();
+  const std::vector<float> dv = f.descriptors.contiguous().to_vector<float>();
+  return {Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, 2, Eigen::RowMajor>>(kv.data(), n, 2).cast<double>(),
+          Eigen::Map<const Descriptors>(dv.data(), n, f.descriptors.size(1))};
 }
 
 }  // namespace
@@ -71,7 +64,7 @@ std::vector<PosePair> read_pose_pairs(const std::string& path) {
 
 HPatchesReport run_pose_benchmark(const PoseOptions& options) {
   std::vector<PosePair> pairs = read_pose_pairs(options.pairs);
-  io::H5File file(options.predictions, io::H5File::Mode::Read);
+  const features::FeatureReader file(options.predictions);
   HPatchesReport report;
   std::vector<double> errors;
   for (const PosePair& p : pairs) {

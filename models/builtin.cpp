@@ -3,7 +3,9 @@
 #include <mutex>
 
 #include "models/model.h"
+#include "models/nearest_neighbor_matcher.h"
 #include "models/superpoint.h"
+#include "models/two_view_pipeline.h"
 
 namespace sp::models {
 
@@ -17,6 +19,10 @@ void register_builtin_models() {
     register_model("superpoint", [](ConfigView& c) {
       return std::make_shared<SuperPoint>(SuperPointConfig::from(c, /*detector_only=*/false));
     });
+    register_model("nearest_neighbor", [](ConfigView& c) {
+      return std::make_shared<NearestNeighborMatcher>(NearestNeighborMatcher::options_from(c));
+    });
+    register_model("two_view_pipeline", [](ConfigView& c) { return TwoViewPipeline::from(c); });
   });
 }
 

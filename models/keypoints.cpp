@@ -144,37 +144,4 @@ Tensor cell_targets(const Tensor& kmap) {
   return out;
 }
 
-Tensor mutual_nn_matches(const Tensor& d0, const Tensor& d1, float max_distance) {
-  SP_CHECK(d0.dim() == 2 && d1.dim() == 2 && d0.size(1) == d1.size(1),
-           "mutual_nn_matches: expected descriptors [N, D] and [M, D], got ", d0.shape(), " and ", d1.shape());
-  Tensor a = host_f32(d0), b = host_f32(d1);
-  const int64_t N = a.size(0), M = b.size(0), D = a.size(1);
-  std::vector<float> sim(size_t(N * M));
-  const float* pa = a.data<float>();
-  const float* pb = b.data<float>();
-  for (int64_t i = 0; i < N; ++i)
-    for (int64_t j = 0; j < M; ++j) {
-      float s = 0;
-      for (int64_t c = 0; c < D; ++c) s += pa[i * D + c] * pb[j * D + c];
-      sim[i * M + j] = s;
-    }
-  std::vector<int64_t> best0(N, -1), best1(M, -1);
-  for (int64_t i = 0; i < N; ++i)
-    for (int64_t j = 0; j < M; ++j) {
-      if (best0[i] < 0 || sim[i * M + j] > sim[i * M + best0[i]]) best0[i] = j;
-      if (best1[j] < 0 || sim[i * M + j] > sim[best1[j] * M + j]) best1[j] = i;
-    }
-  std::vector<int64_t> pairs;
-  for (int64_t i = 0; i < N; ++i) {
-    const int64_t j = best0[i];
-    if (j < 0 || best1[j] != i) continue;
-    const float dist = std::sqrt(std::max(0.0f, 2.0f - 2.0f * std::clamp(sim[i * M + j], -1.0f, 1.0f)));
-    if (dist < max_distance) {
-      pairs.push_back(i);
-      pairs.push_back(j);
-    }
-  }
-  return from_vector(pairs, {int64_t(pairs.size() / 2), 2});
-}
-
 }  // namespace sp::models

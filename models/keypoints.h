@@ -44,8 +44,4 @@ Tensor keypoint_map(const Tensor& xy, int64_t height, int64_t width);
 // space-to-depth, dustbin = 1 for empty cells only, normalized per cell.
 Tensor cell_targets(const Tensor& keypoint_map);
 
-// Mutual nearest neighbours of L2-normalized descriptors d0 [N, D], d1 [M, D] with
-// distance sqrt(2 - 2 d0.d1) < max_distance. Returns [K, 2] i64 index pairs.
-Tensor mutual_nn_matches(const Tensor& d0, const Tensor& d1, float max_distance);
-
 }  // namespace sp::models

@@ -96,6 +96,69 @@ std::string MapConfig::get_string(const std::string& key, const std::string& fal
   return it == values_.end() ? fallback : it->second;
 }
 
+namespace {
+
+// "[1, 2, 3]" (or "1, 2, 3") -> its items as strings.
+std::vector<std::string> list_items(const std::string& key, const std::string& text) {
+  std::string body = text;
+  if (!body.empty() && body.front() == '[') {
+    SP_CHECK(body.back() == ']', "model config: expected a list [a, b, ...] for key ", key, ", got '", text, "'");
+    body = body.substr(1, body.size() - 2);
+  }
+  std::vector<std::string> items;
+  std::stringstream in(body);
+  for (std::string item; std::getline(in, item, ',');) {
+    const size_t a = item.find_first_not_of(" \t"), b = item.find_last_not_of(" \t");
+    if (a != std::string::npos) items.push_back(item.substr(a, b - a + 1));
+  }
+  return items;
+}
+
+template <typename T, typename Parse>
+std::vector<T> parse_list(const std::map<std::string, std::string>& values, const std::string& key,
+                          const std::vector<T>& fallback, Parse parse) {
+  auto it = values.find(key);
+  if (it == values.end()) return fallback;
+  std::vector<T> out;
+  for (const std::string& item : list_items(key, it->second)) {
+    MapConfig one(std::map<std::string, std::string>{{key, item}});
+    out.push_back(parse(one));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<int64_t> MapConfig::get_int_list(const std::string& key, const std::vector<int64_t>& fallback) {
+  return parse_list<int64_t>(values_, key, fallback, [&](MapConfig& one) { return one.get_int(key, 0); });
+}
+
+std::vector<double> MapConfig::get_double_list(const std::string& key, const std::vector<double>& fallback) {
+  return parse_list<double>(values_, key, fallback, [&](MapConfig& one) { return one.get_double(key, 0); });
+}
+
+bool MapConfig::has(const std::string& key) const {
+  if (values_.count(key)) return true;
+  auto it = values_.lower_bound(key + ".");
+  return it != values_.end() && it->first.rfind(key + ".", 0) == 0;
+}
+
+std::unique_ptr<ConfigView> MapConfig::sub(const std::string& table) {
+  std::map<std::string, std::string> inner;
+  const std::string prefix = table + ".";
+  for (const auto& [k, v] : values_)
+    if (k.rfind(prefix, 0) == 0) inner[k.substr(prefix.size())] = v;
+  return std::make_unique<MapConfig>(std::move(inner));
+}
+
+Batch make_batch(const std::map<std::string, Tensor>& tensors) {
+  Batch out("batch");
+  for (const auto& [k, t] : tensors) out.set(k, t);
+  return out;
+}
+
+Tensor Model::summary_image(const Predictions&, const Batch&, int64_t) { return Tensor(); }
+
 Predictions Model::run(const Batch& batch) {
   batch.require(required_keys());
   return forward(batch);

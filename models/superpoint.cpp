@@ -27,6 +27,7 @@ SuperPointConfig SuperPointConfig::from(ConfigView& c, bool detector_only) {
   s.border = c.get_int("border", s.border);
   s.top_k = c.get_int("top_k", s.top_k);
   s.nms = c.get_string("nms", s.nms);
+  s.force_num_keypoints = c.get_bool("force_num_keypoints", s.force_num_keypoints);
   s.detector_loss = c.get_string("detector_loss", s.detector_loss);
   s.lambda_d = c.get_double("lambda_d", s.lambda_d);
   s.positive_margin = c.get_double("positive_margin", s.positive_margin);
@@ -40,6 +41,8 @@ SuperPointConfig SuperPointConfig::from(ConfigView& c, bool detector_only) {
   detector_loss_kind(s.detector_loss);
   SP_CHECK(s.descriptor_dim > 0 && s.width > 0, "superpoint config: expected descriptor_dim > 0 and width > 0, got ",
            s.descriptor_dim, " and ", s.width);
+  SP_CHECK(!s.force_num_keypoints || s.top_k > 0,
+           "superpoint config: expected top_k > 0 with force_num_keypoints, got top_k ", s.top_k);
   SP_CHECK(s.nms_radius >= 0 && s.border >= 0, "superpoint config: expected nms_radius >= 0 and border >= 0, got ",
            s.nms_radius, " and ", s.border);
   return s;
@@ -107,7 +110,7 @@ ag::Var pool2(const ag::Var& x) { return nn::F::max_pool2d(x, Pool2dArgs{}); }
 }  // namespace
 
 SuperPoint::SuperPoint(SuperPointConfig config)
-    : Model(config.detector_only ? "MagicPoint" : "SuperPoint"), config_(std::move(config)) {
+    : Extractor(config.detector_only ? "MagicPoint" : "SuperPoint"), config_(std::move(config)) {
   const int64_t c1 = scaled(64, config_.width), c3 = scaled(128, config_.width), c5 = scaled(256, config_.width);
   const int64_t D = config_.descriptor_dim;
   auto conv = [&](const std::string& name, int64_t in, int64_t out, int64_t k) {
@@ -222,65 +225,23 @@ Losses SuperPoint::loss(const Predictions& pred, const Batch& batch) {
   Losses out;
   ag::Var det = detector_loss(pred.at("logits"), batch.at("labels_2D"), optional("valid_mask"), kind);
   out.total = det;
-  out.terms["detector"] = det.item<float>();
+  out.terms["detector"] = det.data();
   if (pred.has("warped_logits")) {
     ag::Var det_w = detector_loss(pred.at("warped_logits"), batch.at("warped_labels"),
                                   optional("warped_valid_mask"), kind);
     ag::Var desc = descriptor_loss(pred.at("descriptors"), pred.at("warped_descriptors"), batch.at("homography"),
                                    optional("warped_valid_mask"), config_.descriptor_loss_options());
     out.total = out.total + det_w + config_.lambda_loss * desc;
-    out.terms["detector_warped"] = det_w.item<float>();
-    out.terms["descriptor"] = desc.item<float>();
+    out.terms["detector_warped"] = det_w.data();
+    out.terms["descriptor"] = desc.data();
   }
-  out.terms["total"] = out.total.item<float>();
+  out.terms["total"] = out.total.data();
   return out;
 }
 
 std::vector<Detections> SuperPoint::detect(const Predictions& pred) const {
   Tensor desc = pred.has("descriptors") ? pred.at("descriptors").data() : Tensor();
   return models::detect(pred.at("logits").data(), desc, config_.detect_config());
-}
-
-namespace {
-
-// Number of points of `a` [N, 2] with a point of `b` [M, 2] within `dist` (CPU, f32).
-int64_t count_within(const Tensor& a, const Tensor& b, double dist) {
-  const float* pa = a.data<float>();
-  const float* pb = b.data<float>();
-  int64_t count = 0;
-  for (int64_t i = 0; i < a.size(0); ++i) {
-    for (int64_t j = 0; j < b.size(0); ++j) {
-      const double dx = pa[2 * i] - pb[2 * j], dy = pa[2 * i + 1] - pb[2 * j + 1];
-      if (dx * dx + dy * dy <= dist * dist) {
-        ++count;
-        break;
-      }
-    }
-  }
-  return count;
-}
-
-}  // namespace
-
-std::map<std::string, double> SuperPoint::metrics(const Predictions& pred, const Batch& batch) {
-  ag::NoGradGuard no_grad;
-  std::map<std::string, double> out;
-  for (const auto& [name, value] : loss(pred, batch).terms) out["loss/" + name] = value;
-  std::vector<Detections> dets = models::detect(pred.at("logits").data(), Tensor(), config_.detect_config());
-  Tensor labels = batch.at("labels_2D").cpu();
-  int64_t predicted = 0, labelled = 0, correct = 0, found = 0;
-  for (size_t b = 0; b < dets.size(); ++b) {
-    Tensor pts = dets[b].keypoints.cpu().contiguous();
-    Tensor yx = nonzero(gt(labels.select(0, int64_t(b)).select(0, 0), Scalar(0.0)));
-    Tensor gt_xy = stack({yx.select(1, 1), yx.select(1, 0)}, 1).to(DType::F32).contiguous();
-    predicted += pts.size(0);
-    labelled += gt_xy.size(0);
-    correct += count_within(pts, gt_xy, config_.metrics_distance);
-    found += count_within(gt_xy, pts, config_.metrics_distance);
-  }
-  out["precision"] = predicted > 0 ? double(correct) / double(predicted) : 0.0;
-  out["recall"] = labelled > 0 ? double(found) / double(labelled) : 0.0;
-  return out;
 }
 
 }  // namespace sp::models

@@ -15,6 +15,7 @@
 
 #include <string>
 
+#include "models/extractor.h"
 #include "models/keypoints.h"
 #include "models/model.h"
 #include "models/superpoint_detect.h"
@@ -34,6 +35,10 @@ struct SuperPointConfig {
   int64_t border = 4;
   int64_t top_k = -1;
   std::string nms = "maxpool";  // "maxpool" (on the device) or "grid" ([ML] grid NMS on the CPU)
+  // extract(): pad every image to exactly top_k keypoints with random positions (score 0,
+  // descriptors sampled there) that count as real, as Glue Factory's
+  // force_num_keypoints; otherwise padding is masked out.
+  bool force_num_keypoints = false;
 
   // Losses (spec 5).
   std::string detector_loss = "ce";  // "ce" or "bce" (see DetectorLossKind)
@@ -59,7 +64,7 @@ struct SuperPointConfig {
 //   warped pixel frame).
 // Predictions: "logits" [B, 65, H/8, W/8], "descriptors" [B, D, H/8, W/8] (SuperPoint),
 // and with "warped_image": "warped_logits", "warped_descriptors".
-class SuperPoint : public Model {
+class SuperPoint : public Extractor {
  public:
   explicit SuperPoint(SuperPointConfig config);
 
@@ -71,11 +76,22 @@ class SuperPoint : public Model {
   // MagicPoint: detector loss of "image". SuperPoint: detector losses of both images
   // plus lambda_loss * descriptor loss when "warped_image" was forwarded.
   Losses loss(const Predictions& pred, const Batch& batch) override;
-  // Loss terms plus "precision" and "recall" of the detections (config post-processing)
-  // against "labels_2D" within metrics_distance px, pooled over the batch.
+  // "precision" and "recall" of the detections (config post-processing) against
+  // "labels_2D" within metrics_distance px, pooled over the batch.
   std::map<std::string, double> metrics(const Predictions& pred, const Batch& batch) override;
+  // Detections (red) over the "labels_2D" points (green) of the first images.
+  Tensor summary_image(const Predictions& pred, const Batch& batch, int64_t max_images) override;
   // Keypoints, scores and descriptors per image, with the config's post-processing.
   std::vector<Detections> detect(const Predictions& pred) const;
+
+  // Extractor (models/extractor.h), in superpoint_features.cpp.
+  features::Features extract(const Tensor& images) override;
+  features::Features features_of(const Predictions& pred, const Tensor& images) override;
+  double detection_threshold() const override { return config_.detection_threshold; }
+  bool has_descriptors() const override { return !config_.detector_only; }
+  int64_t descriptor_dim() const override { return config_.detector_only ? 0 : config_.descriptor_dim; }
+  int64_t input_channels() const override { return 1; }
+  int64_t image_size_multiple() const override { return kCell; }
 
  private:
   ag::Var encode(const ag::Var& x);

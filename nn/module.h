@@ -52,7 +52,9 @@ class Module {
   bool has_param(const std::string& name) const;
 
   // ---- modes and devices
-  void train(bool on = true);  // recursive
+  // Recursive. Virtual so that a module can keep parts fixed (frozen batch norm, a frozen
+  // extractor inside a pipeline); an override repeats the default argument.
+  virtual void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
   // Moves every parameter and buffer (recursive). Parameters keep their Var identity.

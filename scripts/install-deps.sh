@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config clang-format git
   libeigen3-dev libhdf5-dev libpng-dev libturbojpeg0-dev libjpeg62-turbo-dev zlib1g-dev
   libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libomp-dev
   libopenmpi-dev openmpi-bin

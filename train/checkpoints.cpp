@@ -91,6 +91,14 @@ std::string CheckpointManager::save_best(const nn::Checkpoint& c) {
   return best_path();
 }
 
+void CheckpointManager::remove_temporaries() const {
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (const auto& entry : fs::directory_iterator(dir_, ec))
+    if (entry.path().filename().string().find(".h5.tmp.") != std::string::npos) stale.push_back(entry.path());
+  for (const fs::path& p : stale) fs::remove(p, ec);
+}
+
 void CheckpointManager::prune() const {
   auto all = list();
   int64_t kept = 0;

@@ -48,6 +48,8 @@ class CheckpointManager {
   // interrupted one of the same step).
   std::vector<CheckpointFile> list() const;
   std::optional<CheckpointFile> latest() const;
+  // Deletes the temporary files of saves that never finished (a killed process).
+  void remove_temporaries() const;
   std::string best_path() const { return dir_ + "/checkpoint_best.h5"; }
   const std::string& dir() const { return dir_; }
 

@@ -1,5 +1,7 @@
 #include "train/data_config.h"
 
+#include <algorithm>
+#include <array>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -87,6 +89,12 @@ data::AugmentConfig read_augment(ConfigReader& r, const std::string& table) {
 
 namespace {
 
+void check_size_multiple(const std::string& key, std::array<int64_t, 2> size, const DataOptions& opt) {
+  const int64_t m = std::max<int64_t>(1, opt.size_multiple);
+  SP_CHECK(size[0] % m == 0 && size[1] % m == 0, "config: expected ", key, " to be multiples of ", m,
+           opt.model.empty() ? "" : " for " + opt.model, ", got [", size[0], ", ", size[1], "]");
+}
+
 DataSets synthetic_shapes(ConfigReader& r, const std::string& t, const DataOptions& opt) {
   data::ShapesConfig s;
   auto canvas = get_array<int64_t, 2>(r, t + ".canvas", {s.canvas_height, s.canvas_width});
@@ -101,8 +109,7 @@ DataSets synthetic_shapes(ConfigReader& r, const std::string& t, const DataOptio
   s.truncate_stripes = r.get<double>(t + ".truncate_stripes", s.truncate_stripes);
   s.truncate_noise = r.get<double>(t + ".truncate_noise", s.truncate_noise);
   s.validate();
-  SP_CHECK(s.height % 8 == 0 && s.width % 8 == 0, "config: expected ", t,
-           ".resize to be multiples of 8 (SuperPoint cells), got [", s.height, ", ", s.width, "]");
+  check_size_multiple(t + ".resize", {s.height, s.width}, opt);
   std::vector<data::Primitive> primitives;
   for (const std::string& name : r.get<std::vector<std::string>>(t + ".primitives", {}))
     primitives.push_back(data::parse_primitive(name));
@@ -133,7 +140,7 @@ DataSets synthetic_shapes(ConfigReader& r, const std::string& t, const DataOptio
   return out;
 }
 
-DataSets image_folder(ConfigReader& r, const std::string& t) {
+DataSets image_folder(ConfigReader& r, const std::string& t, const DataOptions& opt) {
   data::ImageFolderConfig c;
   c.root = r.get<std::string>(t + ".root", "");
   if (c.root.empty()) {
@@ -146,8 +153,7 @@ DataSets image_folder(ConfigReader& r, const std::string& t) {
   c.labels_dir = r.get<std::string>(t + ".labels_dir", c.labels_dir);
   c.pairs = r.get<bool>(t + ".pairs", c.pairs);
   c.augment = read_augment(r, t);
-  SP_CHECK(c.size[0] % 8 == 0 && c.size[1] % 8 == 0, "config: expected ", t,
-           ".size to be multiples of 8 (SuperPoint cells), got [", c.size[0], ", ", c.size[1], "]");
+  check_size_multiple(t + ".size", c.size, opt);
   const std::string val_split = r.get<std::string>(t + ".val_split", "");
   const std::string val_labels = r.get<std::string>(t + ".val_labels_dir", c.labels_dir);
   DataSets out;
@@ -173,7 +179,7 @@ std::map<std::string, DatasetFactory>& registry() {
   static std::map<std::string, DatasetFactory> r = {
       {"synthetic_shapes",
        [](ConfigReader& c, const std::string& t, const DataOptions& o) { return synthetic_shapes(c, t, o); }},
-      {"image_folder", [](ConfigReader& c, const std::string& t, const DataOptions&) { return image_folder(c, t); }},
+      {"image_folder", [](ConfigReader& c, const std::string& t, const DataOptions& o) { return image_folder(c, t, o); }},
   };
   return r;
 }

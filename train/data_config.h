@@ -32,6 +32,10 @@ struct DataSets {
 struct DataOptions {
   bool verbose = true;  // progress of cache rendering on stderr
   bool train = true;    // false: only the validation split is used (no train cache)
+  // Image sides must be multiples of this (the model's image_size_multiple()), checked
+  // when the config is read; `model` names the model in the error.
+  int64_t size_multiple = 1;
+  std::string model;
 };
 
 // Reads the data table through `reader` (strict keys) and builds the datasets named by

@@ -21,6 +21,17 @@ std::string experiments_root() {
   return env && *env ? env : "outputs/training";
 }
 
+std::string data_root() {
+  const char* env = std::getenv("SP_DATA_PATH");
+  return env && *env ? std::string(env) : std::string("data");
+}
+
+std::string resolve_data_path(const std::string& path) {
+  if (path.empty()) return data_root();
+  if (std::filesystem::path(path).is_absolute()) return path;
+  return (std::filesystem::path(data_root()) / path).string();
+}
+
 void write_text_atomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   {
@@ -50,7 +61,6 @@ void check_experiment_folder(const std::string& name, bool restore, bool overwri
   const bool exists = fs::exists(dir + "/config.toml");
   SP_CHECK(!exists || restore || overwrite, "experiment: expected a new experiment name, got ", dir,
            " which already holds a run; hint: pass --restore to resume it or --overwrite to start over");
-  SP_CHECK(exists || !restore, "experiment: expected a run to restore in ", dir, ", got none");
 }
 
 Experiment::Experiment(const std::string& name, const Config& config, bool restore, bool overwrite) {
@@ -74,6 +84,28 @@ void Experiment::log(const std::string& line) {
   log_.flush();
   // On a terminal, first clear an in-place progress line.
   std::fprintf(stderr, "%s%s\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", line.c_str());
+}
+
+void Experiment::drop_metrics_after(int64_t step) {
+  const std::string path = dir_ + "/metrics.csv";
+  std::ifstream in(path);
+  if (!in.good()) return;
+  std::string kept, line;
+  bool dropped = false;
+  while (std::getline(in, line)) {
+    const size_t comma = line.find(',');
+    int64_t row_step = -1;
+    try {
+      row_step = std::stoll(line.substr(0, comma));
+    } catch (const std::exception&) {  // the header
+    }
+    if (row_step > step) {
+      dropped = true;
+      continue;
+    }
+    kept += line + "\n";
+  }
+  if (dropped) write_text_atomically(path, kept);
 }
 
 void Experiment::append_metrics(int64_t step, const std::string& split, const std::map<std::string, double>& values) {

@@ -13,6 +13,10 @@ namespace sp::train {
 
 // The root of experiment folders: $SP_EXPER_PATH, else outputs/training.
 std::string experiments_root();
+// The root of datasets: $SP_DATA_PATH, else "data".
+std::string data_root();
+// `path` when absolute; relative paths (and "") join data_root().
+std::string resolve_data_path(const std::string& path);
 
 class Experiment {
  public:
@@ -29,6 +33,8 @@ class Experiment {
   // Appends one metrics.csv row per key: "step,split,key,value" (long format, so
   // training and validation rows with different keys share one file).
   void append_metrics(int64_t step, const std::string& split, const std::map<std::string, double>& values);
+  // Removes the metrics.csv rows of steps after `step` (a resumed run logs them again).
+  void drop_metrics_after(int64_t step);
 
  private:
   std::string dir_;
@@ -36,7 +42,7 @@ class Experiment {
 };
 
 // The checks of the Experiment constructor, without touching the disk: a new run
-// refuses a folder holding a run (unless overwrite), a restore needs one.
+// refuses a folder holding a run (unless overwrite or restore).
 void check_experiment_folder(const std::string& name, bool restore, bool overwrite = false);
 
 // Writes `text` to `path` atomically (temp file, fsync, rename).

@@ -24,6 +24,7 @@ TrainConfig TrainConfig::from(ConfigReader& r, const std::string& table) {
   c.momentum = r.get<double>(key("momentum"), c.momentum);
   c.nesterov = r.get<bool>(key("nesterov"), c.nesterov);
   c.clip_grad_norm = r.get<double>(key("clip_grad_norm"), c.clip_grad_norm);
+  c.detect_anomaly = r.get<bool>(key("detect_anomaly"), c.detect_anomaly);
 
   LrScheduleConfig& s = c.lr_schedule;
   auto skey = [&](const char* k) { return table + ".lr_schedule." + k; };

@@ -47,7 +47,8 @@ struct TrainConfig {
   double momentum = 0;  // sgd
   bool nesterov = false;
   LrScheduleConfig lr_schedule;
-  double clip_grad_norm = 0;  // 0 = off; a non-finite norm skips the step
+  double clip_grad_norm = 0;  // 0 = off; a non-finite norm stops the run
+  bool detect_anomaly = false;  // autograd's anomaly mode: a NaN/Inf names the op (slow)
 
   int64_t epochs = 1;
   int64_t max_steps = 0;  // > 0: stop after this many optimizer steps (epochs then unbounded)

@@ -8,12 +8,16 @@
 #include <iostream>
 #include <sstream>
 
+#include "autograd/grad_mode.h"
 #include "autograd/var.h"
 #include "nn/module.h"
 #include "nn/optim/clip.h"
 #include "nn/training_state.h"
 #include "tensor/check.h"
 #include "tensor/cuda/context.h"
+#include "tensor/ops/creation.h"
+#include "tensor/ops/elementwise.h"
+#include "tensor/ops/operators.h"
 #include "tensor/ops/random.h"
 #include "train/distributed/data_parallel.h"
 #include "train/distributed/gradient_bucketer.h"
@@ -53,11 +57,17 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
   const int world = comm_->world_size();
   const bool root = comm_->is_root();
   if (root || options.restore) check_experiment_folder(name, options.restore, options.overwrite);
-  if (options.restore) {
-    const std::string saved = experiments_root() + "/" + name + "/config.toml";
-    config_ = Config::from_file(saved);
+  // --restore resumes the latest checkpoint; with none yet (a run killed before its first
+  // save, or never started) it starts from step 0, so a job script can always pass it.
+  const std::string dir = experiments_root() + "/" + name;
+  const bool saved_config = fs::exists(dir + "/config.toml");
+  resuming_ = options.restore && CheckpointManager(dir + "/checkpoints", 1).latest().has_value();
+  if (options.restore && saved_config) {
+    config_ = Config::from_file(dir + "/config.toml");
     config_.merge(config);
   } else {
+    SP_CHECK(!options.restore || !config.keys().empty(), "trainer: expected --conf FILE: ", dir,
+             " holds no run to restore");
     config_ = config;
   }
   if (options.overfit) config_.apply_override("train.overfit=true");
@@ -70,7 +80,10 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
   // Weights to start from (a MagicPoint checkpoint for SuperPoint, COCO weights for KITTI,
   // superpoint_v1.pth): matched by name, keys the model lacks or misses are reported.
   const std::string pretrained = reader.get<std::string>("model.pretrained", "");
-  data_ = make_datasets(reader);
+  DataOptions data_options;
+  data_options.size_multiple = model_->image_size_multiple();
+  data_options.model = model_->type_name();
+  data_ = make_datasets(reader, data_options);
   reader.finish();
   nn::LoadResult loaded;
   if (!pretrained.empty() && !options.restore) loaded = nn::load_weights(*model_, pretrained, /*strict=*/false);
@@ -124,6 +137,7 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
   if (root) {
     experiment_ = std::make_unique<Experiment>(name, config_, options.restore, options.overwrite);
     checkpoints_ = std::make_unique<CheckpointManager>(experiment_->checkpoint_dir(), tc_.keep_last_n);
+    checkpoints_->remove_temporaries();  // left by a process killed while saving
     events_ = std::make_unique<EventWriter>(experiment_->dir());
   } else {
     // Other ranks only read the checkpoint to restore (the same file as rank 0).
@@ -144,7 +158,12 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
   if (!pretrained.empty() && !options.restore)
     log("pretrained: " + pretrained + " (" + std::to_string(loaded.missing_keys.size()) + " model keys not in it, " +
         std::to_string(loaded.unexpected_keys.size()) + " of its keys unused)");
-  if (options.restore) restore_latest();
+  if (resuming_)
+    restore_latest();
+  else if (options.restore)
+    log("restore: no checkpoint in " + dir + "/checkpoints yet; starting from step 0");
+  // Rows a killed run logged after its last checkpoint are logged again by this one.
+  if (options.restore && experiment_) experiment_->drop_metrics_after(step_);
   if (world > 1) {
     // Identical starting weights everywhere (a no-op after a restore: all ranks read the
     // same file), then one bucketer over the parameters the optimizer updates.
@@ -176,49 +195,86 @@ double Trainer::schedule_lr() const {
   return schedule_->lr(t);
 }
 
-bool Trainer::train_step(const data::Batch& batch) {
-  models::Batch b("batch");
-  for (const auto& [key, value] : batch) b.set(key, value);
+void Trainer::train_step(const data::Batch& batch) {
+  models::Batch b = models::make_batch(batch);
   model_->train();
   optimizer_->zero_grad();
-  models::Predictions pred = model_->run(b);
-  models::Losses losses = model_->loss(pred, b);
+  std::optional<ag::AnomalyGuard> anomaly;
+  if (tc_.detect_anomaly) anomaly.emplace();
+  models::Predictions pred;
+  models::Losses losses;
+  try {
+    pred = model_->run(b);
+    losses = model_->loss(pred, b);
+  } catch (const Error& e) {
+    // Anomaly mode names the op that produced a NaN/Inf: stop like a bad loss does.
+    if (tc_.detect_anomaly && std::string(e.what()).rfind("anomaly:", 0) == 0) stop_nonfinite(e.what(), step_ + 1);
+    throw;
+  }
   SP_CHECK(losses.total.defined() && losses.total.numel() == 1, "trainer: expected ", model_->type_name(),
            "::loss to return a scalar total, got ", losses.total.defined() ? losses.total.data().meta() : "none");
-  const double total = losses.total.item<double>();
-  bool bad_loss = !std::isfinite(total);
-  if (bucketer_) bad_loss = any_rank(*comm_, bad_loss);  // all ranks skip together
-  if (bad_loss) {
-    ++skipped_;
-    log("warning: step " + std::to_string(step_ + 1) + " skipped: the loss is " + format_value(total) +
-        (bucketer_ ? " on rank 0 (non-finite on some rank)" : ""));
-    return false;
-  }
+  record_nonfinite(losses.total.data());
+  // Where reading the loss back costs nothing (the CPU), or the ranks must agree anyway,
+  // a bad loss stops the run before its backward; on one GPU the check waits for the
+  // next log, evaluation or checkpoint (check_finite), so steps do not synchronize.
+  if (device_.is_cpu() || bucketer_) check_finite();
   // World size > 1: each bucket's all-reduce starts during backward once its gradients
   // are final; on return every rank holds the same averaged gradients.
-  if (bucketer_)
-    bucketer_->backward(losses.total);
-  else
-    ag::backward(losses.total);
+  try {
+    if (bucketer_)
+      bucketer_->backward(losses.total);
+    else
+      ag::backward(losses.total);
+  } catch (const Error& e) {
+    if (tc_.detect_anomaly && std::string(e.what()).rfind("anomaly:", 0) == 0) stop_nonfinite(e.what(), step_ + 1);
+    throw;
+  }
   if (tc_.clip_grad_norm > 0) {
     const double norm = nn::optim::clip_grad_norm_(optimizer_->params(), tc_.clip_grad_norm);
-    if (!std::isfinite(norm)) {
-      ++skipped_;
-      optimizer_->zero_grad();
-      log("warning: step " + std::to_string(step_ + 1) + " skipped: the gradient norm is " + format_value(norm));
-      return false;
-    }
+    if (!std::isfinite(norm)) stop_nonfinite("the gradient norm is " + format_value(norm), step_ + 1);
   }
   optimizer_->set_lr(schedule_lr());
   optimizer_->step();
-  for (const auto& [k, v] : losses.terms) term_sums_[k] += v;
-  if (!losses.terms.count("total")) term_sums_["total"] += total;
+  // Device tensors; read back only when logging.
+  if (!losses.terms.count("total")) losses.terms["total"] = losses.total.data();
+  for (const auto& [k, v] : losses.terms) {
+    const Tensor term = v.to(DType::F64).reshape({});
+    auto it = term_sums_.find(k);
+    if (it == term_sums_.end())
+      term_sums_[k] = term.clone();
+    else
+      it->second += term;
+  }
   ++term_count_;
-  return true;
+}
+
+void Trainer::record_nonfinite(const Tensor& total) {
+  if (!first_nonfinite_.defined()) first_nonfinite_ = full({}, -1, DType::I64, total.device());
+  const Tensor bad = logical_and(logical_not(isfinite(total.reshape({}))), first_nonfinite_ < Scalar(int64_t(0)));
+  first_nonfinite_ = where(bad, full({}, double(step_ + 1), DType::I64, total.device()), first_nonfinite_);
+}
+
+void Trainer::check_finite() {
+  int64_t bad = first_nonfinite_.defined() ? first_nonfinite_.item<int64_t>() : -1;
+  if (bucketer_ && any_rank(*comm_, bad >= 0) && bad < 0) bad = step_ + 1;  // another rank's loss
+  if (bad >= 0) stop_nonfinite(std::string("the loss is not finite") + (bucketer_ ? " (on some rank)" : ""), bad);
+}
+
+void Trainer::stop_nonfinite(const std::string& what, int64_t step) {
+  std::string latest = "none";
+  if (checkpoints_)
+    if (auto c = checkpoints_->latest()) latest = c->path;
+  const std::string message = "trainer: " + what + " at step " + std::to_string(step) +
+                              "; stopped without saving, the latest checkpoint stays " + latest +
+                              (tc_.detect_anomaly ? "" : "; hint: train.detect_anomaly=true names the op") +
+                              "; lower train.lr or set train.clip_grad_norm, then --restore";
+  log(message);
+  SP_FAIL(message);
 }
 
 void Trainer::log_train() {
   if (term_count_ == 0) return;
+  if (!bucketer_) check_finite();
   const double t = now_s();
   const double rate = t > interval_start_s_ ? double(step_ - interval_start_step_) / (t - interval_start_s_) : 0.0;
   const double overall = t > run_start_s_ ? double(step_ - run_start_step_) / (t - run_start_s_) : 0.0;
@@ -228,7 +284,7 @@ void Trainer::log_train() {
   const double lr = optimizer_->lr();
   result_.last_train.clear();
   for (const auto& [k, sum] : term_sums_) {
-    double mean = sum / double(term_count_);
+    double mean = sum.item<double>() / double(term_count_);
     // Every rank holds the same terms in the same (map) order: one collective each.
     if (bucketer_) mean = mean_over_ranks(*comm_, mean);
     result_.last_train[k] = mean;
@@ -252,7 +308,6 @@ void Trainer::log_train() {
   events_->add_scalar("train/epoch", double(step_) / double(steps_per_epoch_), step_);
   line << " | lr " << format_value(lr) << " | " << format_value(rate) << " it/s";
   if (overall > 0) line << " | ETA " << format_duration(double(total_steps_ - step_) / overall);
-  if (skipped_ > 0) line << " | " << skipped_ << " skipped";
   log(line.str());
   experiment_->append_metrics(step_, "train", row);
   events_->flush();
@@ -271,6 +326,9 @@ nn::Checkpoint Trainer::capture() const {
 }
 
 std::string Trainer::save(bool interrupted) {
+  // Never save weights that a non-finite loss has touched (a data-parallel run checked
+  // every step already, with a collective rank 0 cannot call alone here).
+  if (!bucketer_) check_finite();
   nn::Checkpoint c = capture();
   const int64_t epoch = step_ > 0 ? (step_ - 1) / steps_per_epoch_ : 0;
   const std::string path = checkpoints_->save(c, epoch, interrupted);
@@ -293,7 +351,6 @@ TrainResult Trainer::run() {
     overfit_batch_ = train_loader_->next();
   }
   bool stopped = false;
-  double last_total = 0;
   while (step_ < total_steps_ && !stopped) {
     const int64_t epoch = step_ / steps_per_epoch_;
     if (!tc_.overfit) {
@@ -305,9 +362,13 @@ TrainResult Trainer::run() {
     while (step_ < total_steps_) {
       std::optional<data::Batch> batch = tc_.overfit ? overfit_batch_ : train_loader_->next();
       if (!batch) break;
-      if (train_step(*batch) && term_count_ > 0) last_total = term_sums_["total"] / double(term_count_);
+      train_step(*batch);
       ++step_;
-      if (progress) progress->update(step_, {{"loss", last_total}});
+      // The loss shown is the last logged mean: reading it every step would synchronize.
+      if (progress) {
+        auto it = result_.last_train.find("total");
+        progress->update(step_, {{"loss", it == result_.last_train.end() ? 0.0 : it->second}});
+      }
       if (step_ % tc_.log_every == 0) log_train();
       // Validation and checkpoints are rank 0's (its weights are every rank's).
       if (root && tc_.eval_every > 0 && step_ % tc_.eval_every == 0) evaluate();

@@ -4,7 +4,9 @@
 //   [train] lr = 0.001, ...               optimisation and cadence (train/train_config.h)
 //
 // Each step: loader -> model.run -> model.loss -> total.backward -> clip -> step, with the
-// learning rate of the schedule at that step. Every log_every steps the mean loss terms
+// learning rate of the schedule at that step. Loss terms stay on the device until a log.
+// A non-finite loss or gradient norm stops the run with an error naming the step
+// (train.detect_anomaly = true: the op); nothing is saved after it. Every log_every steps the mean loss terms
 // go to the console, log.txt, TensorBoard and metrics.csv; every eval_every steps (and
 // at the end) the validation split is averaged (loss terms and model metrics) and an
 // image summary of detections is written; every save_every steps (and at the end) a
@@ -89,16 +91,22 @@ class Trainer {
 
  private:
   void restore_latest();
-  bool train_step(const data::Batch& batch);  // false: skipped (non-finite loss or norm)
+  void train_step(const data::Batch& batch);
+  // A non-finite loss is recorded on the device (the first step with one) and read back
+  // by check_finite(), which stops the run (stop_nonfinite) without saving.
+  void record_nonfinite(const Tensor& total);
+  void check_finite();
+  [[noreturn]] void stop_nonfinite(const std::string& what, int64_t step);
   void log_train();
   void evaluate();
-  void write_image_summary(const models::Batch& batch, const models::Predictions& pred);
+  void write_image_summary(const Tensor& picture);
   std::string save(bool interrupted);
   nn::Checkpoint capture() const;
   double schedule_lr() const;
   void log(const std::string& line);  // rank 0: console and log.txt
 
   std::string name_;
+  bool resuming_ = false;  // --restore found a checkpoint
   Config config_;
   TrainOptions options_;
   TrainConfig tc_;
@@ -117,10 +125,11 @@ class Trainer {
   std::unique_ptr<GradientBucketer> bucketer_;     // world size > 1
 
   int64_t step_ = 0, steps_per_epoch_ = 0, total_steps_ = 0;
-  int64_t last_eval_step_ = -1, last_save_step_ = -1, skipped_ = 0;
+  int64_t last_eval_step_ = -1, last_save_step_ = -1;
   TrainerState state_;
-  std::map<std::string, double> term_sums_;
+  std::map<std::string, Tensor> term_sums_;  // f64 0-dim on the device, since the last log
   int64_t term_count_ = 0;
+  Tensor first_nonfinite_;  // i64 0-dim on the device: the first step with a non-finite loss, or -1
   double interval_start_s_ = 0;
   int64_t interval_start_step_ = 0;
   double run_start_s_ = 0;

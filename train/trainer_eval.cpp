@@ -7,10 +7,12 @@
 #include <sstream>
 
 #include "autograd/grad_mode.h"
-#include "models/superpoint.h"
 #include "tensor/check.h"
+#include "tensor/ops/creation.h"
+#include "tensor/ops/elementwise.h"
+#include "tensor/ops/operators.h"
 #include "tensor/ops/random.h"
-#include "train/summary_images.h"
+#include "data/pictures.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -33,6 +35,8 @@ std::map<std::string, double> Trainer::validate() {
   default_generator() = Generator(tc_.seed, 0);
   model_->eval();
   std::map<std::string, double> sums, weights;
+  // Loss terms stay on the device until the end (f64 sums of value * batch size).
+  std::map<std::string, Tensor> loss_sums, loss_weights;
   {
     ag::NoGradGuard no_grad;
     auto add = [&](const std::string& key, double value, double weight) {
@@ -40,14 +44,22 @@ std::map<std::string, double> Trainer::validate() {
       sums[key] += value * weight;
       weights[key] += weight;
     };
+    auto add_term = [&](const std::string& key, const Tensor& value, double weight) {
+      const Tensor v = value.to(DType::F64).reshape({});
+      const Tensor finite = isfinite(v);
+      const Tensor s = where(finite, v * Scalar(weight), 0.0);
+      const Tensor w = where(finite, full_like(v, weight), 0.0);
+      if (!loss_sums.count(key)) loss_sums[key] = zeros_like(v), loss_weights[key] = zeros_like(v);
+      loss_sums[key] += s;
+      loss_weights[key] += w;
+    };
     auto process = [&](const data::Batch& batch, bool first) {
-      models::Batch b("batch");
-      for (const auto& [key, value] : batch) b.set(key, value);
+      models::Batch b = models::make_batch(batch);
       const double n = double(batch.begin()->second.size(0));
       models::Predictions pred = model_->run(b);
-      for (const auto& [k, v] : model_->loss(pred, b).terms) add("loss/" + k, v, n);
+      for (const auto& [k, v] : model_->loss(pred, b).terms) add_term("loss/" + k, v, n);
       for (const auto& [k, v] : model_->metrics(pred, b)) add(k, v, n);
-      if (first) write_image_summary(b, pred);
+      if (first && tc_.images > 0) write_image_summary(model_->summary_image(pred, b, tc_.images));
     };
     if (tc_.overfit) {
       process(*overfit_batch_, true);
@@ -66,6 +78,10 @@ std::map<std::string, double> Trainer::validate() {
   default_generator() = saved;
   std::map<std::string, double> out;
   for (const auto& [k, s] : sums) out[k] = s / weights[k];
+  for (const auto& [k, s] : loss_sums) {
+    const double w = loss_weights[k].item<double>();
+    if (w > 0) out[k] = s.item<double>() / w;
+  }
   return out;
 }
 
@@ -101,24 +117,10 @@ void Trainer::evaluate() {
                    checkpoints_->best_path());
 }
 
-void Trainer::write_image_summary(const models::Batch& batch, const models::Predictions& pred) {
-  if (tc_.images <= 0 || !batch.has("image")) return;
-  auto* detector = dynamic_cast<models::SuperPoint*>(model_.get());
-  std::vector<models::Detections> dets;
-  if (detector) dets = detector->detect(pred);
-  const Tensor images = batch.at("image").cpu();
-  const int64_t n = std::min<int64_t>(tc_.images, images.size(0));
-  std::vector<Tensor> pictures;
-  for (int64_t i = 0; i < n; ++i) {
-    Tensor truth = batch.has("labels_2D") ? label_points(batch.at("labels_2D").select(0, i)) : Tensor();
-    Tensor keypoints = detector ? dets[size_t(i)].keypoints : Tensor();
-    Tensor image = images.select(0, i);
-    if (image.size(0) != 1) image = image.narrow(0, 0, 1);
-    pictures.push_back(draw_keypoints(image, keypoints, truth));
-  }
-  Tensor grid = tile(pictures, std::min<int64_t>(n, 4));
-  std::vector<uint8_t> png = encode_png(grid);
-  events_->add_image("val/detections", png, int(grid.size(1)), int(grid.size(2)), 3, step_);
+void Trainer::write_image_summary(const Tensor& picture) {
+  if (!picture.defined()) return;
+  std::vector<uint8_t> png = data::encode_png(picture);
+  events_->add_image("val/detections", png, int(picture.size(1)), int(picture.size(2)), 3, step_);
   const std::string dir = experiment_->path("images");
   fs::create_directories(dir);
   std::ofstream out(dir + "/detections_" + std::to_string(step_) + ".png", std::ios::binary);

@@ -117,7 +117,19 @@ H5File::~H5File() {
   if (id_ >= 0) H5Fclose(id_);
 }
 
-void H5File::flush() { H5Fflush(id_, H5F_SCOPE_GLOBAL); }
+void H5File::flush() {
+  SP_CHECK(id_ >= 0 && H5Fflush(id_, H5F_SCOPE_GLOBAL) >= 0, "hdf5: could not flush ", path_,
+           "; hint: is the disk full?");
+}
+
+void H5File::close() {
+  if (id_ < 0) return;
+  // HDF5 keeps metadata in its cache until the file closes: a full disk shows up here.
+  const herr_t flushed = H5Fflush(id_, H5F_SCOPE_GLOBAL);
+  const herr_t closed = H5Fclose(id_);
+  id_ = -1;
+  SP_CHECK(flushed >= 0 && closed >= 0, "hdf5: could not finish writing ", path_, "; hint: is the disk full?");
+}
 
 bool H5File::has(const std::string& name) const { return path_exists(id_, name); }
 
@@ -198,6 +210,40 @@ void H5File::write(const std::string& name, const Tensor& t) {
              "hdf5: could not write ", where(path_, name), "; hint: is the disk full?");
   if (host.dtype() == DType::Bool || host.dtype() == DType::F16 || host.dtype() == DType::BF16)
     set_attr(name, "sp_dtype", std::string(sp::name(host.dtype())));
+}
+
+void H5File::write_as(const std::string& name, const Tensor& t, FileType type) {
+  check_defined(t, "hdf5 write");
+  Tensor host = t.cpu();
+  if (type == FileType::Float16) {
+    host = host.to(DType::F16).contiguous();
+  } else {
+    host = host.to(DType::I64).contiguous();
+    const int64_t lo = type == FileType::Int16 ? -32768 : 0, hi = type == FileType::Int16 ? 32767 : 65535;
+    const int64_t* p = host.data<int64_t>();
+    for (int64_t i = 0; i < host.numel(); ++i)
+      SP_CHECK(p[i] >= lo && p[i] <= hi, "hdf5: expected values in [", lo, ", ", hi, "] for ",
+               type == FileType::Int16 ? "int16" : "uint16", " dataset ", where(path_, name), ", got ", p[i]);
+  }
+  ensure_parent_groups(id_, name, path_);
+  if (path_exists(id_, name)) H5Ldelete(id_, name.c_str(), H5P_DEFAULT);
+  hsize_t dims[kMaxRank];
+  for (int i = 0; i < host.dim(); ++i) dims[i] = hsize_t(host.size(i));
+  Handle space(host.dim() == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(host.dim(), dims, nullptr), H5Sclose);
+  // IEEE binary16 as numpy/h5py define it: 1 sign, 5 exponent (bias 15), 10 mantissa bits.
+  Handle half(H5Tcopy(H5T_IEEE_F32LE), H5Tclose);
+  H5Tset_fields(half, 15, 10, 5, 0, 10);
+  H5Tset_size(half, 2);
+  H5Tset_ebias(half, 15);
+  const hid_t file_type = type == FileType::Float16 ? hid_t(half)
+                          : type == FileType::Int16 ? H5T_STD_I16LE
+                                                    : H5T_STD_U16LE;
+  const hid_t mem_type = type == FileType::Float16 ? hid_t(half) : H5T_NATIVE_INT64;
+  Handle ds(H5Dcreate2(id_, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  SP_CHECK(ds.id >= 0, "hdf5: could not create dataset ", where(path_, name));
+  if (host.numel())
+    SP_CHECK(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, host.data_ptr()) >= 0,
+             "hdf5: could not write ", where(path_, name), "; hint: is the disk full?");
 }
 
 namespace {
@@ -320,7 +366,7 @@ void write_atomically(const std::string& path, const std::function<void(H5File&)
     {
       H5File f(tmp, H5File::Mode::Truncate);
       fill(f);
-      f.flush();
+      f.close();
     }
     commit_file(tmp, path);
   } catch (...) {

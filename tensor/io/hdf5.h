@@ -31,6 +31,11 @@ class H5File {
 
   Tensor read(const std::string& name) const;  // on the CPU, in the file's element type
   void write(const std::string& name, const Tensor& t);  // replaces an existing dataset
+  // Writes `t` converted to a narrower type in the file, stored the way h5py stores
+  // numpy's float16 (IEEE half), int16 and uint16: hloc's and DISK's compact layouts.
+  // Integers out of range are an error naming the dataset.
+  enum class FileType { Float16, Int16, UInt16 };
+  void write_as(const std::string& name, const Tensor& t, FileType type);
 
   // Attributes on a dataset or group ("" = the root group).
   void set_attr(const std::string& object, const std::string& key, const std::string& value);
@@ -42,6 +47,9 @@ class H5File {
   int64_t attr_int(const std::string& object, const std::string& key) const;
 
   void flush();
+  // Flushes and closes the file now (the destructor closes silently): errors, such as a
+  // full disk, are thrown naming the file. Nothing may be called on it afterwards.
+  void close();
 
  private:
   std::string path_;

@@ -49,6 +49,27 @@ TEST(Loader, CollatesAndSeedsEachSampleBySeedPlusIndex) {
   EXPECT_EQ(Loader(std::make_shared<Recorder>(10), o).num_batches(), 2);
 }
 
+TEST(Loader, CollatePadsKeypointSetsWithAMask) {
+  Sample a{{"keypoints0", from_vector<float>({1, 2, 3, 4}, Shape{2, 2})},
+           {"descriptors0", ones({2, 3})},
+           {"gt_matches0", from_vector<int64_t>({1, 0})},
+           {"image", zeros({1, 4, 4})}};
+  Sample b{{"keypoints0", from_vector<float>({5, 6}, Shape{1, 2})},
+           {"descriptors0", ones({1, 3})},
+           {"gt_matches0", from_vector<int64_t>({0})},
+           {"image", zeros({1, 4, 4})}};
+  Batch batch = collate({a, b});
+  EXPECT_EQ(batch.at("keypoints0").shape(), Shape({2, 2, 2}));
+  EXPECT_EQ(batch.at("keypoints0").to_vector<float>(), (std::vector<float>{1, 2, 3, 4, 5, 6, 0, 0}));
+  EXPECT_EQ(batch.at("descriptors0").shape(), Shape({2, 2, 3}));
+  EXPECT_EQ(batch.at("gt_matches0").to_vector<int64_t>(), (std::vector<int64_t>{1, 0, 0, -1}));  // -1: unmatched
+  EXPECT_EQ(batch.at("keypoint_mask0").to(DType::I64).to_vector<int64_t>(), (std::vector<int64_t>{1, 1, 1, 0}));
+  EXPECT_EQ(batch.at("image").shape(), Shape({2, 1, 4, 4}));
+  Sample c = b;
+  c["image"] = zeros({1, 4, 5});  // only the first dimension may differ
+  EXPECT_SP_ERROR(collate({a, c}), "'image' of shape [1, 4, 4] f32 (or another length");
+}
+
 TEST(Loader, SameBatchesWithOneOrThreeWorkers) {
   auto ds = std::make_shared<Recorder>(37);
   std::vector<std::vector<Batch>> runs;
@@ -126,7 +147,7 @@ TEST(Loader, WorkerErrorsNameTheSampleAndShutdownIsClean) {
   // Destroying a loader mid-epoch with busy workers joins them.
   { Loader early(std::make_shared<Recorder>(100), o); }
   EXPECT_SP_ERROR(collate({}), "at least one sample");
-  EXPECT_SP_ERROR(collate({{{"a", zeros({2})}}, {{"a", zeros({3})}}}), "'a' of shape [2]");
+  EXPECT_SP_ERROR(collate({{{"a", zeros({2})}}, {{"a", zeros({3}, DType::I64)}}}), "'a' of shape [2] f32");
 }
 
 TEST(LoaderGpu, DeliversDeviceBatchesEqualToTheHostBatches) {

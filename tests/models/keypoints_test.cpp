@@ -63,14 +63,5 @@ TEST(Keypoints, KeypointMapRoundsAndClamps) {
   EXPECT_EQ(total, 2.0);
 }
 
-TEST(Keypoints, MutualNearestNeighboursWithThreshold) {
-  Tensor d0 = from_vector<float>({1, 0, 0, 1, 0.6f, 0.8f}, {3, 2});
-  Tensor d1 = from_vector<float>({0, 1, 1, 0}, {2, 2});
-  Tensor m = mutual_nn_matches(d0, d1, 0.7f);
-  EXPECT_EQ(m.to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 1, 0}));
-  EXPECT_EQ(mutual_nn_matches(d0, d1, 1e-3f).to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 1, 0}));
-  EXPECT_SP_ERROR(mutual_nn_matches(d0, zeros({2, 3}), 1), "[3, 2] and [2, 3]");
-}
-
 }  // namespace
 }  // namespace sp::models

@@ -10,13 +10,17 @@
 #include "tensor/ops/creation.h"
 #include "train/checkpoints.h"
 #include "train/data_config.h"
-#include "train/detection_eval.h"
 #include "train/model_config.h"
-#include "train/summary_images.h"
 #include "train/train_config.h"
 
 namespace sp::train {
 namespace {
+
+DataOptions quiet() {
+  DataOptions o;
+  o.verbose = false;
+  return o;
+}
 
 TEST(Checkpoints, ParsesNamesAndKeepsTrainerState) {
   auto f = parse_checkpoint_name("checkpoint_3_1200_interrupted.h5");
@@ -123,7 +127,7 @@ enable = true
 patch_ratio = 0.9
 )");
   ConfigReader r(c);
-  DataSets d = make_datasets(r, {.verbose = false});
+  DataSets d = make_datasets(r, quiet());
   r.finish();
   ASSERT_TRUE(d.train && d.val);
   EXPECT_EQ(d.train->size(), 4);
@@ -134,51 +138,16 @@ patch_ratio = 0.9
   EXPECT_EQ(s.at("valid_mask").shape(), Shape({1, 32, 40}));
   c.apply_override("data.homographic.patch_ration=0.5");
   ConfigReader r2(c);
-  make_datasets(r2, {.verbose = false});
+  make_datasets(r2, quiet());
   EXPECT_SP_ERROR(r2.finish(), "did you mean data.homographic.patch_ratio?");
   Config odd = Config::from_string("[data]\nname = \"synthetic_shapes\"\nresize = [30, 40]\n");
   ConfigReader r3(odd);
-  EXPECT_SP_ERROR(make_datasets(r3, {.verbose = false}), "multiples of 8");
+  DataOptions superpoint = quiet();
+  superpoint.size_multiple = 8, superpoint.model = "SuperPoint";
+  EXPECT_SP_ERROR(make_datasets(r3, superpoint),
+                  "data.resize to be multiples of 8 for SuperPoint, got [30, 40]");
 }
 
-TEST(DetectionEval, PrecisionRecallAndAveragePrecision) {
-  DetectionEvaluator e(/*distance=*/2.0, /*threshold=*/0.5);
-  // Truth: (10, 10), (20, 20), (30, 30). Detections by score: hit, miss, hit (below the
-  // threshold), and a duplicate of the first hit (a false positive: one-to-one).
-  Tensor kp = from_vector<float>({10.5f, 10.f, 50.f, 50.f, 29.f, 31.f, 10.f, 11.f}, {4, 2});
-  Tensor sc = from_vector<float>({0.9f, 0.8f, 0.3f, 0.2f});
-  Tensor gt = from_vector<float>({10.f, 10.f, 20.f, 20.f, 30.f, 30.f}, {3, 2});
-  e.add(kp, sc, gt);
-  DetectionScore r = e.result();
-  EXPECT_EQ(r.detections, 2);
-  EXPECT_EQ(r.true_positives, 1);
-  EXPECT_DOUBLE_EQ(r.precision, 0.5);
-  EXPECT_DOUBLE_EQ(r.recall, 1.0 / 3);
-  EXPECT_DOUBLE_EQ(r.localization_error, 0.5);
-  // Curve: (R 1/3, P 1), (1/3, 1/2), (2/3, 2/3), (2/3, 1/2): AP = 1/3 * 1 + 1/3 * 2/3.
-  EXPECT_NEAR(r.average_precision, 1.0 / 3 + 2.0 / 9, 1e-12);
-  EXPECT_SP_ERROR(e.add(kp, sc, from_vector<float>({1.f, 2.f, 3.f})), "truth [M, 2]");
-}
-
-TEST(SummaryImages, DrawsTilesAndEncodesPng) {
-  Tensor gray = full({1, 12, 16}, 0.5);
-  Tensor pic = draw_keypoints(gray, from_vector<float>({4.f, 5.f}, {1, 2}), from_vector<float>({10.f, 6.f}, {1, 2}));
-  ASSERT_EQ(pic.shape(), Shape({3, 12, 16}));
-  EXPECT_FLOAT_EQ(pic.data<float>()[0 * 192 + 5 * 16 + 4], 1.0f);   // red dot
-  EXPECT_FLOAT_EQ(pic.data<float>()[1 * 192 + 3 * 16 + 10], 0.9f);  // green ring above (10, 6)
-  EXPECT_FLOAT_EQ(pic.data<float>()[1 * 192 + 0], 0.5f);            // background
-  Tensor grid = tile({pic, pic, pic}, 2);
-  EXPECT_EQ(grid.shape(), Shape({3, 26, 34}));
-  std::vector<uint8_t> png = encode_png(grid);
-  const std::string path = test::temp_dir("png") + "/grid.png";
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), std::streamsize(png.size()));
-  Tensor back = data::read_image(path);
-  ASSERT_EQ(back.shape(), grid.shape());
-  EXPECT_TRUE(test::all_close(back, grid, 0, 0.5 / 255 + 1e-6));
-  Tensor labels = zeros({1, 4, 5});
-  labels.data<float>()[2 * 5 + 3] = 1;
-  EXPECT_TRUE(test::equal(label_points(labels), from_vector<float>({3.f, 2.f}, {1, 2})));
-}
 
 }  // namespace
 }  // namespace sp::train

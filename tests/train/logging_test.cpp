@@ -72,7 +72,9 @@ TEST(Experiment, CreatesFolderAndRefusesToClobber) {
   EXPECT_EQ(ss.str(), "step,split,key,value\n1,train,acc,0.25\n1,train,loss,1.5\n2,val,loss,1\n");
   EXPECT_SP_ERROR(Experiment("run1", c, false), "--restore");
   EXPECT_NO_THROW(Experiment("run1", c, /*restore=*/true));
-  EXPECT_SP_ERROR(Experiment("run2", c, /*restore=*/true), "expected a run to restore");
+  // --restore of a run that never started starts it (trainer: from step 0).
+  EXPECT_NO_THROW(Experiment("run2", c, /*restore=*/true));
+  EXPECT_TRUE(std::filesystem::exists(root + "/run2/config.toml"));
   unsetenv("SP_EXPER_PATH");
 }
 

@@ -1,9 +1,11 @@
 // A tiny model and dataset for the trainer tests, registered under test names:
 // "test_conv" (one 3x3 convolution, optional input noise from the global Philox stream
-// so RNG restore matters) and the dataset "test_blobs" (images [1, 8, 8] whose target is
+// so RNG restore matters; nan_after = k > 0 makes the output NaN from the (k+1)-th
+// training forward on) and the dataset "test_blobs" (images [1, 8, 8] whose target is
 // 0.5 * image, with per-epoch sample noise from the loader seed).
 #pragma once
 
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -21,7 +23,7 @@ namespace sp::test {
 
 class TinyConv : public models::Model {
  public:
-  explicit TinyConv(double noise) : Model("TinyConv"), noise_(noise) {
+  explicit TinyConv(double noise, int64_t nan_after = 0) : Model("TinyConv"), noise_(noise), nan_after_(nan_after) {
     conv_ = register_module("conv", std::make_shared<nn::Conv2d>(1, 1, 3, 1, 1));
   }
   std::vector<std::string> required_keys() const override { return {"image"}; }
@@ -29,15 +31,17 @@ class TinyConv : public models::Model {
     ag::Var x(batch.at("image"));
     if (is_training() && noise_ > 0) x = x + ag::Var(randn(x.shape(), DType::F32, x.device())) * noise_;
     models::Predictions p("predictions");
-    p.set("out", (*conv_)(x));
+    ag::Var out = (*conv_)(x);
+    if (is_training() && nan_after_ > 0 && ++forwards_ > nan_after_) out = out * std::nan("");
+    p.set("out", out);
     return p;
   }
   models::Losses loss(const models::Predictions& pred, const models::Batch& batch) override {
     ag::Var err = pred.at("out") - ag::Var(batch.at("target"));
     models::Losses l;
     l.total = ag::mean(ag::square(err));
-    l.terms["mse"] = l.total.item<double>();
-    l.terms["total"] = l.terms["mse"];
+    l.terms["mse"] = l.total.data();
+    l.terms["total"] = l.total.data();
     return l;
   }
   std::map<std::string, double> metrics(const models::Predictions& pred, const models::Batch& batch) override {
@@ -47,6 +51,7 @@ class TinyConv : public models::Model {
 
  private:
   double noise_;
+  int64_t nan_after_, forwards_ = 0;
   std::shared_ptr<nn::Conv2d> conv_;
 };
 
@@ -69,7 +74,7 @@ class Blobs : public data::Dataset {
 
 inline void register_test_components() {
   models::register_model("test_conv", [](models::ConfigView& c) {
-    return std::make_shared<TinyConv>(c.get_double("noise", 0.0));
+    return std::make_shared<TinyConv>(c.get_double("noise", 0.0), c.get_int("nan_after", 0));
   });
   train::register_dataset("test_blobs", [](train::ConfigReader& r, const std::string& t, const train::DataOptions&) {
     train::DataSets d;

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -228,6 +232,86 @@ TEST_F(TrainerTest, BadConfigKeysNameTheKey) {
   EXPECT_FALSE(fs::exists(root_ + "/bad1"));
   Trainer("ok", config({"train.max_steps=1"})).run();
   EXPECT_SP_ERROR(Trainer("ok", config()), "--restore");
+}
+
+TEST_F(TrainerTest, RestoreWithoutACheckpointStartsFromStepZero) {
+  // Never started: --restore with a config runs from step 0, like the plain run.
+  Trainer plain("plain", config());
+  plain.run();
+  Trainer fresh("fresh", config(), TrainOptions{.restore = true});
+  EXPECT_EQ(fresh.step(), 0);
+  fresh.run();
+  for (const auto& [k, t] : params(plain.model())) EXPECT_TRUE(test::equal(params(fresh.model()).at(k), t)) << k;
+  EXPECT_NE(read(root_ + "/fresh/log.txt").find("starting from step 0"), std::string::npos);
+  // Killed before its first checkpoint: the folder holds a config and some metrics only.
+  {
+    Trainer early("early", config({"train.save_every=0", "train.max_steps=2"}));
+    early.experiment().append_metrics(2, "train", {{"loss/mse", 1.0}});
+  }
+  Trainer resumed("early", config(), TrainOptions{.restore = true});
+  EXPECT_EQ(resumed.step(), 0);
+  EXPECT_EQ(read(root_ + "/early/metrics.csv"), "step,split,key,value\n");  // the dead run's rows are gone
+  EXPECT_EQ(resumed.run().steps, 8);
+  // Nothing to restore and no config: say what is missing.
+  EXPECT_SP_ERROR(Trainer("nothing", Config(), TrainOptions{.restore = true}), "expected --conf FILE");
+}
+
+TEST_F(TrainerTest, NonFiniteLossStopsNamingTheStepAndKeepsTheLastGoodCheckpoint) {
+  // Saves at steps 3 and 6 would happen; the 5th training forward turns NaN.
+  Trainer t("nan", config({"model.nan_after=4"}));
+  EXPECT_SP_ERROR(t.run(), "the loss is not finite at step 5");
+  const auto latest = t.checkpoints().latest();
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->step, 3);
+  EXPECT_NE(read(root_ + "/nan/log.txt").find("the latest checkpoint stays " + latest->path), std::string::npos);
+  // Anomaly mode names the op.
+  Trainer a("nan_anomaly", config({"model.nan_after=4", "train.detect_anomaly=true"}));
+  EXPECT_SP_ERROR(a.run(), "anomaly: op 'mul' produced NaN/Inf in its output");
+  EXPECT_NE(read(root_ + "/nan_anomaly/log.txt").find("at step 5"), std::string::npos);
+  // A non-finite gradient norm stops too (clipping computes it).
+  Trainer g("nan_grad", config({"model.nan_after=4", "train.clip_grad_norm=1.0"}));
+  EXPECT_SP_ERROR(g.run(), "at step 5");
+}
+
+// In a child process with a file-size limit (what a full disk looks like to a writer:
+// writes fail part-way), a checkpoint save fails with a clear error and leaves neither the
+// checkpoint nor its temporary file.
+TEST_F(TrainerTest, FullDiskLeavesNoHalfWrittenCheckpoint) {
+  Trainer t("full_disk", config({"train.max_steps=1"}));
+  t.run();
+  const std::string dir = root_ + "/full_disk/checkpoints";
+  const nn::Checkpoint c = nn::load_checkpoint(t.checkpoints().latest()->path);
+  const std::string target = dir + "/checkpoint_9_99.h5";
+  const std::string message_file = root_ + "/full_disk_message.txt";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);  // writes beyond the limit fail with EFBIG instead of killing
+    struct rlimit limit{4096, 4096};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      nn::save_checkpoint(target, c);
+      _exit(0);
+    } catch (const Error& e) {
+      std::ofstream(message_file) << e.what();
+      _exit(3);
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3) << "the save should have failed";
+  EXPECT_NE(read(message_file).find("checkpoint_9_99.h5"), std::string::npos) << read(message_file);
+  EXPECT_FALSE(fs::exists(target));
+  for (const auto& e : fs::directory_iterator(dir))
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+}
+
+TEST_F(TrainerTest, UnwritableExperimentFolderIsAClearError) {
+  if (geteuid() == 0) GTEST_SKIP() << "root writes anywhere; the full-disk test covers failed writes";
+  fs::create_directories(root_ + "/locked");
+  fs::permissions(root_ + "/locked", fs::perms::owner_read | fs::perms::owner_exec);
+  EXPECT_SP_ERROR(Trainer("locked", config()), "locked");
+  fs::permissions(root_ + "/locked", fs::perms::owner_all);
 }
 
 }  // namespace

@@ -24,7 +24,7 @@
 #include "models/superpoint.h"
 #include "tensor/tensor.h"
 
-namespace sp::train {
+namespace sp::procedures {
 
 struct HomographyAdaptationConfig {
   int64_t num = 100;  // views, index 0 the identity
@@ -99,4 +99,4 @@ DetectorExportSummary export_detector_labels(models::SuperPoint& model, const De
 // A [3, H, W] RGB picture of a gray image [1, H, W] with the points drawn in red.
 Tensor draw_points(const Tensor& image, const Tensor& points);
 
-}  // namespace sp::train
+}  // namespace sp::procedures

@@ -1,4 +1,4 @@
-#include "train/homography_adaptation.h"
+#include "procedures/homography_adaptation.h"
 
 #include <algorithm>
 #include <cmath>
@@ -20,7 +20,7 @@
 
 namespace fs = std::filesystem;
 
-namespace sp::train {
+namespace sp::procedures {
 
 void HomographyAdaptationConfig::validate() const {
   SP_CHECK(num >= 1, "homography_adaptation: expected num >= 1, got ", num);
@@ -239,7 +239,7 @@ DetectorExportSummary export_detector_labels(models::SuperPoint& model, const De
     if (fs::exists(out)) ++summary.skipped;
     else todo.push_back(i);
   }
-  Progress progress("image", summary.images, summary.skipped);
+  train::Progress progress("image", summary.images, summary.skipped);
   const auto t0 = std::chrono::steady_clock::now();
   int64_t done = summary.skipped;
   // Three stages overlap: the next image is read and decoded on one thread, the current
@@ -302,4 +302,4 @@ DetectorExportSummary export_detector_labels(models::SuperPoint& model, const De
   return summary;
 }
 
-}  // namespace sp::train
+}  // namespace sp::procedures

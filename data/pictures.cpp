@@ -1,4 +1,4 @@
-#include "train/summary_images.h"
+#include "data/pictures.h"
 
 #include <png.h>
 
@@ -10,7 +10,7 @@
 #include "tensor/check.h"
 #include "tensor/ops/creation.h"
 
-namespace sp::train {
+namespace sp::data {
 
 namespace {
 
@@ -153,4 +153,4 @@ Tensor label_points(const Tensor& labels) {
   return out;
 }
 
-}  // namespace sp::train
+}  // namespace sp::data

@@ -1,4 +1,4 @@
-// Grades a trained detector (MagicPoint/SuperPoint experiment) on the validation split
+// Grades a trained detector (an Extractor experiment: MagicPoint, SuperPoint) on the validation split
 // of its own dataset: detections against the ground-truth corners (labels_2D) with
 // DetectionEvaluator, a picture of the first images' detections, and a JSON report.
 // This is `sptrain eval_detector NAME` and the last step of `make demo`.
@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "tensor/device.h"
-#include "train/detection_eval.h"
+#include "eval/detection_metrics.h"
 
-namespace sp::train {
+namespace sp::procedures {
 
 struct DetectorEvalOptions {
   std::vector<std::string> overrides;  // applied to the experiment config ("data.split_sizes=...")
@@ -26,7 +26,7 @@ struct DetectorEvalOptions {
 };
 
 struct DetectorEvalReport {
-  DetectionScore score;
+  eval::DetectionScore score;
   double threshold = 0;
   std::string checkpoint, picture, json;
   double seconds = 0;
@@ -37,4 +37,4 @@ DetectorEvalReport evaluate_detector(const std::string& name, const DetectorEval
 std::string format_report(const std::string& name, const DetectorEvalOptions& options,
                           const DetectorEvalReport& report);
 
-}  // namespace sp::train
+}  // namespace sp::procedures

@@ -1,6 +1,6 @@
 // HPatches export of a tiny SuperPoint on a generated mini-HPatches folder, and speval
 // grading a checkpoint end to end (export to a temporary file, then the metrics).
-#include "train/export_descriptor.h"
+#include "procedures/hpatches_export.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -9,13 +9,14 @@
 
 #include "data/image_io.h"
 #include "helpers/test_helpers.h"
+#include "models/superpoint.h"
 #include "nn/checkpoint.h"
 #include "tensor/io/hdf5.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/reduce.h"
 
-namespace sp::train {
+namespace sp::procedures {
 namespace {
 
 namespace fs = std::filesystem;
@@ -61,12 +62,11 @@ TEST(ExportDescriptor, WritesGroupsInOriginalPixels) {
   models::SuperPoint model(tiny_config());
   model.eval();
   for (std::string policy : {"crop", "fit"}) {
-    DescriptorExportOptions o;
+    HPatchesExportOptions o;
     o.data_dir = dir;  // the parent: hpatches-sequences-release/ is found below it
     o.output = dir + "/preds_" + policy + ".h5";
     o.size = {48, 64};
     o.resize = policy;
-    o.detect = model.config().detect_config();
     EXPECT_EQ(export_hpatches_predictions(model, o), 12);
     io::H5File f(o.output, io::H5File::Mode::Read);
     for (std::string seq : {"i_tiny", "v_tiny"}) {
@@ -94,15 +94,34 @@ TEST(ExportDescriptor, WritesGroupsInOriginalPixels) {
       }
     }
   }
-  DescriptorExportOptions bad;
+  HPatchesExportOptions bad;
   bad.data_dir = dir + "/nothing";
   bad.output = dir + "/x.h5";
   EXPECT_SP_ERROR(export_hpatches_predictions(model, bad), "expected HPatches sequences");
+  bad.data_dir = dir;
+  bad.size = {48, 60};
+  EXPECT_SP_ERROR(export_hpatches_predictions(model, bad), "multiples of 8 for SuperPoint, got [48, 60]");
+}
+
+// A detector-only model exports keypoints and scores (issue 25: MagicPoint's
+// repeatability is what a user checks before homography adaptation).
+TEST(ExportDescriptor, DetectorOnlyModelWritesKeypointsAndScores) {
+  const std::string dir = test::temp_dir("export_magicpoint");
+  fs::remove_all(dir);
+  write_mini_hpatches(dir + "/hpatches-sequences-release");
   models::SuperPointConfig mp = tiny_config();
   mp.detector_only = true;
   models::SuperPoint magicpoint(mp);
-  bad.data_dir = dir;
-  EXPECT_SP_ERROR(export_hpatches_predictions(magicpoint, bad), "with descriptors");
+  magicpoint.eval();
+  HPatchesExportOptions o;
+  o.data_dir = dir;
+  o.output = dir + "/mp.h5";
+  o.size = {48, 64};
+  EXPECT_EQ(export_hpatches_predictions(magicpoint, o), 12);
+  io::H5File f(o.output, io::H5File::Mode::Read);
+  EXPECT_TRUE(f.has("v_tiny/3/keypoints"));
+  EXPECT_TRUE(f.has("v_tiny/3/scores"));
+  EXPECT_FALSE(f.has("v_tiny/3/descriptors"));
 }
 
 TEST(ExportDescriptor, SpevalGradesACheckpoint) {
@@ -143,5 +162,40 @@ TEST(ExportDescriptor, SpevalGradesACheckpoint) {
   EXPECT_NE(err.find("widht"), std::string::npos) << err;
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream f(path);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// Issue 25 end to end: `speval --model magicpoint --repeatability` grades a MagicPoint
+// checkpoint; a descriptor metric on it names the flag that needs descriptors.
+TEST(ExportDescriptor, SpevalGradesAMagicPointCheckpoint) {
+  const std::string exe = std::string(SP_BINARY_DIR) + "/apps/speval";
+  if (!fs::exists(exe)) GTEST_SKIP() << "speval not built";
+  const std::string dir = test::temp_dir("export_speval_mp");
+  fs::remove_all(dir);
+  write_mini_hpatches(dir + "/hpatches-sequences-release");
+  models::SuperPointConfig mp = tiny_config();
+  mp.detector_only = true;
+  models::SuperPoint magicpoint(mp);
+  nn::save_state_dict_file(dir + "/mp.h5", magicpoint.state_dict());
+  {
+    std::ofstream conf(dir + "/mp_eval.toml");
+    conf << "[model]\nwidth = 0.25\ndetection_threshold = 0.0\nnms = \"grid\"\n[data]\nsize = [48, 64]\n";
+  }
+  const std::string base = exe + " --quiet --device cpu --data-dir " + dir + "/hpatches-sequences-release" +
+                           " --checkpoint " + dir + "/mp.h5 --model magicpoint --conf " + dir + "/mp_eval.toml";
+  const std::string ok = base + " --repeatability --top-k 300 --out " + dir + "/mp.json > " + dir + "/log.txt 2>&1";
+  ASSERT_EQ(std::system(ok.c_str()), 0) << read_file(dir + "/log.txt");
+  const std::string json = read_file(dir + "/mp.json");
+  EXPECT_NE(json.find("\"repeatability\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"mle\""), std::string::npos) << json;
+  const std::string bad = base + " --repeatability --matching-score > " + dir + "/err.txt 2>&1";
+  EXPECT_NE(std::system(bad.c_str()), 0);
+  const std::string err = read_file(dir + "/err.txt");
+  EXPECT_NE(err.find("--matching-score grade descriptors"), std::string::npos) << err;
+  EXPECT_NE(err.find("--repeatability needs keypoints only"), std::string::npos) << err;
+}
+
 }  // namespace
-}  // namespace sp::train
+}  // namespace sp::procedures

@@ -14,7 +14,7 @@
 
 #include "tensor/tensor.h"
 
-namespace sp::train {
+namespace sp::eval {
 
 struct DetectionScore {
   double precision = 0;  // at the threshold: TP / detections (0 when none)
@@ -43,4 +43,4 @@ class DetectionEvaluator {
   int64_t images_ = 0, truth_ = 0;
 };
 
-}  // namespace sp::train
+}  // namespace sp::eval

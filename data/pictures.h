@@ -7,7 +7,7 @@
 
 #include "tensor/tensor.h"
 
-namespace sp::train {
+namespace sp::data {
 
 // A gray image [1, H, W] (or [H, W]) in [0, 1] as RGB [3, H, W], with ground-truth
 // points `truth` [M, 2] (x, y) as green square rings (radius 3) and detections `keypoints` [N, 2] as red
@@ -23,4 +23,4 @@ std::vector<uint8_t> encode_png(const Tensor& image);
 // The (x, y) positions [M, 2] f32 of the nonzero pixels of a label map [1, H, W] / [H, W].
 Tensor label_points(const Tensor& labels);
 
-}  // namespace sp::train
+}  // namespace sp::data

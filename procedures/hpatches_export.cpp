@@ -1,4 +1,4 @@
-#include "train/export_descriptor.h"
+#include "procedures/hpatches_export.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,12 +7,12 @@
 #include "autograd/grad_mode.h"
 #include "data/datasets.h"
 #include "data/image_io.h"
-#include "tensor/io/hdf5.h"
+#include "features/feature_files.h"
 #include "tensor/ops/creation.h"
 
 namespace fs = std::filesystem;
 
-namespace sp::train {
+namespace sp::procedures {
 
 namespace {
 
@@ -37,7 +37,7 @@ fs::path sequence_image(const fs::path& dir, int k) {
 }
 
 // Gray image [1, h, w] -> the model's input [1, H, W] and the map original -> input pixels.
-Tensor prepare(const Tensor& image, const DescriptorExportOptions& o, data::Mat3& to_input,
+Tensor prepare(const Tensor& image, const HPatchesExportOptions& o, int64_t multiple, data::Mat3& to_input,
                std::array<int64_t, 2>& processing) {
   const int64_t h = image.size(1), w = image.size(2);
   if (o.resize == "crop") {
@@ -47,8 +47,9 @@ Tensor prepare(const Tensor& image, const DescriptorExportOptions& o, data::Mat3
     return out;
   }
   const double s = std::max(double(o.size[0]) / double(h), double(o.size[1]) / double(w));
-  const int64_t nh = std::max<int64_t>(8, std::lround(double(h) * s / 8.0) * 8);
-  const int64_t nw = std::max<int64_t>(8, std::lround(double(w) * s / 8.0) * 8);
+  const double m = double(multiple);
+  const int64_t nh = std::max<int64_t>(multiple, std::lround(double(h) * s / m) * multiple);
+  const int64_t nw = std::max<int64_t>(multiple, std::lround(double(w) * s / m) * multiple);
   const double sx = double(nw) / double(w), sy = double(nh) / double(h);
   to_input << sx, 0, 0.5 * sx - 0.5, 0, sy, 0.5 * sy - 0.5, 0, 0, 1;
   processing = {nh, nw};
@@ -65,15 +66,17 @@ std::string hpatches_sequences_dir(const std::string& data_dir) {
           "' or its hpatches-sequences-release/ or HPatches/, got none");
 }
 
-int64_t export_hpatches_predictions(models::SuperPoint& model, const DescriptorExportOptions& o) {
+int64_t export_hpatches_predictions(models::Extractor& model, const HPatchesExportOptions& o) {
   SP_CHECK(o.subset == "all" || o.subset == "i" || o.subset == "v",
            "export_descriptor: expected subset all|i|v, got '", o.subset, "'");
   SP_CHECK(o.resize == "crop" || o.resize == "fit", "export_descriptor: expected resize crop|fit, got '", o.resize,
            "'");
-  SP_CHECK(o.size[0] > 0 && o.size[1] > 0 && o.size[0] % 8 == 0 && o.size[1] % 8 == 0,
-           "export_descriptor: expected a size of positive multiples of 8, got [", o.size[0], ", ", o.size[1], "]");
-  SP_CHECK(!model.config().detector_only,
-           "export_descriptor: expected a model with descriptors (superpoint), got magicpoint");
+  const int64_t multiple = model.image_size_multiple();
+  SP_CHECK(o.size[0] > 0 && o.size[1] > 0 && o.size[0] % multiple == 0 && o.size[1] % multiple == 0,
+           "export_descriptor: expected a size of positive multiples of ", multiple, " for ", model.type_name(),
+           ", got [", o.size[0], ", ", o.size[1], "]");
+  SP_CHECK(model.input_channels() == 1, "export_descriptor: expected a model of gray images, got ",
+           model.type_name(), " with ", model.input_channels(), " input channels");
   SP_CHECK(!o.output.empty(), "export_descriptor: expected an output .h5 path");
   const fs::path root = hpatches_sequences_dir(o.data_dir);
   std::vector<std::string> sequences;
@@ -85,44 +88,36 @@ int64_t export_hpatches_predictions(models::SuperPoint& model, const DescriptorE
   SP_CHECK(!sequences.empty(), "export_descriptor: expected ", o.subset, " sequences in '", root.string(), "'");
   const Device device = model.parameters().empty() ? kCPU : model.parameters().front().data().device();
   ag::NoGradGuard no_grad;
-  int64_t written = 0;
-  if (!o.output.empty() && fs::path(o.output).has_parent_path()) fs::create_directories(fs::path(o.output).parent_path());
-  io::write_atomically(o.output, [&](io::H5File& file) {
-    for (const std::string& seq : sequences) {
-      int64_t points = 0;
-      for (int k = 1; k <= 6; ++k) {
-        const fs::path path = sequence_image(root / seq, k);
-        data::Mat3 to_input;
-        std::array<int64_t, 2> processing{};
-        Tensor input;
-        try {
-          input = prepare(data::read_image(path.string(), true), o, to_input, processing);
-        } catch (const Error& e) {
-          SP_FAIL("export_descriptor: failed on '", path.string(), "': ", e.what());
-        }
-        auto [logits, desc] = model.forward_image(ag::Var(input.unsqueeze(0).to(device)));
-        models::Detections d = models::detect(logits.data(), desc.data(), o.detect).front();
-        // Input pixels -> original pixels.
-        const data::Mat3 back = to_input.inverse();
-        std::vector<float> xy = d.keypoints.cpu().contiguous().to_vector<float>();
-        for (size_t i = 0; i + 1 < xy.size(); i += 2) {
-          Eigen::Vector3d q = back * Eigen::Vector3d(xy[i], xy[i + 1], 1.0);
-          xy[i] = float(q.x() / q.z()), xy[i + 1] = float(q.y() / q.z());
-        }
-        const int64_t n = d.keypoints.size(0);
-        const std::string group = seq + "/" + std::to_string(k);
-        file.write(group + "/keypoints", from_vector<float>(xy, Shape{n, 2}));
-        file.write(group + "/scores", d.scores.to(DType::F32).cpu().contiguous());
-        file.write(group + "/descriptors", d.descriptors.to(DType::F32).cpu().contiguous());
-        file.set_attr(group, "processing_height", processing[0]);
-        file.set_attr(group, "processing_width", processing[1]);
-        points += n;
-        ++written;
+  features::FeatureWriter writer(o.output, features::FeatureLayout::Sp);
+  for (const std::string& seq : sequences) {
+    int64_t points = 0;
+    for (int k = 1; k <= 6; ++k) {
+      const fs::path path = sequence_image(root / seq, k);
+      data::Mat3 to_input;
+      std::array<int64_t, 2> processing{};
+      Tensor input;
+      try {
+        input = prepare(data::read_image(path.string(), true), o, multiple, to_input, processing);
+      } catch (const Error& e) {
+        SP_FAIL("export_descriptor: failed on '", path.string(), "': ", e.what());
       }
-      if (o.progress) *o.progress << "export_descriptor: " << seq << " (" << points / 6 << " points per image)\n";
+      features::ImageFeatures f = model.extract(input.unsqueeze(0).to(device)).image(0).to(kCPU);
+      // Input pixels -> original pixels.
+      const data::Mat3 back = to_input.inverse();
+      std::vector<float> xy = f.keypoints.contiguous().to_vector<float>();
+      for (size_t i = 0; i + 1 < xy.size(); i += 2) {
+        Eigen::Vector3d q = back * Eigen::Vector3d(xy[i], xy[i + 1], 1.0);
+        xy[i] = float(q.x() / q.z()), xy[i + 1] = float(q.y() / q.z());
+      }
+      f.keypoints = from_vector<float>(xy, Shape{f.size(), 2});
+      writer.write(seq + "/" + std::to_string(k), f,
+                   {{"processing_height", processing[0]}, {"processing_width", processing[1]}});
+      points += f.size();
     }
-  });
-  return written;
+    if (o.progress) *o.progress << "export_descriptor: " << seq << " (" << points / 6 << " points per image)\n";
+  }
+  writer.close();
+  return writer.written();
 }
 
-}  // namespace sp::train
+}  // namespace sp::procedures

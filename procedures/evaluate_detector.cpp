@@ -1,4 +1,4 @@
-#include "train/evaluate_detector.h"
+#include "procedures/evaluate_detector.h"
 
 #include <chrono>
 #include <cstdio>
@@ -9,18 +9,20 @@
 #include "autograd/grad_mode.h"
 #include "data/image_io.h"
 #include "data/loader.h"
-#include "models/superpoint.h"
+#include "models/extractor.h"
 #include "tensor/check.h"
 #include "tensor/cuda/context.h"
+#include "tensor/ops/elementwise.h"
+#include "tensor/ops/index.h"
 #include "train/data_config.h"
 #include "train/experiment.h"
+#include "data/pictures.h"
 #include "train/model_config.h"
-#include "train/summary_images.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
 
-namespace sp::train {
+namespace sp::procedures {
 
 DetectorEvalReport evaluate_detector(const std::string& name, const DetectorEvalOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -30,22 +32,27 @@ DetectorEvalReport evaluate_detector(const std::string& name, const DetectorEval
   // The model keeps its own operating threshold; the evaluation runs it with a low one
   // (and no top-k) so the precision-recall curve covers every plausible detection.
   std::vector<std::string> overrides = opt.overrides;
-  std::shared_ptr<models::Model> model = load_experiment(name, overrides, opt.last, device);
-  auto* detector = dynamic_cast<models::SuperPoint*>(model.get());
-  SP_CHECK(detector != nullptr, "eval_detector: expected a MagicPoint/SuperPoint experiment, got model ",
-           model->type_name());
-  report.threshold = opt.threshold >= 0 ? opt.threshold : detector->config().detection_threshold;
+  auto load = [&] {
+    std::shared_ptr<models::Model> model = train::load_experiment(name, overrides, opt.last, device);
+    auto detector = std::dynamic_pointer_cast<models::Extractor>(model);
+    SP_CHECK(detector != nullptr, "eval_detector: expected a keypoint detector (magicpoint, superpoint), got model ",
+             model->type_name());
+    return detector;
+  };
+  std::shared_ptr<models::Extractor> detector = load();
+  report.threshold = opt.threshold >= 0 ? opt.threshold : detector->detection_threshold();
   overrides.push_back("model.detection_threshold=" + std::to_string(std::min(opt.curve_threshold, report.threshold)));
   overrides.push_back("model.top_k=-1");
-  model = load_experiment(name, overrides, opt.last, device);
-  detector = dynamic_cast<models::SuperPoint*>(model.get());
-  report.checkpoint = experiment_checkpoint(name, opt.last);
+  detector = load();
+  report.checkpoint = train::experiment_checkpoint(name, opt.last);
 
-  Config config = experiment_config(name, opt.overrides);
-  ConfigReader reader(config);
+  train::Config config = train::experiment_config(name, opt.overrides);
+  train::ConfigReader reader(config);
   for (const std::string& key : config.keys())
     if (key != "data") reader.allow_table(key);
-  DataSets data = make_datasets(reader, DataOptions{.verbose = true, .train = false});
+  train::DataSets data = train::make_datasets(
+      reader, train::DataOptions{.verbose = true, .train = false, .size_multiple = detector->image_size_multiple(),
+                                 .model = detector->type_name()});
   reader.finish();
   SP_CHECK(data.val != nullptr, "eval_detector: expected a validation split in the data of ", name, ", got none");
 
@@ -55,42 +62,39 @@ DetectorEvalReport evaluate_detector(const std::string& name, const DetectorEval
   lo.device = device;
   data::Loader loader(data.val, lo);
   loader.start_epoch(0);
-  DetectionEvaluator evaluator(opt.distance, report.threshold);
+  eval::DetectionEvaluator evaluator(opt.distance, report.threshold);
   std::vector<Tensor> pictures;
   int64_t seen = 0;
   ag::NoGradGuard no_grad;
   while (opt.max_images <= 0 || seen < opt.max_images) {
     std::optional<data::Batch> batch = loader.next();
     if (!batch) break;
-    models::Batch b("batch");
-    for (const auto& [k, v] : *batch) b.set(k, v);
-    SP_CHECK(b.has("labels_2D"), "eval_detector: expected ground truth labels_2D in the validation samples");
-    std::vector<models::Detections> dets = detector->detect(model->run(b));
-    const Tensor labels = b.at("labels_2D").cpu();
-    const Tensor images = b.at("image").cpu();
-    for (size_t i = 0; i < dets.size() && (opt.max_images <= 0 || seen < opt.max_images); ++i, ++seen) {
-      const Tensor truth = label_points(labels.select(0, int64_t(i)));
-      evaluator.add(dets[i].keypoints, dets[i].scores, truth);
+    SP_CHECK(batch->count("labels_2D"), "eval_detector: expected ground truth labels_2D in the validation samples");
+    const features::Features found = detector->extract(batch->at("image"));
+    const Tensor labels = batch->at("labels_2D").cpu();
+    const Tensor images = batch->at("image").cpu();
+    for (int64_t i = 0; i < found.batch_size() && (opt.max_images <= 0 || seen < opt.max_images); ++i, ++seen) {
+      const Tensor truth = data::label_points(labels.select(0, i));
+      const features::ImageFeatures f = found.image(i).to(kCPU);
+      evaluator.add(f.keypoints, f.scores, truth);
       if (int64_t(pictures.size()) < opt.pictures) {
         // The picture shows the operating point, not the low curve threshold.
-        Tensor kp = dets[i].keypoints.cpu(), sc = dets[i].scores.cpu().contiguous();
-        int64_t keep = 0;
-        while (keep < sc.size(0) && sc.data<float>()[keep] >= report.threshold) ++keep;
-        pictures.push_back(draw_keypoints(images.select(0, int64_t(i)), kp.narrow(0, 0, keep), truth));
+        const Tensor kept = masked_select(f.keypoints, ge(f.scores, Scalar(report.threshold)).unsqueeze(1).expand({-1, 2}));
+        pictures.push_back(data::draw_keypoints(images.select(0, i), kept.view({-1, 2}), truth));
       }
     }
   }
   SP_CHECK(seen > 0, "eval_detector: expected validation images, got none");
   report.score = evaluator.result();
 
-  const std::string out = opt.out_dir.empty() ? experiments_root() + "/" + name + "/eval" : opt.out_dir;
+  const std::string out = opt.out_dir.empty() ? train::experiments_root() + "/" + name + "/eval" : opt.out_dir;
   fs::create_directories(out);
   report.picture = out + "/detections.png";
-  data::write_png(report.picture, tile(pictures, std::min<int64_t>(4, int64_t(pictures.size()))));
+  data::write_png(report.picture, data::tile(pictures, std::min<int64_t>(4, int64_t(pictures.size()))));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   report.json = out + "/detector_metrics.json";
   std::ofstream js(report.json);
-  const DetectionScore& s = report.score;
+  const eval::DetectionScore& s = report.score;
   js << "{\n  \"experiment\": \"" << name << "\",\n  \"checkpoint\": \"" << report.checkpoint
      << "\",\n  \"images\": " << s.images << ",\n  \"distance_px\": " << opt.distance
      << ",\n  \"threshold\": " << report.threshold << ",\n  \"precision\": " << s.precision
@@ -102,7 +106,7 @@ DetectorEvalReport evaluate_detector(const std::string& name, const DetectorEval
 }
 
 std::string format_report(const std::string& name, const DetectorEvalOptions& opt, const DetectorEvalReport& r) {
-  const DetectionScore& s = r.score;
+  const eval::DetectionScore& s = r.score;
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "detector evaluation of %s on %lld validation images (correct within %.1f px)\n"
@@ -114,4 +118,4 @@ std::string format_report(const std::string& name, const DetectorEvalOptions& op
   return buf;
 }
 
-}  // namespace sp::train
+}  // namespace sp::procedures

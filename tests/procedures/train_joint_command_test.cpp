@@ -1,5 +1,6 @@
-// `sptrain train_joint` end to end on a tiny labelled image folder: SuperPoint pairs
-// warped on the fly from HA-style label files, the loss falls over a few dozen steps.
+// `sptrain train_joint` end to end (the app, as a process) on a tiny labelled image
+// folder: SuperPoint pairs warped on the fly from HA-style label files, the loss falls
+// over a few dozen steps.
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -10,9 +11,9 @@
 #include "data/image_io.h"
 #include "helpers/test_helpers.h"
 #include "tensor/ops/creation.h"
-#include "train/export_commands.h"
+#include "procedures/commands.h"
 
-namespace sp::train {
+namespace sp::procedures {
 namespace {
 
 namespace fs = std::filesystem;
@@ -32,8 +33,15 @@ void write_labelled_image(const std::string& images, const std::string& labels, 
                               from_vector<float>(pts, Shape{int64_t(pts.size() / 3), 3}));
 }
 
-TEST(ExportTrainJoint, LossFallsOnATinyLabelledFolder) {
-  const std::string dir = test::temp_dir("export_train_joint");
+std::string read_file(const std::string& path) {
+  std::ifstream f(path);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+TEST(TrainJointCommand, LossFallsOnATinyLabelledFolder) {
+  const std::string exe = std::string(SP_BINARY_DIR) + "/apps/sptrain";
+  if (!fs::exists(exe)) GTEST_SKIP() << "sptrain not built";
+  const std::string dir = test::temp_dir("train_joint_command");
   fs::remove_all(dir);
   fs::create_directories(dir + "/images");
   fs::create_directories(dir + "/labels");
@@ -47,15 +55,10 @@ TEST(ExportTrainJoint, LossFallsOnATinyLabelledFolder) {
          << "[train]\nseed = 0\ndevice = \"cpu\"\nlr = 0.003\nmax_steps = 40\nbatch_size = 2\nworkers = 1\n"
          << "log_every = 10\neval_every = 0\nsave_every = 0\nkeep_last_n = 1\n";
   }
-  setenv("SP_EXPER_PATH", (dir + "/exper").c_str(), 1);
-  std::vector<std::string> args = {"train_joint", dir + "/joint.toml", "tiny_joint"};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  testing::internal::CaptureStderr();
-  const int rc = train_joint(int(argv.size()), argv.data());
-  const std::string err = testing::internal::GetCapturedStderr();
-  unsetenv("SP_EXPER_PATH");
-  ASSERT_EQ(rc, 0) << err;
+  const std::string env = "SP_EXPER_PATH=" + dir + "/exper ";
+  const std::string run = env + exe + " train_joint " + dir + "/joint.toml tiny_joint > " + dir + "/log.txt 2>&1";
+  ASSERT_EQ(std::system(run.c_str()), 0) << read_file(dir + "/log.txt");
+  const std::string err = read_file(dir + "/log.txt");
   std::ifstream csv(dir + "/exper/tiny_joint/metrics.csv");
   ASSERT_TRUE(csv.good()) << err;
   std::string line;
@@ -68,14 +71,11 @@ TEST(ExportTrainJoint, LossFallsOnATinyLabelledFolder) {
   }
   ASSERT_GE(totals.size(), 3u) << err;
   EXPECT_LT(totals.back(), 0.8 * totals.front()) << "first " << totals.front() << ", last " << totals.back();
-  // Usage errors name what is expected.
-  std::vector<std::string> bad = {"train_joint", dir + "/joint.toml"};
-  std::vector<char*> bad_argv;
-  for (std::string& a : bad) bad_argv.push_back(a.data());
-  testing::internal::CaptureStderr();
-  EXPECT_EQ(train_joint(int(bad_argv.size()), bad_argv.data()), 1);
-  EXPECT_NE(testing::internal::GetCapturedStderr().find("expected CONFIG and NAME"), std::string::npos);
+  // Usage errors name what is missing.
+  const std::string bad = exe + " train_joint " + dir + "/joint.toml > " + dir + "/bad.txt 2>&1";
+  EXPECT_NE(std::system(bad.c_str()), 0);
+  EXPECT_NE(read_file(dir + "/bad.txt").find("name is required"), std::string::npos) << read_file(dir + "/bad.txt");
 }
 
 }  // namespace
-}  // namespace sp::train
+}  // namespace sp::procedures

@@ -1,6 +1,6 @@
 // Homography Adaptation on a tiny MagicPoint: aggregation invariants, the identity-only
 // case against a single forward's detections, and the resumable label export.
-#include "train/homography_adaptation.h"
+#include "procedures/homography_adaptation.h"
 
 #include <algorithm>
 #include <array>
@@ -16,7 +16,7 @@
 #include "tensor/ops/operators.h"
 #include "tensor/ops/reduce.h"
 
-namespace sp::train {
+namespace sp::procedures {
 namespace {
 
 namespace fs = std::filesystem;
@@ -262,4 +262,4 @@ TEST(ExportHomographyAdaptationGpu, CudaMatchesCpu) {
 }
 
 }  // namespace
-}  // namespace sp::train
+}  // namespace sp::procedures

@@ -1,4 +1,4 @@
-#include "train/detection_eval.h"
+#include "eval/detection_metrics.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "tensor/check.h"
 
-namespace sp::train {
+namespace sp::eval {
 
 namespace {
 std::vector<double> to_doubles(const Tensor& t) {
@@ -80,4 +80,4 @@ DetectionScore DetectionEvaluator::result() const {
   return r;
 }
 
-}  // namespace sp::train
+}  // namespace sp::eval

@@ -1,0 +1,343 @@
+#include "features/feature_files.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "tensor/check.h"
+#include "tensor/ops/creation.h"
+#include "tensor/ops/movement.h"
+
+namespace fs = std::filesystem;
+
+namespace sp::features {
+
+namespace {
+
+using FileType = io::H5File::FileType;
+
+std::string temporary_next_to(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
+
+void make_parent(const std::string& path) {
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty()) fs::create_directories(parent);
+}
+
+// Writes f32 data, or float16 when `half`.
+void write_float(io::H5File& file, const std::string& name, const Tensor& t, bool half) {
+  if (half)
+    file.write_as(name, t, FileType::Float16);
+  else
+    file.write(name, t.to(DType::F32).cpu().contiguous());
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Tensor read_f32(const io::H5File& file, const std::string& name) { return file.read(name).to(DType::F32); }
+
+}  // namespace
+
+FeatureLayout parse_feature_layout(const std::string& name) {
+  if (name == "sp") return FeatureLayout::Sp;
+  if (name == "hloc") return FeatureLayout::Hloc;
+  if (name == "disk") return FeatureLayout::Disk;
+  SP_FAIL("features: expected a feature layout sp | hloc | disk, got '", name, "'");
+}
+
+const char* layout_name(FeatureLayout layout) {
+  switch (layout) {
+    case FeatureLayout::Sp: return "sp";
+    case FeatureLayout::Hloc: return "hloc";
+    case FeatureLayout::Disk: return "disk";
+  }
+  return "?";
+}
+
+MatchLayout parse_match_layout(const std::string& name) {
+  if (name == "hloc") return MatchLayout::Hloc;
+  if (name == "disk") return MatchLayout::Disk;
+  SP_FAIL("features: expected a match layout hloc | disk, got '", name, "'");
+}
+
+std::string hloc_pair_key(const std::string& name0, const std::string& name1) {
+  auto flat = [](std::string s) {
+    std::replace(s.begin(), s.end(), '/', '-');
+    return s;
+  };
+  return flat(name0) + "/" + flat(name1);
+}
+
+// ---- FeatureWriter
+
+struct FeatureWriter::Part {
+  std::string path, tmp;
+  std::unique_ptr<io::H5File> file;
+};
+
+FeatureWriter::FeatureWriter(std::string path, FeatureLayout layout, FeatureFileOptions options)
+    : path_(std::move(path)), layout_(layout), options_(options) {
+  SP_CHECK(!path_.empty(), "features: expected an output path for the ", layout_name(layout), " feature file");
+  std::vector<std::string> files;
+  if (layout_ == FeatureLayout::Disk) {
+    fs::create_directories(path_);
+    for (const char* f : {"keypoints.h5", "descriptors.h5", "scores.h5"}) files.push_back((fs::path(path_) / f).string());
+  } else {
+    make_parent(path_);
+    files.push_back(path_);
+  }
+  for (const std::string& f : files) {
+    auto part = std::make_unique<Part>();
+    part->path = f;
+    part->tmp = temporary_next_to(f);
+    part->file = std::make_unique<io::H5File>(part->tmp, io::H5File::Mode::Truncate);
+    parts_.push_back(std::move(part));
+  }
+}
+
+FeatureWriter::~FeatureWriter() {
+  for (auto& part : parts_) {
+    part->file.reset();
+    std::error_code ec;
+    fs::remove(part->tmp, ec);
+  }
+}
+
+void FeatureWriter::write(const std::string& name, const ImageFeatures& f,
+                          const std::map<std::string, int64_t>& attributes) {
+  SP_CHECK(!parts_.empty() && parts_[0]->file, "features: ", path_, " is already closed");
+  SP_CHECK(!name.empty() && name.front() != '/', "features: expected an image name (not empty, no leading '/'), got '",
+           name, "'");
+  f.check("features of " + name + " for " + path_);
+  const Tensor kp = f.keypoints.to(DType::F32).cpu().contiguous();
+  const Tensor scores = f.scores.to(DType::F32).cpu().contiguous();
+  switch (layout_) {
+    case FeatureLayout::Sp: {
+      io::H5File& h5 = *parts_[0]->file;
+      h5.write(name + "/keypoints", kp);
+      h5.write(name + "/scores", scores);
+      if (f.has_descriptors()) h5.write(name + "/descriptors", f.descriptors.to(DType::F32).cpu().contiguous());
+      for (const auto& [key, value] : attributes) h5.set_attr(name, key, value);
+      break;
+    }
+    case FeatureLayout::Hloc: {
+      io::H5File& h5 = *parts_[0]->file;
+      write_float(h5, name + "/keypoints", kp, options_.half);
+      write_float(h5, name + "/scores", scores, options_.half);
+      if (f.has_descriptors()) write_float(h5, name + "/descriptors", f.descriptors.t().contiguous(), options_.half);
+      if (f.width > 0 && f.height > 0) h5.write(name + "/image_size", from_vector<int64_t>({f.width, f.height}));
+      for (const auto& [key, value] : attributes) h5.set_attr(name, key, value);
+      break;
+    }
+    case FeatureLayout::Disk: {
+      parts_[0]->file->write(name, kp);
+      if (f.has_descriptors()) write_float(*parts_[1]->file, name, f.descriptors, options_.half);
+      parts_[2]->file->write(name, scores);
+      break;
+    }
+  }
+  ++written_;
+}
+
+void FeatureWriter::close() {
+  for (auto& part : parts_) {
+    if (!part->file) continue;
+    part->file->close();
+    part->file.reset();
+    io::commit_file(part->tmp, part->path);
+  }
+}
+
+// ---- FeatureReader
+
+FeatureReader::FeatureReader(const std::string& path) : path_(path) {
+  SP_CHECK(fs::exists(path), "features: expected a feature file or DISK folder, got '", path, "' (missing)");
+  if (fs::is_directory(path)) {
+    layout_ = FeatureLayout::Disk;
+    const fs::path kp = fs::path(path) / "keypoints.h5";
+    SP_CHECK(fs::exists(kp), "features: expected ", kp.string(), " in the DISK feature folder ", path);
+    main_ = std::make_unique<io::H5File>(kp.string(), io::H5File::Mode::Read);
+    const fs::path desc = fs::path(path) / "descriptors.h5", sc = fs::path(path) / "scores.h5";
+    if (fs::exists(desc)) descriptors_ = std::make_unique<io::H5File>(desc.string(), io::H5File::Mode::Read);
+    if (fs::exists(sc)) scores_ = std::make_unique<io::H5File>(sc.string(), io::H5File::Mode::Read);
+    return;
+  }
+  main_ = std::make_unique<io::H5File>(path, io::H5File::Mode::Read);
+  layout_ = FeatureLayout::Sp;  // sp and hloc files are told apart per dataset
+}
+
+FeatureReader::~FeatureReader() = default;
+
+std::vector<std::string> FeatureReader::names() const {
+  std::vector<std::string> out;
+  for (const std::string& d : main_->datasets()) {
+    if (layout_ == FeatureLayout::Disk)
+      out.push_back(d);
+    else if (ends_with(d, "/keypoints"))
+      out.push_back(d.substr(0, d.size() - 10));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool FeatureReader::has(const std::string& name) const {
+  return layout_ == FeatureLayout::Disk ? main_->has(name) : main_->has(name + "/keypoints");
+}
+
+ImageFeatures FeatureReader::read(const std::string& name) const {
+  SP_CHECK(has(name), "features: expected features of '", name, "' in ", path_,
+           layout_ == FeatureLayout::Disk ? "/keypoints.h5" : "", "; hint: image names are their paths",
+           layout_ == FeatureLayout::Disk ? " without extension" : "", " (", names().size(), " images there)");
+  ImageFeatures f;
+  const std::string where = path_ + ":" + name;
+  const bool disk = layout_ == FeatureLayout::Disk;
+  f.keypoints = read_f32(*main_, disk ? name : name + "/keypoints");
+  SP_CHECK(f.keypoints.dim() == 2 && f.keypoints.size(1) == 2, "features: expected keypoints [N, 2] in ", where,
+           ", got ", f.keypoints.shape());
+  const int64_t n = f.keypoints.size(0);
+  if (disk) {
+    if (scores_ && scores_->has(name)) f.scores = read_f32(*scores_, name);
+    if (descriptors_ && descriptors_->has(name)) f.descriptors = read_f32(*descriptors_, name);
+  } else {
+    for (const char* key : {"/scores", "/keypoint_scores"})
+      if (!f.scores.defined() && main_->has(name + key)) f.scores = read_f32(*main_, name + key);
+    if (main_->has(name + "/descriptors")) f.descriptors = read_f32(*main_, name + "/descriptors");
+    if (main_->has(name + "/image_size")) {
+      const Tensor size = main_->read(name + "/image_size").to(DType::F64).contiguous();
+      SP_CHECK(size.numel() == 2, "features: expected image_size [2] (W, H) in ", where, ", got ", size.shape());
+      f.width = int64_t(size.data<double>()[0]);
+      f.height = int64_t(size.data<double>()[1]);
+    }
+  }
+  if (!f.scores.defined()) f.scores = zeros({n});
+  SP_CHECK(f.scores.numel() == n, "features: expected ", n, " scores in ", where, ", got ", f.scores.shape());
+  f.scores = f.scores.reshape({n});
+  if (f.descriptors.defined()) {
+    const Tensor& d = f.descriptors;
+    SP_CHECK(d.dim() == 2 && (d.size(0) == n || d.size(1) == n), "features: expected descriptors [N, D] or [D, N]",
+             " with N = ", n, " in ", where, ", got ", d.shape());
+    // hloc stores [D, N]; an sp file [N, D]. Only a square matrix is ambiguous: it is
+    // hloc's when the file carries hloc's image_size.
+    const bool transposed = d.size(0) != n || (d.size(1) == n && f.width > 0 && !disk);
+    if (transposed) f.descriptors = d.t().contiguous();
+  }
+  return f;
+}
+
+int64_t FeatureReader::attribute(const std::string& name, const std::string& key, int64_t fallback) const {
+  if (layout_ == FeatureLayout::Disk || !main_->has(name) || !main_->has_attr(name, key)) return fallback;
+  return main_->attr_int(name, key);
+}
+
+// ---- matches
+
+MatchWriter::MatchWriter(std::string path, MatchLayout layout, FeatureFileOptions options)
+    : path_(std::move(path)), layout_(layout), options_(options) {
+  if (layout_ == MatchLayout::Disk && (fs::is_directory(path_) || fs::path(path_).extension() != ".h5"))
+    path_ = (fs::path(path_) / "matches.h5").string();
+  make_parent(path_);
+  tmp_ = temporary_next_to(path_);
+  file_ = std::make_unique<io::H5File>(tmp_, io::H5File::Mode::Truncate);
+}
+
+MatchWriter::~MatchWriter() {
+  if (!file_) return;
+  file_.reset();
+  std::error_code ec;
+  fs::remove(tmp_, ec);
+}
+
+void MatchWriter::write(const std::string& name0, const std::string& name1, const Tensor& matches0,
+                        const Tensor& scores0) {
+  SP_CHECK(file_, "matches: ", path_, " is already closed");
+  SP_CHECK(matches0.dim() == 1, "matches: expected matches0 [N] for ", name0, " -> ", name1, ", got ",
+           matches0.shape());
+  const Tensor m = matches0.to(DType::I64).cpu().contiguous();
+  if (layout_ == MatchLayout::Hloc) {
+    SP_CHECK(scores0.defined() && scores0.numel() == m.numel(), "matches: expected ", m.numel(),
+             " matching scores for ", name0, " -> ", name1, ", got ", scores0.defined() ? scores0.shape() : Shape{});
+    const std::string key = hloc_pair_key(name0, name1);
+    file_->write_as(key + "/matches0", m, FileType::Int16);
+    file_->write_as(key + "/matching_scores0", scores0.reshape({m.numel()}), FileType::Float16);
+    return;
+  }
+  // DISK: [2, K] with the lexicographically smaller name first.
+  std::vector<int64_t> a, b;
+  const int64_t* p = m.data<int64_t>();
+  for (int64_t i = 0; i < m.numel(); ++i)
+    if (p[i] >= 0) a.push_back(i), b.push_back(p[i]);
+  const bool swap = name1 < name0;
+  if (swap) {
+    std::vector<size_t> order(a.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return b[x] < b[y]; });
+    std::vector<int64_t> a2, b2;
+    for (size_t k : order) a2.push_back(b[k]), b2.push_back(a[k]);
+    a = a2, b = b2;
+  }
+  std::vector<int64_t> rows = a;
+  rows.insert(rows.end(), b.begin(), b.end());
+  const Tensor pairs = from_vector<int64_t>(rows, Shape{2, int64_t(a.size())});
+  const std::string key = (swap ? name1 : name0) + "/" + (swap ? name0 : name1);
+  if (options_.half)
+    file_->write_as(key, pairs, FileType::UInt16);
+  else
+    file_->write(key, pairs);
+}
+
+void MatchWriter::close() {
+  if (!file_) return;
+  file_->close();
+  file_.reset();
+  io::commit_file(tmp_, path_);
+}
+
+MatchReader::MatchReader(const std::string& path, MatchLayout layout) : path_(path), layout_(layout) {
+  if (layout_ == MatchLayout::Disk && fs::is_directory(path_)) path_ = (fs::path(path_) / "matches.h5").string();
+  SP_CHECK(fs::exists(path_), "matches: expected a match file, got '", path_, "' (missing)");
+  file_ = std::make_unique<io::H5File>(path_, io::H5File::Mode::Read);
+}
+
+MatchReader::~MatchReader() = default;
+
+bool MatchReader::has(const std::string& name0, const std::string& name1) const {
+  if (layout_ == MatchLayout::Disk) return file_->has(name0 + "/" + name1) || file_->has(name1 + "/" + name0);
+  return file_->has(hloc_pair_key(name0, name1) + "/matches0") ||
+         file_->has(hloc_pair_key(name1, name0) + "/matches0");
+}
+
+Tensor MatchReader::read(const std::string& name0, const std::string& name1) const {
+  SP_CHECK(has(name0, name1), "matches: expected matches of '", name0, "' and '", name1, "' in ", path_);
+  if (layout_ == MatchLayout::Disk) {
+    const bool flipped = !file_->has(name0 + "/" + name1);
+    const std::string key = flipped ? name1 + "/" + name0 : name0 + "/" + name1;
+    Tensor p = file_->read(key).to(DType::I64);
+    SP_CHECK(p.dim() == 2 && p.size(0) == 2, "matches: expected [2, K] in ", path_, ":", key, ", got ", p.shape());
+    p = p.t();  // [K, 2]
+    if (!flipped) return p.contiguous();
+    // Column 0 in name0, ordered by it, like a pair stored this way round.
+    std::vector<int64_t> a = p.select(1, 1).contiguous().to_vector<int64_t>();
+    std::vector<int64_t> b = p.select(1, 0).contiguous().to_vector<int64_t>();
+    std::vector<size_t> order(a.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return a[x] < a[y]; });
+    std::vector<int64_t> rows;
+    for (size_t k : order) rows.insert(rows.end(), {a[k], b[k]});
+    return from_vector<int64_t>(rows, Shape{int64_t(order.size()), 2});
+  }
+  const bool flipped = !file_->has(hloc_pair_key(name0, name1) + "/matches0");
+  const std::string key = flipped ? hloc_pair_key(name1, name0) : hloc_pair_key(name0, name1);
+  const Tensor m = file_->read(key + "/matches0").to(DType::I64).contiguous();
+  const int64_t* p = m.data<int64_t>();
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (int64_t i = 0; i < m.numel(); ++i)
+    if (p[i] >= 0) pairs.push_back(flipped ? std::pair{p[i], i} : std::pair{i, p[i]});
+  std::sort(pairs.begin(), pairs.end());  // by the index in name0
+  std::vector<int64_t> rows;
+  for (const auto& [i, j] : pairs) rows.insert(rows.end(), {i, j});
+  return from_vector<int64_t>(rows, Shape{int64_t(pairs.size()), 2});
+}
+
+}  // namespace sp::features

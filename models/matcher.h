@@ -1,0 +1,27 @@
+// The contract of matchers (Glue Factory's matchers/): nearest neighbours today,
+// LightGlue and SuperGlue next. A matcher is a Model over a two-view batch whose features
+// carry the suffixes 0 and 1 (keypoints0, descriptors0, keypoint_mask0, image_size0,
+// ...); its predictions are features::Matches (matches0, matching_scores0, ...).
+#pragma once
+
+#include "features/features.h"
+#include "models/model.h"
+
+namespace sp::models {
+
+class Matcher : public Model {
+ public:
+  using Model::Model;
+
+  // Matches of two feature batches of equal batch size; padding never matches.
+  virtual features::Matches match(const features::Features& f0, const features::Features& f1) = 0;
+};
+
+// features::Matches as predictions (matches0, matching_scores0, ...) and back.
+void put_matches(Predictions& pred, const features::Matches& matches);
+features::Matches matches_of(const Predictions& pred);
+// A view's features as predictions (keypoints0, ...) and back.
+void put_features(Predictions& pred, const features::Features& f, const std::string& suffix);
+features::Features features_of(const Predictions& pred, const std::string& suffix);
+
+}  // namespace sp::models
