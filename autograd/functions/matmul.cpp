@@ -4,6 +4,7 @@
 #include "autograd/functions/views.h"
 #include "autograd/node.h"
 #include "tensor/ops/matmul.h"
+#include "tensor/ops/reduce.h"
 
 namespace sp::ag {
 namespace {
@@ -35,6 +36,26 @@ Var matmul(const Var& a, const Var& b) {
   if (b_vector) out = squeeze(out, -1);
   if (a_vector) out = squeeze(out, -2);
   return out;
+}
+
+Var linear(const Var& x, const Var& weight, const Var& bias) {
+  SP_CHECK(x.defined() && weight.defined(), "linear: expected a defined input and weight");
+  const Tensor b = bias.defined() ? bias.data() : Tensor();
+  return make_result("linear", sp::linear(x.data(), weight.data(), b), {x, weight, bias}, {x.data(), weight.data()},
+                     [](const BackwardArgs& args) {
+                       const Tensor& g = args.grad();
+                       const Tensor& x = args.saved[0];
+                       const Tensor& w = args.saved[1];
+                       const int64_t C = w.size(1), O = w.size(0);
+                       int64_t R = 1;  // the folded leading dims of x
+                       for (int d = 0; d < x.dim() - 1; ++d) R *= x.size(d);
+                       const Tensor g2 = g.reshape({R, O});
+                       Tensor gx, gw, gb;
+                       if (args.needs(0)) gx = sp::mm(g2, w).view(x.shape());
+                       if (args.needs(1)) gw = sp::mm(g2.t(), x.reshape({R, C}));
+                       if (args.needs(2)) gb = sp::sum(g2, {0});
+                       return std::vector<Tensor>{gx, gw, gb};
+                     });
 }
 
 }  // namespace sp::ag

@@ -86,4 +86,21 @@ void matmul_batched(const Tensor& out, const Tensor& a, const Tensor& b) {
   });
 }
 
+void linear(const Tensor& out, const Tensor& x, const Tensor& weight, bool accumulate) {
+  const int64_t R = x.size(0), C = x.size(1), O = weight.size(0);
+  dispatch_float(out.dtype(), "linear", [&]<typename T>() {
+    OutMap<T> c(out.data<T>(), R, O);
+    if (C == 0) {
+      if (!accumulate) c.setZero();
+      return;
+    }
+    const RowMajorMap<T> a(x.data<T>(), R, C, Eigen::OuterStride<>(R == 1 ? C : x.stride(0)));
+    const ColMajorMap<T> wt(weight.data<T>(), C, O, Eigen::OuterStride<>(C));  // W^T, no copy
+    if (accumulate)
+      c.noalias() += a * wt;
+    else
+      c.noalias() = a * wt;
+  });
+}
+
 }  // namespace sp::cpu
