@@ -22,6 +22,7 @@
 
 #include "tensor/cpu/gemm_tile.h"
 #include "tensor/dispatch.h"
+#include "tensor/ops/creation.h"
 
 namespace sp::cpu {
 namespace {
@@ -82,12 +83,17 @@ struct Problem {
   Operand<bool> mask;  // p == nullptr: no mask
 };
 
-// x = scale * s over one row of a [rows, bkp] tile, -inf where the mask forbids or j >= bk.
+// Prepares one row of a [rows, bkp] score tile: -inf where the mask forbids or j >= bk.
+// A scale <= 0 is applied here and 1 returned; a positive one is returned for the max and
+// exp passes to apply (max(scale s) = scale max(s)), which saves a pass over the row.
 template <typename T>
-void scale_and_mask(T* s, int64_t bk, int64_t bkp, T scale, const bool* mrow, int64_t mcs) {
+T mask_row(T* s, int64_t bk, int64_t bkp, T scale, const bool* mrow, int64_t mcs) {
   constexpr int L = kLanes<T>;
   const T ninf = -std::numeric_limits<T>::infinity();
-  for (int64_t j = 0; j < bkp; j += L) store(s + j, load(s + j) * scale);
+  if (!(scale > T(0))) {
+    for (int64_t j = 0; j < bkp; j += L) store(s + j, load(s + j) * scale);
+    scale = T(1);
+  }
   if (mrow) {
     if (mcs == 0) {
       if (!mrow[0])
@@ -110,6 +116,7 @@ void scale_and_mask(T* s, int64_t bk, int64_t bkp, T scale, const bool* mrow, in
     }
   }
   for (int64_t j = bk; j < bkp; ++j) s[j] = ninf;
+  return scale;
 }
 
 // Kt[p, j] = K[j0 + j, p] for j < bk, zero for the padding columns.
@@ -149,25 +156,55 @@ std::pair<const T*, int64_t> b_rows(const Operand<T>& op, int64_t b, int64_t r0,
   return {buf, cols_p};
 }
 
-// K^T (or V^T) of every batch entry, [batch][cols][mp] with zero padding columns: packed
-// once, read by every query block.
-template <typename T>
-Scratch<T> pack_all_transposed(const Operand<T>& op, int64_t batch, int64_t m, int64_t mp,
-                               int64_t cols) {
-  Scratch<T> all(batch * cols * mp);
-#pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < batch; ++b)
-    pack_transposed(all.get() + b * cols * mp, op, b, 0, m, mp, cols);
-  return all;
+// How many leading keys of [j0, j0 + bk) rows [i0, i0 + bq) may attend: trailing keys that
+// every row masks (key padding) are dropped from the tile's work, and a fully masked tile
+// is skipped (0). Without a mask: bk.
+inline int64_t allowed_keys(const Operand<bool>& mask, int64_t b, int64_t i0, int64_t bq,
+                            int64_t j0, int64_t bk) {
+  if (!mask.p) return bk;
+  int64_t keep = 0;
+  const int64_t rows = mask.rs == 0 ? 1 : bq;  // a key-padding mask has one distinct row
+  for (int64_t r = 0; r < rows && keep < bk; ++r) {
+    const bool* m = mask.row(b, i0 + r) + j0 * mask.cs;
+    for (int64_t j = bk - 1; j >= keep; --j)
+      if (m[j * mask.cs]) {
+        keep = j + 1;
+        break;
+      }
+  }
+  return keep;
 }
+
+// K^T (or V^T) of every batch entry in key blocks, packed once and read by every query
+// block: block (b, kb) is [cols][kBK], the keys kb * kBK ... as zero-padded columns, so a
+// GEMM walks it with a short row stride (the whole sequence as the stride would alias in
+// L1 at 4 KiB multiples).
+template <typename T>
+struct TransposedBlocks {
+  Tensor data;  // a tensor, so that the host block cache recycles it between calls
+  int64_t nkb, cols;
+  TransposedBlocks(const Operand<T>& op, int64_t batch, int64_t m, int64_t cols_)
+      : data(empty({batch * ((m + kBK - 1) / kBK) * cols_ * kBK}, dtype_v<T>)),
+        nkb((m + kBK - 1) / kBK),
+        cols(cols_) {
+    T* p = data.data<T>();
+#pragma omp parallel for schedule(static)
+    for (int64_t item = 0; item < batch * nkb; ++item) {
+      const int64_t b = item / nkb, j0 = (item % nkb) * kBK;
+      pack_transposed(p + item * cols * kBK, op, b, j0, std::min(kBK, m - j0), kBK, cols);
+    }
+  }
+  const T* block(int64_t b, int64_t j0) const {
+    return data.data<T>() + (b * nkb + j0 / kBK) * cols * kBK;
+  }
+};
 
 template <typename T>
 void forward(const Problem<T>& pr, T* out, T* lse) {
   constexpr T ninf = -std::numeric_limits<T>::infinity();
   constexpr int L = kLanes<T>;
   const int64_t nqb = (pr.n + kBQ - 1) / kBQ;
-  const int64_t mp = round_up(pr.m, L);
-  const Scratch<T> kt_all = pack_all_transposed(pr.k, pr.batch, pr.m, mp, pr.d);
+  const TransposedBlocks<T> kt(pr.k, pr.batch, pr.m, pr.d);
 #pragma omp parallel
   {
     Scratch<T> s_buf(kBQ * kBK), v_buf(kBK * pr.dvp), o_buf(kBQ * pr.dvp);
@@ -177,28 +214,30 @@ void forward(const Problem<T>& pr, T* out, T* lse) {
     for (int64_t item = 0; item < pr.batch * nqb; ++item) {
       const int64_t b = item / nqb, i0 = (item % nqb) * kBQ, bq = std::min(kBQ, pr.n - i0);
       const T* Q = pr.q.row(b, i0);
-      const T* Kt = kt_all.get() + b * pr.d * mp;
       std::fill(O, O + bq * pr.dvp, T(0));
       std::fill(mrow.begin(), mrow.end(), ninf);
       std::fill(lrow.begin(), lrow.end(), T(0));
       for (int64_t j0 = 0; j0 < pr.m; j0 += kBK) {
-        const int64_t bk = std::min(kBK, pr.m - j0), bkp = round_up(bk, L);
-        gemm<T>(bq, bkp, pr.d, Q, pr.q.rs, 1, Kt + j0, mp, S, bkp, false);  // S = Q K^T
+        const int64_t bk = allowed_keys(pr.mask, b, i0, bq, j0, std::min(kBK, pr.m - j0));
+        if (bk == 0) continue;  // every key of the tile masked for these rows
+        const int64_t bkp = round_up(bk, L);
+        gemm<T>(bq, bkp, pr.d, Q, pr.q.rs, 1, kt.block(b, j0), kBK, S, bkp, false);  // S = Q K^T
         for (int64_t r = 0; r < bq; ++r) {
           T* x = S + r * bkp;
-          scale_and_mask(x, bk, bkp, pr.scale,
-                         pr.mask.p ? pr.mask.row(b, i0 + r) + j0 * pr.mask.cs : nullptr,
-                         pr.mask.cs);
+          const T sc =
+              mask_row(x, bk, bkp, pr.scale,
+                       pr.mask.p ? pr.mask.row(b, i0 + r) + j0 * pr.mask.cs : nullptr, pr.mask.cs);
           Vec<T> mx = splat(ninf);
           for (int64_t j = 0; j < bkp; j += L) mx = vmax<T>(mx, load(x + j));
-          const T m_new = std::max(mrow[size_t(r)], hmax<T>(mx));
+          const T m_new = std::max(mrow[size_t(r)], sc * hmax<T>(mx));
           if (m_new == ninf) {  // nothing allowed yet in this row: P = 0
             std::fill(x, x + bkp, T(0));
             continue;
           }
           Vec<T> sum{};
+          const Vec<T> vsc = splat(sc), vm = splat(m_new);
           for (int64_t j = 0; j < bkp; j += L) {
-            const Vec<T> e = vexp(load(x + j) - m_new);
+            const Vec<T> e = vexp(load(x + j) * vsc - vm);
             store(x + j, e);
             sum += e;
           }
@@ -246,9 +285,8 @@ struct BackwardShared {
   const Operand<T>& dout;
   const T* lse;
   const T* D;
-  int64_t mp;
-  const T* kt_all;
-  const T* vt_all;
+  const TransposedBlocks<T>& kt;
+  const TransposedBlocks<T>& vt;
 };
 
 // Per-thread tiles of the backward.
@@ -274,40 +312,44 @@ void backward_key_block(const BackwardShared<T>& sh, BackwardTiles<T>& t, int64_
   constexpr int L = kLanes<T>;
   const Problem<T>& pr = sh.pr;
   const int64_t bk = std::min(kBK, pr.m - j0), bkp = round_up(bk, L);
-  const T* Kt = sh.kt_all + b * pr.d * sh.mp + j0;
-  const T* Vt = sh.vt_all + b * pr.dv * sh.mp + j0;
+  const T* Kt = sh.kt.block(b, j0);
+  const T* Vt = sh.vt.block(b, j0);
   const auto [Kr, ldk] = b_rows(pr.k, b, j0, bk, pr.d, pr.dp, t.kp.get());
   T *dK = t.dk.get(), *dV = t.dv.get(), *S = t.s.get(), *dP = t.dp.get();
   std::fill(dK, dK + bkp * pr.dp, T(0));
   std::fill(dV, dV + bkp * pr.dvp, T(0));
   for (int64_t i0 = 0; i0 < pr.n; i0 += kBQ) {
     const int64_t bq = std::min(kBQ, pr.n - i0);
+    const int64_t be = allowed_keys(pr.mask, b, i0, bq, j0, bk), bep = round_up(be, L);
+    if (be == 0) continue;  // every key of the tile masked for these rows: no gradient
     const T* Q = pr.q.row(b, i0);
     const T* dO = sh.dout.row(b, i0);
-    gemm<T>(bq, bkp, pr.d, Q, pr.q.rs, 1, Kt, sh.mp, S, bkp, false);  // S = Q K^T
-    for (int64_t r = 0; r < bq; ++r) {                                // P = exp(scale S - lse)
-      T* x = S + r * bkp;
+    gemm<T>(bq, bep, pr.d, Q, pr.q.rs, 1, Kt, kBK, S, bep, false);  // S = Q K^T
+    for (int64_t r = 0; r < bq; ++r) {                              // P = exp(scale S - lse)
+      T* x = S + r * bep;
       const T l = sh.lse[b * pr.n + i0 + r];
       if (l == ninf) {
-        std::fill(x, x + bkp, T(0));
+        std::fill(x, x + bep, T(0));
         continue;
       }
-      scale_and_mask(x, bk, bkp, pr.scale,
-                     pr.mask.p ? pr.mask.row(b, i0 + r) + j0 * pr.mask.cs : nullptr, pr.mask.cs);
-      for (int64_t j = 0; j < bkp; j += L) store(x + j, vexp(load(x + j) - l));
+      const T sc =
+          mask_row(x, be, bep, pr.scale,
+                   pr.mask.p ? pr.mask.row(b, i0 + r) + j0 * pr.mask.cs : nullptr, pr.mask.cs);
+      const Vec<T> vsc = splat(sc), vl = splat(l);
+      for (int64_t j = 0; j < bep; j += L) store(x + j, vexp(load(x + j) * vsc - vl));
     }
     const auto [dOr, ldo] = b_rows(sh.dout, b, i0, bq, pr.dv, pr.dvp, t.dop.get());
-    gemm<T>(bkp, pr.dvp, bq, S, 1, bkp, dOr, ldo, dV, pr.dvp, true);        // dV += P^T dO
-    gemm<T>(bq, bkp, pr.dv, dO, sh.dout.rs, 1, Vt, sh.mp, dP, bkp, false);  // dP = dO V^T
-    for (int64_t r = 0; r < bq; ++r) {                                      // dS = P (dP - D)
+    gemm<T>(bep, pr.dvp, bq, S, 1, bep, dOr, ldo, dV, pr.dvp, true);      // dV += P^T dO
+    gemm<T>(bq, bep, pr.dv, dO, sh.dout.rs, 1, Vt, kBK, dP, bep, false);  // dP = dO V^T
+    for (int64_t r = 0; r < bq; ++r) {                                    // dS = P (dP - D)
       const Vec<T> Di = splat(sh.D[b * pr.n + i0 + r]);
-      T* ds = dP + r * bkp;
-      const T* p = S + r * bkp;
-      for (int64_t j = 0; j < bkp; j += L) store(ds + j, load(p + j) * (load(ds + j) - Di));
+      T* ds = dP + r * bep;
+      const T* p = S + r * bep;
+      for (int64_t j = 0; j < bep; j += L) store(ds + j, load(p + j) * (load(ds + j) - Di));
     }
     const auto [Qr, ldq] = b_rows(pr.q, b, i0, bq, pr.d, pr.dp, t.qp.get());
-    gemm<T>(bkp, pr.dp, bq, dP, 1, bkp, Qr, ldq, dK, pr.dp, true);              // dK += dS^T Q
-    gemm<T>(bq, pr.dp, bk, dP, bkp, 1, Kr, ldk, dq + i0 * pr.dp, pr.dp, true);  // dQ += dS K
+    gemm<T>(bep, pr.dp, bq, dP, 1, bep, Qr, ldq, dK, pr.dp, true);              // dK += dS^T Q
+    gemm<T>(bq, pr.dp, be, dP, bep, 1, Kr, ldk, dq + i0 * pr.dp, pr.dp, true);  // dQ += dS K
   }
   for (int64_t j = 0; j < bk; ++j) {
     T* k_out = gk + (b * pr.m + j0 + j) * pr.d;
@@ -322,16 +364,15 @@ void backward(const Problem<T>& pr, const Operand<T>& dout, const T* out, const 
               T* gk, T* gv) {
   const std::vector<T> D = row_dots(pr, dout, out);
   const int64_t nkb = (pr.m + kBK - 1) / kBK;
-  const int64_t mp = round_up(pr.m, kLanes<T>);
-  const Scratch<T> kt_all = pack_all_transposed(pr.k, pr.batch, pr.m, mp, pr.d);
-  const Scratch<T> vt_all = pack_all_transposed(pr.v, pr.batch, pr.m, mp, pr.dv);
-  const BackwardShared<T> sh{pr, dout, lse, D.data(), mp, kt_all.get(), vt_all.get()};
+  const TransposedBlocks<T> kt(pr.k, pr.batch, pr.m, pr.d), vt(pr.v, pr.batch, pr.m, pr.dv);
+  const BackwardShared<T> sh{pr, dout, lse, D.data(), kt, vt};
   const int threads = omp_get_max_threads();
   // Whole batches per thread when they spread evenly; else key blocks, private dQs.
   const bool by_batch = pr.batch % threads == 0 || pr.batch >= 4 * threads;
   const int copies = by_batch ? 1 : threads;
   const int64_t dq_size = pr.batch * pr.n * pr.dp;
-  std::vector<T> dq(size_t(copies * dq_size), T(0));
+  const Tensor dq_buf = zeros({copies * dq_size}, dtype_v<T>);  // recycled by the host block cache
+  T* dq = dq_buf.data<T>();
 #pragma omp parallel
   {
     BackwardTiles<T> tiles(pr);
@@ -339,9 +380,9 @@ void backward(const Problem<T>& pr, const Operand<T>& dout, const T* out, const 
 #pragma omp for schedule(static)
       for (int64_t b = 0; b < pr.batch; ++b)
         for (int64_t kb = 0; kb < nkb; ++kb)
-          backward_key_block(sh, tiles, b, kb * kBK, dq.data() + b * pr.n * pr.dp, gk, gv);
+          backward_key_block(sh, tiles, b, kb * kBK, dq + b * pr.n * pr.dp, gk, gv);
     } else {
-      T* mine = dq.data() + size_t(omp_get_thread_num()) * size_t(dq_size);
+      T* mine = dq + size_t(omp_get_thread_num()) * size_t(dq_size);
 #pragma omp for schedule(dynamic, 1)
       for (int64_t item = 0; item < pr.batch * nkb; ++item) {
         const int64_t b = item / nkb;
@@ -353,7 +394,7 @@ void backward(const Problem<T>& pr, const Operand<T>& dout, const T* out, const 
   for (int64_t bi = 0; bi < pr.batch * pr.n; ++bi)
     for (int64_t c = 0; c < pr.d; ++c) {
       T s = 0;
-      for (int t = 0; t < copies; ++t) s += dq[size_t(t * dq_size + bi * pr.dp + c)];
+      for (int t = 0; t < copies; ++t) s += dq[t * dq_size + bi * pr.dp + c];
       gq[bi * pr.d + c] = s * pr.scale;
     }
 }

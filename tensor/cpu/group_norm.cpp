@@ -12,6 +12,7 @@
 #include <cmath>
 #include <vector>
 
+#include "tensor/cpu/gemm_tile.h"
 #include "tensor/dispatch.h"
 #include "tensor/math/elementwise_math.h"
 
@@ -39,10 +40,138 @@ double chunked_sum(const T* p, int64_t m, const F& f) {
 template <typename T>
 using stat_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
 
+// ---- layer norm in f32 (S = 1, one group): explicit vectors with four independent
+// accumulators per reduction (a row of a few hundred values sits in L1, where a single
+// accumulator would make every pass wait on the add latency).
+using tile::kLanes;
+using tile::load;
+using tile::store;
+using V = tile::Vec<float>;
+constexpr int64_t kL = kLanes<float>;
+
+// sum of (x - shift)^power over a row, power 1 or 2, accumulated in double per 4 vectors.
+template <int power>
+double row_sum(const float* x, int64_t n, float shift) {
+  V a0{}, a1{}, a2{}, a3{};
+  const V sh = tile::splat(shift);
+  auto f = [&](V v) {
+    v = v - sh;
+    return power == 1 ? v : v * v;
+  };
+  int64_t j = 0;
+  for (; j + 4 * kL <= n; j += 4 * kL) {
+    a0 += f(load(x + j));
+    a1 += f(load(x + j + kL));
+    a2 += f(load(x + j + 2 * kL));
+    a3 += f(load(x + j + 3 * kL));
+  }
+  for (; j + kL <= n; j += kL) a0 += f(load(x + j));
+  double total = double(tile::hsum<float>((a0 + a1) + (a2 + a3)));
+  for (; j < n; ++j)
+    total += power == 1 ? double(x[j] - shift) : double(x[j] - shift) * double(x[j] - shift);
+  return total;
+}
+
+void layer_norm_f32(float* out, float* mean, float* rstd, const float* x, const float* w,
+                    const float* b, int64_t rows, int64_t n, double eps) {
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelElements)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    float* yr = out + r * n;
+    const float mu = float(row_sum<1>(xr, n, 0.0f) / double(n));
+    // about the rounded mean: the deviations' sum absorbs the rounding (var >= 0 exactly)
+    const double var = row_sum<2>(xr, n, mu) / double(n);
+    const float rs = float(1.0 / std::sqrt(var + eps));
+    mean[r] = mu;
+    rstd[r] = rs;
+    const V vm = tile::splat(mu), vr = tile::splat(rs);
+    int64_t j = 0;
+    if (w && b) {
+      for (; j + kL <= n; j += kL)
+        store(yr + j, (load(xr + j) - vm) * vr * load(w + j) + load(b + j));
+    } else if (!w && !b) {
+      for (; j + kL <= n; j += kL) store(yr + j, (load(xr + j) - vm) * vr);
+    }
+    for (; j < n; ++j) yr[j] = (xr[j] - mu) * rs * (w ? w[j] : 1.0f) + (b ? b[j] : 0.0f);
+  }
+}
+
+// dx = r (w g - s1 / n - xhat s2 / n) with s1 = sum(w g), s2 = sum(w g xhat); per-thread
+// f32 partials of dw = sum(g xhat), db = sum(g) added in order.
+void layer_norm_backward_f32(float* gx, float* gw, float* gb, const float* g, const float* x,
+                             const float* w, const float* mean, const float* rstd, int64_t rows,
+                             int64_t n) {
+  const bool parallel = rows * n >= kParallelElements;
+  const int threads = parallel ? omp_get_max_threads() : 1;
+  std::vector<float> partial(gw ? size_t(threads) * 2 * size_t(n) : 0, 0.0f);
+#pragma omp parallel num_threads(threads) if (parallel)
+  {
+    float* dw = gw ? partial.data() + size_t(omp_get_thread_num()) * 2 * size_t(n) : nullptr;
+    float* db = gw ? dw + n : nullptr;
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *xr = x + r * n, *gr = g + r * n;
+      float* dr = gx + r * n;
+      const float mu = mean[r], rs = rstd[r];
+      const V vm = tile::splat(mu), vr = tile::splat(rs);
+      V a0{}, a1{}, c0{}, c1{};  // sum(w g), sum(w g xhat), two accumulators each
+      int64_t j = 0;
+      for (; j + 2 * kL <= n; j += 2 * kL) {
+        const V g0 = load(gr + j) * (w ? load(w + j) : tile::splat(1.0f));
+        const V g1 = load(gr + j + kL) * (w ? load(w + j + kL) : tile::splat(1.0f));
+        a0 += g0;
+        a1 += g1;
+        c0 += g0 * ((load(xr + j) - vm) * vr);
+        c1 += g1 * ((load(xr + j + kL) - vm) * vr);
+      }
+      float s1 = tile::hsum<float>(a0 + a1), s2 = tile::hsum<float>(c0 + c1);
+      for (; j < n; ++j) {
+        const float gwj = gr[j] * (w ? w[j] : 1.0f);
+        s1 += gwj;
+        s2 += gwj * (xr[j] - mu) * rs;
+      }
+      const float k1 = s1 / float(n), k2 = s2 / float(n);
+      const V vk1 = tile::splat(k1), vk2 = tile::splat(k2);
+      j = 0;
+      for (; j + kL <= n; j += kL) {
+        const V xh = (load(xr + j) - vm) * vr, gv = load(gr + j);
+        const V gwv = gv * (w ? load(w + j) : tile::splat(1.0f));
+        store(dr + j, vr * (gwv - vk1 - xh * vk2));
+        if (dw) {
+          store(dw + j, load(dw + j) + gv * xh);
+          store(db + j, load(db + j) + gv);
+        }
+      }
+      for (; j < n; ++j) {
+        const float xh = (xr[j] - mu) * rs;
+        dr[j] = rs * (gr[j] * (w ? w[j] : 1.0f) - k1 - xh * k2);
+        if (dw) {
+          dw[j] += gr[j] * xh;
+          db[j] += gr[j];
+        }
+      }
+    }
+  }
+  if (!gw) return;
+  for (int64_t c = 0; c < n; ++c) {
+    float sw = 0, sb = 0;
+    for (int t = 0; t < threads; ++t) {
+      sw += partial[size_t(t) * 2 * size_t(n) + size_t(c)];
+      sb += partial[(size_t(t) * 2 + 1) * size_t(n) + size_t(c)];
+    }
+    gw[c] = sw;
+    if (gb) gb[c] = sb;
+  }
+}
+
 }  // namespace
 
 void group_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const Tensor& x,
                 const Tensor& weight, const Tensor& bias, GroupNormDims d, double eps) {
+  if (x.dtype() == DType::F32 && d.s == 1 && d.g == 1)
+    return layer_norm_f32(out.data<float>(), mean.data<float>(), rstd.data<float>(),
+                          x.data<float>(), weight.defined() ? weight.data<float>() : nullptr,
+                          bias.defined() ? bias.data<float>() : nullptr, d.n, d.c, eps);
   dispatch_floating(x.dtype(), "group_norm", [&]<typename T>() {
     using A = compute_t<T>;
     using St = stat_t<T>;
@@ -92,6 +221,12 @@ void group_norm_backward(const Tensor& grad_input, const Tensor& grad_weight,
                          const Tensor& grad_bias, const Tensor& grad, const Tensor& x,
                          const Tensor& weight, const Tensor& mean, const Tensor& rstd,
                          GroupNormDims d) {
+  if (x.dtype() == DType::F32 && d.s == 1 && d.g == 1)
+    return layer_norm_backward_f32(
+        grad_input.data<float>(), grad_weight.defined() ? grad_weight.data<float>() : nullptr,
+        grad_bias.defined() ? grad_bias.data<float>() : nullptr, grad.data<float>(),
+        x.data<float>(), weight.defined() ? weight.data<float>() : nullptr, mean.data<float>(),
+        rstd.data<float>(), d.n, d.c);
   dispatch_floating(x.dtype(), "group_norm_backward", [&]<typename T>() {
     using A = compute_t<T>;
     using St = stat_t<T>;

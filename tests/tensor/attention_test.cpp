@@ -80,6 +80,29 @@ TEST(Attention, AgreesWithUnfusedOnLongSequencesAndStridedViews) {
       all_close(r32.output.to(DType::F64), unfused(qv, k_strided, vv, Tensor(), 0.2), 1e-5, 1e-5));
 }
 
+TEST(Attention, KeyPaddingSkipsMaskedTilesExactly) {
+  // 150 of 400 keys valid: one whole key tile, one trimmed, two skipped; rows of 70 queries.
+  Tensor q = test::lcg_uniform({2, 70, 16}, 9, -1, 1, 7),
+         k = test::lcg_uniform({2, 400, 16}, 10, -1, 1, 7);
+  Tensor v = test::lcg_uniform({2, 400, 8}, 11, -1, 1, 7),
+         g = test::lcg_uniform({2, 70, 8}, 12, -1, 1, 7);
+  Tensor mask = lt(arange(0.0, 400.0, 1.0, DType::F64).reshape({1, 1, 400}), 150.0);
+  AttentionResult r = scaled_dot_product_attention(q, k, v, mask);
+  Tensor kv = k.narrow(1, 0, 150), vv = v.narrow(1, 0, 150);
+  AttentionResult ref = scaled_dot_product_attention(q, kv, vv);
+  EXPECT_TRUE(all_close(r.output, ref.output, 1e-13, 1e-13));
+  EXPECT_TRUE(all_close(r.logsumexp, ref.logsumexp, 1e-13, 1e-13));
+  AttentionGrads gr =
+      scaled_dot_product_attention_backward(g, q, k, v, r.output, r.logsumexp, mask);
+  AttentionGrads gref =
+      scaled_dot_product_attention_backward(g, q, kv, vv, ref.output, ref.logsumexp);
+  EXPECT_TRUE(all_close(gr.grad_q, gref.grad_q, 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(gr.grad_k.narrow(1, 0, 150), gref.grad_k, 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(gr.grad_v.narrow(1, 0, 150), gref.grad_v, 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(gr.grad_k.narrow(1, 150, 250), zeros({2, 250, 16}, DType::F64), 0, 0));
+  EXPECT_TRUE(all_close(gr.grad_v.narrow(1, 150, 250), zeros({2, 250, 8}, DType::F64), 0, 0));
+}
+
 TEST(Attention, EmptySizesAndHalf) {
   // N = 0, M = 0 (every row empty: zeros), d = 0, dv = 0
   AttentionResult a =
