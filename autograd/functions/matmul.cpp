@@ -44,17 +44,11 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
   return make_result("linear", sp::linear(x.data(), weight.data(), b), {x, weight, bias}, {x.data(), weight.data()},
                      [](const BackwardArgs& args) {
                        const Tensor& g = args.grad();
-                       const Tensor& x = args.saved[0];
-                       const Tensor& w = args.saved[1];
-                       const int64_t C = w.size(1), O = w.size(0);
-                       int64_t R = 1;  // the folded leading dims of x
-                       for (int d = 0; d < x.dim() - 1; ++d) R *= x.size(d);
-                       const Tensor g2 = g.reshape({R, O});
-                       Tensor gx, gw, gb;
-                       if (args.needs(0)) gx = sp::mm(g2, w).view(x.shape());
-                       if (args.needs(1)) gw = sp::mm(g2.t(), x.reshape({R, C}));
-                       if (args.needs(2)) gb = sp::sum(g2, {0});
-                       return std::vector<Tensor>{gx, gw, gb};
+                       const int64_t O = args.saved[1].size(0);
+                       LinearGrads lg = linear_backward(g, args.saved[0], args.saved[1], args.needs(0), args.needs(1));
+                       Tensor gb;
+                       if (args.needs(2)) gb = sp::sum(g.reshape({g.numel() / std::max<int64_t>(O, 1), O}), {0});
+                       return std::vector<Tensor>{lg.grad_input, lg.grad_weight, gb};
                      });
 }
 

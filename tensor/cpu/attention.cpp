@@ -237,7 +237,7 @@ void forward(const Problem<T>& pr, T* out, T* lse) {
           Vec<T> sum{};
           const Vec<T> vsc = splat(sc), vm = splat(m_new);
           for (int64_t j = 0; j < bkp; j += L) {
-            const Vec<T> e = vexp(load(x + j) * vsc - vm);
+            const Vec<T> e = vexp_nonpositive(load(x + j) * vsc - vm);
             store(x + j, e);
             sum += e;
           }
@@ -336,7 +336,7 @@ void backward_key_block(const BackwardShared<T>& sh, BackwardTiles<T>& t, int64_
           mask_row(x, be, bep, pr.scale,
                    pr.mask.p ? pr.mask.row(b, i0 + r) + j0 * pr.mask.cs : nullptr, pr.mask.cs);
       const Vec<T> vsc = splat(sc), vl = splat(l);
-      for (int64_t j = 0; j < bep; j += L) store(x + j, vexp(load(x + j) * vsc - vl));
+      for (int64_t j = 0; j < bep; j += L) store(x + j, vexp_nonpositive(load(x + j) * vsc - vl));
     }
     const auto [dOr, ldo] = b_rows(sh.dout, b, i0, bq, pr.dv, pr.dvp, t.dop.get());
     gemm<T>(bep, pr.dvp, bq, S, 1, bep, dOr, ldo, dV, pr.dvp, true);      // dV += P^T dO

@@ -8,6 +8,8 @@
 // Also: a vectorised exp for f32 (Cephes' polynomial, about 1 ulp), lane-wise helpers.
 #pragma once
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -100,6 +102,32 @@ inline Vec<float> vexp(Vec<float> x) {
   const V result = y * scale;
   return x < lo ? V{} : result;
 }
+// exp for lanes x <= 0 (softmax scores minus their row maximum): no clamping on the way in,
+// lanes below -87.3 (and -inf) give exactly 0 at the end.
+inline Vec<float> vexp_nonpositive(Vec<float> x) {
+  using V = Vec<float>;
+  using I = VecOf<float>::itype;
+  const V n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  V r = x - n * 0.693359375f;
+  r = r + n * 2.12194440e-4f;
+  V p = splat(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const V y = p * r * r + r + 1.0f;
+  const I bits = (__builtin_convertvector(n, I) + 127) << 23;
+  V scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  const V result = y * scale;
+  return x < splat(-87.3f) ? V{} : result;
+}
+inline Vec<double> vexp_nonpositive(Vec<double> x) {
+  Vec<double> y;
+  for (int l = 0; l < kLanes<double>; ++l) y[l] = std::exp(x[l]);
+  return y;
+}
 inline Vec<double> vexp(Vec<double> x) {
   Vec<double> y;
   for (int l = 0; l < kLanes<double>; ++l) y[l] = std::exp(x[l]);
@@ -179,6 +207,37 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t aps,
 
 inline int64_t round_up(int64_t v, int64_t m) {
   return (v + m - 1) / m * m;
+}
+
+// A whole product C[m, n] (+)= A(m, k) B[k, n] (n % kLanes<T> == 0) blocked for the caches:
+// row chunks of A (in L2) against each column panel of B (in L1), the depth in chunks of
+// kDepthChunk, OpenMP over the row chunks. For the medium products of linear layers, where
+// it beats Eigen's packed GEMM on AVX2.
+template <typename T>
+void gemm_blocked(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t aps, const T* b,
+                  int64_t ldb, T* c, int64_t ldc, bool accumulate) {
+  constexpr int64_t kRowChunk = 96, kDepthChunk = 256;
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
+    return;
+  }
+  // At most kRowChunk rows a chunk, a multiple of the threads in number (balanced), each a
+  // whole number of micro-kernel row blocks where possible.
+  const int64_t threads = omp_get_max_threads();
+  int64_t chunks = (m + kRowChunk - 1) / kRowChunk;
+  chunks = (chunks + threads - 1) / threads * threads;
+  const int64_t chunk_rows = round_up((m + chunks - 1) / chunks, kMR);
+  chunks = (m + chunk_rows - 1) / chunk_rows;
+#pragma omp parallel for schedule(static) if (chunks > 1 && \
+                                              double(m) * double(n) * double(k) >= 1e6)
+  for (int64_t ch = 0; ch < chunks; ++ch) {
+    const int64_t i0 = ch * chunk_rows, rows = std::min(chunk_rows, m - i0);
+    for (int64_t p0 = 0; p0 < k; p0 += kDepthChunk)
+      gemm<T>(rows, n, std::min(kDepthChunk, k - p0), a + i0 * ars + p0 * aps, ars, aps,
+              b + p0 * ldb, ldb, c + i0 * ldc, ldc, accumulate || p0 > 0);
+  }
 }
 
 }  // namespace sp::cpu::tile

@@ -108,4 +108,33 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   return out.view(out_shape);
 }
 
+LinearGrads linear_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, bool input_grad,
+                            bool weight_grad) {
+  const char* what = "linear_backward";
+  check_operands(x, weight, what);
+  check_defined(grad, what);
+  const int64_t C = weight.size(1), O = weight.size(0);
+  Shape out_shape = x.shape();
+  out_shape[out_shape.rank() - 1] = O;
+  SP_CHECK(grad.shape() == out_shape && grad.dtype() == x.dtype() && grad.device() == x.device(), what,
+           ": expected a gradient ", x.dtype(), out_shape, " ", x.device(), " for input ", x.shape(), " and weight ",
+           weight.shape(), ", got ", grad.meta());
+  int64_t R = 1;
+  for (int d = 0; d < x.dim() - 1; ++d) R *= x.size(d);
+  const Tensor g2 = grad.reshape({R, O}), x2 = x.reshape({R, C});
+  LinearGrads g;
+  if (input_grad) {  // [R, O] x [O, C]
+    Tensor gi = empty({R, C}, x.dtype(), x.device());
+    if (!x.is_cpu() || !cpu::gemm_tiled(gi, g2, weight.contiguous())) gi = mm(g2, weight);
+    g.grad_input = gi.view(x.shape());
+  }
+  if (weight_grad) {  // [O, R] x [R, C]
+    Tensor gw = empty({O, C}, x.dtype(), x.device());
+    if (!x.is_cpu() || !cpu::gemm_tiled(gw, g2.t(), x2.stride(1) == 1 ? x2 : x2.contiguous()))
+      gw = mm(g2.t(), x2);
+    g.grad_weight = gw;
+  }
+  return g;
+}
+
 }  // namespace sp

@@ -19,6 +19,13 @@ Tensor bmm(const Tensor& a, const Tensor& b);
 // layout allows, as for any contiguous x), the bias filled in first and accumulated onto
 // by the GEMM on the CPU.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
+// The input and weight gradients of linear for grad [*, O] (each only when asked for):
+// grad_input = grad W [*, C], grad_weight = grad^T x [O, C] over the folded leading dims.
+struct LinearGrads {
+  Tensor grad_input, grad_weight;
+};
+LinearGrads linear_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, bool input_grad = true,
+                            bool weight_grad = true);
 
 namespace cpu {
 // out[..., M, N] = a[..., M, K] * b[..., K, N]. a and b are already expanded to out's
@@ -27,6 +34,10 @@ void matmul_batched(const Tensor& out, const Tensor& a, const Tensor& b);
 // out [R, O] = x [R, C] W^T (+ out when accumulate): x rows with unit column stride, W
 // contiguous [O, C], out contiguous.
 void linear(const Tensor& out, const Tensor& x, const Tensor& weight, bool accumulate);
+// out [M, N] = a [M, K] b [K, N] for f32 with N a multiple of the vector width, a with
+// any strides, b with unit column stride, out contiguous, on the register-tiled kernel
+// (tensor/cpu/gemm_tile.h). Returns false (nothing done) for other dtypes or shapes.
+bool gemm_tiled(const Tensor& out, const Tensor& a, const Tensor& b);
 }  // namespace cpu
 
 }  // namespace sp

@@ -35,6 +35,37 @@ TEST(Linear, MatchesMatmulPlusBias) {
   EXPECT_SP_ERROR(linear(x, w, values({5}, 5)), "linear: expected bias f64[4], got f64[5] cpu");
 }
 
+TEST(Linear, TiledF32PathMatchesF64) {
+  // f32 with widths that are whole vectors takes the register-tiled GEMM: row counts that
+  // are not multiples of the row block, depth beyond one depth chunk (300), strided inputs.
+  for (int64_t rows : {1, 7, 100, 389}) {
+    SCOPED_TRACE(rows);
+    Tensor x = values({rows, 300}, 20), w = values({24, 300}, 21), b = values({24}, 22),
+           g = values({rows, 24}, 23);
+    Tensor want = add(matmul(x, w.t()), b);
+    Tensor got = linear(x.to(DType::F32), w.to(DType::F32), b.to(DType::F32));
+    EXPECT_TRUE(all_close(got.to(DType::F64), want, 1e-4, 1e-4));
+    LinearGrads lg = linear_backward(g.to(DType::F32), x.to(DType::F32), w.to(DType::F32));
+    EXPECT_TRUE(all_close(lg.grad_input.to(DType::F64), matmul(g, w), 1e-4, 1e-4));
+    EXPECT_TRUE(all_close(lg.grad_weight.to(DType::F64), matmul(g.t(), x), 1e-4, 1e-4));
+    // a transposed (column-major) input
+    Tensor xt = x.t().contiguous().t().to(DType::F32);
+    EXPECT_TRUE(
+        all_close(linear(xt, w.to(DType::F32), b.to(DType::F32)).to(DType::F64), want, 1e-4, 1e-4));
+    EXPECT_TRUE(all_close(
+        linear_backward(g.to(DType::F32), xt, w.to(DType::F32)).grad_weight.to(DType::F64),
+        matmul(g.t(), x), 1e-4, 1e-4));
+  }
+  LinearGrads only =
+      linear_backward(values({3, 8}, 24), values({3, 5}, 25), values({8, 5}, 26), false, true);
+  EXPECT_FALSE(only.grad_input.defined());
+  EXPECT_EQ(only.grad_weight.shape(), (Shape{8, 5}));
+  EXPECT_SP_ERROR(
+      linear_backward(values({3, 7}, 27), values({3, 5}, 28), values({8, 5}, 29)),
+      "linear_backward: expected a gradient f64[3, 8] cpu for input [3, 5] and weight [8, 5], got "
+      "f64[3, 7] cpu");
+}
+
 TEST(Linear, HalfMatmulOnCpuComputesInFloat) {
   Tensor a = values({2, 5, 7}, 6), b = values({2, 7, 3}, 7);
   for (DType dt : {DType::F16, DType::BF16}) {
