@@ -189,9 +189,9 @@ int main(int argc, char** argv) {
   }
   std::printf("{\n");
   for (size_t i = 0; i < results.size(); ++i)
-    std::printf(" \"%s\": {\"ms\": %.4f, \"min_ms\": %.4f, \"cpu_ms\": %.4f}%s\n",
+    std::printf(" \"%s\": {\"ms\": %.4f, \"min_ms\": %.4f, \"cpu_ms\": %.4f},\n",
                 results[i].first.c_str(), results[i].second.median, results[i].second.min,
-                results[i].second.cpu, i + 1 < results.size() ? "," : "");
+                results[i].second.cpu);
   std::printf(" \"_sp\": {\"threads\": %d}\n}\n", omp_get_max_threads());
   return 0;
 }
