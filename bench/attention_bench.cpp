@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
     if (!wanted("layer_norm/")) continue;
     sp::nn::LayerNorm ln({256});
     Tensor x = randn({n, 256}, 5), g = randn({n, 256}, 6);
-    const std::string suffix = "/" + std::to_string(n) + "x256";
+    const std::string suffix = std::string("/").append(std::to_string(n)).append("x256");
     run("layer_norm/fwd" + suffix, [&] {
       sp::ag::NoGradGuard no_grad;
       ln(Var(x));
