@@ -23,8 +23,7 @@ ag::Var Linear::forward(const ag::Var& x) {
   SP_CHECK(x.defined() && x.dim() >= 1 && x.size(-1) == in_features_,
            "Linear: expected an input [*, ", in_features_, "], got ",
            x.defined() ? x.shape() : Shape{});
-  ag::Var y = ag::matmul(x, ag::transpose(param("weight"), 0, 1));
-  return bias_ ? y + param("bias") : y;
+  return ag::linear(x, param("weight"), bias_ ? param("bias") : ag::Var());
 }
 
 }  // namespace sp::nn

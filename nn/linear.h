@@ -1,4 +1,5 @@
-// torch.nn.Linear: y = x W^T + b over the last dim of x [*, in]. weight [out, in]
+// torch.nn.Linear: y = x W^T + b over the last dim of x [*, in] (ag::linear: one GEMM over
+// the folded leading dims, no copy for contiguous x). weight [out, in]
 // ~ kaiming_uniform(a = sqrt(5)) = U(+-1/sqrt(in)), bias [out] ~ U(+-1/sqrt(in)).
 #pragma once
 

@@ -4,6 +4,9 @@
 
 #include "autograd/functions/norm.h"
 #include "autograd/functions/reduce.h"
+#include "autograd/functions/views.h"
+#include "tensor/ops/operators.h"
+#include "tensor/ops/reduce.h"
 #include "autograd/operators.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
@@ -77,12 +80,71 @@ ag::Var LayerNorm::forward(const ag::Var& x) {
     SP_CHECK(false, "LayerNorm: expected an input ", want.str(), ", got ",
              x.defined() ? x.shape() : Shape{});
   }
-  DimList dims;
-  for (int64_t i = 0; i < k; ++i) dims.push_back(-1 - i);
-  ag::Var mean = ag::mean(x, dims, true);
-  ag::Var var = ag::var(x, dims, 0.0, true);
-  ag::Var y = (x - mean) * ag::rsqrt(var + eps_);
-  return affine_ ? y * param("weight") + param("bias") : y;
+  return ag::layer_norm(x, normalized_shape_, affine_ ? param("weight") : ag::Var(),
+                        affine_ ? param("bias") : ag::Var(), eps_);
+}
+
+GroupNorm::GroupNorm(int64_t num_groups, int64_t num_channels, double eps, bool affine)
+    : UnaryModule("GroupNorm"), num_groups_(num_groups), num_channels_(num_channels), eps_(eps), affine_(affine) {
+  SP_CHECK(num_groups > 0 && num_channels > 0 && num_channels % num_groups == 0,
+           "GroupNorm: expected num_channels divisible by num_groups, got ", num_channels, " channels in ",
+           num_groups, " groups");
+  if (affine) {
+    register_parameter("weight", ones({num_channels}));
+    register_parameter("bias", zeros({num_channels}));
+  }
+}
+
+ag::Var GroupNorm::forward(const ag::Var& x) {
+  SP_CHECK(x.defined() && x.dim() >= 2 && x.size(1) == num_channels_, "GroupNorm: expected an input [N, ",
+           num_channels_, ", *], got ", x.defined() ? x.shape() : Shape{});
+  return ag::group_norm(x, num_groups_, affine_ ? param("weight") : ag::Var(), affine_ ? param("bias") : ag::Var(),
+                        eps_);
+}
+
+InstanceNorm2d::InstanceNorm2d(int64_t num_features, const BatchNormOptions& options)
+    : UnaryModule("InstanceNorm2d"), num_features_(num_features), options_(options) {
+  SP_CHECK(num_features > 0, "InstanceNorm2d: expected a positive num_features, got ", num_features);
+  if (options.affine) {
+    register_parameter("weight", ones({num_features}));
+    register_parameter("bias", zeros({num_features}));
+  }
+  if (options.track_running_stats) {
+    register_buffer("running_mean", zeros({num_features}));
+    register_buffer("running_var", ones({num_features}));
+    register_buffer("num_batches_tracked", zeros({}, DType::I64));
+  }
+}
+
+ag::Var InstanceNorm2d::forward(const ag::Var& in) {
+  SP_CHECK(in.defined() && (in.dim() == 4 || in.dim() == 3) && in.size(in.dim() - 3) == num_features_,
+           "InstanceNorm2d: expected an input [N, ", num_features_, ", H, W] or [", num_features_,
+           ", H, W], got ", in.defined() ? in.shape() : Shape{});
+  const ag::Var x = in.dim() == 3 ? ag::unsqueeze(in, 0) : in;
+  ag::Var w = options_.affine ? param("weight") : ag::Var();
+  ag::Var b = options_.affine ? param("bias") : ag::Var();
+  ag::Var y;
+  if (options_.track_running_stats && !is_training()) {
+    // Eval with tracked statistics: a per-channel affine map, as batch norm in eval mode.
+    y = ag::batch_norm(x, w, b, buffer("running_mean"), buffer("running_var"), false, 0.0, options_.eps);
+  } else {
+    y = ag::instance_norm(x, w, b, options_.eps);
+    if (options_.track_running_stats) {
+      // Running statistics: the per-sample mean and unbiased variance, averaged over N.
+      Tensor& count = buffer("num_batches_tracked");
+      add_(count, Scalar(1));
+      const double momentum =
+          options_.momentum ? *options_.momentum : 1.0 / double(count.cpu().item<int64_t>());
+      const Tensor xs = x.data().flatten(2);
+      const Tensor mean = sp::mean(sp::mean(xs, {2}), {0});
+      const Tensor var = sp::mean(sp::var(xs, {2}, 1.0), {0});
+      Tensor& rm = buffer("running_mean");
+      Tensor& rv = buffer("running_var");
+      rm.copy_(rm * (1.0 - momentum) + mean.to(rm.dtype()) * momentum);
+      rv.copy_(rv * (1.0 - momentum) + var.to(rv.dtype()) * momentum);
+    }
+  }
+  return in.dim() == 3 ? ag::squeeze(y, 0) : y;
 }
 
 }  // namespace sp::nn

@@ -1,5 +1,6 @@
-// Normalisation layers: torch.nn.BatchNorm2d and torch.nn.LayerNorm (parameter and
-// buffer names, defaults and train/eval behaviour as in PyTorch).
+// Normalisation layers: torch.nn.BatchNorm2d, LayerNorm, GroupNorm and InstanceNorm2d
+// (parameter and buffer names, defaults and train/eval behaviour as in PyTorch). LayerNorm,
+// GroupNorm and InstanceNorm2d run one fused kernel forward and one backward.
 #pragma once
 
 #include <optional>
@@ -46,6 +47,34 @@ class LayerNorm : public UnaryModule {
   std::vector<int64_t> normalized_shape_;
   double eps_;
   bool affine_;
+};
+
+// Statistics per (sample, group of num_channels / num_groups channels); affine weight
+// (ones) and bias (zeros) [num_channels].
+class GroupNorm : public UnaryModule {
+ public:
+  GroupNorm(int64_t num_groups, int64_t num_channels, double eps = 1e-5, bool affine = true);
+  ag::Var forward(const ag::Var& x) override;
+
+ private:
+  int64_t num_groups_, num_channels_;
+  double eps_;
+  bool affine_;
+};
+
+// Input [N, C, H, W] (or unbatched [C, H, W]); each (sample, channel) normalised over its
+// pixels. PyTorch's defaults: affine = false, track_running_stats = false (DISK's U-Net).
+// With track_running_stats, training also updates running_mean / running_var (the
+// per-sample statistics averaged over the batch, unbiased variance) and eval normalises
+// with them.
+class InstanceNorm2d : public UnaryModule {
+ public:
+  explicit InstanceNorm2d(int64_t num_features, const BatchNormOptions& options = {1e-5, 0.1, false, false});
+  ag::Var forward(const ag::Var& x) override;
+
+ private:
+  int64_t num_features_;
+  BatchNormOptions options_;
 };
 
 }  // namespace sp::nn

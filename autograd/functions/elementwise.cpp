@@ -3,6 +3,7 @@
 #include "autograd/functions/broadcast.h"
 #include "autograd/node.h"
 #include "tensor/cuda/fused.h"
+#include "tensor/ops/activation.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/operators.h"
 
@@ -205,15 +206,27 @@ Var reciprocal(const Var& x) {
   return unary("reciprocal", out, x, {out}, [](const Tensor& g, const Grads& s) { return sp::neg(g * s[0] * s[0]); });
 }
 
-Var gelu(const Var& x) {
-  constexpr double kInvSqrt2 = 0.70710678118654752440;
-  constexpr double kInvSqrt2Pi = 0.39894228040143267794;
-  Tensor cdf = (sp::erf(x.data() * kInvSqrt2) + 1.0) * 0.5;
-  return unary("gelu", x.data() * cdf, x, {x.data(), cdf}, [](const Tensor& g, const Grads& s) {
-    // d/dx x Phi(x) = Phi(x) + x phi(x)
-    const Tensor& v = s[0];
-    return g * (s[1] + v * sp::exp(sp::square(v) * -0.5) * kInvSqrt2Pi);
+namespace {
+// A smooth unary op whose gradient is one fused kernel (tensor/ops/activation.h).
+Var smooth_unary(UnaryOp op, Tensor out, const Var& x, const UnaryParams& p = {}) {
+  return unary(op_name(op), std::move(out), x, {x.data()}, [op, p](const Tensor& g, const Grads& s) {
+    return sp::unary_backward(op, g, s[0].to(g.dtype()), p);
   });
 }
+}  // namespace
+
+Var sin(const Var& x) { return smooth_unary(UnaryOp::Sin, sp::sin(x.data()), x); }
+Var cos(const Var& x) { return smooth_unary(UnaryOp::Cos, sp::cos(x.data()), x); }
+Var log1p(const Var& x) { return smooth_unary(UnaryOp::Log1p, sp::log1p(x.data()), x); }
+Var expm1(const Var& x) { return smooth_unary(UnaryOp::Expm1, sp::expm1(x.data()), x); }
+Var softplus(const Var& x, double beta, double threshold) {
+  UnaryParams p;
+  p.a = beta, p.has_a = true;
+  p.b = threshold, p.has_b = true;
+  return smooth_unary(UnaryOp::Softplus, sp::softplus(x.data(), beta, threshold), x, p);
+}
+Var log_sigmoid(const Var& x) { return smooth_unary(UnaryOp::LogSigmoid, sp::log_sigmoid(x.data()), x); }
+Var gelu(const Var& x) { return smooth_unary(UnaryOp::Gelu, sp::gelu(x.data()), x); }
+Var gelu_tanh(const Var& x) { return smooth_unary(UnaryOp::GeluTanh, sp::gelu_tanh(x.data()), x); }
 
 }  // namespace sp::ag

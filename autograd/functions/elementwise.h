@@ -41,7 +41,16 @@ Var leaky_relu(const Var& x, double negative_slope = 0.01);
 Var clamp(const Var& x, std::optional<Scalar> min, std::optional<Scalar> max);
 Var square(const Var& x);
 Var reciprocal(const Var& x);
-// Exact GELU, x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))) (PyTorch's approximate='none').
+Var sin(const Var& x);
+Var cos(const Var& x);
+Var log1p(const Var& x);
+Var expm1(const Var& x);
+// log(1 + exp(beta x)) / beta (x where beta x > threshold), stable log(sigmoid(x)).
+Var softplus(const Var& x, double beta = 1.0, double threshold = 20.0);
+Var log_sigmoid(const Var& x);
+// Exact GELU, x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))) (PyTorch's approximate='none'),
+// and the tanh approximation (approximate='tanh'). One kernel forward, one backward.
 Var gelu(const Var& x);
+Var gelu_tanh(const Var& x);
 
 }  // namespace sp::ag

@@ -4,6 +4,7 @@
 #include "autograd/functions/views.h"
 #include "autograd/node.h"
 #include "tensor/ops/matmul.h"
+#include "tensor/ops/reduce.h"
 
 namespace sp::ag {
 namespace {
@@ -35,6 +36,20 @@ Var matmul(const Var& a, const Var& b) {
   if (b_vector) out = squeeze(out, -1);
   if (a_vector) out = squeeze(out, -2);
   return out;
+}
+
+Var linear(const Var& x, const Var& weight, const Var& bias) {
+  SP_CHECK(x.defined() && weight.defined(), "linear: expected a defined input and weight");
+  const Tensor b = bias.defined() ? bias.data() : Tensor();
+  return make_result("linear", sp::linear(x.data(), weight.data(), b), {x, weight, bias}, {x.data(), weight.data()},
+                     [](const BackwardArgs& args) {
+                       const Tensor& g = args.grad();
+                       const int64_t O = args.saved[1].size(0);
+                       LinearGrads lg = linear_backward(g, args.saved[0], args.saved[1], args.needs(0), args.needs(1));
+                       Tensor gb;
+                       if (args.needs(2)) gb = sp::sum(g.reshape({g.numel() / std::max<int64_t>(O, 1), O}), {0});
+                       return std::vector<Tensor>{lg.grad_input, lg.grad_weight, gb};
+                     });
 }
 
 }  // namespace sp::ag

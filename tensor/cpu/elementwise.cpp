@@ -13,10 +13,6 @@ namespace {
 using math::compute_t;
 constexpr int64_t kParallelElements = 32768;
 
-struct Erf {
-  template <typename C> C operator()(C x) const { return std::erf(x); }
-};
-
 // out[i] = f(a[i], b[i]) with loads converted to C = compute_t<T> and the result to Out.
 template <typename T, typename Out, typename F>
 void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, const F& f) {
@@ -117,7 +113,16 @@ bool visit_unary(UnaryOp op, const UnaryParams& p, G&& g) {
       case UnaryOp::Floor: return g(math::Floor{}, T{}), true;
       case UnaryOp::Ceil: return g(math::Ceil{}, T{}), true;
       case UnaryOp::Round: return g(math::Round{}, T{}), true;
-      case UnaryOp::Erf: return g(Erf{}, T{}), true;
+      case UnaryOp::Erf: return g(math::Erf{}, T{}), true;
+      case UnaryOp::Sin: return g(math::Sin{}, T{}), true;
+      case UnaryOp::Cos: return g(math::Cos{}, T{}), true;
+      case UnaryOp::Log1p: return g(math::Log1p{}, T{}), true;
+      case UnaryOp::Expm1: return g(math::Expm1{}, T{}), true;
+      case UnaryOp::Softplus:
+        return g(math::Softplus<C>{static_cast<C>(p.a), static_cast<C>(p.b)}, T{}), true;
+      case UnaryOp::LogSigmoid: return g(math::LogSigmoid{}, T{}), true;
+      case UnaryOp::Gelu: return g(math::Gelu{}, T{}), true;
+      case UnaryOp::GeluTanh: return g(math::GeluTanh{}, T{}), true;
       default: break;
     }
   }

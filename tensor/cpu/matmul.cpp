@@ -7,6 +7,7 @@
 #include <Eigen/Core>
 #include <vector>
 
+#include "tensor/cpu/gemm_tile.h"
 #include "tensor/dispatch.h"
 #include "tensor/ops/matmul.h"
 
@@ -83,6 +84,39 @@ void matmul_batched(const Tensor& out, const Tensor& a, const Tensor& b) {
       std::vector<T> abuf, bbuf;
       for (int64_t i = 0; i < batches; ++i) one(i, abuf, bbuf);
     }
+  });
+}
+
+bool gemm_tiled(const Tensor& out, const Tensor& a, const Tensor& b) {
+  const int64_t M = out.size(0), N = out.size(1), K = a.size(1);
+  if (out.dtype() != DType::F32 || N % tile::kLanes<float> != 0 || (K > 1 && N > 1 && b.stride(1) != 1))
+    return false;
+  tile::gemm_blocked<float>(M, N, K, a.data<float>(), a.stride(0), a.stride(1), b.data<float>(),
+                            K > 1 ? b.stride(0) : N, out.data<float>(), N, false);
+  return true;
+}
+
+void linear(const Tensor& out, const Tensor& x, const Tensor& weight, bool accumulate) {
+  const int64_t R = x.size(0), C = x.size(1), O = weight.size(0);
+  if (out.dtype() == DType::F32 && O % tile::kLanes<float> == 0 && C > 0) {
+    // W^T as a row-major [C, O] B operand (the tile kernel reads B by rows).
+    const Tensor wt = weight.t().contiguous();
+    tile::gemm_blocked<float>(R, O, C, x.data<float>(), R == 1 ? C : x.stride(0), 1, wt.data<float>(), O,
+                              out.data<float>(), O, accumulate);
+    return;
+  }
+  dispatch_float(out.dtype(), "linear", [&]<typename T>() {
+    OutMap<T> c(out.data<T>(), R, O);
+    if (C == 0) {
+      if (!accumulate) c.setZero();
+      return;
+    }
+    const RowMajorMap<T> a(x.data<T>(), R, C, Eigen::OuterStride<>(R == 1 ? C : x.stride(0)));
+    const ColMajorMap<T> wt(weight.data<T>(), C, O, Eigen::OuterStride<>(C));  // W^T, no copy
+    if (accumulate)
+      c.noalias() += a * wt;
+    else
+      c.noalias() = a * wt;
   });
 }
 

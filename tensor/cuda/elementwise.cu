@@ -124,7 +124,10 @@ __device__ C apply_unary(UnaryOp op, C x, C p0, C p1, bool has0, bool has1) {
           const C inner = C(0.79788456080286535588) * (x + C(0.044715) * x * x * x);
           return C(0.5) * x * (C(1) + tanh(inner));
         }
-        case UnaryOp::Softplus: return x > C(20) ? x : log1p(exp(x));  // torch's threshold 20
+        case UnaryOp::Softplus: {  // p0 = beta, p1 = threshold (torch's defaults: 1, 20)
+          const C bx = x * p0;
+          return bx > p1 ? x : log1p(exp(bx)) / p0;
+        }
         case UnaryOp::Erf: return erf(x);
         case UnaryOp::Erfc: return erfc(x);
         case UnaryOp::Frac: return x - trunc(x);

@@ -15,7 +15,9 @@ enum class UnaryOp {
   Neg, Abs, Sign, Square, Sqrt, Rsqrt, Reciprocal,
   Exp, Exp2, Expm1, Log, Log2, Log10, Log1p,
   Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Tanh,
-  Sigmoid, LogSigmoid, Relu, Silu, Gelu, GeluTanh, Softplus, Erf, Erfc,
+  Sigmoid, LogSigmoid, Relu, Silu, Gelu, GeluTanh,
+  Softplus,    // p0: beta, p1: threshold (x where beta x > threshold)
+  Erf, Erfc,
   Floor, Ceil, Round, Trunc, Frac,
   LeakyRelu,   // p0: negative slope
   Elu,         // p0: alpha

@@ -56,6 +56,14 @@ cuda::UnaryOp kernel_op(sp::UnaryOp op) {
     case sp::UnaryOp::IsFinite: return cuda::UnaryOp::IsFinite;
     case sp::UnaryOp::LogicalNot: return cuda::UnaryOp::LogicalNot;
     case sp::UnaryOp::Erf: return cuda::UnaryOp::Erf;
+    case sp::UnaryOp::Sin: return cuda::UnaryOp::Sin;
+    case sp::UnaryOp::Cos: return cuda::UnaryOp::Cos;
+    case sp::UnaryOp::Log1p: return cuda::UnaryOp::Log1p;
+    case sp::UnaryOp::Expm1: return cuda::UnaryOp::Expm1;
+    case sp::UnaryOp::Softplus: return cuda::UnaryOp::Softplus;
+    case sp::UnaryOp::LogSigmoid: return cuda::UnaryOp::LogSigmoid;
+    case sp::UnaryOp::Gelu: return cuda::UnaryOp::Gelu;
+    case sp::UnaryOp::GeluTanh: return cuda::UnaryOp::GeluTanh;
   }
   SP_FAIL("cuda: unknown unary op ", int(op));
 }

@@ -38,6 +38,11 @@ SP_MATH_UNARY(floor_, floor)
 SP_MATH_UNARY(ceil_, ceil)
 SP_MATH_UNARY(nearbyint_, nearbyint)  // round half to even, like torch.round
 SP_MATH_UNARY(fabs_, fabs)
+SP_MATH_UNARY(sin_, sin)
+SP_MATH_UNARY(cos_, cos)
+SP_MATH_UNARY(log1p_, log1p)
+SP_MATH_UNARY(expm1_, expm1)
+SP_MATH_UNARY(erf_, erf)
 #undef SP_MATH_UNARY
 SP_HOST_DEVICE inline float pow_(float a, float b) { return ::powf(a, b); }
 SP_HOST_DEVICE inline double pow_(double a, double b) { return ::pow(a, b); }
@@ -177,5 +182,38 @@ struct IsFinite {
   }
 };
 struct LogicalNot { SP_HOST_DEVICE bool operator()(bool x) const { return !x; } };
+struct Erf { template <typename C> SP_HOST_DEVICE C operator()(C x) const { return erf_(x); } };
+struct Sin { template <typename C> SP_HOST_DEVICE C operator()(C x) const { return sin_(x); } };
+struct Cos { template <typename C> SP_HOST_DEVICE C operator()(C x) const { return cos_(x); } };
+struct Log1p { template <typename C> SP_HOST_DEVICE C operator()(C x) const { return log1p_(x); } };
+struct Expm1 { template <typename C> SP_HOST_DEVICE C operator()(C x) const { return expm1_(x); } };
+// log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (torch's softplus).
+template <typename C>
+struct Softplus {
+  C beta, threshold;
+  SP_HOST_DEVICE C operator()(C x) const {
+    const C bx = x * beta;
+    return bx > threshold ? x : log1p_(exp_(bx)) / beta;
+  }
+};
+// log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)): no overflow for any x.
+struct LogSigmoid {
+  template <typename C> SP_HOST_DEVICE C operator()(C x) const {
+    return (x < C(0) ? x : C(0)) - log1p_(exp_(-fabs_(x)));
+  }
+};
+// Exact GELU, x * Phi(x) (torch.nn.functional.gelu, approximate='none').
+struct Gelu {
+  template <typename C> SP_HOST_DEVICE C operator()(C x) const {
+    return C(0.5) * x * (C(1) + erf_(x * C(0.70710678118654752440)));
+  }
+};
+// tanh GELU, 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) (approximate='tanh').
+struct GeluTanh {
+  template <typename C> SP_HOST_DEVICE C operator()(C x) const {
+    const C inner = C(0.79788456080286535588) * (x + C(0.044715) * x * x * x);
+    return C(0.5) * x * (C(1) + tanh_(inner));
+  }
+};
 
 }  // namespace sp::math

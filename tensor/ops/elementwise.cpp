@@ -51,6 +51,14 @@ const char* op_name(UnaryOp op) {
     case UnaryOp::IsFinite: return "isfinite";
     case UnaryOp::LogicalNot: return "logical_not";
     case UnaryOp::Erf: return "erf";
+    case UnaryOp::Sin: return "sin";
+    case UnaryOp::Cos: return "cos";
+    case UnaryOp::Log1p: return "log1p";
+    case UnaryOp::Expm1: return "expm1";
+    case UnaryOp::Softplus: return "softplus";
+    case UnaryOp::LogSigmoid: return "log_sigmoid";
+    case UnaryOp::Gelu: return "gelu";
+    case UnaryOp::GeluTanh: return "gelu_tanh";
   }
   return "unary op";
 }
@@ -181,6 +189,8 @@ Tensor unary_op(UnaryOp op, const Tensor& x, const UnaryParams& p = {}) {
   switch (op) {
     case UnaryOp::Exp: case UnaryOp::Log: case UnaryOp::Sqrt: case UnaryOp::Rsqrt: case UnaryOp::Sigmoid:
     case UnaryOp::Tanh: case UnaryOp::Reciprocal: case UnaryOp::LeakyRelu: case UnaryOp::Erf:
+    case UnaryOp::Sin: case UnaryOp::Cos: case UnaryOp::Log1p: case UnaryOp::Expm1: case UnaryOp::Softplus:
+    case UnaryOp::LogSigmoid: case UnaryOp::Gelu: case UnaryOp::GeluTanh:
       if (is_integral(in)) in = out_dtype = DType::F32;
       break;
     case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round:
@@ -321,6 +331,20 @@ Tensor sign(const Tensor& x) { return unary_op(UnaryOp::Sign, x); }
 Tensor square(const Tensor& x) { return unary_op(UnaryOp::Square, x); }
 Tensor reciprocal(const Tensor& x) { return unary_op(UnaryOp::Reciprocal, x); }
 Tensor erf(const Tensor& x) { return unary_op(UnaryOp::Erf, x); }
+Tensor sin(const Tensor& x) { return unary_op(UnaryOp::Sin, x); }
+Tensor cos(const Tensor& x) { return unary_op(UnaryOp::Cos, x); }
+Tensor log1p(const Tensor& x) { return unary_op(UnaryOp::Log1p, x); }
+Tensor expm1(const Tensor& x) { return unary_op(UnaryOp::Expm1, x); }
+Tensor softplus(const Tensor& x, double beta, double threshold) {
+  SP_CHECK(beta != 0.0, "softplus: expected a nonzero beta, got ", beta);
+  UnaryParams p;
+  p.a = beta, p.has_a = true;
+  p.b = threshold, p.has_b = true;
+  return unary_op(UnaryOp::Softplus, x, p);
+}
+Tensor log_sigmoid(const Tensor& x) { return unary_op(UnaryOp::LogSigmoid, x); }
+Tensor gelu(const Tensor& x) { return unary_op(UnaryOp::Gelu, x); }
+Tensor gelu_tanh(const Tensor& x) { return unary_op(UnaryOp::GeluTanh, x); }
 Tensor floor(const Tensor& x) { return unary_op(UnaryOp::Floor, x); }
 Tensor ceil(const Tensor& x) { return unary_op(UnaryOp::Ceil, x); }
 Tensor round(const Tensor& x) { return unary_op(UnaryOp::Round, x); }

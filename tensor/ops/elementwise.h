@@ -38,12 +38,14 @@ enum class BinaryOp : uint8_t {
 };
 enum class UnaryOp : uint8_t {
   Neg, Abs, Exp, Log, Sqrt, Rsqrt, Sigmoid, Tanh, Relu, LeakyRelu, Clamp, Sign, Square,
-  Reciprocal, Floor, Ceil, Round, IsNan, IsFinite, LogicalNot, Erf
+  Reciprocal, Floor, Ceil, Round, IsNan, IsFinite, LogicalNot, Erf,
+  Sin, Cos, Log1p, Expm1, Softplus, LogSigmoid, Gelu, GeluTanh
 };
 const char* op_name(BinaryOp op);
 const char* op_name(UnaryOp op);
 
-// Parameters of the unary ops that take some (leaky_relu slope, clamp bounds).
+// Parameters of the unary ops that take some (leaky_relu slope, clamp bounds, softplus
+// beta and threshold).
 struct UnaryParams {
   double a = 0, b = 0;
   bool has_a = false, has_b = false;
@@ -108,6 +110,17 @@ Tensor sign(const Tensor& x);
 Tensor square(const Tensor& x);
 Tensor reciprocal(const Tensor& x);
 Tensor erf(const Tensor& x);  // the error function (floating; integers promote to f32)
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
+Tensor log1p(const Tensor& x);  // log(1 + x), accurate near 0
+Tensor expm1(const Tensor& x);  // exp(x) - 1, accurate near 0
+// log(1 + exp(beta x)) / beta, or x where beta x > threshold (torch.nn.functional.softplus).
+Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
+// log(sigmoid(x)) without overflow (torch.nn.functional.logsigmoid).
+Tensor log_sigmoid(const Tensor& x);
+// GELU: exact x Phi(x) (approximate='none'), or the tanh approximation (approximate='tanh').
+Tensor gelu(const Tensor& x);
+Tensor gelu_tanh(const Tensor& x);
 Tensor floor(const Tensor& x);
 Tensor ceil(const Tensor& x);
 Tensor round(const Tensor& x);  // half to even

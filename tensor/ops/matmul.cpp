@@ -2,13 +2,21 @@
 
 #include "tensor/cuda/matmul.h"
 #include "tensor/ops/creation.h"
+#include "tensor/ops/elementwise.h"
 
 namespace sp {
 namespace {
 
-// The one place matmul picks a device kernel.
+// The one place matmul picks a device kernel. The CPU multiplies f16/bf16 in f32.
 void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, const char*) {
   if (out.is_cuda()) return cuda::matmul_batched(out, a, b);
+  if (out.dtype() == DType::F16 || out.dtype() == DType::BF16) {
+    Tensor wide = empty(out.shape(), DType::F32, out.device());
+    if (wide.numel() > 0) cpu::matmul_batched(wide, a.to(DType::F32), b.to(DType::F32));
+    Tensor o = out;
+    o.copy_(wide);
+    return;
+  }
   cpu::matmul_batched(out, a, b);
 }
 
@@ -18,9 +26,10 @@ void check_operands(const Tensor& a, const Tensor& b, const char* what) {
   check_same_device(a, b, what);
   SP_CHECK(a.dtype() == b.dtype(), what, ": expected operands of the same dtype, got ", a.dtype(), " and ",
            b.dtype());
-  SP_CHECK(a.dtype() == DType::F32 || a.dtype() == DType::F64, what, ": expected dtype f32 or f64, got ",
-           a.dtype());
+  SP_CHECK(is_floating(a.dtype()), what, ": expected dtype f32 or f64 (or f16, bf16), got ", a.dtype());
 }
+
+bool is_half(DType t) { return t == DType::F16 || t == DType::BF16; }
 
 }  // namespace
 
@@ -68,6 +77,64 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   if (!a_vec) result.push_back(M);
   if (!b_vec) result.push_back(N);
   return out.view(result);
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  const char* what = "linear";
+  check_operands(x, weight, what);
+  SP_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1), what, ": expected input [*, ",
+           weight.dim() == 2 ? weight.size(1) : 0, "] for weight ", weight.shape(), ", got ", x.shape());
+  const int64_t C = weight.size(1), O = weight.size(0);
+  if (bias.defined()) {
+    check_same_device(bias, x, what);
+    SP_CHECK(bias.shape() == Shape{O} && bias.dtype() == x.dtype(), what, ": expected bias ", x.dtype(), "[", O,
+             "], got ", bias.meta());
+  }
+  Shape out_shape = x.shape();
+  out_shape[out_shape.rank() - 1] = O;
+  int64_t R = 1;
+  for (int d = 0; d < x.dim() - 1; ++d) R *= x.size(d);
+  Tensor x2 = x.reshape({R, C});  // a view for contiguous x (and any foldable layout)
+  if (x.is_cpu() && !is_half(x.dtype())) {
+    Tensor out = empty({R, O}, x.dtype(), x.device());
+    if (out.numel() > 0) {
+      if (bias.defined()) out.copy_(bias.expand({R, O}));
+      cpu::linear(out, C > 1 && x2.stride(1) != 1 ? x2.contiguous() : x2, weight.contiguous(), bias.defined());
+    }
+    return out.view(out_shape);
+  }
+  Tensor out = matmul(x2, weight.t());
+  if (bias.defined()) out = add(out, bias);
+  return out.view(out_shape);
+}
+
+LinearGrads linear_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, bool input_grad,
+                            bool weight_grad) {
+  const char* what = "linear_backward";
+  check_operands(x, weight, what);
+  check_defined(grad, what);
+  const int64_t C = weight.size(1), O = weight.size(0);
+  Shape out_shape = x.shape();
+  out_shape[out_shape.rank() - 1] = O;
+  SP_CHECK(grad.shape() == out_shape && grad.dtype() == x.dtype() && grad.device() == x.device(), what,
+           ": expected a gradient ", x.dtype(), out_shape, " ", x.device(), " for input ", x.shape(), " and weight ",
+           weight.shape(), ", got ", grad.meta());
+  int64_t R = 1;
+  for (int d = 0; d < x.dim() - 1; ++d) R *= x.size(d);
+  const Tensor g2 = grad.reshape({R, O}), x2 = x.reshape({R, C});
+  LinearGrads g;
+  if (input_grad) {  // [R, O] x [O, C]
+    Tensor gi = empty({R, C}, x.dtype(), x.device());
+    if (!x.is_cpu() || !cpu::gemm_tiled(gi, g2, weight.contiguous())) gi = mm(g2, weight);
+    g.grad_input = gi.view(x.shape());
+  }
+  if (weight_grad) {  // [O, R] x [R, C]
+    Tensor gw = empty({O, C}, x.dtype(), x.device());
+    if (!x.is_cpu() || !cpu::gemm_tiled(gw, g2.t(), x2.stride(1) == 1 ? x2 : x2.contiguous()))
+      gw = mm(g2.t(), x2);
+    g.grad_weight = gw;
+  }
+  return g;
 }
 
 }  // namespace sp

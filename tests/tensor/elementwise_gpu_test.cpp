@@ -99,7 +99,8 @@ TEST(ElementwiseGpu, UnaryMatchesHostMathOnAwkwardShapes) {
     for (const Shape& shape : awkward_shapes()) {
       for (const UnaryCase& c : cases) {
         Tensor x = values(shape, c.lo, c.hi, dt);
-        Tensor got = run_unary(c.op, x.cuda());
+        const bool softplus = c.op == UnaryOp::Softplus;  // p0 = beta, p1 = threshold
+        Tensor got = run_unary(c.op, x.cuda(), softplus ? 1.0 : 0.0, softplus ? 20.0 : 0.0);
         EXPECT_EQ(got.dtype(), dt);
         EXPECT_TRUE(all_close(got, host_map(x, c.ref), tol, tol)) << cuda::name(c.op) << " " << dt << " " << shape;
       }

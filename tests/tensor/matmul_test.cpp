@@ -75,7 +75,7 @@ TEST(Matmul, ErrorsNameTheShapes) {
   EXPECT_SP_ERROR(mm(zeros({2, 3}), zeros({3})), "expected two 2-D tensors, got [2, 3] and [3]");
   EXPECT_SP_ERROR(bmm(zeros({2, 2, 3}), zeros({1, 3, 5})), "[2, 2, 3] x [1, 3, 5]");
   EXPECT_SP_ERROR(matmul(zeros({2, 3}), zeros({3, 2}, DType::F64)), "same dtype, got f32 and f64");
-  EXPECT_SP_ERROR(matmul(zeros({2, 3}, DType::I64), zeros({3, 2}, DType::I64)), "expected dtype f32 or f64, got i64");
+  EXPECT_SP_ERROR(matmul(zeros({2, 3}, DType::I64), zeros({3, 2}, DType::I64)), "expected dtype f32 or f64 (or f16, bf16), got i64");
   EXPECT_SP_ERROR(matmul(scalar_tensor(1.0), zeros({3})), "at least 1 dim");
 }
 
