@@ -3,50 +3,55 @@
 //          --predictions PRED.h5 [--subset all|i|v] [--out results.json] [--top-k N]
 //          [--threshold PX] [--pictures DIR]
 //   speval --pose --pairs PAIRS.txt --predictions FEATS.h5 [--ransac-threshold PX]
-// or grades an sp model directly (exported to a temporary HDF5 first, procedures/hpatches_export.h):
+// or grades an sp model directly (exported to a temporary HDF5 first,
+// procedures/hpatches_export.h):
 //   speval ... --data-dir DIR --checkpoint FILE --model superpoint [--conf FILE] [--device D]
 //   speval ... --data-dir DIR --experiment NAME [--device D] [--save-predictions FILE]
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
-
 #include "eval/hpatches_benchmark.h"
-#include "models/extractor.h"
 #include "eval/pose_benchmark.h"
-#include "tensor/check.h"
+#include "models/extractor.h"
 #include "procedures/commands.h"
+#include "tensor/check.h"
 
 namespace {
 
 // --checkpoint/--experiment: export the model's HPatches predictions to `output`.
-void export_model_predictions(const std::string& checkpoint, const std::string& model, const std::string& conf,
-                              const std::string& experiment, const std::string& device_spec,
-                              const sp::eval::HPatchesOptions& opt, const std::string& output) {
+void export_model_predictions(const std::string& checkpoint, const std::string& model,
+                              const std::string& conf, const std::string& experiment,
+                              const std::string& device_spec, const sp::eval::HPatchesOptions& opt,
+                              const std::string& output) {
   namespace procedures = sp::procedures;
   const sp::Device device = procedures::parse_device(device_spec);
   sp::train::Config config = conf.empty() ? sp::train::Config::from_string("", "<defaults>")
                                           : sp::train::Config::from_file(conf);
   sp::train::ConfigReader reader(config);
-  procedures::InferenceModel m = experiment.empty() ? procedures::load_inference_model(reader, model, checkpoint, device)
-                                                    : procedures::load_experiment_model(experiment, device);
+  procedures::InferenceModel m =
+      experiment.empty() ? procedures::load_inference_model(reader, model, checkpoint, device)
+                         : procedures::load_experiment_model(experiment, device);
   procedures::HPatchesExportOptions eo = procedures::read_hpatches_export_config(reader);
   reader.finish();
   std::string desc_flags;  // the requested metrics that grade descriptors
-  for (auto [on, flag] : {std::pair{opt.homography, "--homography"}, {opt.matching_score, "--matching-score"},
+  for (auto [on, flag] : {std::pair{opt.homography, "--homography"},
+                          {opt.matching_score, "--matching-score"},
                           {opt.nn_map, "--nn-map"}})
     if (on) desc_flags += (desc_flags.empty() ? "" : ", ") + std::string(flag);
-  SP_CHECK(desc_flags.empty() || m.model->has_descriptors(), "speval: ", desc_flags, " grade descriptors, and ",
-           m.description, " has none (a detector-only model); hint: --repeatability needs keypoints only");
+  SP_CHECK(desc_flags.empty() || m.model->has_descriptors(), "speval: ", desc_flags,
+           " grade descriptors, and ", m.description,
+           " has none (a detector-only model); hint: --repeatability needs keypoints only");
   if (experiment.empty()) m.load();
   eo.data_dir = opt.data_dir;
   eo.subset = opt.subset;
   eo.output = output;
   eo.progress = opt.progress;
-  if (opt.progress) *opt.progress << "speval: exporting " << m.description << " on " << m.device << "\n";
+  if (opt.progress)
+    *opt.progress << "speval: exporting " << m.description << " on " << m.device << "\n";
   procedures::export_hpatches_predictions(*m.model, eo);
 }
 
@@ -61,19 +66,24 @@ int main(int argc, char** argv) {
   std::string checkpoint, model = "superpoint", conf, experiment, device, save_predictions;
   CLI::App app{"speval: HPatches detector/descriptor metrics of exported predictions"};
   app.add_flag("--repeatability", opt.repeatability, "repeatability and localization error (MLE)");
-  app.add_flag("--homography", opt.homography, "homography estimation correctness at 1/3/5 px, AUC, mAA");
+  app.add_flag("--homography", opt.homography,
+               "homography estimation correctness at 1/3/5 px, AUC, mAA");
   app.add_flag("--matching-score", opt.matching_score, "matching score");
   app.add_flag("--nn-map", opt.nn_map, "nearest-neighbour mAP");
-  app.add_flag("--pose", pose, "relative pose AUC at 5/10/20 deg over a SuperGlue pair list (--pairs)");
+  app.add_flag("--pose", pose,
+               "relative pose AUC at 5/10/20 deg over a SuperGlue pair list (--pairs)");
   app.add_option("--pairs", pairs, "pair list: name0 name1 rot0 rot1 K0 K1 T_0to1");
   app.add_option("--data-dir", opt.data_dir, "hpatches-sequences-release/");
   app.add_option("--predictions", opt.predictions, "predictions .h5 (groups <sequence>/<index>)");
-  app.add_option("--checkpoint", checkpoint, "grade an sp model: its weights (.h5 checkpoint/state dict, .pth)");
+  app.add_option("--checkpoint", checkpoint,
+                 "grade an sp model: its weights (.h5 checkpoint/state dict, .pth)");
   app.add_option("--model", model, "with --checkpoint: magicpoint | superpoint")
       ->check(CLI::IsMember({"magicpoint", "superpoint"}));
-  app.add_option("--conf", conf, "with --checkpoint: TOML with [model] (and [data] size/resize) tables");
+  app.add_option("--conf", conf,
+                 "with --checkpoint: TOML with [model] (and [data] size/resize) tables");
   app.add_option("--experiment", experiment, "grade an sp experiment's newest checkpoint");
-  app.add_option("--device", device, "cpu | cuda:N for --checkpoint/--experiment (default: cuda:0 if usable)");
+  app.add_option("--device", device,
+                 "cpu | cuda:N for --checkpoint/--experiment (default: cuda:0 if usable)");
   app.add_option("--save-predictions", save_predictions, "keep the exported predictions .h5 here");
   app.add_option("--subset", opt.subset, "all | i | v")->check(CLI::IsMember({"all", "i", "v"}));
   app.add_option("--out", out, "write the results as JSON");
@@ -112,7 +122,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!opt.repeatability && !opt.homography && !opt.matching_score && !opt.nn_map) {
-    std::cerr << "speval: expected at least one of --repeatability --homography --matching-score --nn-map\n";
+    std::cerr << "speval: expected at least one of --repeatability --homography --matching-score "
+                 "--nn-map\n";
     return 2;
   }
   const bool from_model = !checkpoint.empty() || !experiment.empty();

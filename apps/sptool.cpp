@@ -54,7 +54,8 @@ void print_tensors(const std::map<std::string, sp::Tensor>& tensors) {
 
 int convert(const std::string& in, const std::string& out, const sp::nn::PthOptions& options) {
   require_file(in);
-  SP_CHECK(!is_hdf5(in), "sptool convert: expected a torch.save file (.pth, .pt, .pth.tar), got the HDF5 file '",
+  SP_CHECK(!is_hdf5(in),
+           "sptool convert: expected a torch.save file (.pth, .pt, .pth.tar), got the HDF5 file '",
            in, "'; hint: it is already in sp's format");
   if (!options.select.empty()) {
     auto all = sp::nn::load_pth(in);

@@ -4,20 +4,19 @@
 //   sptrain train_base CONFIG NAME [a.b=v ...] [--restore] [--overfit] [--overwrite]
 //   sptrain eval_detector NAME [a.b=v ...] [--distance PX] [--threshold T] [--last]
 //   sptrain train_joint CONFIG NAME [a.b=v ...] [--restore] [--overfit] [--overwrite]
-//   sptrain export_detector_homoAdapt CONFIG NAME [a.b=v ...] [--pictures] [--device D] [--limit N] [--tf32]
-//   sptrain export_descriptor CONFIG NAME [a.b=v ...] [--device D] [--tf32]
+//   sptrain export_detector_homoAdapt CONFIG NAME [a.b=v ...] [--pictures] [--device D] [--limit N]
+//   [--tf32] sptrain export_descriptor CONFIG NAME [a.b=v ...] [--device D] [--tf32]
 // Experiments live in $SP_EXPER_PATH/NAME (default outputs/training/NAME). Ctrl+C stops
 // a training run after writing a checkpoint; --restore resumes it exactly.
 // Data parallel (docs/DISTRIBUTED.md): `mpirun -np N sptrain train ...`, or
 // `sptrain train ... --distributed N`, which relaunches itself under mpirun.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "procedures/commands.h"
 #include "procedures/evaluate_detector.h"
@@ -49,7 +48,8 @@ void add_train_flags(CLI::App* cmd, TrainArgs& a) {
 int run_training(const TrainArgs& a, const char* what) {
   Config config;
   if (!a.conf.empty()) config = Config::from_file(a.conf);
-  SP_CHECK(!a.conf.empty() || a.options.restore, "train: expected --conf FILE (or --restore to resume ", a.name,
+  SP_CHECK(!a.conf.empty() || a.options.restore,
+           "train: expected --conf FILE (or --restore to resume ", a.name,
            " with its saved config)");
   config.apply_overrides(a.overrides);
   sp::train::train_experiment(a.name, config, a.options, what);
@@ -86,7 +86,8 @@ void relaunch_if_distributed(std::vector<std::string>& args) {
   argv.push_back(nullptr);
   std::cerr << "sptrain: relaunching under mpirun with " << processes << " processes\n";
   execvp(argv[0], argv.data());
-  SP_CHECK(false, "sptrain: could not run ", cmd[0], " for --distributed; hint: install OpenMPI (mpirun)");
+  SP_CHECK(false, "sptrain: could not run ", cmd[0],
+           " for --distributed; hint: install OpenMPI (mpirun)");
 }
 
 // The subcommand table: each entry adds its options and returns the action to run.
@@ -103,7 +104,8 @@ std::shared_ptr<sp::procedures::ExportCommand> add_export_args(CLI::App* cmd) {
   cmd->add_option("name", c->name, "experiment to write into ($SP_EXPER_PATH/NAME)")->required();
   cmd->add_option("overrides", c->overrides, "config overrides a.b=value");
   cmd->add_option("--device", c->device, "auto | cpu | cuda:N (default: cuda:0 if usable)");
-  cmd->add_flag("--tf32", c->tf32, "TF32 convolutions and matmuls on CUDA (PyTorch's cuDNN default)");
+  cmd->add_flag("--tf32", c->tf32,
+                "TF32 convolutions and matmuls on CUDA (PyTorch's cuDNN default)");
   cmd->positionals_at_end(false);
   return c;
 }
@@ -111,14 +113,16 @@ std::shared_ptr<sp::procedures::ExportCommand> add_export_args(CLI::App* cmd) {
 std::vector<Command> commands() {
   return {
       {"export_detector_homoAdapt",
-       "export_detector_homoAdapt CONFIG NAME [a.b=v ...] [--pictures] [--device D] [--limit N] [--tf32]: HA labels",
+       "export_detector_homoAdapt CONFIG NAME [a.b=v ...] [--pictures] [--device D] [--limit N] "
+       "[--tf32]: HA labels",
        [](CLI::App* cmd) {
          auto c = add_export_args(cmd);
          cmd->add_flag("--pictures,--outputImg", c->pictures, "a PNG of the labels per image");
          cmd->add_option("--limit", c->limit, "at most this many images");
          return [c] { return sp::procedures::export_detector_homoAdapt(*c) ? 0 : 1; };
        }},
-      {"export_descriptor", "export_descriptor CONFIG NAME [a.b=v ...] [--device D]: HPatches predictions for speval",
+      {"export_descriptor",
+       "export_descriptor CONFIG NAME [a.b=v ...] [--device D]: HPatches predictions for speval",
        [](CLI::App* cmd) {
          auto c = add_export_args(cmd);
          return [c] {
@@ -127,18 +131,23 @@ std::vector<Command> commands() {
          };
        }},
       {"train_joint",
-       "train_joint CONFIG NAME [a.b=v ...] [--restore] [--overfit] [--distributed N]: SuperPoint on HA-labelled images",
+       "train_joint CONFIG NAME [a.b=v ...] [--restore] [--overfit] [--distributed N]: SuperPoint "
+       "on HA-labelled images",
        [](CLI::App* cmd) {
          auto a = std::make_shared<TrainArgs>();
-         cmd->add_option("config", a->conf, "experiment config (TOML), e.g. configs/superpoint_coco.toml")
+         cmd->add_option("config", a->conf,
+                         "experiment config (TOML), e.g. configs/superpoint_coco.toml")
              ->required();
          cmd->add_option("name", a->name, "experiment name")->required();
          cmd->add_option("overrides", a->overrides, "config overrides a.b=value");
-         cmd->add_flag("--eval", a->eval, "accepted for pytorch-superpoint compatibility (validation always runs)");
+         cmd->add_flag("--eval", a->eval,
+                       "accepted for pytorch-superpoint compatibility (validation always runs)");
          add_train_flags(cmd, *a);
          return [a] { return run_training(*a, "train_joint"); };
        }},
-      {"train", "train NAME --conf FILE [a.b=v ...] [--distributed N]: train the model of a config (N ranks: mpirun)",
+      {"train",
+       "train NAME --conf FILE [a.b=v ...] [--distributed N]: train the model of a config (N "
+       "ranks: mpirun)",
        [](CLI::App* cmd) {
          auto a = std::make_shared<TrainArgs>();
          cmd->add_option("name", a->name, "experiment name")->required();
@@ -147,24 +156,29 @@ std::vector<Command> commands() {
          add_train_flags(cmd, *a);
          return [a] { return run_training(*a, "sptrain"); };
        }},
-      {"train_base", "train_base CONFIG NAME [a.b=v ...]: MagicPoint on synthetic shapes (pytorch-superpoint)",
+      {"train_base",
+       "train_base CONFIG NAME [a.b=v ...]: MagicPoint on synthetic shapes (pytorch-superpoint)",
        [](CLI::App* cmd) {
          auto a = std::make_shared<TrainArgs>();
-         cmd->add_option("config", a->conf, "experiment config (TOML), e.g. configs/magicpoint_shapes.toml")
+         cmd->add_option("config", a->conf,
+                         "experiment config (TOML), e.g. configs/magicpoint_shapes.toml")
              ->required();
          cmd->add_option("name", a->name, "experiment name")->required();
          cmd->add_option("overrides", a->overrides, "config overrides a.b=value");
-         cmd->add_flag("--eval", a->eval, "accepted for pytorch-superpoint compatibility (validation always runs)");
+         cmd->add_flag("--eval", a->eval,
+                       "accepted for pytorch-superpoint compatibility (validation always runs)");
          add_train_flags(cmd, *a);
          return [a] { return run_training(*a, "sptrain"); };
        }},
-      {"eval_detector", "eval_detector NAME [a.b=v ...]: precision, recall, mAP of detections on validation data",
+      {"eval_detector",
+       "eval_detector NAME [a.b=v ...]: precision, recall, mAP of detections on validation data",
        [](CLI::App* cmd) {
          auto name = std::make_shared<std::string>();
          auto o = std::make_shared<sp::procedures::DetectorEvalOptions>();
          cmd->add_option("name", *name, "experiment name")->required();
          cmd->add_option("overrides", o->overrides, "config overrides a.b=value (model.*, data.*)");
-         cmd->add_option("--distance", o->distance, "px: a detection is correct within this distance");
+         cmd->add_option("--distance", o->distance,
+                         "px: a detection is correct within this distance");
          cmd->add_option("--threshold", o->threshold, "operating threshold (default: the model's)");
          cmd->add_option("--images", o->max_images, "validation images to use (default: all)");
          cmd->add_option("--pictures", o->pictures, "images in the detections picture");
@@ -174,7 +188,8 @@ std::vector<Command> commands() {
          cmd->positionals_at_end(false);
          return [name, o] {
            sp::procedures::DetectorEvalReport r = sp::procedures::evaluate_detector(*name, *o);
-           std::cout << sp::procedures::format_report(*name, *o, r) << "  checkpoint " << r.checkpoint << "\n"
+           std::cout << sp::procedures::format_report(*name, *o, r) << "  checkpoint "
+                     << r.checkpoint << "\n"
                      << "  picture    " << r.picture << "\n  metrics    " << r.json << "\n";
            return 0;
          };
@@ -214,7 +229,9 @@ int main(int argc, char** argv) {
       rc = 1;
     }
     // Under mpirun the other ranks may be waiting for this one in a collective.
-    if (rc != 0) sp::train::abort_distributed_job(std::string("sptrain ") + cmd->get_name() + " failed on this rank");
+    if (rc != 0)
+      sp::train::abort_distributed_job(std::string("sptrain ") + cmd->get_name() +
+                                       " failed on this rank");
   }
   return rc;
 }

@@ -30,8 +30,8 @@ void accumulate_into_leaf(VarImpl& leaf, const Tensor& g) {
 }
 
 void check_grad_meta(const Tensor& g, const TensorMeta& meta, const Node& node, size_t input) {
-  SP_ASSERT(g.shape() == meta.shape, "backward of ", node.name(), " returned a gradient of shape ", g.shape(),
-            " for input ", input, " of shape ", meta.shape);
+  SP_ASSERT(g.shape() == meta.shape, "backward of ", node.name(), " returned a gradient of shape ",
+            g.shape(), " for input ", input, " of shape ", meta.shape);
 }
 
 }  // namespace
@@ -40,18 +40,21 @@ void backward(const Var& loss, const Tensor& grad, bool retain_graph) {
   backward(loss, grad, retain_graph, LeafGradReadyHook());
 }
 
-void backward(const Var& loss, const Tensor& grad, bool retain_graph, const LeafGradReadyHook& on_leaf_ready) {
+void backward(const Var& loss, const Tensor& grad, bool retain_graph,
+              const LeafGradReadyHook& on_leaf_ready) {
   SP_CHECK(loss.defined(), "backward: expected a defined Var, got an undefined one");
-  SP_CHECK(loss.requires_grad(), "backward: expected a value that requires grad, got ", loss.data().meta(),
-           " that does not; hint: was it computed under NoGradGuard or from inputs without requires_grad?");
+  SP_CHECK(loss.requires_grad(), "backward: expected a value that requires grad, got ",
+           loss.data().meta(),
+           " that does not; hint: was it computed under NoGradGuard or from inputs without "
+           "requires_grad?");
   Tensor seed = grad;
   if (!seed.defined()) {
     SP_CHECK(loss.numel() == 1, "backward: expected a one-element loss when no grad is given, got ",
              loss.shape(), "; hint: pass the gradient of the objective w.r.t. this value");
     seed = ones_like(loss.data());
   }
-  SP_CHECK(seed.shape() == loss.shape(), "backward: expected grad of shape ", loss.shape(), ", got ",
-           seed.shape());
+  SP_CHECK(seed.shape() == loss.shape(), "backward: expected grad of shape ", loss.shape(),
+           ", got ", seed.shape());
   seed = seed.to(loss.device(), loss.dtype());
   NoGradGuard no_grad;  // backward functions use tensor ops only; nothing is recorded
 
@@ -72,7 +75,8 @@ void backward(const Var& loss, const Tensor& grad, bool retain_graph, const Leaf
     Node* node = stack.back();
     stack.pop_back();
     SP_CHECK(!node->released(), "backward: expected a live graph at '", node->name(),
-             "', got one already freed by an earlier backward; hint: pass retain_graph=true to the first "
+             "', got one already freed by an earlier backward; hint: pass retain_graph=true to the "
+             "first "
              "backward to call it twice");
     for (const Edge& e : node->edges()) {
       if (on_leaf_ready && e.leaf) ++leaf_pending[e.leaf.get()];
@@ -111,7 +115,9 @@ void backward(const Var& loss, const Tensor& grad, bool retain_graph, const Leaf
       if (g.defined()) {
         check_grad_meta(g, node->input_meta()[i], *node, i);
         if (anomaly_enabled())
-          detail::check_finite(g, "anomaly: backward of op '" + node->name() + "' produced NaN/Inf in the gradient of input " + std::to_string(i));
+          detail::check_finite(g, "anomaly: backward of op '" + node->name() +
+                                      "' produced NaN/Inf in the gradient of input " +
+                                      std::to_string(i));
       }
       if (e.leaf) {
         if (g.defined()) accumulate_into_leaf(*e.leaf, g);

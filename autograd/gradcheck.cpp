@@ -10,7 +10,9 @@
 namespace sp::ag {
 namespace {
 
-std::vector<double> host_values(const Tensor& t) { return t.to(DType::F64).cpu().to_vector<double>(); }
+std::vector<double> host_values(const Tensor& t) {
+  return t.to(DType::F64).cpu().to_vector<double>();
+}
 
 // Fixed weights in [-1.5, -0.5] U [0.5, 1.5] (a small LCG: deterministic everywhere).
 std::vector<double> projection_weights(int64_t n) {
@@ -35,12 +37,13 @@ double projected(const Var& out, const std::vector<double>& r) {
 
 }  // namespace
 
-GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, const GradcheckOptions& options) {
+GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs,
+                          const GradcheckOptions& options) {
   std::vector<bool> wants = options.requires_grad;
   if (wants.empty())
     for (const Tensor& t : inputs) wants.push_back(is_floating(t.dtype()));
-  SP_CHECK(wants.size() == inputs.size(), "gradcheck: expected ", inputs.size(), " requires_grad flags, got ",
-           wants.size());
+  SP_CHECK(wants.size() == inputs.size(), "gradcheck: expected ", inputs.size(),
+           " requires_grad flags, got ", wants.size());
 
   // Analytic: one backward of sum(out * r).
   EnableGradGuard grad_on;
@@ -59,8 +62,9 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!wants[i]) continue;
     const Tensor& x = inputs[i];
-    std::vector<double> analytic = vars[i].grad().defined() ? host_values(vars[i].grad())
-                                                            : std::vector<double>(size_t(x.numel()), 0.0);
+    std::vector<double> analytic = vars[i].grad().defined()
+                                       ? host_values(vars[i].grad())
+                                       : std::vector<double>(size_t(x.numel()), 0.0);
     std::vector<double> base = host_values(x);
     for (int64_t k = 0; k < x.numel(); ++k) {
       auto eval_at = [&](double value) {
@@ -71,8 +75,9 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
         NoGradGuard no_grad;
         return projected(fn(args), r);
       };
-      double numeric = (eval_at(base[size_t(k)] + options.eps) - eval_at(base[size_t(k)] - options.eps)) /
-                       (2 * options.eps);
+      double numeric =
+          (eval_at(base[size_t(k)] + options.eps) - eval_at(base[size_t(k)] - options.eps)) /
+          (2 * options.eps);
       double a = analytic[size_t(k)];
       double error = std::fabs(a - numeric) / (options.atol + options.rtol * std::fabs(numeric));
       if (std::isnan(error)) error = INFINITY;
@@ -91,10 +96,10 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
   if (result.worst_input < 0)
     msg << "gradcheck: no input requires grad";
   else
-    msg << "gradcheck " << (result.ok ? "passed" : "FAILED") << ": worst at input " << result.worst_input
-        << " element " << result.worst_element << ": analytic " << result.analytic << " vs numeric "
-        << result.numeric << " (error " << result.error << " of tolerance; " << result.elements_checked
-        << " elements checked)";
+    msg << "gradcheck " << (result.ok ? "passed" : "FAILED") << ": worst at input "
+        << result.worst_input << " element " << result.worst_element << ": analytic "
+        << result.analytic << " vs numeric " << result.numeric << " (error " << result.error
+        << " of tolerance; " << result.elements_checked << " elements checked)";
   result.message = msg.str();
   return result;
 }

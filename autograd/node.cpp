@@ -26,13 +26,21 @@ void add_saved_bytes(size_t n) {
   }
 }
 
-TensorMeta meta_of(const Tensor& t) { return {t.shape(), t.dtype(), t.device()}; }
+TensorMeta meta_of(const Tensor& t) {
+  return {t.shape(), t.dtype(), t.device()};
+}
 
 }  // namespace
 
-size_t saved_tensor_bytes() { return g_saved_bytes.load(); }
-size_t peak_saved_tensor_bytes() { return g_peak_saved_bytes.load(); }
-void reset_peak_saved_tensor_bytes() { g_peak_saved_bytes.store(g_saved_bytes.load()); }
+size_t saved_tensor_bytes() {
+  return g_saved_bytes.load();
+}
+size_t peak_saved_tensor_bytes() {
+  return g_peak_saved_bytes.load();
+}
+void reset_peak_saved_tensor_bytes() {
+  g_peak_saved_bytes.store(g_saved_bytes.load());
+}
 
 Node::Node(std::string name, std::vector<Edge> edges, std::vector<TensorMeta> inputs,
            std::vector<TensorMeta> outputs, std::vector<Tensor> saved, BackwardFn fn)
@@ -45,14 +53,19 @@ Node::Node(std::string name, std::vector<Edge> edges, std::vector<TensorMeta> in
   add_saved_bytes(bytes_of(saved_));
 }
 
-Node::~Node() { release(); }
+Node::~Node() {
+  release();
+}
 
-size_t Node::saved_bytes() const { return bytes_of(saved_); }
+size_t Node::saved_bytes() const {
+  return bytes_of(saved_);
+}
 
 std::vector<Tensor> Node::apply(const std::vector<Tensor>& grad_outputs) const {
-  SP_CHECK(!released_, "backward: expected a live graph at '", name_,
-           "', got one already freed by an earlier backward; hint: pass retain_graph=true to the first "
-           "backward to call it twice");
+  SP_CHECK(
+      !released_, "backward: expected a live graph at '", name_,
+      "', got one already freed by an earlier backward; hint: pass retain_graph=true to the first "
+      "backward to call it twice");
   std::vector<bool> needs(edges_.size());
   for (size_t i = 0; i < edges_.size(); ++i) needs[i] = edges_[i].needs_grad();
   BackwardArgs args{grad_outputs, saved_, needs, inputs_};
@@ -81,9 +94,11 @@ bool any_requires_grad(const std::vector<Var>& inputs) {
 }
 
 std::vector<Var> make_results(const std::string& name, std::vector<Tensor> outputs,
-                              const std::vector<Var>& inputs, std::vector<Tensor> saved, BackwardFn fn) {
+                              const std::vector<Var>& inputs, std::vector<Tensor> saved,
+                              BackwardFn fn) {
   if (anomaly_enabled())
-    for (const Tensor& t : outputs) detail::check_finite(t, "anomaly: op '" + name + "' produced NaN/Inf in its output");
+    for (const Tensor& t : outputs)
+      detail::check_finite(t, "anomaly: op '" + name + "' produced NaN/Inf in its output");
   std::vector<Var> results;
   results.reserve(outputs.size());
   if (!any_requires_grad(inputs)) {
@@ -104,9 +119,10 @@ std::vector<Var> make_results(const std::string& name, std::vector<Tensor> outpu
   }
   std::vector<TensorMeta> output_meta;
   for (const Tensor& t : outputs) output_meta.push_back(meta_of(t));
-  auto node = std::make_shared<Node>(name, std::move(edges), std::move(input_meta), std::move(output_meta),
-                                     std::move(saved), std::move(fn));
-  for (size_t i = 0; i < outputs.size(); ++i) results.emplace_back(std::move(outputs[i]), node, int(i));
+  auto node = std::make_shared<Node>(name, std::move(edges), std::move(input_meta),
+                                     std::move(output_meta), std::move(saved), std::move(fn));
+  for (size_t i = 0; i < outputs.size(); ++i)
+    results.emplace_back(std::move(outputs[i]), node, int(i));
   return results;
 }
 
@@ -123,7 +139,8 @@ void check_finite(const Tensor& t, const std::string& what) {
   if (!t.defined() || !is_floating(t.dtype())) return;
   std::vector<double> values = t.to(DType::F64).cpu().to_vector<double>();
   for (size_t i = 0; i < values.size(); ++i)
-    SP_CHECK(std::isfinite(values[i]), what, " (element ", i, " of ", t.meta(), " is ", values[i], ")");
+    SP_CHECK(std::isfinite(values[i]), what, " (element ", i, " of ", t.meta(), " is ", values[i],
+             ")");
 }
 
 }  // namespace detail

@@ -20,9 +20,9 @@ namespace sp::ag {
 
 // Where the gradient of one node input goes: another node's output, or a leaf Var.
 struct Edge {
-  std::shared_ptr<Node> node;      // set for a non-leaf input
-  int output_nr = 0;               // which output of `node`
-  std::shared_ptr<VarImpl> leaf;   // set for a leaf that requires grad
+  std::shared_ptr<Node> node;     // set for a non-leaf input
+  int output_nr = 0;              // which output of `node`
+  std::shared_ptr<VarImpl> leaf;  // set for a leaf that requires grad
   bool needs_grad() const { return node != nullptr || leaf != nullptr; }
 };
 
@@ -37,7 +37,7 @@ struct BackwardArgs {
   const std::vector<Tensor>& grad_outputs;  // one per output, always defined
   const std::vector<Tensor>& saved;         // the tensors saved at forward time
   const std::vector<bool>& needs_input_grad;
-  const std::vector<TensorMeta>& inputs;    // shape/dtype/device of each input
+  const std::vector<TensorMeta>& inputs;  // shape/dtype/device of each input
   const Tensor& grad() const { return grad_outputs[0]; }
   bool needs(size_t i) const { return needs_input_grad[i]; }
 };
@@ -86,7 +86,8 @@ void reset_peak_saved_tensor_bytes();
 Var make_result(const std::string& name, Tensor output, const std::vector<Var>& inputs,
                 std::vector<Tensor> saved, BackwardFn fn);
 std::vector<Var> make_results(const std::string& name, std::vector<Tensor> outputs,
-                              const std::vector<Var>& inputs, std::vector<Tensor> saved, BackwardFn fn);
+                              const std::vector<Var>& inputs, std::vector<Tensor> saved,
+                              BackwardFn fn);
 
 // True when an op on these inputs would record a node.
 bool any_requires_grad(const std::vector<Var>& inputs);

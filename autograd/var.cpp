@@ -13,7 +13,8 @@ Var::Var(Tensor data, bool requires_grad, std::string name) : impl_(std::make_sh
   impl_->name = std::move(name);
 }
 
-Var::Var(Tensor data, std::shared_ptr<Node> grad_fn, int output_nr) : impl_(std::make_shared<VarImpl>()) {
+Var::Var(Tensor data, std::shared_ptr<Node> grad_fn, int output_nr)
+    : impl_(std::make_shared<VarImpl>()) {
   impl_->data = std::move(data);
   impl_->requires_grad = true;
   impl_->grad_fn = std::move(grad_fn);
@@ -33,8 +34,8 @@ const Tensor& Var::grad() const {
 void Var::set_grad(Tensor grad) {
   SP_CHECK(impl_, "Var: expected a defined Var, got an undefined one");
   if (grad.defined())
-    SP_CHECK(grad.shape() == impl_->data.shape(), "Var::set_grad: expected shape ", impl_->data.shape(),
-             ", got ", grad.shape());
+    SP_CHECK(grad.shape() == impl_->data.shape(), "Var::set_grad: expected shape ",
+             impl_->data.shape(), ", got ", grad.shape());
   impl_->grad = std::move(grad);
 }
 
@@ -43,7 +44,8 @@ Var& Var::set_requires_grad(bool requires_grad) {
   SP_CHECK(is_leaf(), "Var::set_requires_grad: expected a leaf, got the output of '", "op",
            "'; hint: use detach() to make a leaf");
   SP_CHECK(!requires_grad || is_floating(impl_->data.dtype()),
-           "Var: expected a floating dtype for a value that requires grad, got ", impl_->data.dtype());
+           "Var: expected a floating dtype for a value that requires grad, got ",
+           impl_->data.dtype());
   impl_->requires_grad = requires_grad;
   return *this;
 }
@@ -64,7 +66,9 @@ Var& Var::set_name(std::string name) {
   return *this;
 }
 
-Var Var::detach() const { return Var(data(), false, name()); }
+Var Var::detach() const {
+  return Var(data(), false, name());
+}
 
 void Var::zero_grad() {
   if (impl_) impl_->grad = Tensor();

@@ -82,6 +82,7 @@ void backward(const Var& loss, const Tensor& grad = {}, bool retain_graph = fals
 // exception it throws ends backward and propagates. Data-parallel training starts a
 // gradient bucket's all-reduce from here (train/distributed/gradient_bucketer.h).
 using LeafGradReadyHook = std::function<void(const Var& leaf)>;
-void backward(const Var& loss, const Tensor& grad, bool retain_graph, const LeafGradReadyHook& on_leaf_ready);
+void backward(const Var& loss, const Tensor& grad, bool retain_graph,
+              const LeafGradReadyHook& on_leaf_ready);
 
 }  // namespace sp::ag

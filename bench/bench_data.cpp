@@ -25,9 +25,10 @@ AugmentConfig training_augmentation() {
 // A training split small enough to render once per benchmark process.
 std::shared_ptr<SyntheticShapesDataset> cached_training_set() {
   static std::shared_ptr<SyntheticShapesDataset> ds = [] {
-    ShapesConfig shapes;                  // spec sizes: 960x1280 canvas, blur 21, 120x160 output
-    shapes.split_sizes = {64, 1, 1};      // 64 per primitive (truncation keeps fewer of some)
-    auto d = std::make_shared<SyntheticShapesDataset>(shapes, Split::Train, training_augmentation());
+    ShapesConfig shapes;              // spec sizes: 960x1280 canvas, blur 21, 120x160 output
+    shapes.split_sizes = {64, 1, 1};  // 64 per primitive (truncation keeps fewer of some)
+    auto d =
+        std::make_shared<SyntheticShapesDataset>(shapes, Split::Train, training_augmentation());
     d->cache();
     return d;
   }();
@@ -39,10 +40,15 @@ void BM_GenerateShape(benchmark::State& state) {
   state.SetLabel(primitive_name(p));
   ShapesConfig shapes;
   int64_t i = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(generate_shape(p, shapes, 0, Split::Train, i++).image.data_ptr());
-  state.counters["samples/s"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(generate_shape(p, shapes, 0, Split::Train, i++).image.data_ptr());
+  state.counters["samples/s"] =
+      benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_GenerateShape)->DenseRange(0, kNumPrimitives - 1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GenerateShape)
+    ->DenseRange(0, kNumPrimitives - 1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_AugmentedCachedSample(benchmark::State& state) {
   auto ds = cached_training_set();
@@ -51,7 +57,8 @@ void BM_AugmentedCachedSample(benchmark::State& state) {
     benchmark::DoNotOptimize(ds->get(i % ds->size(), uint64_t(i)).size());
     ++i;
   }
-  state.counters["samples/s"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["samples/s"] =
+      benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_AugmentedCachedSample)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -73,8 +80,10 @@ void BM_LoaderBatch64(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(batch->size());
   }
-  state.counters["batches/s"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
-  state.counters["samples/s"] = benchmark::Counter(64.0 * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["batches/s"] =
+      benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["samples/s"] =
+      benchmark::Counter(64.0 * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_LoaderBatch64)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -80,11 +80,13 @@ int main(int argc, char** argv) {
     ConvBench run;
     bool gradient;
   };
-  for (const Kind& kind : {Kind{"conv2d/", BM_Conv2d, false}, Kind{"conv2d_grad_input/", BM_Conv2dGradInput, true},
-                           Kind{"conv2d_grad_weight/", BM_Conv2dGradWeight, true}})
+  for (const Kind& kind :
+       {Kind{"conv2d/", BM_Conv2d, false}, Kind{"conv2d_grad_input/", BM_Conv2dGradInput, true},
+        Kind{"conv2d_grad_weight/", BM_Conv2dGradWeight, true}})
     for (const Layer& l : layers)
       if (!kind.gradient || l.cin > 1)
-        benchmark::RegisterBenchmark((std::string(kind.prefix) + l.shape).c_str(), kind.run, l.cin, l.cout, l.h, l.w)
+        benchmark::RegisterBenchmark((std::string(kind.prefix) + l.shape).c_str(), kind.run, l.cin,
+                                     l.cout, l.h, l.w)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
   benchmark::RegisterBenchmark("matmul/64x576x76800", BM_Matmul, 64, 576, 76800)

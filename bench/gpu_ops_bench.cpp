@@ -20,7 +20,6 @@
 #include <string>
 #include <vector>
 
-#include "timing.h"
 #include "tensor/cuda/context.h"
 #include "tensor/cuda/reduce.h"
 #include "tensor/ops/creation.h"
@@ -30,6 +29,7 @@
 #include "tensor/ops/random.h"
 #include "tensor/ops/reduce.h"
 #include "tensor/ops/softmax.h"
+#include "timing.h"
 
 namespace {
 
@@ -55,13 +55,18 @@ struct Bench {
   const Options& o;
   std::vector<Result> results;
 
-  bool wanted(const std::string& name) const { return o.filter.empty() || name.find(o.filter) != std::string::npos; }
+  bool wanted(const std::string& name) const {
+    return o.filter.empty() || name.find(o.filter) != std::string::npos;
+  }
 
   // Times `step`, which moves `bytes` compulsory bytes.
   void run(const std::string& name, double bytes, const std::function<void()>& step) {
     if (!wanted(name)) return;
     for (int i = 0; i < o.warmup; ++i) step();
-    const std::vector<double> ms = o.cpu ? sp::bench::host_times(o.iters, [] {}, step) : sp::bench::cuda_times(o.iters, [] {}, step);
+    const std::vector<double> ms = o.cpu ? sp::bench::host_times(
+                                               o.iters, [] {}, step)
+                                         : sp::bench::cuda_times(
+                                               o.iters, [] {}, step);
     std::vector<double> sorted = ms;
     std::sort(sorted.begin(), sorted.end());
     const size_t n = sorted.size();
@@ -70,7 +75,8 @@ struct Bench {
     for (double v : ms) sum += v;
     const double gbps = median > 0 ? bytes / (median * 1e-3) / 1e9 : 0;
     results.push_back({name, median, sorted.front(), sum / double(n), gbps, o.iters});
-    std::printf("%-52s median %9.4f ms  min %9.4f ms  %8.1f GB/s\n", name.c_str(), median, sorted.front(), gbps);
+    std::printf("%-52s median %9.4f ms  min %9.4f ms  %8.1f GB/s\n", name.c_str(), median,
+                sorted.front(), gbps);
     std::fflush(stdout);
   }
 };
@@ -109,7 +115,8 @@ void run_all(Bench& b, const Options& o) {
   {
     const Shape big{64 / o.scale, 64, 240, 320};
     Tensor small = sp::randn({64 / o.scale, 64, 30, 48}, gen, sp::DType::F32, dev);
-    b.run("reduce/sum full " + dims(small.shape()), double(small.numel()) * f, [&] { Tensor r = sp::sum(small); });
+    b.run("reduce/sum full " + dims(small.shape()), double(small.numel()) * f,
+          [&] { Tensor r = sp::sum(small); });
     Tensor x = sp::randn(big, gen, sp::DType::F32, dev);
     const double n = double(x.numel());
     b.run("reduce/sum full " + dims(big), n * f, [&] { Tensor r = sp::sum(x); });
@@ -119,7 +126,8 @@ void run_all(Bench& b, const Options& o) {
     // Pooling and batch norm on the same tensor.
     const sp::Pool2dArgs pool{.kernel = {2, 2}, .stride = {2, 2}};
     const double q = n / 4;
-    b.run("pool/max_pool2d 2x2 fwd " + dims(big), n * f + q * (f + 8), [&] { auto r = sp::max_pool2d(x, pool); });
+    b.run("pool/max_pool2d 2x2 fwd " + dims(big), n * f + q * (f + 8),
+          [&] { auto r = sp::max_pool2d(x, pool); });
     const sp::MaxPool2dResult pooled = sp::max_pool2d(x, pool);
     Tensor gp = sp::randn(pooled.values.shape(), gen, sp::DType::F32, dev);
     b.run("pool/max_pool2d 2x2 bwd " + dims(big), q * (f + 8) + n * f,
@@ -132,8 +140,9 @@ void run_all(Bench& b, const Options& o) {
     Tensor g = sp::randn(big, gen, sp::DType::F32, dev);
     b.run("norm/batch_norm train bwd " + dims(big), 3 * n * f,
           [&] { auto r = sp::batch_norm_backward(g, x, w, bn.save_mean, bn.save_invstd); });
-    b.run("copy/contiguous permute(0,2,3,1) " + dims(big), 2 * n * f,
-          [&] { Tensor r = x.permute({0, 2, 3, 1}).contiguous(); });
+    b.run("copy/contiguous permute(0,2,3,1) " + dims(big), 2 * n * f, [&] {
+      Tensor r = x.permute({0, 2, 3, 1}).contiguous();
+    });
   }
   // Softmax over the 65 detector channels of SuperPoint's cell grid.
   {
@@ -144,23 +153,28 @@ void run_all(Bench& b, const Options& o) {
     Tensor y = sp::softmax(x, 1);
     Tensor gi = sp::empty(s, sp::DType::F32, dev);
     if (!o.cpu)
-      b.run("softmax/dim1 bwd " + dims(s), 3 * n * f, [&] { sp::cuda::softmax_backward(gi, g, y, 1, false); });
+      b.run("softmax/dim1 bwd " + dims(s), 3 * n * f,
+            [&] { sp::cuda::softmax_backward(gi, g, y, 1, false); });
   }
 }
 
 void write_json(const Options& o, const std::vector<Result>& results) {
   cudaDeviceProp prop{};
-  if (o.cpu) std::strcpy(prop.name, "cpu");
-  else sp::bench::check_cuda(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
+  if (o.cpu)
+    std::strcpy(prop.name, "cpu");
+  else
+    sp::bench::check_cuda(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
   std::ofstream out(o.json);
   if (!out) throw std::runtime_error("gpu_ops_bench: cannot write " + o.json);
-  out << "{\n  \"framework\": \"sp\",\n  \"device\": \"" << prop.name << "\",\n  \"dtype\": \"f32\",\n  \"scale\": "
-      << o.scale << ",\n  \"warmup\": " << o.warmup << ",\n  \"iters\": " << o.iters << ",\n  \"results\": [\n";
+  out << "{\n  \"framework\": \"sp\",\n  \"device\": \"" << prop.name
+      << "\",\n  \"dtype\": \"f32\",\n  \"scale\": " << o.scale << ",\n  \"warmup\": " << o.warmup
+      << ",\n  \"iters\": " << o.iters << ",\n  \"results\": [\n";
   for (size_t i = 0; i < results.size(); ++i) {
     const Result& r = results[i];
     char line[512];
     std::snprintf(line, sizeof line,
-                  "    {\"name\": \"%s\", \"median_ms\": %.5f, \"min_ms\": %.5f, \"mean_ms\": %.5f, \"gbps\": %.1f, "
+                  "    {\"name\": \"%s\", \"median_ms\": %.5f, \"min_ms\": %.5f, \"mean_ms\": "
+                  "%.5f, \"gbps\": %.1f, "
                   "\"iters\": %d}%s\n",
                   r.name.c_str(), r.median_ms, r.min_ms, r.mean_ms, r.gbps, r.iters,
                   i + 1 < results.size() ? "," : "");
@@ -170,8 +184,10 @@ void write_json(const Options& o, const std::vector<Result>& results) {
 }
 
 int usage(const char* argv0) {
-  std::fprintf(stderr, "usage: %s --json PATH [--warmup N] [--iters N] [--filter SUBSTRING] [--scale N] [--cpu]\n",
-               argv0);
+  std::fprintf(
+      stderr,
+      "usage: %s --json PATH [--warmup N] [--iters N] [--filter SUBSTRING] [--scale N] [--cpu]\n",
+      argv0);
   return 2;
 }
 
@@ -182,15 +198,23 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--json") o.json = next();
-    else if (a == "--warmup") o.warmup = std::stoi(next());
-    else if (a == "--iters") o.iters = std::stoi(next());
-    else if (a == "--filter") o.filter = next();
-    else if (a == "--scale") o.scale = std::stoll(next());
-    else if (a == "--cpu") o.cpu = true;
-    else return usage(argv[0]);
+    if (a == "--json")
+      o.json = next();
+    else if (a == "--warmup")
+      o.warmup = std::stoi(next());
+    else if (a == "--iters")
+      o.iters = std::stoi(next());
+    else if (a == "--filter")
+      o.filter = next();
+    else if (a == "--scale")
+      o.scale = std::stoll(next());
+    else if (a == "--cpu")
+      o.cpu = true;
+    else
+      return usage(argv[0]);
   }
-  if (o.json.empty() || o.iters < 1 || o.warmup < 0 || o.scale < 1 || o.scale > 64) return usage(argv[0]);
+  if (o.json.empty() || o.iters < 1 || o.warmup < 0 || o.scale < 1 || o.scale > 64)
+    return usage(argv[0]);
   try {
     if (!o.cpu && !sp::cuda::available()) {
       std::fprintf(stderr, "gpu_ops_bench: no usable GPU\n");

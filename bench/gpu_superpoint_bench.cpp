@@ -32,11 +32,11 @@
 #include "nn/functional.h"
 #include "nn/layers.h"
 #include "nn/optim/adam.h"
-#include "timing.h"
 #include "tensor/cuda/context.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
+#include "timing.h"
 
 namespace {
 
@@ -65,7 +65,8 @@ Result time_case(const std::string& name, const Options& o, const std::function<
     before();
     step();
   }
-  const std::vector<double> ms = o.cpu ? sp::bench::host_times(o.iters, before, step) : sp::bench::cuda_times(o.iters, before, step);
+  const std::vector<double> ms = o.cpu ? sp::bench::host_times(o.iters, before, step)
+                                       : sp::bench::cuda_times(o.iters, before, step);
   std::vector<double> sorted = ms;
   std::sort(sorted.begin(), sorted.end());
   const size_t n = sorted.size();
@@ -90,10 +91,10 @@ struct Layer {
 // are timed once.
 const std::vector<Layer>& layers() {
   static const std::vector<Layer> all = {
-      {"conv1a", 1, 64, 3, 240, 320, false},  {"conv1b", 64, 64, 3, 240, 320, true},
-      {"conv2a", 64, 64, 3, 120, 160, true},  {"conv3a", 64, 128, 3, 60, 80, true},
-      {"conv3b", 128, 128, 3, 60, 80, true},  {"conv4a", 128, 128, 3, 30, 40, true},
-      {"convPa", 128, 256, 3, 30, 40, true},  {"convPb", 256, 65, 1, 30, 40, true},
+      {"conv1a", 1, 64, 3, 240, 320, false}, {"conv1b", 64, 64, 3, 240, 320, true},
+      {"conv2a", 64, 64, 3, 120, 160, true}, {"conv3a", 64, 128, 3, 60, 80, true},
+      {"conv3b", 128, 128, 3, 60, 80, true}, {"conv4a", 128, 128, 3, 30, 40, true},
+      {"convPa", 128, 256, 3, 30, 40, true}, {"convPb", 256, 65, 1, 30, 40, true},
       {"convDb", 256, 256, 1, 30, 40, true},
   };
   return all;
@@ -101,8 +102,9 @@ const std::vector<Layer>& layers() {
 
 std::string layer_case(const Layer& l, const Options& o, const char* pass) {
   const int64_t h = l.h * o.height / 240, w = l.w * o.width / 320;
-  return std::string("layer/") + l.name + " " + std::to_string(l.cin) + "->" + std::to_string(l.cout) + " k" +
-         std::to_string(l.kernel) + " @" + std::to_string(h) + "x" + std::to_string(w) + " " + pass;
+  return std::string("layer/") + l.name + " " + std::to_string(l.cin) + "->" +
+         std::to_string(l.cout) + " k" + std::to_string(l.kernel) + " @" + std::to_string(h) + "x" +
+         std::to_string(w) + " " + pass;
 }
 
 Tensor random_input(const sp::Shape& shape, sp::Device device) {
@@ -121,16 +123,19 @@ struct SuperPointNet {
     convs.push_back(c);
     return c;
   }
-  std::shared_ptr<sp::nn::Conv2d> c1a = conv(1, 64, 3), c1b = conv(64, 64, 3), c2a = conv(64, 64, 3),
-                                  c2b = conv(64, 64, 3), c3a = conv(64, 128, 3), c3b = conv(128, 128, 3),
-                                  c4a = conv(128, 128, 3), c4b = conv(128, 128, 3), cPa = conv(128, 256, 3),
-                                  cPb = conv(256, 65, 1), cDa = conv(128, 256, 3), cDb = conv(256, 256, 1);
+  std::shared_ptr<sp::nn::Conv2d> c1a = conv(1, 64, 3), c1b = conv(64, 64, 3),
+                                  c2a = conv(64, 64, 3), c2b = conv(64, 64, 3),
+                                  c3a = conv(64, 128, 3), c3b = conv(128, 128, 3),
+                                  c4a = conv(128, 128, 3), c4b = conv(128, 128, 3),
+                                  cPa = conv(128, 256, 3), cPb = conv(256, 65, 1),
+                                  cDa = conv(128, 256, 3), cDb = conv(256, 256, 1);
 
   // fused: each conv -> ReLU pair as one ag::conv2d_relu (bias and ReLU in one pass).
   std::pair<Var, Var> forward(const Var& image, bool fused = false) {
     auto layer = [fused](sp::nn::Conv2d& c, const Var& x) {
       if (!fused) return sp::ag::relu(c(x));
-      return sp::ag::conv2d_relu(x, c.param("weight"), c.param("bias"), {{1, 1}, {1, 1}, {1, 1}, 1});
+      return sp::ag::conv2d_relu(x, c.param("weight"), c.param("bias"),
+                                 {{1, 1}, {1, 1}, {1, 1}, 1});
     };
     const sp::Pool2dArgs pool{.kernel = {2, 2}, .stride = {2, 2}};
     Var x = layer(*c1a, image);
@@ -160,7 +165,9 @@ sp::models::Batch joint_batch(const Options& o, int64_t pairs) {
   sp::Generator gen(99);
   const sp::Device dev = o.device();
   const sp::Shape shape{pairs, 1, o.height, o.width};
-  auto labels = [&] { return sp::lt(sp::rand(shape, gen, sp::DType::F32, dev), 0.01).to(sp::DType::F32); };
+  auto labels = [&] {
+    return sp::lt(sp::rand(shape, gen, sp::DType::F32, dev), 0.01).to(sp::DType::F32);
+  };
   sp::models::Batch b("batch");
   b.set("image", sp::rand(shape, gen, sp::DType::F32, dev));
   b.set("labels_2D", labels());
@@ -191,7 +198,9 @@ void time_training_step(const Options& o, std::vector<Result>& results) {
 
 std::vector<Result> run(const Options& o) {
   std::vector<Result> results;
-  auto wanted = [&](const std::string& name) { return o.filter.empty() || name.find(o.filter) != std::string::npos; };
+  auto wanted = [&](const std::string& name) {
+    return o.filter.empty() || name.find(o.filter) != std::string::npos;
+  };
   for (const Layer& l : layers()) {
     const int64_t h = l.h * o.height / 240, w = l.w * o.width / 320;
     sp::nn::Conv2d conv(l.cin, l.cout, l.kernel, 1, l.kernel / 2);
@@ -201,7 +210,8 @@ std::vector<Result> run(const Options& o) {
     if (wanted(fwd)) {
       sp::ag::NoGradGuard no_grad;
       Var xv(x);
-      results.push_back(time_case(fwd, o, [] {}, [&] { Var y = conv(xv); }));
+      results.push_back(time_case(
+          fwd, o, [] {}, [&] { Var y = conv(xv); }));
     }
     if (wanted(fwdbwd)) {
       Tensor grad = random_input({o.batch, l.cout, h, w}, o.device());
@@ -216,13 +226,15 @@ std::vector<Result> run(const Options& o) {
   }
   const std::string whole = "model/superpoint fwd+bwd", whole_fwd = "model/superpoint fwd";
   // sp only (no torch twin): the same network with ag::conv2d_relu layers.
-  const std::string fused = "model/superpoint conv2d_relu fwd+bwd", fused_fwd = "model/superpoint conv2d_relu fwd";
+  const std::string fused = "model/superpoint conv2d_relu fwd+bwd",
+                    fused_fwd = "model/superpoint conv2d_relu fwd";
   if (wanted(whole) || wanted(whole_fwd) || wanted(fused) || wanted(fused_fwd)) {
     SuperPointNet net(o.device());
     Tensor image = random_input({o.batch, 1, o.height, o.width}, o.device());
     if (wanted(whole_fwd)) {
       sp::ag::NoGradGuard no_grad;
-      results.push_back(time_case(whole_fwd, o, [] {}, [&] { auto out = net.forward(Var(image)); }));
+      results.push_back(time_case(
+          whole_fwd, o, [] {}, [&] { auto out = net.forward(Var(image)); }));
     }
     if (wanted(whole))
       results.push_back(time_case(
@@ -233,7 +245,8 @@ std::vector<Result> run(const Options& o) {
           }));
     if (wanted(fused_fwd)) {
       sp::ag::NoGradGuard no_grad;
-      results.push_back(time_case(fused_fwd, o, [] {}, [&] { auto out = net.forward(Var(image), true); }));
+      results.push_back(time_case(
+          fused_fwd, o, [] {}, [&] { auto out = net.forward(Var(image), true); }));
     }
     if (wanted(fused))
       results.push_back(time_case(
@@ -249,20 +262,24 @@ std::vector<Result> run(const Options& o) {
 
 void write_json(const Options& o, const std::vector<Result>& results) {
   cudaDeviceProp prop{};
-  if (o.cpu) std::strcpy(prop.name, "cpu");
-  else sp::bench::check_cuda(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
+  if (o.cpu)
+    std::strcpy(prop.name, "cpu");
+  else
+    sp::bench::check_cuda(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
   std::ofstream f(o.json);
   if (!f) throw std::runtime_error("gpu_superpoint_bench: cannot write " + o.json);
-  f << "{\n  \"framework\": \"sp\",\n  \"device\": \"" << prop.name << "\",\n  \"dtype\": \"f32\",\n  \"batch\": "
-    << o.batch << ",\n  \"height\": " << o.height << ",\n  \"width\": " << o.width << ",\n  \"tf32\": "
-    << (o.tf32 ? "true" : "false") << ",\n  \"warmup\": " << o.warmup << ",\n  \"iters\": " << o.iters
-    << ",\n  \"results\": [\n";
+  f << "{\n  \"framework\": \"sp\",\n  \"device\": \"" << prop.name
+    << "\",\n  \"dtype\": \"f32\",\n  \"batch\": " << o.batch << ",\n  \"height\": " << o.height
+    << ",\n  \"width\": " << o.width << ",\n  \"tf32\": " << (o.tf32 ? "true" : "false")
+    << ",\n  \"warmup\": " << o.warmup << ",\n  \"iters\": " << o.iters << ",\n  \"results\": [\n";
   for (size_t i = 0; i < results.size(); ++i) {
     const Result& r = results[i];
     char line[512];
     std::snprintf(line, sizeof line,
-                  "    {\"name\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f, \"mean_ms\": %.4f, \"iters\": %d}%s\n",
-                  r.name.c_str(), r.median_ms, r.min_ms, r.mean_ms, r.iters, i + 1 < results.size() ? "," : "");
+                  "    {\"name\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f, \"mean_ms\": "
+                  "%.4f, \"iters\": %d}%s\n",
+                  r.name.c_str(), r.median_ms, r.min_ms, r.mean_ms, r.iters,
+                  i + 1 < results.size() ? "," : "");
     f << line;
   }
   f << "  ]\n}\n";
@@ -270,7 +287,8 @@ void write_json(const Options& o, const std::vector<Result>& results) {
 
 int usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [--json PATH] [--batch N] [--height H] [--width W] [--warmup N] [--iters N] [--tf32] "
+               "usage: %s [--json PATH] [--batch N] [--height H] [--width W] [--warmup N] [--iters "
+               "N] [--tf32] "
                "[--filter SUBSTRING] [--cpu]\n",
                argv0);
   return 2;
@@ -283,16 +301,26 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--json") o.json = next();
-    else if (a == "--batch") o.batch = std::stoll(next());
-    else if (a == "--height") o.height = std::stoll(next());
-    else if (a == "--width") o.width = std::stoll(next());
-    else if (a == "--warmup") o.warmup = std::stoi(next());
-    else if (a == "--iters") o.iters = std::stoi(next());
-    else if (a == "--tf32") o.tf32 = true;
-    else if (a == "--filter") o.filter = next();
-    else if (a == "--cpu") o.cpu = true;
-    else return usage(argv[0]);
+    if (a == "--json")
+      o.json = next();
+    else if (a == "--batch")
+      o.batch = std::stoll(next());
+    else if (a == "--height")
+      o.height = std::stoll(next());
+    else if (a == "--width")
+      o.width = std::stoll(next());
+    else if (a == "--warmup")
+      o.warmup = std::stoi(next());
+    else if (a == "--iters")
+      o.iters = std::stoi(next());
+    else if (a == "--tf32")
+      o.tf32 = true;
+    else if (a == "--filter")
+      o.filter = next();
+    else if (a == "--cpu")
+      o.cpu = true;
+    else
+      return usage(argv[0]);
   }
   if (o.iters < 1 || o.warmup < 0 || o.height % 8 || o.width % 8) return usage(argv[0]);
   try {
@@ -301,9 +329,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     sp::cuda::set_allow_tf32(o.tf32);
-    std::printf("sp SuperPoint %s bench: batch %lld, %lldx%lld, f32, tf32 %s, warmup %d, iters %d\n",
-                o.cpu ? "CPU" : "CUDA", (long long)o.batch, (long long)o.height, (long long)o.width, o.tf32 ? "on" : "off", o.warmup,
-                o.iters);
+    std::printf(
+        "sp SuperPoint %s bench: batch %lld, %lldx%lld, f32, tf32 %s, warmup %d, iters %d\n",
+        o.cpu ? "CPU" : "CUDA", (long long)o.batch, (long long)o.height, (long long)o.width,
+        o.tf32 ? "on" : "off", o.warmup, o.iters);
     const std::vector<Result> results = run(o);
     if (!o.json.empty()) write_json(o, results);
   } catch (const std::exception& e) {

@@ -34,10 +34,13 @@ void fill_deterministic(models::SuperPoint& net) {
   for (size_t j = 0; j < params.size(); ++j) {
     const std::string& name = params[j].first;
     Tensor p = params[j].second.data();
-    Tensor w = name.ends_with(".bias") ? net.state_dict().at(name.substr(0, name.size() - 4) + "weight") : p;
+    Tensor w = name.ends_with(".bias")
+                   ? net.state_dict().at(name.substr(0, name.size() - 4) + "weight")
+                   : p;
     const double fan_in = double(w.numel() / w.size(0));
     std::vector<float> v(size_t(p.numel()));
-    for (size_t i = 0; i < v.size(); ++i) v[i] = float(0.5 * std::sin(0.37 * double(i) + 1.3 * double(j)) / std::sqrt(fan_in));
+    for (size_t i = 0; i < v.size(); ++i)
+      v[i] = float(0.5 * std::sin(0.37 * double(i) + 1.3 * double(j)) / std::sqrt(fan_in));
     p.copy_(from_vector<float>(v, p.shape()).to(p.device()));
   }
 }
@@ -47,8 +50,9 @@ Tensor test_image(int64_t h, int64_t w) {
   std::vector<float> v(size_t(h * w));
   for (int64_t y = 0; y < h; ++y)
     for (int64_t x = 0; x < w; ++x)
-      v[size_t(y * w + x)] = float(0.5 + 0.25 * std::sin(0.21 * double(x)) * std::cos(0.17 * double(y)) +
-                                   0.25 * double(((x / 16) + (y / 16)) % 2) - 0.125);
+      v[size_t(y * w + x)] =
+          float(0.5 + 0.25 * std::sin(0.21 * double(x)) * std::cos(0.17 * double(y)) +
+                0.25 * double(((x / 16) + (y / 16)) % 2) - 0.125);
   return from_vector<float>(v, Shape{1, 1, h, w});
 }
 
@@ -69,13 +73,20 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error("expected a value after " + a);
       return argv[++i];
     };
-    if (a == "--json") json = next();
-    else if (a == "--device") device_name = next();
-    else if (a == "--warmup") warmup = std::stoi(next());
-    else if (a == "--iters") iters = std::stoi(next());
-    else if (a == "--tf32") tf32 = true;
+    if (a == "--json")
+      json = next();
+    else if (a == "--device")
+      device_name = next();
+    else if (a == "--warmup")
+      warmup = std::stoi(next());
+    else if (a == "--iters")
+      iters = std::stoi(next());
+    else if (a == "--tf32")
+      tf32 = true;
     else {
-      std::fprintf(stderr, "usage: %s [--json OUT] [--device cpu|cuda] [--warmup N] [--iters N] [--tf32]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--json OUT] [--device cpu|cuda] [--warmup N] [--iters N] [--tf32]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -91,15 +102,16 @@ int main(int argc, char** argv) {
     fill_deterministic(net);
     ag::NoGradGuard no_grad;
     std::ostringstream out;
-    out << "{\n  \"framework\": \"sp\",\n  \"device\": \"" << device_name << "\",\n  \"tf32\": " << (tf32 ? "true" : "false")
-        << ",\n  \"results\": [\n";
+    out << "{\n  \"framework\": \"sp\",\n  \"device\": \"" << device_name
+        << "\",\n  \"tf32\": " << (tf32 ? "true" : "false") << ",\n  \"results\": [\n";
     bool first = true;
     for (auto [h, w] : std::vector<std::pair<int64_t, int64_t>>{{240, 320}, {480, 640}}) {
       Tensor image = test_image(h, w).to(device);
       int64_t keypoints = 0;
       auto run = [&] {
         auto [logits, descriptors] = net.forward_image(ag::Var(image));
-        std::vector<models::Detections> d = models::detect(logits.data(), descriptors.data(), config.detect_config());
+        std::vector<models::Detections> d =
+            models::detect(logits.data(), descriptors.data(), config.detect_config());
         keypoints = d[0].keypoints.size(0);
         if (device.is_cuda()) cuda::synchronize(0);
       };
@@ -108,12 +120,17 @@ int main(int argc, char** argv) {
       for (int i = 0; i < iters; ++i) {
         auto t0 = std::chrono::steady_clock::now();
         run();
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
       }
-      std::printf("infer/%lldx%lld  median %8.3f ms  min %8.3f ms  keypoints %lld\n", (long long)h, (long long)w,
-                  median(ms), *std::min_element(ms.begin(), ms.end()), (long long)keypoints);
-      out << (first ? "" : ",\n") << "    {\"name\": \"infer/" << h << "x" << w << "\", \"median_ms\": " << median(ms)
-          << ", \"min_ms\": " << *std::min_element(ms.begin(), ms.end()) << ", \"keypoints\": " << keypoints << "}";
+      std::printf("infer/%lldx%lld  median %8.3f ms  min %8.3f ms  keypoints %lld\n", (long long)h,
+                  (long long)w, median(ms), *std::min_element(ms.begin(), ms.end()),
+                  (long long)keypoints);
+      out << (first ? "" : ",\n") << "    {\"name\": \"infer/" << h << "x" << w
+          << "\", \"median_ms\": " << median(ms)
+          << ", \"min_ms\": " << *std::min_element(ms.begin(), ms.end())
+          << ", \"keypoints\": " << keypoints << "}";
       first = false;
     }
     out << "\n  ]\n}\n";

@@ -32,7 +32,8 @@ class Dataset {
 
 // Keypoint label map [1, H, W] (1 at round(p), clamped) and residuals [2, H, W]
 // (p - round(p), x then y) from points [N, 2] (x, y) (spec 1.5 step 2).
-void points_to_labels(const Tensor& points, int64_t height, int64_t width, Tensor& labels, Tensor& residuals);
+void points_to_labels(const Tensor& points, int64_t height, int64_t width, Tensor& labels,
+                      Tensor& residuals);
 
 // Augmentation shared by the datasets.
 struct AugmentConfig {
@@ -47,17 +48,20 @@ struct AugmentConfig {
 // homographic (warped(p) = img(H_s p), points mapped with inv(H_s)). Returns image,
 // labels_2D, labels_res, valid_mask and homography ([3, 3] f32, pixel frame,
 // source -> augmented).
-Sample augment_sample(const Tensor& image, const Tensor& points, const AugmentConfig& cfg, uint64_t seed);
+Sample augment_sample(const Tensor& image, const Tensor& points, const AugmentConfig& cfg,
+                      uint64_t seed);
 
 // The joint-training pair (spec 3.3, 10 COCO loader): image (photometric), warped_image
 // (warp of the clean image, then its own photometric), labels for both, valid masks,
 // homography (image -> warped, pixel frame) and inv_homography.
-Sample warped_pair(const Tensor& image, const Tensor& points, const AugmentConfig& cfg, uint64_t seed);
+Sample warped_pair(const Tensor& image, const Tensor& points, const AugmentConfig& cfg,
+                   uint64_t seed);
 
 class SyntheticShapesDataset : public Dataset {
  public:
   // Concatenates every primitive's (truncated) split and shuffles with Rng({data_seed, split}).
-  SyntheticShapesDataset(ShapesConfig shapes, Split split, AugmentConfig augment, uint64_t data_seed = 0,
+  SyntheticShapesDataset(ShapesConfig shapes, Split split, AugmentConfig augment,
+                         uint64_t data_seed = 0,
                          std::vector<Primitive> primitives = all_primitives());
   int64_t size() const override { return int64_t(items_.size()); }
   Sample get(int64_t index, uint64_t seed) const override;
@@ -124,7 +128,8 @@ class ImageFolderDataset : public Dataset {
 // [1, H, W] and homography [3, 3] f32 (image -> warped pixels).
 class HPatchesDataset : public Dataset {
  public:
-  HPatchesDataset(const std::string& root, std::string alteration = "all", std::array<int64_t, 2> size = {240, 320});
+  HPatchesDataset(const std::string& root, std::string alteration = "all",
+                  std::array<int64_t, 2> size = {240, 320});
   int64_t size() const override { return int64_t(pairs_.size()); }
   Sample get(int64_t index, uint64_t seed) const override;
   std::string name(int64_t index) const;

@@ -18,7 +18,8 @@ Tensor warp_batch(const Tensor& images, const Tensor& homographies);
 // Valid masks [B, 1, H, W] f32 on the homographies' device: the nearest-sampled warp of
 // an all-ones image, eroded with OpenCV's 2r x 2r ellipse element (spec 2.5), exactly
 // as valid_masks() computes them on the CPU.
-Tensor valid_mask_batch(int64_t height, int64_t width, const Tensor& homographies, int erosion_radius);
+Tensor valid_mask_batch(int64_t height, int64_t width, const Tensor& homographies,
+                        int erosion_radius);
 
 // Source pixel positions [B, H, W, 2] (x, y) of every output pixel: H_b (x, y, 1).
 Tensor homography_source_positions(const Tensor& homographies, int64_t height, int64_t width);

@@ -20,7 +20,8 @@ void scan_polygon(int64_t h, int64_t w, const std::vector<Pt>& poly, Paint paint
   if (poly.size() < 3) return;
   double ymin = poly[0].y, ymax = poly[0].y;
   for (const Pt& p : poly) ymin = std::min(ymin, p.y), ymax = std::max(ymax, p.y);
-  int64_t y0 = std::max<int64_t>(0, int64_t(std::ceil(ymin))), y1 = std::min<int64_t>(h - 1, int64_t(std::floor(ymax)));
+  int64_t y0 = std::max<int64_t>(0, int64_t(std::ceil(ymin))),
+          y1 = std::min<int64_t>(h - 1, int64_t(std::floor(ymax)));
   std::vector<double> xs;
   for (int64_t y = y0; y <= y1; ++y) {
     xs.clear();
@@ -49,8 +50,8 @@ void fill_polygon(Canvas& c, const std::vector<Pt>& poly, float value) {
 
 void fill_polygon_from(Canvas& c, const std::vector<Pt>& poly, const Canvas& texture) {
   scan_polygon(c.height, c.width, poly, [&](int64_t y, int64_t x0, int64_t x1) {
-    std::copy(texture.pixels.begin() + y * c.width + x0, texture.pixels.begin() + y * c.width + x1 + 1,
-              c.pixels.begin() + y * c.width + x0);
+    std::copy(texture.pixels.begin() + y * c.width + x0,
+              texture.pixels.begin() + y * c.width + x1 + 1, c.pixels.begin() + y * c.width + x0);
   });
 }
 

@@ -18,7 +18,8 @@ struct Canvas {
   int64_t height = 0, width = 0;
   std::vector<float> pixels;  // row-major, height * width
   Canvas() = default;
-  Canvas(int64_t h, int64_t w, float value = 0.0f) : height(h), width(w), pixels(size_t(h * w), value) {}
+  Canvas(int64_t h, int64_t w, float value = 0.0f)
+      : height(h), width(w), pixels(size_t(h * w), value) {}
   float& at(int64_t y, int64_t x) { return pixels[size_t(y * width + x)]; }
   float at(int64_t y, int64_t x) const { return pixels[size_t(y * width + x)]; }
   double mean() const;

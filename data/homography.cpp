@@ -34,9 +34,10 @@ HomographyParams HomographyParams::adaptation() {
 }
 
 void HomographyParams::validate() const {
-  SP_CHECK(patch_ratio > 0 && patch_ratio <= 1, "homography: expected patch_ratio in (0, 1], got ", patch_ratio);
-  SP_CHECK(n_scales >= 1 && n_angles >= 1, "homography: expected n_scales, n_angles >= 1, got ", n_scales, ", ",
-           n_angles);
+  SP_CHECK(patch_ratio > 0 && patch_ratio <= 1, "homography: expected patch_ratio in (0, 1], got ",
+           patch_ratio);
+  SP_CHECK(n_scales >= 1 && n_angles >= 1, "homography: expected n_scales, n_angles >= 1, got ",
+           n_scales, ", ", n_angles);
   SP_CHECK(scaling_amplitude >= 0 && perspective_amplitude_x >= 0 && perspective_amplitude_y >= 0 &&
                translation_overflow >= 0 && max_angle >= 0,
            "homography: expected non-negative amplitudes, max_angle and translation_overflow");
@@ -57,7 +58,8 @@ Mat3 perspective_transform(const Corners& src, const Corners& dst) {
     int piv = col;
     for (int r = col + 1; r < 8; ++r)
       if (std::abs(a[r][col]) > std::abs(a[piv][col])) piv = r;
-    SP_CHECK(std::abs(a[piv][col]) > 1e-14, "perspective_transform: expected 4 points in general position, got a "
+    SP_CHECK(std::abs(a[piv][col]) > 1e-14,
+             "perspective_transform: expected 4 points in general position, got a "
              "degenerate configuration");
     std::swap(a[col], a[piv]);
     for (int r = 0; r < 8; ++r) {
@@ -75,7 +77,9 @@ Mat3 perspective_transform(const Corners& src, const Corners& dst) {
 
 namespace {
 
-bool inside_unit(const Corners& c) { return (c.array() >= 0.0).all() && (c.array() <= 1.0).all(); }
+bool inside_unit(const Corners& c) {
+  return (c.array() >= 0.0).all() && (c.array() <= 1.0).all();
+}
 
 // Picks one candidate index uniformly among `valid`; falls back to `fallback` if none.
 int pick(const std::vector<int>& valid, int fallback, Rng& rng) {
@@ -104,7 +108,8 @@ Mat3 sample_homography(const HomographyParams& p, Rng& rng) {
   }
   if (p.scaling) {
     std::vector<double> scales{1.0};
-    for (int i = 0; i < p.n_scales; ++i) scales.push_back(rng.truncated_normal(1, p.scaling_amplitude / 2));
+    for (int i = 0; i < p.n_scales; ++i)
+      scales.push_back(rng.truncated_normal(1, p.scaling_amplitude / 2));
     Eigen::RowVector2d c = pts2.colwise().mean();
     std::vector<Corners> cand;
     std::vector<int> valid;
@@ -118,7 +123,8 @@ Mat3 sample_homography(const HomographyParams& p, Rng& rng) {
   if (p.translation) {
     Eigen::RowVector2d t_min = pts2.colwise().minCoeff();
     Eigen::RowVector2d t_max = (1.0 - pts2.array()).matrix().colwise().minCoeff();
-    if (p.allow_artifacts) t_min.array() += p.translation_overflow, t_max.array() += p.translation_overflow;
+    if (p.allow_artifacts)
+      t_min.array() += p.translation_overflow, t_max.array() += p.translation_overflow;
     double tx = rng.uniform(-t_min(0), t_max(0)), ty = rng.uniform(-t_min(1), t_max(1));
     pts2.col(0).array() += tx;
     pts2.col(1).array() += ty;
@@ -126,7 +132,8 @@ Mat3 sample_homography(const HomographyParams& p, Rng& rng) {
   if (p.rotation) {
     std::vector<double> angles;
     for (int i = 0; i < p.n_angles; ++i)
-      angles.push_back(p.n_angles == 1 ? -p.max_angle : -p.max_angle + 2 * p.max_angle * i / (p.n_angles - 1));
+      angles.push_back(p.n_angles == 1 ? -p.max_angle
+                                       : -p.max_angle + 2 * p.max_angle * i / (p.n_angles - 1));
     angles.push_back(0.0);  // the identity, last (as [PS])
     Eigen::RowVector2d c = pts2.colwise().mean();
     std::vector<Corners> cand;
@@ -147,8 +154,8 @@ Mat3 sample_homography(const HomographyParams& p, Rng& rng) {
 }
 
 static Mat3 pixel_to_normalized_frame(int64_t height, int64_t width) {
-  SP_CHECK(height >= 2 && width >= 2, "homography: expected an image of at least 2x2 pixels, got ", height, "x",
-           width);
+  SP_CHECK(height >= 2 && width >= 2, "homography: expected an image of at least 2x2 pixels, got ",
+           height, "x", width);
   Mat3 a;
   a << 2.0 / double(width - 1), 0, -1, 0, 2.0 / double(height - 1), -1, 0, 0, 1;
   return a;
@@ -166,8 +173,8 @@ Mat3 pixel_to_normalized(const Mat3& h, int64_t height, int64_t width) {
 
 Tensor warp_points(const Tensor& points, const Mat3& h) {
   check_defined(points, "warp_points");
-  SP_CHECK(points.dim() == 2 && points.size(1) == 2, "warp_points: expected points [N, 2] (x, y), got ",
-           points.shape());
+  SP_CHECK(points.dim() == 2 && points.size(1) == 2,
+           "warp_points: expected points [N, 2] (x, y), got ", points.shape());
   Tensor p = points.to(DType::F32).cpu().contiguous();
   Tensor out = empty({p.size(0), 2});
   const float* s = p.data<float>();
@@ -181,14 +188,15 @@ Tensor warp_points(const Tensor& points, const Mat3& h) {
 }
 
 Tensor filter_points(const Tensor& points, int64_t height, int64_t width) {
-  SP_CHECK(points.dim() == 2 && points.size(1) == 2, "filter_points: expected points [N, 2] (x, y), got ",
-           points.shape());
+  SP_CHECK(points.dim() == 2 && points.size(1) == 2,
+           "filter_points: expected points [N, 2] (x, y), got ", points.shape());
   Tensor p = points.to(DType::F32).cpu().contiguous();
   std::vector<float> kept;
   const float* s = p.data<float>();
   for (int64_t i = 0; i < p.size(0); ++i) {
     float x = s[2 * i], y = s[2 * i + 1];
-    if (x >= 0 && x <= float(width - 1) && y >= 0 && y <= float(height - 1)) kept.push_back(x), kept.push_back(y);
+    if (x >= 0 && x <= float(width - 1) && y >= 0 && y <= float(height - 1))
+      kept.push_back(x), kept.push_back(y);
   }
   return from_vector(kept, {int64_t(kept.size() / 2), 2});
 }
@@ -226,7 +234,8 @@ Tensor warp_image(const Tensor& image, const std::vector<Mat3>& h_pixel, Samplin
         for (int64_t ch = 0; ch < c; ++ch) {
           float acc = 0;
           for (int t = 0; t < 4; ++t)
-            if (xs[t] >= 0 && xs[t] < w && ys[t] >= 0 && ys[t] < h) acc += wts[t] * src[(ch * h + ys[t]) * w + xs[t]];
+            if (xs[t] >= 0 && xs[t] < w && ys[t] >= 0 && ys[t] < h)
+              acc += wts[t] * src[(ch * h + ys[t]) * w + xs[t]];
           o[ch * h * w] = acc;
         }
       }
@@ -268,7 +277,8 @@ void erode_plane(float* plane, int64_t h, int64_t w, int radius) {
     }
 }
 
-Tensor valid_masks(int64_t height, int64_t width, const std::vector<Mat3>& h_pixel, int erosion_radius) {
+Tensor valid_masks(int64_t height, int64_t width, const std::vector<Mat3>& h_pixel,
+                   int erosion_radius) {
   SP_CHECK(erosion_radius >= 0, "valid_masks: expected erosion_radius >= 0, got ", erosion_radius);
   Tensor masks = warp_image(ones({1, height, width}), h_pixel, Sampling::Nearest);
   for (int64_t k = 0; k < int64_t(h_pixel.size()); ++k)

@@ -49,7 +49,8 @@ struct HomographyParams {
 Mat3 sample_homography(const HomographyParams& params, Rng& rng);
 
 // 3x3 that solves dst_i ~ H src_i for 4 point pairs (cv2.getPerspectiveTransform).
-Mat3 perspective_transform(const Eigen::Matrix<double, 4, 2>& src, const Eigen::Matrix<double, 4, 2>& dst);
+Mat3 perspective_transform(const Eigen::Matrix<double, 4, 2>& src,
+                           const Eigen::Matrix<double, 4, 2>& dst);
 
 // Frame changes for an image of height x width (both >= 2).
 Mat3 normalized_to_pixel(const Mat3& h_normalized, int64_t height, int64_t width);
@@ -65,12 +66,14 @@ enum class Sampling { Bilinear, Nearest };
 // Warps one image [C, H, W] f32 by each pixel-frame homography (output -> input):
 // out[n](p) = image(h[n] p), zero outside (grid_sample with zero padding,
 // align_corners=True, nearest rounds half to even). Returns [N, C, H, W].
-Tensor warp_image(const Tensor& image, const std::vector<Mat3>& h_pixel, Sampling sampling = Sampling::Bilinear);
+Tensor warp_image(const Tensor& image, const std::vector<Mat3>& h_pixel,
+                  Sampling sampling = Sampling::Bilinear);
 
 // Valid masks [N, 1, H, W] f32: nearest warp of an all-ones image, then binary erosion
 // with OpenCV's MORPH_ELLIPSE element of size 2r x 2r, anchor (r, r) (spec 2.5). The
 // image border is not eroded (outside counts as valid). r = 0 leaves the mask as is.
-Tensor valid_masks(int64_t height, int64_t width, const std::vector<Mat3>& h_pixel, int erosion_radius);
+Tensor valid_masks(int64_t height, int64_t width, const std::vector<Mat3>& h_pixel,
+                   int erosion_radius);
 
 // OpenCV getStructuringElement(MORPH_ELLIPSE, (size, size)) as size*size 0/1 values.
 std::vector<uint8_t> ellipse_element(int size);

@@ -1,9 +1,9 @@
 #include "data/loader.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cstring>
-
-#include <omp.h>
 
 #include "tensor/ops/creation.h"
 
@@ -18,12 +18,14 @@ std::vector<Tensor> gather_key(const std::vector<Sample>& samples, const std::st
   const Tensor& first = samples[0].at(key);
   for (size_t i = 0; i < samples.size(); ++i) {
     auto it = samples[i].find(key);
-    SP_CHECK(it != samples[i].end(), "collate: expected key '", key, "' in sample ", i, ", got none");
+    SP_CHECK(it != samples[i].end(), "collate: expected key '", key, "' in sample ", i,
+             ", got none");
     Tensor t = it->second.cpu().contiguous();
     bool same = t.dtype() == first.dtype() && t.dim() == first.dim() && t.dim() > 0;
     for (int d = 1; same && d < t.dim(); ++d) same = t.size(d) == first.size(d);
-    SP_CHECK(same || t.shape() == first.shape(), "collate: expected '", key, "' of shape ", first.shape(), " ",
-             first.dtype(), " (or another length in the first dimension) in every sample, got ", t.shape(), " ",
+    SP_CHECK(same || t.shape() == first.shape(), "collate: expected '", key, "' of shape ",
+             first.shape(), " ", first.dtype(),
+             " (or another length in the first dimension) in every sample, got ", t.shape(), " ",
              t.dtype(), " in sample ", i);
     out.push_back(t);
   }
@@ -48,16 +50,18 @@ Batch collate(const std::vector<Sample>& samples) {
     if (ragged) bshape[0] = longest;
     bshape.insert(0, b);
     const bool index_like = first.dtype() == DType::I32 || first.dtype() == DType::I64;
-    Tensor stacked = ragged ? full(bshape, index_like ? -1.0 : 0.0, first.dtype()) : empty(bshape, first.dtype());
+    Tensor stacked = ragged ? full(bshape, index_like ? -1.0 : 0.0, first.dtype())
+                            : empty(bshape, first.dtype());
     const size_t row = ragged ? stacked.nbytes() / size_t(b) : first.nbytes();
     for (int64_t i = 0; i < b; ++i)
-      std::memcpy(static_cast<char*>(stacked.data_ptr()) + size_t(i) * row, parts[size_t(i)].data_ptr(),
-                  parts[size_t(i)].nbytes());
+      std::memcpy(static_cast<char*>(stacked.data_ptr()) + size_t(i) * row,
+                  parts[size_t(i)].data_ptr(), parts[size_t(i)].nbytes());
     out[key] = stacked;
     const std::string mask_key = "keypoint_mask" + key.substr(std::min<size_t>(key.size(), 9));
     if (ragged && key.rfind("keypoints", 0) == 0 && !samples[0].count(mask_key)) {
       Tensor mask = zeros({b, longest}, DType::Bool);
-      for (int64_t i = 0; i < b; ++i) mask.select(0, i).narrow(0, 0, parts[size_t(i)].size(0)).fill_(1);
+      for (int64_t i = 0; i < b; ++i)
+        mask.select(0, i).narrow(0, 0, parts[size_t(i)].size(0)).fill_(1);
       out[mask_key] = mask;
     }
   }
@@ -68,14 +72,16 @@ Loader::Loader(std::shared_ptr<const Dataset> dataset, LoaderOptions options)
     : dataset_(std::move(dataset)), opt_(options) {
   SP_CHECK(dataset_ != nullptr, "Loader: expected a dataset, got null");
   SP_CHECK(opt_.batch_size >= 1 && opt_.workers >= 0 && opt_.prefetch >= 1,
-           "Loader: expected batch_size >= 1, workers >= 0, prefetch >= 1, got ", opt_.batch_size, ", ", opt_.workers,
-           ", ", opt_.prefetch);
+           "Loader: expected batch_size >= 1, workers >= 0, prefetch >= 1, got ", opt_.batch_size,
+           ", ", opt_.workers, ", ", opt_.prefetch);
   int64_t n = dataset_->size();
   num_batches_ = opt_.drop_last ? n / opt_.batch_size : (n + opt_.batch_size - 1) / opt_.batch_size;
   start_epoch(0);
 }
 
-Loader::~Loader() { stop(); }
+Loader::~Loader() {
+  stop();
+}
 
 void Loader::stop() {
   {
@@ -88,8 +94,8 @@ void Loader::stop() {
 }
 
 void Loader::start_epoch(int64_t epoch, int64_t first_batch) {
-  SP_CHECK(first_batch >= 0 && first_batch <= num_batches_, "Loader: expected a first batch in [0, ", num_batches_,
-           "], got ", first_batch);
+  SP_CHECK(first_batch >= 0 && first_batch <= num_batches_,
+           "Loader: expected a first batch in [0, ", num_batches_, "], got ", first_batch);
   stop();
   epoch_ = epoch;
   int64_t n = dataset_->size();
@@ -97,7 +103,8 @@ void Loader::start_epoch(int64_t epoch, int64_t first_batch) {
   for (int64_t i = 0; i < n; ++i) order_[size_t(i)] = i;
   if (opt_.shuffle) {
     Rng rng({opt_.seed, uint64_t(epoch)});
-    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[size_t(rng.randint(int64_t(0), int64_t(i)))]);
+    for (size_t i = order_.size(); i > 1; --i)
+      std::swap(order_[i - 1], order_[size_t(rng.randint(int64_t(0), int64_t(i)))]);
   }
   ready_.clear();
   errors_.clear();
@@ -132,7 +139,8 @@ void Loader::worker_loop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] {
-        return stopping_ || (next_to_build_ < num_batches_ && next_to_build_ < next_to_take_ + opt_.prefetch);
+        return stopping_ ||
+               (next_to_build_ < num_batches_ && next_to_build_ < next_to_take_ + opt_.prefetch);
       });
       if (stopping_) return;
       b = next_to_build_++;
@@ -146,8 +154,10 @@ void Loader::worker_loop() {
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (error) errors_[b] = error;
-      else ready_[b] = std::move(batch);
+      if (error)
+        errors_[b] = error;
+      else
+        ready_[b] = std::move(batch);
     }
     cv_.notify_all();
   }

@@ -17,9 +17,9 @@ namespace sp::data {
 
 struct PhotometricParams {
   bool random_order = true;
-  bool brightness = true, contrast = true, gaussian_noise = true, speckle_noise = true, shade = true,
-       motion_blur = true;
-  double brightness_max_abs_change = 50;          // U(-m, m)
+  bool brightness = true, contrast = true, gaussian_noise = true, speckle_noise = true,
+       shade = true, motion_blur = true;
+  double brightness_max_abs_change = 50;           // U(-m, m)
   std::array<double, 2> contrast_range{0.5, 1.5};  // factor
   std::array<double, 2> noise_stddev_range{5, 95};
   std::array<double, 2> speckle_prob_range{0, 0.005};

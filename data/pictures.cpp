@@ -24,10 +24,12 @@ void put(float* rgb, int64_t h, int64_t w, int64_t x, int64_t y, const float col
 Tensor draw_keypoints(const Tensor& image, const Tensor& keypoints, const Tensor& truth) {
   Tensor gray = image.cpu().to(DType::F32).contiguous();
   if (gray.dim() == 3) {
-    SP_CHECK(gray.size(0) == 1, "draw_keypoints: expected a gray image [1, H, W], got ", gray.shape());
+    SP_CHECK(gray.size(0) == 1, "draw_keypoints: expected a gray image [1, H, W], got ",
+             gray.shape());
     gray = gray.select(0, 0);
   }
-  SP_CHECK(gray.dim() == 2, "draw_keypoints: expected a gray image [1, H, W] or [H, W], got ", image.shape());
+  SP_CHECK(gray.dim() == 2, "draw_keypoints: expected a gray image [1, H, W] or [H, W], got ",
+           image.shape());
   gray = gray.contiguous();
   const int64_t h = gray.size(0), w = gray.size(1);
   Tensor out = zeros({3, h, w});
@@ -39,7 +41,8 @@ Tensor draw_keypoints(const Tensor& image, const Tensor& keypoints, const Tensor
     std::vector<std::pair<int64_t, int64_t>> out;
     if (!p.defined() || p.numel() == 0) return out;
     Tensor q = p.cpu().to(DType::F32).contiguous();
-    SP_CHECK(q.dim() == 2 && q.size(1) == 2, "draw_keypoints: expected points [N, 2], got ", p.shape());
+    SP_CHECK(q.dim() == 2 && q.size(1) == 2, "draw_keypoints: expected points [N, 2], got ",
+             p.shape());
     const float* d = q.data<float>();
     for (int64_t i = 0; i < q.size(0); ++i)
       out.push_back({int64_t(std::lround(d[2 * i])), int64_t(std::lround(d[2 * i + 1]))});
@@ -62,7 +65,8 @@ Tensor draw_keypoints(const Tensor& image, const Tensor& keypoints, const Tensor
 }
 
 Tensor tile(const std::vector<Tensor>& images, int64_t cols) {
-  SP_CHECK(!images.empty() && cols > 0, "tile: expected images and cols > 0, got ", images.size(), " images");
+  SP_CHECK(!images.empty() && cols > 0, "tile: expected images and cols > 0, got ", images.size(),
+           " images");
   const Shape s = images[0].shape();
   SP_CHECK(s.size() == 3, "tile: expected images [C, H, W], got ", s);
   const int64_t c = s[0], h = s[1], w = s[2], gap = 2;
@@ -72,7 +76,8 @@ Tensor tile(const std::vector<Tensor>& images, int64_t cols) {
   Tensor out = ones({c, H, W});
   float* o = out.data<float>();
   for (size_t k = 0; k < images.size(); ++k) {
-    SP_CHECK(images[k].shape() == s, "tile: expected every image of shape ", s, ", got ", images[k].shape());
+    SP_CHECK(images[k].shape() == s, "tile: expected every image of shape ", s, ", got ",
+             images[k].shape());
     Tensor im = images[k].cpu().to(DType::F32).contiguous();
     const float* p = im.data<float>();
     const int64_t y0 = int64_t(k) / cols * (h + gap), x0 = int64_t(k) % cols * (w + gap);
@@ -105,8 +110,8 @@ void png_warning_fn(png_structp, png_const_charp) {}
 std::vector<uint8_t> encode_png(const Tensor& image) {
   Tensor im = image.cpu().to(DType::F32).contiguous();
   if (im.dim() == 2) im = im.reshape({1, im.size(0), im.size(1)});
-  SP_CHECK(im.dim() == 3 && (im.size(0) == 1 || im.size(0) == 3), "encode_png: expected [1|3, H, W], got ",
-           image.shape());
+  SP_CHECK(im.dim() == 3 && (im.size(0) == 1 || im.size(0) == 3),
+           "encode_png: expected [1|3, H, W], got ", image.shape());
   const int64_t c = im.size(0), h = im.size(1), w = im.size(2);
   std::vector<uint8_t> pixels(size_t(c * h * w));
   const float* p = im.data<float>();
@@ -119,7 +124,8 @@ std::vector<uint8_t> encode_png(const Tensor& image) {
   for (int64_t y = 0; y < h; ++y) rows[size_t(y)] = pixels.data() + y * w * c;
 
   PngWriteState st;
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &st, png_error_fn, png_warning_fn);
+  png_structp png =
+      png_create_write_struct(PNG_LIBPNG_VER_STRING, &st, png_error_fn, png_warning_fn);
   SP_CHECK(png != nullptr, "encode_png: cannot create a PNG encoder");
   png_infop info = png_create_info_struct(png);
   if (setjmp(st.jump)) {
@@ -127,8 +133,9 @@ std::vector<uint8_t> encode_png(const Tensor& image) {
     SP_FAIL("encode_png: libpng failed: ", st.error);
   }
   png_set_write_fn(png, &st, png_write_fn, png_flush_fn);
-  png_set_IHDR(png, info, png_uint_32(w), png_uint_32(h), 8, c == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
-               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_IHDR(png, info, png_uint_32(w), png_uint_32(h), 8,
+               c == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_set_rows(png, info, rows.data());
   png_write_png(png, info, PNG_TRANSFORM_IDENTITY, nullptr);
   png_destroy_write_struct(&png, &info);
@@ -138,7 +145,8 @@ std::vector<uint8_t> encode_png(const Tensor& image) {
 Tensor label_points(const Tensor& labels) {
   Tensor l = labels.cpu().to(DType::F32).contiguous();
   if (l.dim() == 3) l = l.select(0, 0).contiguous();
-  SP_CHECK(l.dim() == 2, "label_points: expected a label map [1, H, W] or [H, W], got ", labels.shape());
+  SP_CHECK(l.dim() == 2, "label_points: expected a label map [1, H, W] or [H, W], got ",
+           labels.shape());
   const int64_t h = l.size(0), w = l.size(1);
   const float* d = l.data<float>();
   std::vector<float> xy;

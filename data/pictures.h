@@ -10,8 +10,8 @@
 namespace sp::data {
 
 // A gray image [1, H, W] (or [H, W]) in [0, 1] as RGB [3, H, W], with ground-truth
-// points `truth` [M, 2] (x, y) as green square rings (radius 3) and detections `keypoints` [N, 2] as red
-// plus signs (either may be undefined). CPU f32 result.
+// points `truth` [M, 2] (x, y) as green square rings (radius 3) and detections `keypoints` [N, 2]
+// as red plus signs (either may be undefined). CPU f32 result.
 Tensor draw_keypoints(const Tensor& image, const Tensor& keypoints, const Tensor& truth = Tensor());
 
 // Images [C, H, W] of one size in a grid of `cols` columns with a 2-pixel white gap.

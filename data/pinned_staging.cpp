@@ -8,7 +8,9 @@ namespace sp::data {
 
 namespace {
 constexpr size_t kAlign = 256;  // keeps every tensor's slice of the buffer aligned
-size_t aligned(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+size_t aligned(size_t n) {
+  return (n + kAlign - 1) / kAlign * kAlign;
+}
 }  // namespace
 
 cuda::PinnedBuffer PinnedStaging::take(size_t nbytes) {
@@ -30,11 +32,13 @@ void PinnedStaging::give_back(cuda::PinnedBuffer buffer) {
   free_.push_back(std::move(buffer));
 }
 
-std::map<std::string, Tensor> PinnedStaging::to_device(const std::map<std::string, Tensor>& host, Device device) {
+std::map<std::string, Tensor> PinnedStaging::to_device(const std::map<std::string, Tensor>& host,
+                                                       Device device) {
   SP_CHECK(device.is_cuda(), "PinnedStaging: expected a CUDA device, got ", device);
   size_t total = 0;
   for (const auto& [key, t] : host) {
-    SP_CHECK(t.device().is_cpu(), "PinnedStaging: expected '", key, "' on the CPU, got ", t.device());
+    SP_CHECK(t.device().is_cpu(), "PinnedStaging: expected '", key, "' on the CPU, got ",
+             t.device());
     total += aligned(t.nbytes());
   }
   cuda::PinnedBuffer staging = take(total);

@@ -85,7 +85,8 @@ void resize_area_down(const float* src, int64_t h, int64_t w, float* dst, int64_
 
 }  // namespace
 
-void resize_plane(const float* src, int64_t h, int64_t w, float* dst, int64_t oh, int64_t ow, Interp interp) {
+void resize_plane(const float* src, int64_t h, int64_t w, float* dst, int64_t oh, int64_t ow,
+                  Interp interp) {
   if (interp == Interp::Area && h >= oh && w >= ow) {
     resize_area_down(src, h, w, dst, oh, ow);
     return;
@@ -107,15 +108,17 @@ void resize_plane(const float* src, int64_t h, int64_t w, float* dst, int64_t oh
 
 Tensor resize(const Tensor& image, int64_t out_h, int64_t out_w, Interp interp) {
   check_defined(image, "resize");
-  SP_CHECK(image.dim() == 2 || image.dim() == 3, "resize: expected an image [C, H, W] or [H, W], got ",
-           image.shape());
-  SP_CHECK(out_h > 0 && out_w > 0, "resize: expected a positive output size, got ", out_h, "x", out_w);
+  SP_CHECK(image.dim() == 2 || image.dim() == 3,
+           "resize: expected an image [C, H, W] or [H, W], got ", image.shape());
+  SP_CHECK(out_h > 0 && out_w > 0, "resize: expected a positive output size, got ", out_h, "x",
+           out_w);
   Tensor img = (image.dim() == 2 ? image.unsqueeze(0) : image).to(DType::F32).cpu().contiguous();
   int64_t c = img.size(0), h = img.size(1), w = img.size(2);
   SP_CHECK(h > 0 && w > 0, "resize: expected a non-empty image, got ", image.shape());
   Tensor out = empty({c, out_h, out_w});
   for (int64_t ch = 0; ch < c; ++ch)
-    resize_plane(img.data<float>() + ch * h * w, h, w, out.data<float>() + ch * out_h * out_w, out_h, out_w, interp);
+    resize_plane(img.data<float>() + ch * h * w, h, w, out.data<float>() + ch * out_h * out_w,
+                 out_h, out_w, interp);
   return image.dim() == 2 ? out.squeeze(0) : out;
 }
 

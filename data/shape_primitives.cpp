@@ -1,10 +1,9 @@
 // The nine Synthetic Shapes primitives and the background (spec 1.2-1.3), drawn with
 // data/draw.h on a 0..255 canvas. randint(a, b) is half-open with float bounds
 // truncated, as legacy NumPy.
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
-
-#include <Eigen/Dense>
 
 #include "data/homography.h"
 #include "data/synthetic_shapes.h"
@@ -18,7 +17,8 @@ int get_random_color(double bg, Rng& rng) {
   return c;
 }
 
-int get_different_color(const std::vector<int>& prev, Rng& rng, int min_dist = 50, int max_count = 20) {
+int get_different_color(const std::vector<int>& prev, Rng& rng, int min_dist = 50,
+                        int max_count = 20) {
   int c = int(rng.randint(int64_t(0), int64_t(256)));
   for (int count = 0; count < max_count; ++count) {
     bool close = false;
@@ -29,8 +29,12 @@ int get_different_color(const std::vector<int>& prev, Rng& rng, int min_dist = 5
   return c;
 }
 
-bool ccw(Pt a, Pt b, Pt c) { return (c.y - a.y) * (b.x - a.x) > (b.y - a.y) * (c.x - a.x); }
-bool intersect(Pt a, Pt b, Pt c, Pt d) { return ccw(a, c, d) != ccw(b, c, d) && ccw(a, b, c) != ccw(a, b, d); }
+bool ccw(Pt a, Pt b, Pt c) {
+  return (c.y - a.y) * (b.x - a.x) > (b.y - a.y) * (c.x - a.x);
+}
+bool intersect(Pt a, Pt b, Pt c, Pt d) {
+  return ccw(a, c, d) != ccw(b, c, d) && ccw(a, b, c) != ccw(a, b, d);
+}
 
 double angle_between(Pt u, Pt v) {
   double nu = std::hypot(u.x, u.y), nv = std::hypot(v.x, v.y);
@@ -46,7 +50,8 @@ std::vector<Pt> polygon_vertices(int corners, double cx, double cy, double rad, 
     double a0 = 2 * M_PI * i / corners, a1 = 2 * M_PI * (i + 1) / corners;
     double a = a0 + rng.uniform() * (a1 - a0);
     double u1 = std::max(rng.uniform(), 0.4), u2 = std::max(rng.uniform(), 0.4);
-    pts.push_back({double(int64_t(cx + u1 * rad * std::cos(a))), double(int64_t(cy + u2 * rad * std::sin(a)))});
+    pts.push_back({double(int64_t(cx + u1 * rad * std::cos(a))),
+                   double(int64_t(cy + u2 * rad * std::sin(a)))});
   }
   std::vector<Pt> kept;
   size_t n = pts.size();
@@ -58,7 +63,8 @@ std::vector<Pt> polygon_vertices(int corners, double cx, double cy, double rad, 
   n = kept.size();
   for (size_t i = 0; i < n; ++i) {
     Pt p = kept[(i + n - 1) % n], q = kept[i], r = kept[(i + 1) % n];
-    if (angle_between({p.x - q.x, p.y - q.y}, {r.x - q.x, r.y - q.y}) < 2 * M_PI / 3) out.push_back(q);
+    if (angle_between({p.x - q.x, p.y - q.y}, {r.x - q.x, r.y - q.y}) < 2 * M_PI / 3)
+      out.push_back(q);
   }
   return out;
 }
@@ -67,14 +73,16 @@ Canvas custom_background(int64_t h, int64_t w, double bg, Rng& rng) {
   Canvas c(h, w, float(get_random_color(bg, rng)));
   for (int i = 0; i < 3000; ++i) {
     Pt center{double(rng.randint(int64_t(0), w)), double(rng.randint(int64_t(0), h))};
-    fill_circle(c, center, double(rng.randint(int64_t(0), int64_t(20))), float(get_random_color(bg, rng)));
+    fill_circle(c, center, double(rng.randint(int64_t(0), int64_t(20))),
+                float(get_random_color(bg, rng)));
   }
   box_blur(c, int(rng.randint(int64_t(50), int64_t(100))));
   return c;
 }
 
 // Random affine then perspective warp of points (checkerboard and stripes, spec 1.3).
-std::vector<Pt> random_board_warp(const std::vector<Pt>& pts, int64_t h, int64_t w, double p0, double p1, Rng& rng) {
+std::vector<Pt> random_board_warp(const std::vector<Pt>& pts, int64_t h, int64_t w, double p0,
+                                  double p1, Rng& rng) {
   double alpha = double(std::max(h, w)) * (p0 + rng.uniform() * p1);
   double cx = double(w / 2), cy = double(h / 2), sq = double(std::min(h, w) / 3);
   Eigen::Matrix<double, 4, 2> a, b;
@@ -127,7 +135,8 @@ std::vector<Pt> draw_polygon(Canvas& c, Rng& rng) {
   for (;;) {
     int corners = int(rng.randint(int64_t(3), int64_t(8)));
     double rad = std::max(rng.uniform() * min_dim / 2, min_dim / 10);
-    double x = double(rng.randint(rad, double(c.width) - rad)), y = double(rng.randint(rad, double(c.height) - rad));
+    double x = double(rng.randint(rad, double(c.width) - rad)),
+           y = double(rng.randint(rad, double(c.height) - rad));
     std::vector<Pt> pts = polygon_vertices(corners, x, y, rad, rng);
     if (pts.size() < 3) continue;  // the reference retries
     fill_polygon(c, pts, float(get_random_color(c.mean(), rng)));
@@ -144,14 +153,17 @@ std::vector<Pt> draw_multiple_polygons(Canvas& c, Rng& rng) {
   for (int i = 0; i < 30; ++i) {
     int corners = int(rng.randint(int64_t(3), int64_t(8)));
     double rad = std::max(rng.uniform() * min_dim / 2, min_dim / 10);
-    double x = double(rng.randint(rad, double(c.width) - rad)), y = double(rng.randint(rad, double(c.height) - rad));
+    double x = double(rng.randint(rad, double(c.width) - rad)),
+           y = double(rng.randint(rad, double(c.height) - rad));
     std::vector<Pt> poly = polygon_vertices(corners, x, y, rad, rng);
     if (poly.size() < 3) continue;
     bool reject = false;
     for (size_t k = 0; k < poly.size() && !reject; ++k)
-      for (auto& s : segs) reject |= intersect(poly[k], poly[(k + 1) % poly.size()], s.first, s.second);
+      for (auto& s : segs)
+        reject |= intersect(poly[k], poly[(k + 1) % poly.size()], s.first, s.second);
     for (size_t k = 0; k < centers.size() && !reject; ++k)
-      reject |= std::hypot(x - centers[k].x, y - centers[k].y) + std::min(rad, rads[k]) < std::max(rad, rads[k]);
+      reject |= std::hypot(x - centers[k].x, y - centers[k].y) + std::min(rad, rads[k]) <
+                std::max(rad, rads[k]);
     if (reject) continue;
     centers.push_back({x, y});
     rads.push_back(rad);
@@ -167,9 +179,11 @@ std::vector<Pt> draw_ellipses(Canvas& c, Rng& rng) {
   std::vector<Pt> centers;
   std::vector<double> rads;
   for (int i = 0; i < 20; ++i) {
-    double ax = double(int64_t(std::max(rng.uniform() * m, m / 5))), ay = double(int64_t(std::max(rng.uniform() * m, m / 5)));
+    double ax = double(int64_t(std::max(rng.uniform() * m, m / 5))),
+           ay = double(int64_t(std::max(rng.uniform() * m, m / 5)));
     double r = std::max(ax, ay);
-    Pt ctr{double(rng.randint(r, double(c.width) - r)), double(rng.randint(r, double(c.height) - r))};
+    Pt ctr{double(rng.randint(r, double(c.width) - r)),
+           double(rng.randint(r, double(c.height) - r))};
     bool reject = false;
     for (size_t k = 0; k < centers.size(); ++k)
       reject |= r > std::hypot(ctr.x - centers[k].x, ctr.y - centers[k].y) - rads[k];
@@ -187,15 +201,18 @@ std::vector<Pt> draw_star(Canvas& c, Rng& rng) {
   int branches = int(rng.randint(int64_t(3), int64_t(6)));
   double thickness = double(rng.randint(min_dim * 0.01, min_dim * 0.02));
   double rad = std::max(rng.uniform() * min_dim / 2, min_dim / 5);
-  double x = double(rng.randint(rad, double(c.width) - rad)), y = double(rng.randint(rad, double(c.height) - rad));
+  double x = double(rng.randint(rad, double(c.width) - rad)),
+         y = double(rng.randint(rad, double(c.height) - rad));
   std::vector<Pt> pts{{x, y}};
   for (int i = 0; i < branches; ++i) {
     double a0 = 2 * M_PI * i / branches, a1 = 2 * M_PI * (i + 1) / branches;
     double a = a0 + rng.uniform() * (a1 - a0);
     double u1 = std::max(rng.uniform(), 0.3), u2 = std::max(rng.uniform(), 0.3);
-    pts.push_back({double(int64_t(x + u1 * rad * std::cos(a))), double(int64_t(y + u2 * rad * std::sin(a)))});
+    pts.push_back(
+        {double(int64_t(x + u1 * rad * std::cos(a))), double(int64_t(y + u2 * rad * std::sin(a)))});
   }
-  for (int i = 1; i <= branches; ++i) draw_line(c, pts[0], pts[size_t(i)], thickness, float(get_random_color(bg, rng)));
+  for (int i = 1; i <= branches; ++i)
+    draw_line(c, pts[0], pts[size_t(i)], thickness, float(get_random_color(bg, rng)));
   return inside(pts, c);
 }
 
@@ -240,7 +257,8 @@ std::vector<Pt> draw_checkerboard(Canvas& c, Rng& rng) {
 
 std::vector<Pt> draw_stripes(Canvas& c, Rng& rng) {
   double bg = c.mean(), min_dim = double(std::min(c.height, c.width));
-  int64_t board_h = int64_t(double(c.height) * (1 + rng.uniform())), board_w = int64_t(double(c.width) * (1 + rng.uniform()));
+  int64_t board_h = int64_t(double(c.height) * (1 + rng.uniform())),
+          board_w = int64_t(double(c.width) * (1 + rng.uniform()));
   int64_t col = rng.randint(int64_t(5), int64_t(13));
   std::vector<int64_t> xs{0, board_w - 1};
   for (int64_t i = 0; i < col - 1; ++i) xs.push_back(int64_t(double(board_w) * rng.uniform()));
@@ -261,26 +279,30 @@ std::vector<Pt> draw_stripes(Canvas& c, Rng& rng) {
   int color = get_random_color(bg, rng);
   for (int64_t i = 0; i < col; ++i) {
     color = int((color + 128 + rng.randint(int64_t(-30), int64_t(30))) % 256);
-    fill_polygon(c, {pts[size_t(i)], pts[size_t(i + 1)], pts[size_t(i + col + 2)], pts[size_t(i + col + 1)]},
-                 float(color));
+    fill_polygon(
+        c, {pts[size_t(i)], pts[size_t(i + 1)], pts[size_t(i + col + 2)], pts[size_t(i + col + 1)]},
+        float(color));
   }
   int64_t nb_rows = rng.randint(int64_t(2), int64_t(5)), nb_cols = rng.randint(int64_t(2), col + 2);
   double thickness = double(rng.randint(min_dim * 0.01, min_dim * 0.015));
   for (int64_t k = 0; k < nb_rows; ++k) {
     int64_t row = rng.uniform() < 0.5 ? 0 : col + 1;
     int64_t q1 = rng.randint(int64_t(0), col + 1), q2 = rng.randint(int64_t(0), col + 1);
-    draw_line(c, pts[size_t(row + q1)], pts[size_t(row + q2)], thickness, float(get_random_color(bg, rng)));
+    draw_line(c, pts[size_t(row + q1)], pts[size_t(row + q2)], thickness,
+              float(get_random_color(bg, rng)));
   }
   for (int64_t k = 0; k < nb_cols; ++k) {
     int64_t q = rng.randint(int64_t(0), col + 1);
-    draw_line(c, pts[size_t(q)], pts[size_t(q + col + 1)], thickness, float(get_random_color(bg, rng)));
+    draw_line(c, pts[size_t(q)], pts[size_t(q + col + 1)], thickness,
+              float(get_random_color(bg, rng)));
   }
   return inside(pts, c);
 }
 
 std::vector<Pt> draw_cube(Canvas& c, Rng& rng) {
   double bg = c.mean(), min_dim = double(std::min(c.height, c.width)), min_side = min_dim * 0.2;
-  double lx = min_side + rng.uniform() * 2 * min_dim / 3, ly = min_side + rng.uniform() * 2 * min_dim / 3,
+  double lx = min_side + rng.uniform() * 2 * min_dim / 3,
+         ly = min_side + rng.uniform() * 2 * min_dim / 3,
          lz = min_side + rng.uniform() * 2 * min_dim / 3;
   Eigen::Matrix<double, 3, 8> cube;  // vertex v has bit 0 -> x, bit 1 -> y, bit 2 -> z
   for (int v = 0; v < 8; ++v) cube.col(v) << (v & 1 ? lx : 0), (v & 2 ? ly : 0), (v & 4 ? lz : 0);
@@ -292,13 +314,18 @@ std::vector<Pt> draw_cube(Canvas& c, Rng& rng) {
   rz << std::cos(a[2]), -std::sin(a[2]), 0, std::sin(a[2]), std::cos(a[2]), 0, 0, 0, 1;
   for (int i = 0; i < 3; ++i) scale(i, i) = 0.4 + rng.uniform() * 0.6;
   double w = double(c.width), h = double(c.height);
-  double tx = 0.5 * w + double(rng.randint(-0.2 * w, 0.2 * w)), ty = 0.5 * h + double(rng.randint(-0.2 * h, 0.2 * h));
+  double tx = 0.5 * w + double(rng.randint(-0.2 * w, 0.2 * w)),
+         ty = 0.5 * h + double(rng.randint(-0.2 * h, 0.2 * h));
   Eigen::Matrix<double, 3, 8> moved = scale * rx * ry * rz * cube;
   std::vector<Pt> v(8);
-  for (int i = 0; i < 8; ++i) v[size_t(i)] = {double(int64_t(moved(0, i) + tx)), double(int64_t(moved(1, i) + ty))};
+  for (int i = 0; i < 8; ++i)
+    v[size_t(i)] = {double(int64_t(moved(0, i) + tx)), double(int64_t(moved(1, i) + ty))};
   const int faces[3][4] = {{7, 3, 1, 5}, {7, 5, 4, 6}, {7, 6, 2, 3}};
   int f = get_random_color(bg, rng);
-  for (auto& face : faces) fill_polygon(c, {v[size_t(face[0])], v[size_t(face[1])], v[size_t(face[2])], v[size_t(face[3])]}, float(f));
+  for (auto& face : faces)
+    fill_polygon(c,
+                 {v[size_t(face[0])], v[size_t(face[1])], v[size_t(face[2])], v[size_t(face[3])]},
+                 float(f));
   double thickness = double(rng.randint(min_dim * 0.003, min_dim * 0.015));
   for (auto& face : faces)
     for (int e = 0; e < 4; ++e) {
@@ -338,14 +365,22 @@ Canvas generate_background(int64_t height, int64_t width, Rng& rng) {
 
 std::vector<Pt> draw_primitive(Primitive primitive, Canvas& c, Rng& rng) {
   switch (primitive) {
-    case Primitive::Lines: return draw_lines(c, rng);
-    case Primitive::Polygon: return draw_polygon(c, rng);
-    case Primitive::MultiplePolygons: return draw_multiple_polygons(c, rng);
-    case Primitive::Ellipses: return draw_ellipses(c, rng);
-    case Primitive::Star: return draw_star(c, rng);
-    case Primitive::Checkerboard: return draw_checkerboard(c, rng);
-    case Primitive::Stripes: return draw_stripes(c, rng);
-    case Primitive::Cube: return draw_cube(c, rng);
+    case Primitive::Lines:
+      return draw_lines(c, rng);
+    case Primitive::Polygon:
+      return draw_polygon(c, rng);
+    case Primitive::MultiplePolygons:
+      return draw_multiple_polygons(c, rng);
+    case Primitive::Ellipses:
+      return draw_ellipses(c, rng);
+    case Primitive::Star:
+      return draw_star(c, rng);
+    case Primitive::Checkerboard:
+      return draw_checkerboard(c, rng);
+    case Primitive::Stripes:
+      return draw_stripes(c, rng);
+    case Primitive::Cube:
+      return draw_cube(c, rng);
     case Primitive::GaussianNoise:
       fill_uniform_noise(c, rng);
       return {};

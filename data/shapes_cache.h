@@ -21,8 +21,9 @@ class ShapesStore {
  public:
   // Renders (or loads from `dir`, if not empty) samples [0, count) of primitive/split.
   // threads <= 0: hardware concurrency. Progress goes to stderr when `verbose`.
-  static ShapesStore build(Primitive primitive, Split split, int64_t count, const ShapesConfig& config,
-                           uint64_t data_seed, const std::string& dir = "", int threads = 0, bool verbose = false);
+  static ShapesStore build(Primitive primitive, Split split, int64_t count,
+                           const ShapesConfig& config, uint64_t data_seed,
+                           const std::string& dir = "", int threads = 0, bool verbose = false);
 
   int64_t size() const { return images_.size(0); }
   // Sample i: image [1, H, W] f32 in [0, 1] (from u8), points [N, 2] f32 (x, y).
@@ -33,8 +34,8 @@ class ShapesStore {
 
  private:
   void write(const std::string& path, const ShapesConfig& config, uint64_t data_seed) const;
-  static bool read(const std::string& path, int64_t count, const ShapesConfig& config, uint64_t data_seed,
-                   ShapesStore& out);
+  static bool read(const std::string& path, int64_t count, const ShapesConfig& config,
+                   uint64_t data_seed, ShapesStore& out);
 
   Tensor images_;   // [count, H, W] u8
   Tensor points_;   // [total, 2] f32

@@ -11,12 +11,14 @@
 namespace sp::data {
 
 namespace {
-const char* kNames[kNumPrimitives] = {"draw_lines", "draw_polygon", "draw_multiple_polygons",
-                                      "draw_ellipses", "draw_star", "draw_checkerboard",
-                                      "draw_stripes", "draw_cube", "gaussian_noise"};
+const char* kNames[kNumPrimitives] = {"draw_lines",    "draw_polygon", "draw_multiple_polygons",
+                                      "draw_ellipses", "draw_star",    "draw_checkerboard",
+                                      "draw_stripes",  "draw_cube",    "gaussian_noise"};
 }
 
-const char* primitive_name(Primitive p) { return kNames[int(p)]; }
+const char* primitive_name(Primitive p) {
+  return kNames[int(p)];
+}
 
 Primitive parse_primitive(const std::string& name) {
   for (int i = 0; i < kNumPrimitives; ++i)
@@ -45,15 +47,17 @@ double ShapesConfig::truncate(Primitive p) const {
 }
 
 void ShapesConfig::validate() const {
-  SP_CHECK(canvas_height >= 64 && canvas_width >= 64, "synthetic_shapes: expected a canvas of at least 64x64, got ",
-           canvas_height, "x", canvas_width);
-  SP_CHECK(height > 0 && width > 0, "synthetic_shapes: expected a positive resize, got ", height, "x", width);
+  SP_CHECK(canvas_height >= 64 && canvas_width >= 64,
+           "synthetic_shapes: expected a canvas of at least 64x64, got ", canvas_height, "x",
+           canvas_width);
+  SP_CHECK(height > 0 && width > 0, "synthetic_shapes: expected a positive resize, got ", height,
+           "x", width);
   SP_CHECK(blur_size >= 0 && (blur_size == 0 || blur_size % 2 == 1),
            "synthetic_shapes: expected an odd blur_size (or 0), got ", blur_size);
 }
 
-ShapeSample generate_shape(Primitive primitive, const ShapesConfig& config, uint64_t seed, Split split,
-                           int64_t index) {
+ShapeSample generate_shape(Primitive primitive, const ShapesConfig& config, uint64_t seed,
+                           Split split, int64_t index) {
   config.validate();
   Rng rng({seed, uint64_t(primitive), uint64_t(split), uint64_t(index)});
   Canvas canvas = generate_background(config.canvas_height, config.canvas_width, rng);
@@ -61,8 +65,8 @@ ShapeSample generate_shape(Primitive primitive, const ShapesConfig& config, uint
   gaussian_blur(canvas, config.blur_size);
   ShapeSample s;
   s.image = empty({1, config.height, config.width});
-  resize_plane(canvas.pixels.data(), canvas.height, canvas.width, s.image.data<float>(), config.height, config.width,
-               Interp::Linear);
+  resize_plane(canvas.pixels.data(), canvas.height, canvas.width, s.image.data<float>(),
+               config.height, config.width, Interp::Linear);
   float* px = s.image.data<float>();
   for (int64_t i = 0; i < s.image.numel(); ++i) px[i] = std::clamp(px[i], 0.0f, 255.0f) / 255.0f;
   double sx = double(config.width) / double(config.canvas_width),
@@ -77,7 +81,8 @@ ShapeSample generate_shape(Primitive primitive, const ShapesConfig& config, uint
   return s;
 }
 
-void write_contact_sheet(const std::string& path, const std::vector<ShapeSample>& samples, int cols) {
+void write_contact_sheet(const std::string& path, const std::vector<ShapeSample>& samples,
+                         int cols) {
   SP_CHECK(!samples.empty() && cols > 0, "write_contact_sheet: expected samples and cols > 0, got ",
            samples.size(), " samples, cols ", cols);
   int64_t h = samples[0].image.size(1), w = samples[0].image.size(2), pad = 2;
@@ -87,14 +92,17 @@ void write_contact_sheet(const std::string& path, const std::vector<ShapeSample>
   float* o = sheet.data<float>();
   for (size_t i = 0; i < samples.size(); ++i) {
     const Tensor img = samples[i].image.contiguous();
-    SP_CHECK(img.size(1) == h && img.size(2) == w, "write_contact_sheet: expected equal sizes, got ", img.shape());
+    SP_CHECK(img.size(1) == h && img.size(2) == w,
+             "write_contact_sheet: expected equal sizes, got ", img.shape());
     int64_t oy = pad + int64_t(i) / cols * (h + pad), ox = pad + int64_t(i) % cols * (w + pad);
     for (int64_t c = 0; c < 3; ++c)
       for (int64_t y = 0; y < h; ++y)
-        for (int64_t x = 0; x < w; ++x) o[(c * sh + oy + y) * sw + ox + x] = img.data<float>()[y * w + x];
+        for (int64_t x = 0; x < w; ++x)
+          o[(c * sh + oy + y) * sw + ox + x] = img.data<float>()[y * w + x];
     Tensor pts = samples[i].points.contiguous();
     for (int64_t k = 0; k < pts.size(0); ++k) {
-      int64_t px = std::lround(pts.data<float>()[2 * k]), py = std::lround(pts.data<float>()[2 * k + 1]);
+      int64_t px = std::lround(pts.data<float>()[2 * k]),
+              py = std::lround(pts.data<float>()[2 * k + 1]);
       for (int64_t dy = -1; dy <= 1; ++dy)
         for (int64_t dx = -1; dx <= 1; ++dx) {
           int64_t y = py + dy, x = px + dx;

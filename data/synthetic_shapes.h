@@ -41,9 +41,9 @@ enum class Split { Train = 0, Val = 1, Test = 2 };
 const char* split_name(Split s);
 
 struct ShapesConfig {
-  int64_t canvas_height = 960, canvas_width = 1280;  // generation.image_size
-  int blur_size = 21;                                // preprocessing.blur_size
-  int64_t height = 120, width = 160;                 // preprocessing.resize
+  int64_t canvas_height = 960, canvas_width = 1280;     // generation.image_size
+  int blur_size = 21;                                   // preprocessing.blur_size
+  int64_t height = 120, width = 160;                    // preprocessing.resize
   std::array<int64_t, 3> split_sizes{10000, 200, 500};  // per primitive (train, val, test)
   // Fraction of each split kept per primitive (spec 1.4 `truncate`); 1 if absent.
   double truncate(Primitive p) const;
@@ -57,8 +57,8 @@ struct ShapeSample {
 };
 
 // One sample of `primitive` (deterministic in all arguments).
-ShapeSample generate_shape(Primitive primitive, const ShapesConfig& config, uint64_t seed, Split split,
-                           int64_t index);
+ShapeSample generate_shape(Primitive primitive, const ShapesConfig& config, uint64_t seed,
+                           Split split, int64_t index);
 
 // Lower level, exposed for tests: draws on a canvas in 0..255 units and returns the
 // ground-truth points (x, y) in canvas pixels (ints, inside the canvas).
@@ -66,6 +66,7 @@ Canvas generate_background(int64_t height, int64_t width, Rng& rng);
 std::vector<Pt> draw_primitive(Primitive primitive, Canvas& canvas, Rng& rng);
 
 // Writes a PNG grid of samples (cols per row) with the ground-truth points as red dots.
-void write_contact_sheet(const std::string& path, const std::vector<ShapeSample>& samples, int cols);
+void write_contact_sheet(const std::string& path, const std::vector<ShapeSample>& samples,
+                         int cols);
 
 }  // namespace sp::data

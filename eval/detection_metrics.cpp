@@ -19,10 +19,12 @@ std::vector<double> to_doubles(const Tensor& t) {
 void DetectionEvaluator::add(const Tensor& keypoints, const Tensor& scores, const Tensor& truth) {
   SP_CHECK(keypoints.dim() == 2 && keypoints.size(1) == 2 && scores.dim() == 1 &&
                scores.size(0) == keypoints.size(0),
-           "detection eval: expected keypoints [N, 2] and scores [N], got ", keypoints.shape(), " and ",
-           scores.shape());
-  SP_CHECK(truth.dim() == 2 && truth.size(1) == 2, "detection eval: expected truth [M, 2], got ", truth.shape());
-  const std::vector<double> kp = to_doubles(keypoints), sc = to_doubles(scores), gt = to_doubles(truth);
+           "detection eval: expected keypoints [N, 2] and scores [N], got ", keypoints.shape(),
+           " and ", scores.shape());
+  SP_CHECK(truth.dim() == 2 && truth.size(1) == 2, "detection eval: expected truth [M, 2], got ",
+           truth.shape());
+  const std::vector<double> kp = to_doubles(keypoints), sc = to_doubles(scores),
+                            gt = to_doubles(truth);
   const size_t n = sc.size(), m = gt.size() / 2;
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
@@ -51,7 +53,8 @@ DetectionScore DetectionEvaluator::result() const {
   r.images = images_;
   r.truth = truth_;
   std::vector<Scored> ranked = all_;
-  std::stable_sort(ranked.begin(), ranked.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const Scored& a, const Scored& b) { return a.score > b.score; });
   int64_t tp = 0, tp_at = 0, det_at = 0;
   double prev_recall = 0, ap = 0, error_sum = 0;
   for (size_t k = 0; k < ranked.size(); ++k) {

@@ -17,16 +17,17 @@
 namespace sp::eval {
 
 struct DetectionScore {
-  double precision = 0;  // at the threshold: TP / detections (0 when none)
-  double recall = 0;     // at the threshold: TP / ground truth (0 when none)
-  double average_precision = 0;  // over every detection given
-  double localization_error = 0; // mean px distance of the true positives at the threshold
+  double precision = 0;           // at the threshold: TP / detections (0 when none)
+  double recall = 0;              // at the threshold: TP / ground truth (0 when none)
+  double average_precision = 0;   // over every detection given
+  double localization_error = 0;  // mean px distance of the true positives at the threshold
   int64_t images = 0, detections = 0, truth = 0, true_positives = 0;
 };
 
 class DetectionEvaluator {
  public:
-  DetectionEvaluator(double distance, double threshold) : distance_(distance), threshold_(threshold) {}
+  DetectionEvaluator(double distance, double threshold)
+      : distance_(distance), threshold_(threshold) {}
 
   // keypoints [N, 2] (x, y), scores [N], truth [M, 2]; any device, f32/f64.
   void add(const Tensor& keypoints, const Tensor& scores, const Tensor& truth);

@@ -15,8 +15,8 @@
 namespace sp::eval {
 
 struct HPatchesOptions {
-  std::string data_dir;     // hpatches-sequences-release/
-  std::string predictions;  // .h5
+  std::string data_dir;        // hpatches-sequences-release/
+  std::string predictions;     // .h5
   std::string subset = "all";  // all | i | v
   bool repeatability = true, homography = true, matching_score = false, nn_map = false;
   int top_k = 1000;

@@ -20,8 +20,8 @@ Points2 rows(const Points2& p, const std::vector<int>& idx) {
 }
 
 void check_points(const Points2& kp, const Eigen::VectorXd& scores, const char* name) {
-  SP_CHECK(kp.rows() == scores.size(), "eval: expected one score per keypoint in ", name, ", got ", kp.rows(),
-           " keypoints and ", scores.size(), " scores");
+  SP_CHECK(kp.rows() == scores.size(), "eval: expected one score per keypoint in ", name, ", got ",
+           kp.rows(), " keypoints and ", scores.size(), " scores");
 }
 
 }  // namespace
@@ -34,7 +34,8 @@ std::vector<int> top_k_indices(const Eigen::VectorXd& scores, int k) {
   return idx;
 }
 
-std::vector<uint8_t> warped_inside(const Points2& points, const Eigen::Matrix3d& H, ImageSize size) {
+std::vector<uint8_t> warped_inside(const Points2& points, const Eigen::Matrix3d& H,
+                                   ImageSize size) {
   Points2 w = geometry::transform_points(H, points);
   std::vector<uint8_t> inside(points.rows());
   for (int64_t i = 0; i < w.rows(); ++i)
@@ -42,12 +43,14 @@ std::vector<uint8_t> warped_inside(const Points2& points, const Eigen::Matrix3d&
   return inside;
 }
 
-RepeatabilityResult repeatability(const Points2& kp1, const Eigen::VectorXd& scores1, const Points2& kp2,
-                                  const Eigen::VectorXd& scores2, const Eigen::Matrix3d& H, ImageSize size1,
-                                  ImageSize size2, double threshold, int top_k) {
+RepeatabilityResult repeatability(const Points2& kp1, const Eigen::VectorXd& scores1,
+                                  const Points2& kp2, const Eigen::VectorXd& scores2,
+                                  const Eigen::Matrix3d& H, ImageSize size1, ImageSize size2,
+                                  double threshold, int top_k) {
   check_points(kp1, scores1, "image 1");
   check_points(kp2, scores2, "image 2");
-  auto shared = [&](const Points2& kp, const Eigen::VectorXd& s, const Eigen::Matrix3d& M, ImageSize size) {
+  auto shared = [&](const Points2& kp, const Eigen::VectorXd& s, const Eigen::Matrix3d& M,
+                    ImageSize size) {
     std::vector<uint8_t> in = warped_inside(kp, M, size);
     std::vector<int> keep;
     for (size_t i = 0; i < in.size(); ++i)
@@ -89,18 +92,21 @@ RepeatabilityResult repeatability(const Points2& kp1, const Eigen::VectorXd& sco
       sum += min2[j];
     }
   r.repeatability = double(r.count1 + r.count2) / double(r.n1 + r.n2);
-  r.localization_error = r.count1 + r.count2 > 0 ? sum / (r.count1 + r.count2) : std::numeric_limits<double>::quiet_NaN();
+  r.localization_error = r.count1 + r.count2 > 0 ? sum / (r.count1 + r.count2)
+                                                 : std::numeric_limits<double>::quiet_NaN();
   return r;
 }
 
 std::vector<Match> mutual_nearest_neighbours(const Descriptors& d1, const Descriptors& d2) {
   SP_CHECK(d1.rows() == 0 || d2.rows() == 0 || d1.cols() == d2.cols(),
-           "mutual_nearest_neighbours: expected descriptors of equal size, got ", d1.cols(), " and ", d2.cols());
+           "mutual_nearest_neighbours: expected descriptors of equal size, got ", d1.cols(),
+           " and ", d2.cols());
   std::vector<Match> out;
   if (d1.rows() == 0 || d2.rows() == 0) return out;
   // features/'s matcher in f64, so distances and ties are those of exact arithmetic.
   auto to_tensor = [](const Descriptors& d) {
-    const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> m = d.cast<double>();
+    const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> m =
+        d.cast<double>();
     return from_data(m.data(), Shape{1, int64_t(m.rows()), int64_t(m.cols())}, DType::F64);
   };
   const Tensor a = to_tensor(d1), b = to_tensor(d2);
@@ -115,8 +121,8 @@ std::vector<Match> mutual_nearest_neighbours(const Descriptors& d1, const Descri
 }
 
 double average_precision(const std::vector<uint8_t>& labels, const std::vector<double>& scores) {
-  SP_CHECK(labels.size() == scores.size(), "average_precision: expected one score per label, got ", labels.size(),
-           " labels and ", scores.size(), " scores");
+  SP_CHECK(labels.size() == scores.size(), "average_precision: expected one score per label, got ",
+           labels.size(), " labels and ", scores.size(), " scores");
   double positives = std::count(labels.begin(), labels.end(), 1);
   if (positives == 0) return 0.0;
   std::vector<int> order(labels.size());
@@ -134,15 +140,18 @@ double average_precision(const std::vector<uint8_t>& labels, const std::vector<d
   return ap;
 }
 
-DescriptorResult descriptor_metrics(const Points2& kp1, const Eigen::VectorXd& scores1, const Descriptors& d1,
-                                    const Points2& kp2, const Eigen::VectorXd& scores2, const Descriptors& d2,
+DescriptorResult descriptor_metrics(const Points2& kp1, const Eigen::VectorXd& scores1,
+                                    const Descriptors& d1, const Points2& kp2,
+                                    const Eigen::VectorXd& scores2, const Descriptors& d2,
                                     const Eigen::Matrix3d& H, ImageSize size1, ImageSize size2,
                                     const DescriptorOptions& options) {
   check_points(kp1, scores1, "image 1");
   check_points(kp2, scores2, "image 2");
-  SP_CHECK(d1.rows() == kp1.rows() && d2.rows() == kp2.rows(), "descriptor_metrics: expected one descriptor per ",
-           "keypoint, got ", d1.rows(), " for ", kp1.rows(), " and ", d2.rows(), " for ", kp2.rows());
-  std::vector<int> top1 = top_k_indices(scores1, options.top_k), top2 = top_k_indices(scores2, options.top_k);
+  SP_CHECK(d1.rows() == kp1.rows() && d2.rows() == kp2.rows(),
+           "descriptor_metrics: expected one descriptor per ", "keypoint, got ", d1.rows(), " for ",
+           kp1.rows(), " and ", d2.rows(), " for ", kp2.rows());
+  std::vector<int> top1 = top_k_indices(scores1, options.top_k),
+                   top2 = top_k_indices(scores2, options.top_k);
   Points2 p1 = rows(kp1, top1), p2 = rows(kp2, top2);
   Descriptors e1(top1.size(), d1.cols()), e2(top2.size(), d2.cols());
   for (size_t i = 0; i < top1.size(); ++i) e1.row(i) = d1.row(top1[i]);
@@ -170,7 +179,8 @@ DescriptorResult descriptor_metrics(const Points2& kp1, const Eigen::VectorXd& s
   r.matched2 = m2;
   r.match_correct = labels;
 
-  std::vector<uint8_t> in1 = warped_inside(p1, H, size2), in2 = warped_inside(p2, H.inverse(), size1);
+  std::vector<uint8_t> in1 = warped_inside(p1, H, size2),
+                       in2 = warped_inside(p2, H.inverse(), size1);
   double shared = std::count(in1.begin(), in1.end(), 1) + std::count(in2.begin(), in2.end(), 1);
   r.matching_score = shared > 0 ? 2.0 * r.num_correct / shared : 0.0;
 
@@ -209,7 +219,8 @@ std::vector<double> error_auc(std::vector<double> errors, const std::vector<doub
   return out;
 }
 
-double mean_average_accuracy(const std::vector<double>& errors, const std::vector<double>& thresholds) {
+double mean_average_accuracy(const std::vector<double>& errors,
+                             const std::vector<double>& thresholds) {
   std::vector<double> aucs = error_auc(errors, thresholds);
   return aucs.empty() ? 0.0 : std::accumulate(aucs.begin(), aucs.end(), 0.0) / aucs.size();
 }

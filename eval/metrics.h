@@ -12,7 +12,8 @@
 namespace sp::eval {
 
 using geometry::Points2;
-using Descriptors = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;  // [N, D]
+using Descriptors =
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;  // [N, D]
 
 struct ImageSize {
   double width = 0, height = 0;
@@ -24,15 +25,16 @@ std::vector<int> top_k_indices(const Eigen::VectorXd& scores, int k);
 std::vector<uint8_t> warped_inside(const Points2& points, const Eigen::Matrix3d& H, ImageSize size);
 
 struct RepeatabilityResult {
-  double repeatability = 0;  // (count1 + count2) / (N1 + N2); 0 when both are empty
+  double repeatability = 0;       // (count1 + count2) / (N1 + N2); 0 when both are empty
   double localization_error = 0;  // mean nearest distance <= threshold; NaN when no such pair
   int n1 = 0, n2 = 0, count1 = 0, count2 = 0;
 };
 // Shared region (image-1 points warped into image 2, image-2 points warped back into
 // image 1), then the top-k of each by score, then nearest neighbours within threshold.
-RepeatabilityResult repeatability(const Points2& kp1, const Eigen::VectorXd& scores1, const Points2& kp2,
-                                  const Eigen::VectorXd& scores2, const Eigen::Matrix3d& H, ImageSize size1,
-                                  ImageSize size2, double threshold = 3.0, int top_k = 1000);
+RepeatabilityResult repeatability(const Points2& kp1, const Eigen::VectorXd& scores1,
+                                  const Points2& kp2, const Eigen::VectorXd& scores2,
+                                  const Eigen::Matrix3d& H, ImageSize size1, ImageSize size2,
+                                  double threshold = 3.0, int top_k = 1000);
 
 struct Match {
   int i1, i2;
@@ -54,7 +56,7 @@ struct DescriptorOptions {
 
 struct DescriptorResult {
   bool estimated = false;
-  double corner_error = 0;  // +inf when the estimation failed
+  double corner_error = 0;       // +inf when the estimation failed
   std::vector<uint8_t> correct;  // per epsilon: corner_error <= epsilon
   double matching_score = 0;
   double nn_ap = 0;
@@ -66,8 +68,9 @@ struct DescriptorResult {
 // image 1's pixel-centre corners), matching score (2 * correct mutual matches over the
 // points in the shared region of both images) and NN AP (average precision of the
 // mutual matches ranked by descriptor distance, labelled by ground-truth correctness).
-DescriptorResult descriptor_metrics(const Points2& kp1, const Eigen::VectorXd& scores1, const Descriptors& d1,
-                                    const Points2& kp2, const Eigen::VectorXd& scores2, const Descriptors& d2,
+DescriptorResult descriptor_metrics(const Points2& kp1, const Eigen::VectorXd& scores1,
+                                    const Descriptors& d1, const Points2& kp2,
+                                    const Eigen::VectorXd& scores2, const Descriptors& d2,
                                     const Eigen::Matrix3d& H, ImageSize size1, ImageSize size2,
                                     const DescriptorOptions& options = {});
 
@@ -75,6 +78,7 @@ DescriptorResult descriptor_metrics(const Points2& kp1, const Eigen::VectorXd& s
 // pose_auc = Glue Factory's cal_error_auc without rounding). Failures are +inf errors.
 std::vector<double> error_auc(std::vector<double> errors, const std::vector<double>& thresholds);
 // Mean of error_auc over the thresholds (Glue Factory's mAA).
-double mean_average_accuracy(const std::vector<double>& errors, const std::vector<double>& thresholds);
+double mean_average_accuracy(const std::vector<double>& errors,
+                             const std::vector<double>& thresholds);
 
 }  // namespace sp::eval

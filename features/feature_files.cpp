@@ -17,7 +17,9 @@ namespace {
 
 using FileType = io::H5File::FileType;
 
-std::string temporary_next_to(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
+std::string temporary_next_to(const std::string& path) {
+  return path + ".tmp." + std::to_string(::getpid());
+}
 
 void make_parent(const std::string& path) {
   const fs::path parent = fs::path(path).parent_path();
@@ -33,10 +35,13 @@ void write_float(io::H5File& file, const std::string& name, const Tensor& t, boo
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-Tensor read_f32(const io::H5File& file, const std::string& name) { return file.read(name).to(DType::F32); }
+Tensor read_f32(const io::H5File& file, const std::string& name) {
+  return file.read(name).to(DType::F32);
+}
 
 }  // namespace
 
@@ -49,9 +54,12 @@ FeatureLayout parse_feature_layout(const std::string& name) {
 
 const char* layout_name(FeatureLayout layout) {
   switch (layout) {
-    case FeatureLayout::Sp: return "sp";
-    case FeatureLayout::Hloc: return "hloc";
-    case FeatureLayout::Disk: return "disk";
+    case FeatureLayout::Sp:
+      return "sp";
+    case FeatureLayout::Hloc:
+      return "hloc";
+    case FeatureLayout::Disk:
+      return "disk";
   }
   return "?";
 }
@@ -79,11 +87,13 @@ struct FeatureWriter::Part {
 
 FeatureWriter::FeatureWriter(std::string path, FeatureLayout layout, FeatureFileOptions options)
     : path_(std::move(path)), layout_(layout), options_(options) {
-  SP_CHECK(!path_.empty(), "features: expected an output path for the ", layout_name(layout), " feature file");
+  SP_CHECK(!path_.empty(), "features: expected an output path for the ", layout_name(layout),
+           " feature file");
   std::vector<std::string> files;
   if (layout_ == FeatureLayout::Disk) {
     fs::create_directories(path_);
-    for (const char* f : {"keypoints.h5", "descriptors.h5", "scores.h5"}) files.push_back((fs::path(path_) / f).string());
+    for (const char* f : {"keypoints.h5", "descriptors.h5", "scores.h5"})
+      files.push_back((fs::path(path_) / f).string());
   } else {
     make_parent(path_);
     files.push_back(path_);
@@ -108,8 +118,8 @@ FeatureWriter::~FeatureWriter() {
 void FeatureWriter::write(const std::string& name, const ImageFeatures& f,
                           const std::map<std::string, int64_t>& attributes) {
   SP_CHECK(!parts_.empty() && parts_[0]->file, "features: ", path_, " is already closed");
-  SP_CHECK(!name.empty() && name.front() != '/', "features: expected an image name (not empty, no leading '/'), got '",
-           name, "'");
+  SP_CHECK(!name.empty() && name.front() != '/',
+           "features: expected an image name (not empty, no leading '/'), got '", name, "'");
   f.check("features of " + name + " for " + path_);
   const Tensor kp = f.keypoints.to(DType::F32).cpu().contiguous();
   const Tensor scores = f.scores.to(DType::F32).cpu().contiguous();
@@ -118,7 +128,8 @@ void FeatureWriter::write(const std::string& name, const ImageFeatures& f,
       io::H5File& h5 = *parts_[0]->file;
       h5.write(name + "/keypoints", kp);
       h5.write(name + "/scores", scores);
-      if (f.has_descriptors()) h5.write(name + "/descriptors", f.descriptors.to(DType::F32).cpu().contiguous());
+      if (f.has_descriptors())
+        h5.write(name + "/descriptors", f.descriptors.to(DType::F32).cpu().contiguous());
       for (const auto& [key, value] : attributes) h5.set_attr(name, key, value);
       break;
     }
@@ -126,8 +137,10 @@ void FeatureWriter::write(const std::string& name, const ImageFeatures& f,
       io::H5File& h5 = *parts_[0]->file;
       write_float(h5, name + "/keypoints", kp, options_.half);
       write_float(h5, name + "/scores", scores, options_.half);
-      if (f.has_descriptors()) write_float(h5, name + "/descriptors", f.descriptors.t().contiguous(), options_.half);
-      if (f.width > 0 && f.height > 0) h5.write(name + "/image_size", from_vector<int64_t>({f.width, f.height}));
+      if (f.has_descriptors())
+        write_float(h5, name + "/descriptors", f.descriptors.t().contiguous(), options_.half);
+      if (f.width > 0 && f.height > 0)
+        h5.write(name + "/image_size", from_vector<int64_t>({f.width, f.height}));
       for (const auto& [key, value] : attributes) h5.set_attr(name, key, value);
       break;
     }
@@ -153,14 +166,17 @@ void FeatureWriter::close() {
 // ---- FeatureReader
 
 FeatureReader::FeatureReader(const std::string& path) : path_(path) {
-  SP_CHECK(fs::exists(path), "features: expected a feature file or DISK folder, got '", path, "' (missing)");
+  SP_CHECK(fs::exists(path), "features: expected a feature file or DISK folder, got '", path,
+           "' (missing)");
   if (fs::is_directory(path)) {
     layout_ = FeatureLayout::Disk;
     const fs::path kp = fs::path(path) / "keypoints.h5";
-    SP_CHECK(fs::exists(kp), "features: expected ", kp.string(), " in the DISK feature folder ", path);
+    SP_CHECK(fs::exists(kp), "features: expected ", kp.string(), " in the DISK feature folder ",
+             path);
     main_ = std::make_unique<io::H5File>(kp.string(), io::H5File::Mode::Read);
     const fs::path desc = fs::path(path) / "descriptors.h5", sc = fs::path(path) / "scores.h5";
-    if (fs::exists(desc)) descriptors_ = std::make_unique<io::H5File>(desc.string(), io::H5File::Mode::Read);
+    if (fs::exists(desc))
+      descriptors_ = std::make_unique<io::H5File>(desc.string(), io::H5File::Mode::Read);
     if (fs::exists(sc)) scores_ = std::make_unique<io::H5File>(sc.string(), io::H5File::Mode::Read);
     return;
   }
@@ -188,14 +204,16 @@ bool FeatureReader::has(const std::string& name) const {
 
 ImageFeatures FeatureReader::read(const std::string& name) const {
   SP_CHECK(has(name), "features: expected features of '", name, "' in ", path_,
-           layout_ == FeatureLayout::Disk ? "/keypoints.h5" : "", "; hint: image names are their paths",
-           layout_ == FeatureLayout::Disk ? " without extension" : "", " (", names().size(), " images there)");
+           layout_ == FeatureLayout::Disk ? "/keypoints.h5" : "",
+           "; hint: image names are their paths",
+           layout_ == FeatureLayout::Disk ? " without extension" : "", " (", names().size(),
+           " images there)");
   ImageFeatures f;
   const std::string where = path_ + ":" + name;
   const bool disk = layout_ == FeatureLayout::Disk;
   f.keypoints = read_f32(*main_, disk ? name : name + "/keypoints");
-  SP_CHECK(f.keypoints.dim() == 2 && f.keypoints.size(1) == 2, "features: expected keypoints [N, 2] in ", where,
-           ", got ", f.keypoints.shape());
+  SP_CHECK(f.keypoints.dim() == 2 && f.keypoints.size(1) == 2,
+           "features: expected keypoints [N, 2] in ", where, ", got ", f.keypoints.shape());
   const int64_t n = f.keypoints.size(0);
   if (disk) {
     if (scores_ && scores_->has(name)) f.scores = read_f32(*scores_, name);
@@ -206,18 +224,21 @@ ImageFeatures FeatureReader::read(const std::string& name) const {
     if (main_->has(name + "/descriptors")) f.descriptors = read_f32(*main_, name + "/descriptors");
     if (main_->has(name + "/image_size")) {
       const Tensor size = main_->read(name + "/image_size").to(DType::F64).contiguous();
-      SP_CHECK(size.numel() == 2, "features: expected image_size [2] (W, H) in ", where, ", got ", size.shape());
+      SP_CHECK(size.numel() == 2, "features: expected image_size [2] (W, H) in ", where, ", got ",
+               size.shape());
       f.width = int64_t(size.data<double>()[0]);
       f.height = int64_t(size.data<double>()[1]);
     }
   }
   if (!f.scores.defined()) f.scores = zeros({n});
-  SP_CHECK(f.scores.numel() == n, "features: expected ", n, " scores in ", where, ", got ", f.scores.shape());
+  SP_CHECK(f.scores.numel() == n, "features: expected ", n, " scores in ", where, ", got ",
+           f.scores.shape());
   f.scores = f.scores.reshape({n});
   if (f.descriptors.defined()) {
     const Tensor& d = f.descriptors;
-    SP_CHECK(d.dim() == 2 && (d.size(0) == n || d.size(1) == n), "features: expected descriptors [N, D] or [D, N]",
-             " with N = ", n, " in ", where, ", got ", d.shape());
+    SP_CHECK(d.dim() == 2 && (d.size(0) == n || d.size(1) == n),
+             "features: expected descriptors [N, D] or [D, N]", " with N = ", n, " in ", where,
+             ", got ", d.shape());
     // hloc stores [D, N]; an sp file [N, D]. Only a square matrix is ambiguous: it is
     // hloc's when the file carries hloc's image_size.
     const bool transposed = d.size(0) != n || (d.size(1) == n && f.width > 0 && !disk);
@@ -226,8 +247,10 @@ ImageFeatures FeatureReader::read(const std::string& name) const {
   return f;
 }
 
-int64_t FeatureReader::attribute(const std::string& name, const std::string& key, int64_t fallback) const {
-  if (layout_ == FeatureLayout::Disk || !main_->has(name) || !main_->has_attr(name, key)) return fallback;
+int64_t FeatureReader::attribute(const std::string& name, const std::string& key,
+                                 int64_t fallback) const {
+  if (layout_ == FeatureLayout::Disk || !main_->has(name) || !main_->has_attr(name, key))
+    return fallback;
   return main_->attr_int(name, key);
 }
 
@@ -235,7 +258,8 @@ int64_t FeatureReader::attribute(const std::string& name, const std::string& key
 
 MatchWriter::MatchWriter(std::string path, MatchLayout layout, FeatureFileOptions options)
     : path_(std::move(path)), layout_(layout), options_(options) {
-  if (layout_ == MatchLayout::Disk && (fs::is_directory(path_) || fs::path(path_).extension() != ".h5"))
+  if (layout_ == MatchLayout::Disk &&
+      (fs::is_directory(path_) || fs::path(path_).extension() != ".h5"))
     path_ = (fs::path(path_) / "matches.h5").string();
   make_parent(path_);
   tmp_ = temporary_next_to(path_);
@@ -252,12 +276,13 @@ MatchWriter::~MatchWriter() {
 void MatchWriter::write(const std::string& name0, const std::string& name1, const Tensor& matches0,
                         const Tensor& scores0) {
   SP_CHECK(file_, "matches: ", path_, " is already closed");
-  SP_CHECK(matches0.dim() == 1, "matches: expected matches0 [N] for ", name0, " -> ", name1, ", got ",
-           matches0.shape());
+  SP_CHECK(matches0.dim() == 1, "matches: expected matches0 [N] for ", name0, " -> ", name1,
+           ", got ", matches0.shape());
   const Tensor m = matches0.to(DType::I64).cpu().contiguous();
   if (layout_ == MatchLayout::Hloc) {
     SP_CHECK(scores0.defined() && scores0.numel() == m.numel(), "matches: expected ", m.numel(),
-             " matching scores for ", name0, " -> ", name1, ", got ", scores0.defined() ? scores0.shape() : Shape{});
+             " matching scores for ", name0, " -> ", name1, ", got ",
+             scores0.defined() ? scores0.shape() : Shape{});
     const std::string key = hloc_pair_key(name0, name1);
     file_->write_as(key + "/matches0", m, FileType::Int16);
     file_->write_as(key + "/matching_scores0", scores0.reshape({m.numel()}), FileType::Float16);
@@ -294,8 +319,10 @@ void MatchWriter::close() {
   io::commit_file(tmp_, path_);
 }
 
-MatchReader::MatchReader(const std::string& path, MatchLayout layout) : path_(path), layout_(layout) {
-  if (layout_ == MatchLayout::Disk && fs::is_directory(path_)) path_ = (fs::path(path_) / "matches.h5").string();
+MatchReader::MatchReader(const std::string& path, MatchLayout layout)
+    : path_(path), layout_(layout) {
+  if (layout_ == MatchLayout::Disk && fs::is_directory(path_))
+    path_ = (fs::path(path_) / "matches.h5").string();
   SP_CHECK(fs::exists(path_), "matches: expected a match file, got '", path_, "' (missing)");
   file_ = std::make_unique<io::H5File>(path_, io::H5File::Mode::Read);
 }
@@ -303,18 +330,21 @@ MatchReader::MatchReader(const std::string& path, MatchLayout layout) : path_(pa
 MatchReader::~MatchReader() = default;
 
 bool MatchReader::has(const std::string& name0, const std::string& name1) const {
-  if (layout_ == MatchLayout::Disk) return file_->has(name0 + "/" + name1) || file_->has(name1 + "/" + name0);
+  if (layout_ == MatchLayout::Disk)
+    return file_->has(name0 + "/" + name1) || file_->has(name1 + "/" + name0);
   return file_->has(hloc_pair_key(name0, name1) + "/matches0") ||
          file_->has(hloc_pair_key(name1, name0) + "/matches0");
 }
 
 Tensor MatchReader::read(const std::string& name0, const std::string& name1) const {
-  SP_CHECK(has(name0, name1), "matches: expected matches of '", name0, "' and '", name1, "' in ", path_);
+  SP_CHECK(has(name0, name1), "matches: expected matches of '", name0, "' and '", name1, "' in ",
+           path_);
   if (layout_ == MatchLayout::Disk) {
     const bool flipped = !file_->has(name0 + "/" + name1);
     const std::string key = flipped ? name1 + "/" + name0 : name0 + "/" + name1;
     Tensor p = file_->read(key).to(DType::I64);
-    SP_CHECK(p.dim() == 2 && p.size(0) == 2, "matches: expected [2, K] in ", path_, ":", key, ", got ", p.shape());
+    SP_CHECK(p.dim() == 2 && p.size(0) == 2, "matches: expected [2, K] in ", path_, ":", key,
+             ", got ", p.shape());
     p = p.t();  // [K, 2]
     if (!flipped) return p.contiguous();
     // Column 0 in name0, ordered by it, like a pair stored this way round.

@@ -35,7 +35,8 @@ FeatureLayout parse_feature_layout(const std::string& name);
 const char* layout_name(FeatureLayout layout);
 
 struct FeatureFileOptions {
-  bool half = false;  // hloc: float16 keypoints/scores/descriptors; disk: float16 descriptors, uint16 matches
+  bool half = false;  // hloc: float16 keypoints/scores/descriptors; disk: float16 descriptors,
+                      // uint16 matches
 };
 
 class FeatureWriter {
@@ -81,7 +82,7 @@ class FeatureReader {
  private:
   std::string path_;
   FeatureLayout layout_;
-  std::unique_ptr<io::H5File> main_;                    // sp/hloc file, or disk keypoints.h5
+  std::unique_ptr<io::H5File> main_;                  // sp/hloc file, or disk keypoints.h5
   std::unique_ptr<io::H5File> descriptors_, scores_;  // disk only (optional)
 };
 

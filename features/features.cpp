@@ -12,7 +12,9 @@ namespace sp::features {
 
 namespace {
 
-Tensor to_device(const Tensor& t, Device device) { return t.defined() ? t.to(device) : t; }
+Tensor to_device(const Tensor& t, Device device) {
+  return t.defined() ? t.to(device) : t;
+}
 
 std::string keys_of(const NamedTensors& batch) {
   std::string out;
@@ -41,10 +43,12 @@ void ImageFeatures::check(const std::string& what) const {
            ": expected keypoints of shape [N, 2], got ",
            keypoints.defined() ? keypoints.shape() : Shape{});
   const int64_t n = keypoints.size(0);
-  SP_CHECK(scores.defined() && scores.dim() == 1 && scores.size(0) == n, what, ": expected scores of shape [",
-           n, "], got ", scores.defined() ? scores.shape() : Shape{});
+  SP_CHECK(scores.defined() && scores.dim() == 1 && scores.size(0) == n, what,
+           ": expected scores of shape [", n, "], got ",
+           scores.defined() ? scores.shape() : Shape{});
   SP_CHECK(!descriptors.defined() || (descriptors.dim() == 2 && descriptors.size(0) == n), what,
-           ": expected descriptors of shape [", n, ", D], got ", descriptors.defined() ? descriptors.shape() : Shape{});
+           ": expected descriptors of shape [", n, ", D], got ",
+           descriptors.defined() ? descriptors.shape() : Shape{});
 }
 
 Features Features::to(Device device) const {
@@ -59,21 +63,22 @@ Features Features::to(Device device) const {
 
 void Features::check(const std::string& what) const {
   SP_CHECK(keypoints.defined() && keypoints.dim() == 3 && keypoints.size(2) == 2, what,
-           ": expected keypoints of shape [B, N, 2], got ", keypoints.defined() ? keypoints.shape() : Shape{});
+           ": expected keypoints of shape [B, N, 2], got ",
+           keypoints.defined() ? keypoints.shape() : Shape{});
   const int64_t B = keypoints.size(0), N = keypoints.size(1);
   auto check_shape = [&](const Tensor& t, const char* name, Shape expected) {
-    SP_CHECK(t.defined() && t.shape() == expected, what, ": expected ", name, " of shape ", expected, ", got ",
-             t.defined() ? t.shape() : Shape{});
-    SP_CHECK(t.device() == keypoints.device(), what, ": expected ", name, " on ", keypoints.device(), ", got ",
-             t.device());
+    SP_CHECK(t.defined() && t.shape() == expected, what, ": expected ", name, " of shape ",
+             expected, ", got ", t.defined() ? t.shape() : Shape{});
+    SP_CHECK(t.device() == keypoints.device(), what, ": expected ", name, " on ",
+             keypoints.device(), ", got ", t.device());
   };
   check_shape(scores, "scores", {B, N});
   check_shape(mask, "mask", {B, N});
   check_shape(image_size, "image_size", {B, 2});
   SP_CHECK(mask.dtype() == DType::Bool, what, ": expected a bool mask, got ", mask.dtype());
   if (descriptors.defined()) {
-    SP_CHECK(descriptors.dim() == 3, what, ": expected descriptors of shape [", B, ", ", N, ", D], got ",
-             descriptors.shape());
+    SP_CHECK(descriptors.dim() == 3, what, ": expected descriptors of shape [", B, ", ", N,
+             ", D], got ", descriptors.shape());
     check_shape(descriptors, "descriptors", {B, N, descriptors.size(2)});
   }
 }
@@ -88,7 +93,8 @@ std::vector<int64_t> Features::counts() const {
 }
 
 ImageFeatures Features::image(int64_t b) const {
-  SP_CHECK(b >= 0 && b < batch_size(), "features: expected an image index in [0, ", batch_size(), "), got ", b);
+  SP_CHECK(b >= 0 && b < batch_size(), "features: expected an image index in [0, ", batch_size(),
+           "), got ", b);
   const Tensor idx = nonzero(mask.select(0, b)).select(1, 0);  // [n] i64, ascending
   ImageFeatures f;
   f.keypoints = index_select(keypoints.select(0, b), 0, idx);
@@ -111,8 +117,8 @@ void Features::put(NamedTensors& batch, const std::string& suffix) const {
 Features Features::take(const NamedTensors& batch, const std::string& suffix) {
   Features f;
   f.keypoints = required(batch, "keypoints" + suffix).to(DType::F32);
-  SP_CHECK(f.keypoints.dim() == 3 && f.keypoints.size(2) == 2, "features: expected keypoints", suffix,
-           " of shape [B, N, 2], got ", f.keypoints.shape());
+  SP_CHECK(f.keypoints.dim() == 3 && f.keypoints.size(2) == 2, "features: expected keypoints",
+           suffix, " of shape [B, N, 2], got ", f.keypoints.shape());
   const int64_t B = f.keypoints.size(0), N = f.keypoints.size(1);
   const Device device = f.keypoints.device();
   auto s = batch.find("keypoint_scores" + suffix);
@@ -122,7 +128,8 @@ Features Features::take(const NamedTensors& batch, const std::string& suffix) {
   auto m = batch.find("keypoint_mask" + suffix);
   f.mask = m != batch.end() ? m->second.to(DType::Bool) : ones({B, N}, DType::Bool, device);
   auto size = batch.find("image_size" + suffix);
-  f.image_size = size != batch.end() ? size->second.to(DType::F32) : zeros({B, 2}, DType::F32, device);
+  f.image_size =
+      size != batch.end() ? size->second.to(DType::F32) : zeros({B, 2}, DType::F32, device);
   f.check("features" + suffix);
   return f;
 }
@@ -134,10 +141,11 @@ Features pad(const std::vector<ImageFeatures>& images, int64_t length, Device de
     images[b].check("features of image " + std::to_string(b));
     longest = std::max(longest, images[b].size());
     SP_CHECK(images[b].has_descriptors() == images[0].has_descriptors() &&
-                 (!images[b].has_descriptors() || images[b].descriptors.size(1) == images[0].descriptors.size(1)),
+                 (!images[b].has_descriptors() ||
+                  images[b].descriptors.size(1) == images[0].descriptors.size(1)),
              "features: expected every image with descriptors of one size, got image 0 with ",
-             images[0].has_descriptors() ? images[0].descriptors.shape() : Shape{}, " and image ", b, " with ",
-             images[b].has_descriptors() ? images[b].descriptors.shape() : Shape{});
+             images[0].has_descriptors() ? images[0].descriptors.shape() : Shape{}, " and image ",
+             b, " with ", images[b].has_descriptors() ? images[b].descriptors.shape() : Shape{});
   }
   const int64_t B = int64_t(images.size()), N = length > 0 ? length : longest;
   const int64_t D = images[0].has_descriptors() ? images[0].descriptors.size(1) : 0;
@@ -179,7 +187,8 @@ Matches Matches::to(Device device) const {
 }
 
 Tensor Matches::pairs(int64_t b) const {
-  SP_CHECK(b >= 0 && b < batch_size(), "matches: expected an image index in [0, ", batch_size(), "), got ", b);
+  SP_CHECK(b >= 0 && b < batch_size(), "matches: expected an image index in [0, ", batch_size(),
+           "), got ", b);
   const Tensor m0 = matches0.select(0, b).cpu().to(DType::I64).contiguous();
   const int64_t* p = m0.data<int64_t>();
   std::vector<int64_t> out;

@@ -22,9 +22,9 @@ using NamedTensors = std::map<std::string, Tensor>;
 
 // One image's features, without padding.
 struct ImageFeatures {
-  Tensor keypoints;    // [N, 2] f32
-  Tensor scores;       // [N] f32
-  Tensor descriptors;  // [N, D] f32; undefined for a detector without descriptors
+  Tensor keypoints;               // [N, 2] f32
+  Tensor scores;                  // [N] f32
+  Tensor descriptors;             // [N, D] f32; undefined for a detector without descriptors
   int64_t width = 0, height = 0;  // the image's size in pixels (0: unknown)
 
   int64_t size() const { return keypoints.defined() ? keypoints.size(0) : 0; }
@@ -71,11 +71,11 @@ Features pad(const std::vector<ImageFeatures>& images, int64_t length = 0, Devic
 
 // Matches of image 0's keypoints to image 1's and back.
 struct Matches {
-  Tensor matches0;           // [B, N] i64: index in image 1, or -1
-  Tensor matching_scores0;   // [B, N] f32, 0 where unmatched
-  Tensor matches1;           // [B, M] i64: index in image 0, or -1
-  Tensor matching_scores1;   // [B, M] f32
-  Tensor log_assignment;     // [B, N + 1, M + 1] f32 (matchers with a dustbin), optional
+  Tensor matches0;          // [B, N] i64: index in image 1, or -1
+  Tensor matching_scores0;  // [B, N] f32, 0 where unmatched
+  Tensor matches1;          // [B, M] i64: index in image 0, or -1
+  Tensor matching_scores1;  // [B, M] f32
+  Tensor log_assignment;    // [B, N + 1, M + 1] f32 (matchers with a dustbin), optional
 
   int64_t batch_size() const { return matches0.size(0); }
   Matches to(Device device) const;
@@ -90,6 +90,7 @@ struct Matches {
 };
 
 // The lookup of `key` in `batch`, failing with the key and the keys present.
-const Tensor& required(const NamedTensors& batch, const std::string& key, const std::string& what = "batch");
+const Tensor& required(const NamedTensors& batch, const std::string& key,
+                       const std::string& what = "batch");
 
 }  // namespace sp::features

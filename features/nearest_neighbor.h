@@ -21,10 +21,12 @@ struct NearestNeighborOptions {
 // matched descriptors (the cosine similarity for L2-normalised ones), 0 where unmatched.
 // With mutual matching, matches1 is the inverse of matches0; without, each side holds
 // its own nearest neighbours.
-Matches match_nearest_neighbors(const Tensor& desc0, const Tensor& desc1, const Tensor& mask0 = Tensor(),
-                                const Tensor& mask1 = Tensor(), const NearestNeighborOptions& options = {});
+Matches match_nearest_neighbors(const Tensor& desc0, const Tensor& desc1,
+                                const Tensor& mask0 = Tensor(), const Tensor& mask1 = Tensor(),
+                                const NearestNeighborOptions& options = {});
 
 // The same on two feature batches (their descriptors and masks).
-Matches match_nearest_neighbors(const Features& f0, const Features& f1, const NearestNeighborOptions& options = {});
+Matches match_nearest_neighbors(const Features& f0, const Features& f1,
+                                const NearestNeighborOptions& options = {});
 
 }  // namespace sp::features

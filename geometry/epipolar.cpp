@@ -4,7 +4,6 @@
 #include <cmath>
 #include <random>
 
-
 #include "geometry/normalization.h"
 #include "tensor/check.h"
 
@@ -22,15 +21,16 @@ Points2 rows(const Points2& p, const std::vector<int>& idx) {
 
 // Unconstrained 8-point solution with Hartley normalization (before rank projection).
 Eigen::Matrix3d eight_point_raw(const Points2& x0, const Points2& x1, const char* what) {
-  SP_CHECK(x0.rows() == x1.rows(), what, ": expected as many points in both images, got ", x0.rows(), " and ",
-           x1.rows());
+  SP_CHECK(x0.rows() == x1.rows(), what, ": expected as many points in both images, got ",
+           x0.rows(), " and ", x1.rows());
   SP_CHECK(x0.rows() >= 8, what, ": expected at least 8 correspondences, got ", x0.rows());
   Eigen::Matrix3d T0 = hartley_normalization(x0), T1 = hartley_normalization(x1);
   Eigen::MatrixXd A(x0.rows(), 9);
   for (int64_t i = 0; i < x0.rows(); ++i) {
     Eigen::Vector3d p = T0 * Eigen::Vector3d(x0(i, 0), x0(i, 1), 1.0);
     Eigen::Vector3d q = T1 * Eigen::Vector3d(x1(i, 0), x1(i, 1), 1.0);
-    A.row(i) << q.x() * p.x(), q.x() * p.y(), q.x(), q.y() * p.x(), q.y() * p.y(), q.y(), p.x(), p.y(), 1.0;
+    A.row(i) << q.x() * p.x(), q.x() * p.y(), q.x(), q.y() * p.x(), q.y() * p.y(), q.y(), p.x(),
+        p.y(), 1.0;
   }
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(A, Eigen::ComputeFullV);
   Eigen::Matrix<double, 9, 1> f = svd.matrixV().col(8);
@@ -53,13 +53,13 @@ Eigen::Matrix3d project_singular_values(const Eigen::Matrix3d& M, bool essential
 
 using Solver = Eigen::Matrix3d (*)(const Points2&, const Points2&);
 
-RansacResult epipolar_ransac(const Points2& x0, const Points2& x1, const RansacOptions& options, Solver solve,
-                             const char* what) {
-  SP_CHECK(x0.rows() == x1.rows(), what, ": expected as many points in both images, got ", x0.rows(), " and ",
-           x1.rows());
+RansacResult epipolar_ransac(const Points2& x0, const Points2& x1, const RansacOptions& options,
+                             Solver solve, const char* what) {
+  SP_CHECK(x0.rows() == x1.rows(), what, ": expected as many points in both images, got ",
+           x0.rows(), " and ", x1.rows());
   SP_CHECK(options.threshold > 0, what, ": expected threshold > 0, got ", options.threshold);
-  SP_CHECK(options.confidence > 0 && options.confidence < 1, what, ": expected confidence in (0, 1), got ",
-           options.confidence);
+  SP_CHECK(options.confidence > 0 && options.confidence < 1, what,
+           ": expected confidence in (0, 1), got ", options.confidence);
   RansacResult result;
   const int n = int(x0.rows());
   result.inliers.assign(n, 0);
@@ -99,7 +99,8 @@ RansacResult epipolar_ransac(const Points2& x0, const Points2& x1, const RansacO
     }
     best = M;
     best_inliers = inl;
-    needed = ransac_required_iterations(double(inl.size()) / n, 8, options.confidence, options.max_iterations);
+    needed = ransac_required_iterations(double(inl.size()) / n, 8, options.confidence,
+                                        options.max_iterations);
   }
   result.iterations = it;
   if (best_inliers.size() < 8) return result;
@@ -132,11 +133,13 @@ Eigen::VectorXd sampson_errors2(const Eigen::Matrix3d& M, const Points2& x0, con
   return e;
 }
 
-RansacResult find_fundamental_ransac(const Points2& x0, const Points2& x1, const RansacOptions& options) {
+RansacResult find_fundamental_ransac(const Points2& x0, const Points2& x1,
+                                     const RansacOptions& options) {
   return epipolar_ransac(x0, x1, options, fundamental_8point, "find_fundamental_ransac");
 }
 
-RansacResult find_essential_ransac(const Points2& n0, const Points2& n1, const RansacOptions& options) {
+RansacResult find_essential_ransac(const Points2& n0, const Points2& n1,
+                                   const RansacOptions& options) {
   return epipolar_ransac(n0, n1, options, essential_8point, "find_essential_ransac");
 }
 
@@ -149,7 +152,8 @@ Points2 normalize_points(const Points2& pixels, const Eigen::Matrix3d& K) {
   return out;
 }
 
-void decompose_essential(const Eigen::Matrix3d& E, Eigen::Matrix3d& R1, Eigen::Matrix3d& R2, Eigen::Vector3d& t) {
+void decompose_essential(const Eigen::Matrix3d& E, Eigen::Matrix3d& R1, Eigen::Matrix3d& R2,
+                         Eigen::Vector3d& t) {
   Eigen::JacobiSVD<Eigen::Matrix3d> svd(E, Eigen::ComputeFullU | Eigen::ComputeFullV);
   Eigen::Matrix3d U = svd.matrixU(), V = svd.matrixV();
   if (U.determinant() < 0) U = -U;
@@ -161,8 +165,8 @@ void decompose_essential(const Eigen::Matrix3d& E, Eigen::Matrix3d& R1, Eigen::M
   t = U.col(2).normalized();
 }
 
-Eigen::Vector4d triangulate(const Eigen::Vector2d& n0, const Eigen::Vector2d& n1, const Eigen::Matrix3d& R,
-                            const Eigen::Vector3d& t) {
+Eigen::Vector4d triangulate(const Eigen::Vector2d& n0, const Eigen::Vector2d& n1,
+                            const Eigen::Matrix3d& R, const Eigen::Vector3d& t) {
   Eigen::Matrix<double, 3, 4> P0 = Eigen::Matrix<double, 3, 4>::Zero(), P1;
   P0.leftCols<3>().setIdentity();
   P1 << R, t;
@@ -177,8 +181,8 @@ Eigen::Vector4d triangulate(const Eigen::Vector2d& n0, const Eigen::Vector2d& n1
 
 RelativePose recover_pose(const Eigen::Matrix3d& E, const Points2& n0, const Points2& n1,
                           const std::vector<uint8_t>& mask) {
-  SP_CHECK(n0.rows() == n1.rows(), "recover_pose: expected as many points in both images, got ", n0.rows(),
-           " and ", n1.rows());
+  SP_CHECK(n0.rows() == n1.rows(), "recover_pose: expected as many points in both images, got ",
+           n0.rows(), " and ", n1.rows());
   SP_CHECK(mask.empty() || int64_t(mask.size()) == n0.rows(), "recover_pose: expected ", n0.rows(),
            " mask entries, got ", mask.size());
   Eigen::Matrix3d R1, R2;
@@ -214,10 +218,12 @@ RelativePose recover_pose(const Eigen::Matrix3d& E, const Points2& n0, const Poi
   return best;
 }
 
-RelativePose estimate_relative_pose(const Points2& kpts0, const Points2& kpts1, const Eigen::Matrix3d& K0,
-                                    const Eigen::Matrix3d& K1, double threshold_px, double confidence, uint64_t seed) {
-  SP_CHECK(kpts0.rows() == kpts1.rows(), "estimate_relative_pose: expected as many matches in both images, got ",
-           kpts0.rows(), " and ", kpts1.rows());
+RelativePose estimate_relative_pose(const Points2& kpts0, const Points2& kpts1,
+                                    const Eigen::Matrix3d& K0, const Eigen::Matrix3d& K1,
+                                    double threshold_px, double confidence, uint64_t seed) {
+  SP_CHECK(kpts0.rows() == kpts1.rows(),
+           "estimate_relative_pose: expected as many matches in both images, got ", kpts0.rows(),
+           " and ", kpts1.rows());
   RelativePose failed;
   if (kpts0.rows() < 8) return failed;  // the 8-point solver needs 8 (SuperGlue's minimum is 5)
   Points2 n0 = normalize_points(kpts0, K0), n1 = normalize_points(kpts1, K1);
@@ -237,7 +243,8 @@ double rotation_error_deg(const Eigen::Matrix3d& R_est, const Eigen::Matrix3d& R
   return std::acos(std::clamp(c, -1.0, 1.0)) * 180.0 / kPi;
 }
 
-double translation_error_deg(const Eigen::Vector3d& t_est, const Eigen::Vector3d& t_gt, bool sign_ambiguous) {
+double translation_error_deg(const Eigen::Vector3d& t_est, const Eigen::Vector3d& t_gt,
+                             bool sign_ambiguous) {
   double n = t_est.norm() * t_gt.norm();
   if (t_gt.norm() == 0.0) return 0.0;
   if (n == 0.0) return sign_ambiguous ? 90.0 : 180.0;

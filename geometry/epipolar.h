@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "geometry/eigen.h"
-
 #include "geometry/homography.h"
 
 namespace sp::geometry {
@@ -22,18 +21,21 @@ Eigen::VectorXd sampson_errors2(const Eigen::Matrix3d& M, const Points2& x0, con
 
 // LO-RANSAC with 8-point samples; an inlier has Sampson distance <= threshold (in the
 // units of the points: pixels for F, normalized coordinates for E).
-RansacResult find_fundamental_ransac(const Points2& x0, const Points2& x1, const RansacOptions& options = {});
-RansacResult find_essential_ransac(const Points2& n0, const Points2& n1, const RansacOptions& options = {});
+RansacResult find_fundamental_ransac(const Points2& x0, const Points2& x1,
+                                     const RansacOptions& options = {});
+RansacResult find_essential_ransac(const Points2& n0, const Points2& n1,
+                                   const RansacOptions& options = {});
 
 // (p - c) / f per point: pixels to normalized camera coordinates.
 Points2 normalize_points(const Points2& pixels, const Eigen::Matrix3d& K);
 
 // The four (R, t) candidates of E: (R1, t), (R1, -t), (R2, t), (R2, -t), with |t| = 1.
-void decompose_essential(const Eigen::Matrix3d& E, Eigen::Matrix3d& R1, Eigen::Matrix3d& R2, Eigen::Vector3d& t);
+void decompose_essential(const Eigen::Matrix3d& E, Eigen::Matrix3d& R1, Eigen::Matrix3d& R2,
+                         Eigen::Vector3d& t);
 
 // Linear triangulation with P0 = [I | 0] and P1 = [R | t] (normalized coordinates).
-Eigen::Vector4d triangulate(const Eigen::Vector2d& n0, const Eigen::Vector2d& n1, const Eigen::Matrix3d& R,
-                            const Eigen::Vector3d& t);
+Eigen::Vector4d triangulate(const Eigen::Vector2d& n0, const Eigen::Vector2d& n1,
+                            const Eigen::Matrix3d& R, const Eigen::Vector3d& t);
 
 struct RelativePose {
   bool success = false;
@@ -49,14 +51,16 @@ RelativePose recover_pose(const Eigen::Matrix3d& E, const Points2& n0, const Poi
 
 // Pixels + intrinsics -> pose (SuperGlue's protocol): needs >= 5 matches (else failure),
 // threshold_px is divided by the mean focal length mean(fx0, fy0, fx1, fy1).
-RelativePose estimate_relative_pose(const Points2& kpts0, const Points2& kpts1, const Eigen::Matrix3d& K0,
-                                    const Eigen::Matrix3d& K1, double threshold_px, double confidence = 0.99999,
+RelativePose estimate_relative_pose(const Points2& kpts0, const Points2& kpts1,
+                                    const Eigen::Matrix3d& K0, const Eigen::Matrix3d& K1,
+                                    double threshold_px, double confidence = 0.99999,
                                     uint64_t seed = 0);
 
 // Angle of R_est^T R_gt in degrees.
 double rotation_error_deg(const Eigen::Matrix3d& R_est, const Eigen::Matrix3d& R_gt);
 // Angle between the translation directions in degrees; with sign_ambiguous (the
 // essential matrix fixes t only up to sign) min(e, 180 - e). 0 when |t_gt| is 0.
-double translation_error_deg(const Eigen::Vector3d& t_est, const Eigen::Vector3d& t_gt, bool sign_ambiguous = true);
+double translation_error_deg(const Eigen::Vector3d& t_est, const Eigen::Vector3d& t_gt,
+                             bool sign_ambiguous = true);
 
 }  // namespace sp::geometry

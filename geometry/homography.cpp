@@ -5,7 +5,6 @@
 #include <limits>
 #include <random>
 
-
 #include "geometry/normalization.h"
 #include "tensor/check.h"
 
@@ -21,9 +20,10 @@ Eigen::Matrix3d scale_to_unit(Eigen::Matrix3d H) {
 }
 
 void check_pairs(const Points2& src, const Points2& dst, const char* what, int minimum) {
-  SP_CHECK(src.rows() == dst.rows(), what, ": expected as many source as target points, got ", src.rows(),
-           " and ", dst.rows());
-  SP_CHECK(src.rows() >= minimum, what, ": expected at least ", minimum, " correspondences, got ", src.rows());
+  SP_CHECK(src.rows() == dst.rows(), what, ": expected as many source as target points, got ",
+           src.rows(), " and ", dst.rows());
+  SP_CHECK(src.rows() >= minimum, what, ": expected at least ", minimum, " correspondences, got ",
+           src.rows());
 }
 
 // True when three of the four sampled points are (nearly) collinear in either image.
@@ -51,14 +51,17 @@ std::vector<int> inlier_indices(const Eigen::VectorXd& err2, double thr2) {
   return idx;
 }
 
-bool finite(const Eigen::Matrix3d& H) { return H.allFinite() && std::abs(H.determinant()) > 1e-15; }
+bool finite(const Eigen::Matrix3d& H) {
+  return H.allFinite() && std::abs(H.determinant()) > 1e-15;
+}
 
 }  // namespace
 
-Eigen::Matrix3d homography_dlt(const Points2& src, const Points2& dst, const Eigen::VectorXd& weights) {
+Eigen::Matrix3d homography_dlt(const Points2& src, const Points2& dst,
+                               const Eigen::VectorXd& weights) {
   check_pairs(src, dst, "homography_dlt", 4);
-  SP_CHECK(weights.size() == 0 || weights.size() == src.rows(), "homography_dlt: expected ", src.rows(),
-           " weights, got ", weights.size());
+  SP_CHECK(weights.size() == 0 || weights.size() == src.rows(), "homography_dlt: expected ",
+           src.rows(), " weights, got ", weights.size());
   Eigen::Matrix3d T0 = hartley_normalization(src), T1 = hartley_normalization(dst);
   const int64_t n = src.rows();
   Eigen::MatrixXd A(2 * n, 9);
@@ -98,14 +101,15 @@ Points2 image_corners(double width, double height, Corners corners) {
   return c;
 }
 
-double mean_corner_error(const Eigen::Matrix3d& H_est, const Eigen::Matrix3d& H_gt, double width, double height,
-                         Corners corners) {
+double mean_corner_error(const Eigen::Matrix3d& H_est, const Eigen::Matrix3d& H_gt, double width,
+                         double height, Corners corners) {
   Points2 c = image_corners(width, height, corners);
   Points2 a = transform_points(H_est, c), b = transform_points(H_gt, c);
   return (a - b).rowwise().norm().mean();
 }
 
-Eigen::VectorXd homography_transfer_errors2(const Eigen::Matrix3d& H, const Points2& src, const Points2& dst) {
+Eigen::VectorXd homography_transfer_errors2(const Eigen::Matrix3d& H, const Points2& src,
+                                            const Points2& dst) {
   Points2 proj = transform_points(H, src);
   Eigen::VectorXd e = (proj - dst).rowwise().squaredNorm();
   for (int i = 0; i < e.size(); ++i)
@@ -157,7 +161,8 @@ Eigen::Matrix3d refine_homography(const Eigen::Matrix3d& H0, const Points2& src,
   return scale_to_unit(H);
 }
 
-int ransac_required_iterations(double inlier_ratio, int sample_size, double confidence, int max_iterations) {
+int ransac_required_iterations(double inlier_ratio, int sample_size, double confidence,
+                               int max_iterations) {
   double p_good = std::pow(std::clamp(inlier_ratio, 0.0, 1.0), sample_size);
   if (p_good >= 1.0) return 1;
   if (p_good <= 0.0) return max_iterations;
@@ -166,10 +171,13 @@ int ransac_required_iterations(double inlier_ratio, int sample_size, double conf
   return std::max(1, int(std::ceil(n)));
 }
 
-RansacResult find_homography_ransac(const Points2& src, const Points2& dst, const RansacOptions& options) {
-  SP_CHECK(src.rows() == dst.rows(), "find_homography_ransac: expected as many source as target points, got ",
-           src.rows(), " and ", dst.rows());
-  SP_CHECK(options.threshold > 0, "find_homography_ransac: expected threshold > 0, got ", options.threshold);
+RansacResult find_homography_ransac(const Points2& src, const Points2& dst,
+                                    const RansacOptions& options) {
+  SP_CHECK(src.rows() == dst.rows(),
+           "find_homography_ransac: expected as many source as target points, got ", src.rows(),
+           " and ", dst.rows());
+  SP_CHECK(options.threshold > 0, "find_homography_ransac: expected threshold > 0, got ",
+           options.threshold);
   SP_CHECK(options.confidence > 0 && options.confidence < 1,
            "find_homography_ransac: expected confidence in (0, 1), got ", options.confidence);
   RansacResult result;
@@ -213,15 +221,17 @@ RansacResult find_homography_ransac(const Points2& src, const Points2& dst, cons
     best = H;
     best_inliers = inl;
     needed = std::min(options.max_iterations,
-                      ransac_required_iterations(double(inl.size()) / n, 4, options.confidence, options.max_iterations));
+                      ransac_required_iterations(double(inl.size()) / n, 4, options.confidence,
+                                                 options.max_iterations));
   }
   result.iterations = it;
   if (best_inliers.size() < 4) return result;
 
   // Final least squares on all inliers (DLT, then the geometric transfer error),
   // re-selecting the inliers of the refined model once.
-  Eigen::Matrix3d H = refine_homography(homography_dlt(rows(src, best_inliers), rows(dst, best_inliers)),
-                                        rows(src, best_inliers), rows(dst, best_inliers));
+  Eigen::Matrix3d H =
+      refine_homography(homography_dlt(rows(src, best_inliers), rows(dst, best_inliers)),
+                        rows(src, best_inliers), rows(dst, best_inliers));
   std::vector<int> final_inl = inlier_indices(homography_transfer_errors2(H, src, dst), thr2);
   if (finite(H) && final_inl.size() >= best_inliers.size()) {
     best = H;

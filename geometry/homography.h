@@ -31,11 +31,11 @@ double mean_corner_error(const Eigen::Matrix3d& H_est, const Eigen::Matrix3d& H_
                          double height, Corners corners = Corners::PixelCentres);
 
 struct RansacOptions {
-  double threshold = 3.0;      // px (or the caller's units): max error of an inlier
-  double confidence = 0.995;   // stop when an all-inlier sample was drawn with this probability
+  double threshold = 3.0;     // px (or the caller's units): max error of an inlier
+  double confidence = 0.995;  // stop when an all-inlier sample was drawn with this probability
   int max_iterations = 3000;
-  uint64_t seed = 0;           // same seed + same input = same result
-  int lo_iterations = 10;      // local optimisation: re-fit on the inliers, at most this often
+  uint64_t seed = 0;       // same seed + same input = same result
+  int lo_iterations = 10;  // local optimisation: re-fit on the inliers, at most this often
 };
 
 struct RansacResult {
@@ -50,10 +50,12 @@ struct RansacResult {
 // local optimisation (DLT on the inliers, iterated) whenever the best model improves,
 // then a least-squares refinement (Levenberg-Marquardt on the transfer error) on all
 // inliers. Fails (success = false, identity) with fewer than 4 correspondences.
-RansacResult find_homography_ransac(const Points2& src, const Points2& dst, const RansacOptions& options = {});
+RansacResult find_homography_ransac(const Points2& src, const Points2& dst,
+                                    const RansacOptions& options = {});
 
 // Squared forward transfer errors of every correspondence.
-Eigen::VectorXd homography_transfer_errors2(const Eigen::Matrix3d& H, const Points2& src, const Points2& dst);
+Eigen::VectorXd homography_transfer_errors2(const Eigen::Matrix3d& H, const Points2& src,
+                                            const Points2& dst);
 
 // Minimises the forward transfer error over all given correspondences (8 parameters,
 // H(2,2) fixed), starting from H. Returns H scaled like homography_dlt.
@@ -61,6 +63,7 @@ Eigen::Matrix3d refine_homography(const Eigen::Matrix3d& H, const Points2& src, 
                                   int max_iterations = 20);
 
 // Sample-count bound for the given inlier ratio, sample size and confidence.
-int ransac_required_iterations(double inlier_ratio, int sample_size, double confidence, int max_iterations);
+int ransac_required_iterations(double inlier_ratio, int sample_size, double confidence,
+                               int max_iterations);
 
 }  // namespace sp::geometry

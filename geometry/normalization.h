@@ -2,7 +2,6 @@
 #pragma once
 
 #include "geometry/eigen.h"
-
 #include "geometry/homography.h"
 
 namespace sp::geometry {

@@ -9,13 +9,15 @@
 namespace sp::models {
 
 namespace {
-Tensor host_f32(const Tensor& t) { return t.cpu().to(DType::F32).contiguous(); }
+Tensor host_f32(const Tensor& t) {
+  return t.cpu().to(DType::F32).contiguous();
+}
 }  // namespace
 
 Tensor detector_heatmap(const Tensor& logits) {
   check_rank(logits, 4, "detector_heatmap", "logits");
-  SP_CHECK(logits.size(1) == kCell * kCell + 1, "detector_heatmap: expected 65 channels, got shape ",
-           logits.shape());
+  SP_CHECK(logits.size(1) == kCell * kCell + 1,
+           "detector_heatmap: expected 65 channels, got shape ", logits.shape());
   Tensor in = host_f32(logits);
   const int64_t B = in.size(0), Hc = in.size(2), Wc = in.size(3), C = in.size(1), plane = Hc * Wc;
   Tensor out = empty({B, Hc * kCell, Wc * kCell});
@@ -58,7 +60,8 @@ Keypoints extract_keypoints(const Tensor& heatmap, const DetectOptions& o) {
     if (r == 0) continue;
     const int64_t y = i / W, x = i % W;
     for (int64_t yy = std::max<int64_t>(0, y - r); yy <= std::min(H - 1, y + r); ++yy)
-      for (int64_t xx = std::max<int64_t>(0, x - r); xx <= std::min(W - 1, x + r); ++xx) suppressed[yy * W + xx] = 1;
+      for (int64_t xx = std::max<int64_t>(0, x - r); xx <= std::min(W - 1, x + r); ++xx)
+        suppressed[yy * W + xx] = 1;
   }
   std::vector<float> xy, scores;
   for (int64_t i : kept) {
@@ -70,13 +73,14 @@ Keypoints extract_keypoints(const Tensor& heatmap, const DetectOptions& o) {
     scores.push_back(h[i]);
   }
   const int64_t n = int64_t(scores.size());
-  return {from_vector(xy, {n, 2}).to(heatmap.device()), from_vector(scores, {n}).to(heatmap.device())};
+  return {from_vector(xy, {n, 2}).to(heatmap.device()),
+          from_vector(scores, {n}).to(heatmap.device())};
 }
 
 Tensor sample_descriptors(const Tensor& descriptors, const Tensor& xy) {
   check_rank(descriptors, 3, "sample_descriptors", "descriptors");
-  SP_CHECK(xy.dim() == 2 && xy.size(1) == 2, "sample_descriptors: expected keypoints of shape [N, 2], got ",
-           xy.shape());
+  SP_CHECK(xy.dim() == 2 && xy.size(1) == 2,
+           "sample_descriptors: expected keypoints of shape [N, 2], got ", xy.shape());
   Tensor d = host_f32(descriptors), p = host_f32(xy);
   const int64_t D = d.size(0), Hc = d.size(1), Wc = d.size(2), N = p.size(0);
   Tensor out = zeros({N, D});
@@ -104,7 +108,8 @@ Tensor sample_descriptors(const Tensor& descriptors, const Tensor& xy) {
 }
 
 Tensor keypoint_map(const Tensor& xy, int64_t height, int64_t width) {
-  SP_CHECK(xy.dim() == 2 && xy.size(1) == 2, "keypoint_map: expected points of shape [N, 2], got ", xy.shape());
+  SP_CHECK(xy.dim() == 2 && xy.size(1) == 2, "keypoint_map: expected points of shape [N, 2], got ",
+           xy.shape());
   Tensor p = host_f32(xy);
   Tensor map = zeros({height, width});
   float* m = map.data<float>();
@@ -120,8 +125,8 @@ Tensor keypoint_map(const Tensor& xy, int64_t height, int64_t width) {
 Tensor cell_targets(const Tensor& kmap) {
   check_rank(kmap, 2, "cell_targets", "keypoint map");
   const int64_t H = kmap.size(0), W = kmap.size(1);
-  SP_CHECK(H % kCell == 0 && W % kCell == 0, "cell_targets: expected a map whose sides are multiples of 8, got ",
-           kmap.shape());
+  SP_CHECK(H % kCell == 0 && W % kCell == 0,
+           "cell_targets: expected a map whose sides are multiples of 8, got ", kmap.shape());
   Tensor m = host_f32(kmap);
   const int64_t Hc = H / kCell, Wc = W / kCell, plane = Hc * Wc;
   Tensor out = zeros({kCell * kCell + 1, Hc, Wc});

@@ -23,7 +23,9 @@ void put_matches(Predictions& pred, const features::Matches& matches) {
   put_all(pred, t);
 }
 
-features::Matches matches_of(const Predictions& pred) { return features::Matches::take(tensors_of(pred)); }
+features::Matches matches_of(const Predictions& pred) {
+  return features::Matches::take(tensors_of(pred));
+}
 
 void put_features(Predictions& pred, const features::Features& f, const std::string& suffix) {
   features::NamedTensors t;

@@ -58,8 +58,8 @@ Batch to_device(const Batch& batch, Device device) {
 bool MapConfig::get_bool(const std::string& key, bool fallback) {
   auto it = values_.find(key);
   if (it == values_.end()) return fallback;
-  SP_CHECK(it->second == "true" || it->second == "false", "model config: expected true or false for key ", key,
-           ", got '", it->second, "'");
+  SP_CHECK(it->second == "true" || it->second == "false",
+           "model config: expected true or false for key ", key, ", got '", it->second, "'");
   return it->second == "true";
 }
 
@@ -72,8 +72,8 @@ int64_t MapConfig::get_int(const std::string& key, int64_t fallback) {
     v = std::stoll(it->second, &used);
   } catch (const std::exception&) {
   }
-  SP_CHECK(used == it->second.size() && used > 0, "model config: expected an integer for key ", key, ", got '",
-           it->second, "'");
+  SP_CHECK(used == it->second.size() && used > 0, "model config: expected an integer for key ", key,
+           ", got '", it->second, "'");
   return v;
 }
 
@@ -86,8 +86,8 @@ double MapConfig::get_double(const std::string& key, double fallback) {
     v = std::stod(it->second, &used);
   } catch (const std::exception&) {
   }
-  SP_CHECK(used == it->second.size() && used > 0, "model config: expected a number for key ", key, ", got '",
-           it->second, "'");
+  SP_CHECK(used == it->second.size() && used > 0, "model config: expected a number for key ", key,
+           ", got '", it->second, "'");
   return v;
 }
 
@@ -102,7 +102,8 @@ namespace {
 std::vector<std::string> list_items(const std::string& key, const std::string& text) {
   std::string body = text;
   if (!body.empty() && body.front() == '[') {
-    SP_CHECK(body.back() == ']', "model config: expected a list [a, b, ...] for key ", key, ", got '", text, "'");
+    SP_CHECK(body.back() == ']', "model config: expected a list [a, b, ...] for key ", key,
+             ", got '", text, "'");
     body = body.substr(1, body.size() - 2);
   }
   std::vector<std::string> items;
@@ -129,12 +130,16 @@ std::vector<T> parse_list(const std::map<std::string, std::string>& values, cons
 
 }  // namespace
 
-std::vector<int64_t> MapConfig::get_int_list(const std::string& key, const std::vector<int64_t>& fallback) {
-  return parse_list<int64_t>(values_, key, fallback, [&](MapConfig& one) { return one.get_int(key, 0); });
+std::vector<int64_t> MapConfig::get_int_list(const std::string& key,
+                                             const std::vector<int64_t>& fallback) {
+  return parse_list<int64_t>(values_, key, fallback,
+                             [&](MapConfig& one) { return one.get_int(key, 0); });
 }
 
-std::vector<double> MapConfig::get_double_list(const std::string& key, const std::vector<double>& fallback) {
-  return parse_list<double>(values_, key, fallback, [&](MapConfig& one) { return one.get_double(key, 0); });
+std::vector<double> MapConfig::get_double_list(const std::string& key,
+                                               const std::vector<double>& fallback) {
+  return parse_list<double>(values_, key, fallback,
+                            [&](MapConfig& one) { return one.get_double(key, 0); });
 }
 
 bool MapConfig::has(const std::string& key) const {
@@ -157,7 +162,9 @@ Batch make_batch(const std::map<std::string, Tensor>& tensors) {
   return out;
 }
 
-Tensor Model::summary_image(const Predictions&, const Batch&, int64_t) { return Tensor(); }
+Tensor Model::summary_image(const Predictions&, const Batch&, int64_t) {
+  return Tensor();
+}
 
 Predictions Model::run(const Batch& batch) {
   batch.require(required_keys());
@@ -177,7 +184,8 @@ std::shared_ptr<Model> create_model(const std::string& name, ConfigView& config)
     auto it = registry().find(name);
     if (it != registry().end()) factory = it->second;
   }
-  SP_CHECK(factory != nullptr, "models: unknown model '", name, "'; registered: ", join(registered_models()));
+  SP_CHECK(factory != nullptr, "models: unknown model '", name,
+           "'; registered: ", join(registered_models()));
   return factory(config);
 }
 

@@ -78,8 +78,10 @@ class ConfigView {
   virtual int64_t get_int(const std::string& key, int64_t fallback) = 0;
   virtual double get_double(const std::string& key, double fallback) = 0;
   virtual std::string get_string(const std::string& key, const std::string& fallback) = 0;
-  virtual std::vector<int64_t> get_int_list(const std::string& key, const std::vector<int64_t>& fallback) = 0;
-  virtual std::vector<double> get_double_list(const std::string& key, const std::vector<double>& fallback) = 0;
+  virtual std::vector<int64_t> get_int_list(const std::string& key,
+                                            const std::vector<int64_t>& fallback) = 0;
+  virtual std::vector<double> get_double_list(const std::string& key,
+                                              const std::vector<double>& fallback) = 0;
   // True when `key` (a value or a sub-table) is present.
   virtual bool has(const std::string& key) const = 0;
   // The view of sub-table `table` (present or not: then every key takes its fallback).
@@ -96,8 +98,10 @@ class MapConfig : public ConfigView {
   int64_t get_int(const std::string& key, int64_t fallback) override;
   double get_double(const std::string& key, double fallback) override;
   std::string get_string(const std::string& key, const std::string& fallback) override;
-  std::vector<int64_t> get_int_list(const std::string& key, const std::vector<int64_t>& fallback) override;
-  std::vector<double> get_double_list(const std::string& key, const std::vector<double>& fallback) override;
+  std::vector<int64_t> get_int_list(const std::string& key,
+                                    const std::vector<int64_t>& fallback) override;
+  std::vector<double> get_double_list(const std::string& key,
+                                      const std::vector<double>& fallback) override;
   bool has(const std::string& key) const override;
   std::unique_ptr<ConfigView> sub(const std::string& table) override;
 

@@ -12,9 +12,10 @@ features::NearestNeighborOptions NearestNeighborMatcher::options_from(ConfigView
   o.mutual = c.get_bool("mutual", o.mutual);
   o.ratio_threshold = c.get_double("ratio_threshold", o.ratio_threshold);
   o.distance_threshold = c.get_double("distance_threshold", o.distance_threshold);
-  SP_CHECK(o.ratio_threshold >= 0 && o.distance_threshold >= 0,
-           "nearest_neighbor config: expected ratio_threshold >= 0 and distance_threshold >= 0, got ",
-           o.ratio_threshold, " and ", o.distance_threshold);
+  SP_CHECK(
+      o.ratio_threshold >= 0 && o.distance_threshold >= 0,
+      "nearest_neighbor config: expected ratio_threshold >= 0 and distance_threshold >= 0, got ",
+      o.ratio_threshold, " and ", o.distance_threshold);
   return o;
 }
 
@@ -24,7 +25,8 @@ std::vector<std::string> NearestNeighborMatcher::required_keys() const {
 
 Predictions NearestNeighborMatcher::forward(const Batch& batch) {
   Predictions pred("predictions");
-  put_matches(pred, match(features::Features::take(batch.items(), "0"), features::Features::take(batch.items(), "1")));
+  put_matches(pred, match(features::Features::take(batch.items(), "0"),
+                          features::Features::take(batch.items(), "1")));
   return pred;
 }
 
@@ -36,9 +38,12 @@ Losses NearestNeighborMatcher::loss(const Predictions& pred, const Batch&) {
   return out;
 }
 
-std::map<std::string, double> NearestNeighborMatcher::metrics(const Predictions&, const Batch&) { return {}; }
+std::map<std::string, double> NearestNeighborMatcher::metrics(const Predictions&, const Batch&) {
+  return {};
+}
 
-features::Matches NearestNeighborMatcher::match(const features::Features& f0, const features::Features& f1) {
+features::Matches NearestNeighborMatcher::match(const features::Features& f0,
+                                                const features::Features& f1) {
   return features::match_nearest_neighbors(f0, f1, options_);
 }
 

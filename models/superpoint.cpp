@@ -39,12 +39,14 @@ SuperPointConfig SuperPointConfig::from(ConfigView& c, bool detector_only) {
   // Validate the names now, so a bad config fails at construction.
   nms_kind(s.nms);
   detector_loss_kind(s.detector_loss);
-  SP_CHECK(s.descriptor_dim > 0 && s.width > 0, "superpoint config: expected descriptor_dim > 0 and width > 0, got ",
-           s.descriptor_dim, " and ", s.width);
+  SP_CHECK(s.descriptor_dim > 0 && s.width > 0,
+           "superpoint config: expected descriptor_dim > 0 and width > 0, got ", s.descriptor_dim,
+           " and ", s.width);
   SP_CHECK(!s.force_num_keypoints || s.top_k > 0,
            "superpoint config: expected top_k > 0 with force_num_keypoints, got top_k ", s.top_k);
-  SP_CHECK(s.nms_radius >= 0 && s.border >= 0, "superpoint config: expected nms_radius >= 0 and border >= 0, got ",
-           s.nms_radius, " and ", s.border);
+  SP_CHECK(s.nms_radius >= 0 && s.border >= 0,
+           "superpoint config: expected nms_radius >= 0 and border >= 0, got ", s.nms_radius,
+           " and ", s.border);
   return s;
 }
 
@@ -74,7 +76,8 @@ namespace {
 // double_conv) that exist only to give the parameters their dotted names.
 class Wrap : public nn::UnaryModule {
  public:
-  Wrap(const std::string& type, const std::string& child_name, std::shared_ptr<nn::UnaryModule> child)
+  Wrap(const std::string& type, const std::string& child_name,
+       std::shared_ptr<nn::UnaryModule> child)
       : nn::UnaryModule(type), child_(register_module(child_name, std::move(child))) {}
   ag::Var forward(const ag::Var& x) override { return (*child_)(x); }
 
@@ -103,15 +106,20 @@ std::shared_ptr<nn::UnaryModule> down(int64_t in, int64_t out) {
   return std::make_shared<Wrap>("down", "mpconv", seq);
 }
 
-int64_t scaled(int64_t channels, double width) { return std::max<int64_t>(1, std::llround(channels * width)); }
+int64_t scaled(int64_t channels, double width) {
+  return std::max<int64_t>(1, std::llround(channels * width));
+}
 
-ag::Var pool2(const ag::Var& x) { return nn::F::max_pool2d(x, Pool2dArgs{}); }
+ag::Var pool2(const ag::Var& x) {
+  return nn::F::max_pool2d(x, Pool2dArgs{});
+}
 
 }  // namespace
 
 SuperPoint::SuperPoint(SuperPointConfig config)
     : Extractor(config.detector_only ? "MagicPoint" : "SuperPoint"), config_(std::move(config)) {
-  const int64_t c1 = scaled(64, config_.width), c3 = scaled(128, config_.width), c5 = scaled(256, config_.width);
+  const int64_t c1 = scaled(64, config_.width), c3 = scaled(128, config_.width),
+                c5 = scaled(256, config_.width);
   const int64_t D = config_.descriptor_dim;
   auto conv = [&](const std::string& name, int64_t in, int64_t out, int64_t k) {
     register_module(name, std::make_shared<nn::Conv2d>(in, out, k, 1, k / 2));
@@ -156,15 +164,18 @@ nn::UnaryModule& child(const nn::Module& m, const std::string& name) {
 // the ReLU and bias gradients in one pass backward).
 ag::Var conv_relu(const nn::Module& m, const std::string& name, const ag::Var& x) {
   const auto& conv = static_cast<const nn::Conv2d&>(child(m, name));
-  return ag::conv2d_relu(x, conv.param("weight"), conv.has_param("bias") ? conv.param("bias") : ag::Var(),
+  return ag::conv2d_relu(x, conv.param("weight"),
+                         conv.has_param("bias") ? conv.param("bias") : ag::Var(),
                          conv.options().args);
 }
 
 }  // namespace
 
 ag::Var SuperPoint::encode(const ag::Var& image) {
-  SP_CHECK(image.dim() == 4 && image.size(1) == 1 && image.size(2) % kCell == 0 && image.size(3) % kCell == 0,
-           type_name(), ": expected images [B, 1, H, W] with H and W multiples of 8, got ", image.shape());
+  SP_CHECK(image.dim() == 4 && image.size(1) == 1 && image.size(2) % kCell == 0 &&
+               image.size(3) % kCell == 0,
+           type_name(), ": expected images [B, 1, H, W] with H and W multiples of 8, got ",
+           image.shape());
   if (config_.batch_norm) {
     ag::Var x = image;
     for (const char* stage : {"inc", "down1", "down2", "down3"}) x = child(*this, stage)(x);
@@ -186,7 +197,8 @@ std::pair<ag::Var, ag::Var> SuperPoint::forward_image(const ag::Var& image) {
     auto& cb = static_cast<nn::Conv2d&>(child(*this, conv_b));
     auto& na = static_cast<nn::BatchNorm2d&>(child(*this, bn_a));
     auto& nb = static_cast<nn::BatchNorm2d&>(child(*this, bn_b));
-    return nn::conv_batch_norm(cb, nb, nn::conv_batch_norm(ca, na, features, /*relu=*/true), /*relu=*/false);
+    return nn::conv_batch_norm(cb, nb, nn::conv_batch_norm(ca, na, features, /*relu=*/true),
+                               /*relu=*/false);
   };
   ag::Var logits = head("convPa", "bnPa", "convPb", "bnPb");
   if (config_.detector_only) return {logits, ag::Var()};
@@ -208,8 +220,8 @@ Predictions SuperPoint::forward(const Batch& batch) {
   }
   // Both images in one pass: one set of batch statistics for the pair in the BN variant.
   const Tensor& warped = batch.at("warped_image");
-  SP_CHECK(warped.shape() == image.shape(), type_name(), ": expected warped_image of shape ", image.shape(), ", got ",
-           warped.shape());
+  SP_CHECK(warped.shape() == image.shape(), type_name(), ": expected warped_image of shape ",
+           image.shape(), ", got ", warped.shape());
   const int64_t B = image.size(0);
   auto [logits, desc] = forward_image(ag::cat({image, ag::Var(warped)}, 0));
   pred.set("logits", ag::narrow(logits, 0, 0, B));
@@ -223,14 +235,16 @@ Losses SuperPoint::loss(const Predictions& pred, const Batch& batch) {
   const DetectorLossKind kind = detector_loss_kind(config_.detector_loss);
   auto optional = [&](const char* key) { return batch.has(key) ? batch.at(key) : Tensor(); };
   Losses out;
-  ag::Var det = detector_loss(pred.at("logits"), batch.at("labels_2D"), optional("valid_mask"), kind);
+  ag::Var det =
+      detector_loss(pred.at("logits"), batch.at("labels_2D"), optional("valid_mask"), kind);
   out.total = det;
   out.terms["detector"] = det.data();
   if (pred.has("warped_logits")) {
     ag::Var det_w = detector_loss(pred.at("warped_logits"), batch.at("warped_labels"),
                                   optional("warped_valid_mask"), kind);
-    ag::Var desc = descriptor_loss(pred.at("descriptors"), pred.at("warped_descriptors"), batch.at("homography"),
-                                   optional("warped_valid_mask"), config_.descriptor_loss_options());
+    ag::Var desc = descriptor_loss(pred.at("descriptors"), pred.at("warped_descriptors"),
+                                   batch.at("homography"), optional("warped_valid_mask"),
+                                   config_.descriptor_loss_options());
     out.total = out.total + det_w + config_.lambda_loss * desc;
     out.terms["detector_warped"] = det_w.data();
     out.terms["descriptor"] = desc.data();

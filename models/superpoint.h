@@ -45,8 +45,8 @@ struct SuperPointConfig {
   double lambda_d = 250.0;
   double positive_margin = 1.0;
   double negative_margin = 0.2;
-  double descriptor_dist = 7.5;  // px, [TF]'s cell size - 0.5
-  double lambda_loss = 1.0;      // weight of the descriptor loss in the total ([PS] 1)
+  double descriptor_dist = 7.5;       // px, [TF]'s cell size - 0.5
+  double lambda_loss = 1.0;           // weight of the descriptor loss in the total ([PS] 1)
   int64_t descriptor_chunk_rows = 0;  // 0 = automatic
   double metrics_distance = 2.0;      // px, a detection matches a label within this distance
 
@@ -89,7 +89,9 @@ class SuperPoint : public Extractor {
   features::Features features_of(const Predictions& pred, const Tensor& images) override;
   double detection_threshold() const override { return config_.detection_threshold; }
   bool has_descriptors() const override { return !config_.detector_only; }
-  int64_t descriptor_dim() const override { return config_.detector_only ? 0 : config_.descriptor_dim; }
+  int64_t descriptor_dim() const override {
+    return config_.detector_only ? 0 : config_.descriptor_dim;
+  }
   int64_t input_channels() const override { return 1; }
   int64_t image_size_multiple() const override { return kCell; }
 

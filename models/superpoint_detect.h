@@ -46,6 +46,7 @@ Tensor sample_descriptors_device(const Tensor& descriptors, const Tensor& xy);
 // Per image: heatmap, NMS, threshold, border, top-k, descriptors (when `descriptors`
 // [B, D, Hc, Wc] is defined). MaxPool runs on the logits' device; Grid copies each
 // heatmap to the CPU. Results are on the logits' device.
-std::vector<Detections> detect(const Tensor& logits, const Tensor& descriptors, const DetectConfig& config);
+std::vector<Detections> detect(const Tensor& logits, const Tensor& descriptors,
+                               const DetectConfig& config);
 
 }  // namespace sp::models

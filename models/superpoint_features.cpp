@@ -17,8 +17,9 @@ namespace sp::models {
 namespace {
 
 // Detections of images of size H x W as padded features (random padding with `force`).
-features::Features to_features(std::vector<Detections> dets, int64_t H, int64_t W, const SuperPointConfig& c,
-                               const Tensor& descriptor_maps, Device device) {
+features::Features to_features(std::vector<Detections> dets, int64_t H, int64_t W,
+                               const SuperPointConfig& c, const Tensor& descriptor_maps,
+                               Device device) {
   std::vector<features::ImageFeatures> images;
   for (size_t b = 0; b < dets.size(); ++b) {
     Detections& d = dets[b];
@@ -31,7 +32,8 @@ features::Features to_features(std::vector<Detections> dets, int64_t H, int64_t 
       d.keypoints = cat({d.keypoints, xy}, 0);
       d.scores = cat({d.scores, zeros({missing}, DType::F32, d.scores.device())}, 0);
       if (descriptor_maps.defined())
-        d.descriptors = sample_descriptors_device(descriptor_maps.select(0, int64_t(b)), d.keypoints);
+        d.descriptors =
+            sample_descriptors_device(descriptor_maps.select(0, int64_t(b)), d.keypoints);
     }
     features::ImageFeatures f;
     f.keypoints = d.keypoints;
@@ -66,8 +68,8 @@ int64_t count_within(const Tensor& a, const Tensor& b, double dist) {
 
 features::Features SuperPoint::extract(const Tensor& images) {
   ag::NoGradGuard no_grad;
-  SP_CHECK(images.dim() == 4 && images.size(1) == 1, type_name(), ": expected gray images [B, 1, H, W], got ",
-           images.shape());
+  SP_CHECK(images.dim() == 4 && images.size(1) == 1, type_name(),
+           ": expected gray images [B, 1, H, W], got ", images.shape());
   auto [logits, desc] = forward_image(ag::Var(images));
   Predictions pred("predictions");
   pred.set("logits", logits);
@@ -84,7 +86,8 @@ features::Features SuperPoint::features_of(const Predictions& pred, const Tensor
 std::map<std::string, double> SuperPoint::metrics(const Predictions& pred, const Batch& batch) {
   ag::NoGradGuard no_grad;
   std::map<std::string, double> out;
-  std::vector<Detections> dets = models::detect(pred.at("logits").data(), Tensor(), config_.detect_config());
+  std::vector<Detections> dets =
+      models::detect(pred.at("logits").data(), Tensor(), config_.detect_config());
   Tensor labels = batch.at("labels_2D").cpu();
   int64_t predicted = 0, labelled = 0, correct = 0, found = 0;
   for (size_t b = 0; b < dets.size(); ++b) {

@@ -27,23 +27,25 @@ DetectorLossKind detector_loss_kind(const std::string& name) {
 namespace {
 
 void check_map(const Tensor& t, const char* what, int64_t B, int64_t H, int64_t W) {
-  SP_CHECK(t.dim() == 4 && t.size(0) == B && t.size(1) == 1 && t.size(2) == H && t.size(3) == W, "superpoint loss: expected ",
-           what, " of shape [", B, ", 1, ", H, ", ", W, "], got ", t.shape());
+  SP_CHECK(t.dim() == 4 && t.size(0) == B && t.size(1) == 1 && t.size(2) == H && t.size(3) == W,
+           "superpoint loss: expected ", what, " of shape [", B, ", 1, ", H, ", ", W, "], got ",
+           t.shape());
 }
 
 }  // namespace
 
 Tensor cell_valid_mask(const Tensor& valid_mask) {
-  SP_CHECK(valid_mask.dim() == 4 && valid_mask.size(1) == 1, "cell_valid_mask: expected a mask [B, 1, H, W], got ",
-           valid_mask.shape());
+  SP_CHECK(valid_mask.dim() == 4 && valid_mask.size(1) == 1,
+           "cell_valid_mask: expected a mask [B, 1, H, W], got ", valid_mask.shape());
   Tensor m = valid_mask.dtype() == DType::F64 ? valid_mask : valid_mask.to(DType::F32);
   return prod(pixel_unshuffle(m, kCell), {1}, true);
 }
 
 Tensor detector_targets(const Tensor& labels) {
-  SP_CHECK(labels.dim() == 4 && labels.size(1) == 1, "detector_targets: expected keypoint maps [B, 1, H, W], got ",
-           labels.shape());
-  Tensor t64 = pixel_unshuffle(labels.dtype() == DType::F64 ? labels : labels.to(DType::F32), kCell);
+  SP_CHECK(labels.dim() == 4 && labels.size(1) == 1,
+           "detector_targets: expected keypoint maps [B, 1, H, W], got ", labels.shape());
+  Tensor t64 =
+      pixel_unshuffle(labels.dtype() == DType::F64 ? labels : labels.to(DType::F32), kCell);
   Tensor count = sum(t64, {1}, true);
   // [PS] labels2Dto3D: dustbin = 1 - count, then every value below 1 becomes 0.
   Tensor dustbin = logical_not(lt(sub(Scalar(1.0), count), Scalar(1.0))).to(t64.dtype());
@@ -51,7 +53,8 @@ Tensor detector_targets(const Tensor& labels) {
   return div(t, sum(t, {1}, true));
 }
 
-ag::Var detector_loss(const ag::Var& logits, const Tensor& labels, const Tensor& valid_mask, DetectorLossKind kind) {
+ag::Var detector_loss(const ag::Var& logits, const Tensor& labels, const Tensor& valid_mask,
+                      DetectorLossKind kind) {
   SP_CHECK(logits.dim() == 4 && logits.size(1) == kCell * kCell + 1,
            "detector_loss: expected logits [B, 65, Hc, Wc], got ", logits.shape());
   const int64_t B = logits.size(0), H = logits.size(2) * kCell, W = logits.size(3) * kCell;
@@ -69,8 +72,8 @@ ag::Var detector_loss(const ag::Var& logits, const Tensor& labels, const Tensor&
     // BCE(p, t) = -[t log p + (1 - t) log(1 - p)] with PyTorch's clamp of the logs at
     // -100; 1 - p is clamped before the log so p = 1 gives a finite value and gradient.
     ag::Var p = ag::exp(log_p);
-    ag::Var log_1mp = ag::clamp(ag::log(ag::clamp(1.0 - p, Scalar(1e-30), std::nullopt)), Scalar(-100.0),
-                                std::nullopt);
+    ag::Var log_1mp = ag::clamp(ag::log(ag::clamp(1.0 - p, Scalar(1e-30), std::nullopt)),
+                                Scalar(-100.0), std::nullopt);
     ag::Var log_pc = ag::clamp(log_p, Scalar(-100.0), std::nullopt);
     per_cell = -ag::sum(t * log_pc + (1.0 - t) * log_1mp, {1}, true);
   }
@@ -99,7 +102,8 @@ Tensor per_image_matmul(const Tensor& a, const Tensor& b) {
   const int64_t B = b.size(0);
   const bool shared = a.dim() == 2;
   Tensor out = empty({B, a.size(shared ? 0 : 1), b.size(2)}, b.dtype(), b.device());
-  for (int64_t i = 0; i < B; ++i) out.select(0, i).copy_(matmul(shared ? a : a.select(0, i), b.select(0, i)));
+  for (int64_t i = 0; i < B; ++i)
+    out.select(0, i).copy_(matmul(shared ? a : a.select(0, i), b.select(0, i)));
   return out;
 }
 
@@ -122,7 +126,8 @@ struct DescriptorLossInputs {
 // on a GPU, where fewer, larger products and kernels are what makes it fast.
 template <typename Fn>
 void for_each_chunk(const DescriptorLossInputs& in, Fn&& fn) {
-  const int64_t B = in.desc.size(0), D = in.desc.size(1), Hc = in.desc.size(2), Wc = in.desc.size(3);
+  const int64_t B = in.desc.size(0), D = in.desc.size(1), Hc = in.desc.size(2),
+                Wc = in.desc.size(3);
   const int64_t N = Hc * Wc;
   if (N == 0 || B == 0) return;
   int64_t rows = in.o.chunk_rows;
@@ -151,17 +156,20 @@ Tensor correspondence(const Tensor& warped, const Tensor& centers, double thr2) 
 
 }  // namespace
 
-ag::Var descriptor_loss(const ag::Var& descriptors, const ag::Var& warped_descriptors, const Tensor& homography,
-                        const Tensor& warped_valid_mask, const DescriptorLossOptions& options) {
+ag::Var descriptor_loss(const ag::Var& descriptors, const ag::Var& warped_descriptors,
+                        const Tensor& homography, const Tensor& warped_valid_mask,
+                        const DescriptorLossOptions& options) {
   SP_CHECK(descriptors.dim() == 4 && descriptors.shape() == warped_descriptors.shape(),
-           "descriptor_loss: expected descriptors [B, D, Hc, Wc] of equal shapes, got ", descriptors.shape(), " and ",
-           warped_descriptors.shape());
-  SP_CHECK(descriptors.device() == warped_descriptors.device() && descriptors.dtype() == warped_descriptors.dtype(),
+           "descriptor_loss: expected descriptors [B, D, Hc, Wc] of equal shapes, got ",
+           descriptors.shape(), " and ", warped_descriptors.shape());
+  SP_CHECK(descriptors.device() == warped_descriptors.device() &&
+               descriptors.dtype() == warped_descriptors.dtype(),
            "descriptor_loss: expected both descriptor maps on one device with one dtype, got ",
-           descriptors.device(), " ", descriptors.dtype(), " and ", warped_descriptors.device(), " ",
-           warped_descriptors.dtype());
+           descriptors.device(), " ", descriptors.dtype(), " and ", warped_descriptors.device(),
+           " ", warped_descriptors.dtype());
   const int64_t B = descriptors.size(0), Hc = descriptors.size(2), Wc = descriptors.size(3);
-  SP_CHECK(homography.dim() == 3 && homography.size(0) == B && homography.size(1) == 3 && homography.size(2) == 3,
+  SP_CHECK(homography.dim() == 3 && homography.size(0) == B && homography.size(1) == 3 &&
+               homography.size(2) == 3,
            "descriptor_loss: expected homographies [", B, ", 3, 3], got ", homography.shape());
   const DType dtype = descriptors.dtype();
   const Device device = descriptors.device();
@@ -176,13 +184,14 @@ ag::Var descriptor_loss(const ag::Var& descriptors, const ag::Var& warped_descri
     in.mask = ones({B, 1, Hc, Wc}, dtype, device);
   }
   in.o = options;
-  const double lambda = options.lambda_d, mp = options.positive_margin, mn = options.negative_margin;
+  const double lambda = options.lambda_d, mp = options.positive_margin,
+               mn = options.negative_margin;
   Tensor normalizer = mul(clamp(sum(in.mask), Scalar(1.0), std::nullopt), Scalar(double(Hc * Wc)));
 
   const detail::HingeParams hp{options.distance * options.distance, lambda, mp, mn};
   Tensor total = zeros({}, dtype, device);
-  for_each_chunk(in, [&](int64_t, int64_t, const Tensor&, const Tensor&, const Tensor& warped, const Tensor& centers,
-                         const Tensor& dot, const Tensor& mask) {
+  for_each_chunk(in, [&](int64_t, int64_t, const Tensor&, const Tensor&, const Tensor& warped,
+                         const Tensor& centers, const Tensor& dot, const Tensor& mask) {
     if (dot.is_cuda()) {
       Tensor rows = empty({dot.size(0), dot.size(1)}, dtype, device);
       detail::descriptor_hinge_rows_cuda(dot, warped, centers, mask, hp, rows);
@@ -202,19 +211,24 @@ ag::Var descriptor_loss(const ag::Var& descriptors, const ag::Var& warped_descri
       [options, lambda, mp, mn](const ag::BackwardArgs& a) {
         const DescriptorLossInputs in{a.saved[1], a.saved[2], a.saved[3], a.saved[4], options};
         Tensor factor = div(a.grad(), a.saved[0]);
-        const int64_t B = in.desc.size(0), D = in.desc.size(1), N = in.desc.size(2) * in.desc.size(3);
-        Tensor grad_a = zeros({B, D, N}, in.desc.dtype(), in.desc.device()), grad_b = zeros_like(grad_a);
+        const int64_t B = in.desc.size(0), D = in.desc.size(1),
+                      N = in.desc.size(2) * in.desc.size(3);
+        Tensor grad_a = zeros({B, D, N}, in.desc.dtype(), in.desc.device()),
+               grad_b = zeros_like(grad_a);
         const DType dtype = in.desc.dtype();
         const detail::HingeParams hp{options.distance * options.distance, lambda, mp, mn};
-        for_each_chunk(in, [&](int64_t n0, int64_t n1, const Tensor& db, const Tensor& a_chunk, const Tensor& warped,
-                               const Tensor& centers, const Tensor& dot, const Tensor& mask) {
+        for_each_chunk(in, [&](int64_t n0, int64_t n1, const Tensor& db, const Tensor& a_chunk,
+                               const Tensor& warped, const Tensor& centers, const Tensor& dot,
+                               const Tensor& mask) {
           Tensor gdot = dot;  // [B, n, N]
           if (dot.is_cuda()) {
-            detail::descriptor_hinge_grad_cuda(gdot, warped, centers, mask, hp, factor.to(dtype).reshape({1}));
+            detail::descriptor_hinge_grad_cuda(gdot, warped, centers, mask, hp,
+                                               factor.to(dtype).reshape({1}));
           } else {
             // dl/d(dot) = -lambda s [m_p - dot > 0] + (1 - s) [dot - m_n > 0], masked.
             Tensor s = correspondence(warped, centers, hp.thr2);
-            Tensor gpos = mul(mul(s, gt(sub(Scalar(mp), dot), Scalar(0.0)).to(dtype)), Scalar(-lambda));
+            Tensor gpos =
+                mul(mul(s, gt(sub(Scalar(mp), dot), Scalar(0.0)).to(dtype)), Scalar(-lambda));
             Tensor gneg = mul(sub(Scalar(1.0), s), gt(sub(dot, Scalar(mn)), Scalar(0.0)).to(dtype));
             gdot = mul(mul(add(gpos, gneg), mask), factor);
           }

@@ -37,11 +37,11 @@ ag::Var detector_loss(const ag::Var& logits, const Tensor& labels, const Tensor&
                       DetectorLossKind kind = DetectorLossKind::CrossEntropy);
 
 struct DescriptorLossOptions {
-  double lambda_d = 250.0;         // weight of the positive term ([P], [TF] class default)
-  double positive_margin = 1.0;    // m_p
-  double negative_margin = 0.2;    // m_n
-  double distance = 7.5;           // a cell pair corresponds when ||H p - p'|| <= distance px
-  int64_t chunk_rows = 0;          // rows of cells of image A per chunk; 0 = automatic
+  double lambda_d = 250.0;       // weight of the positive term ([P], [TF] class default)
+  double positive_margin = 1.0;  // m_p
+  double negative_margin = 0.2;  // m_n
+  double distance = 7.5;         // a cell pair corresponds when ||H p - p'|| <= distance px
+  int64_t chunk_rows = 0;        // rows of cells of image A per chunk; 0 = automatic
 };
 
 // Dense descriptor hinge loss (spec 5.4) between descriptors [B, D, Hc, Wc] of image A
@@ -55,7 +55,8 @@ struct DescriptorLossOptions {
 // normalisation of [TF] (spec 10.1 item 4). It is computed over chunks of A's cells, in
 // the forward and again in the backward, so the memory peak is O(chunk * Hc * Wc) and
 // never O((Hc Wc)^2 D).
-ag::Var descriptor_loss(const ag::Var& descriptors, const ag::Var& warped_descriptors, const Tensor& homography,
-                        const Tensor& warped_valid_mask, const DescriptorLossOptions& options = {});
+ag::Var descriptor_loss(const ag::Var& descriptors, const ag::Var& warped_descriptors,
+                        const Tensor& homography, const Tensor& warped_valid_mask,
+                        const DescriptorLossOptions& options = {});
 
 }  // namespace sp::models

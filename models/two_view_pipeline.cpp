@@ -9,44 +9,52 @@ namespace {
 // The sub-table's model, which must be of kind T ("an extractor", "a matcher").
 template <typename T>
 std::shared_ptr<T> component(ConfigView& config, const std::string& table, const char* kind) {
-  SP_CHECK(config.has(table), "two_view_pipeline: expected a [model.", table, "] table with its name");
+  SP_CHECK(config.has(table), "two_view_pipeline: expected a [model.", table,
+           "] table with its name");
   std::unique_ptr<ConfigView> sub = config.sub(table);
   const std::string name = sub->get_string("name", "");
   SP_CHECK(!name.empty(), "two_view_pipeline: expected model.", table, ".name");
   std::shared_ptr<T> typed = std::dynamic_pointer_cast<T>(create_model(name, *sub));
-  SP_CHECK(typed != nullptr, "two_view_pipeline: expected ", kind, " in model.", table, ".name, got '", name, "'");
+  SP_CHECK(typed != nullptr, "two_view_pipeline: expected ", kind, " in model.", table,
+           ".name, got '", name, "'");
   return typed;
 }
 
 }  // namespace
 
-TwoViewPipeline::TwoViewPipeline(std::shared_ptr<Extractor> extractor, std::shared_ptr<Matcher> matcher)
+TwoViewPipeline::TwoViewPipeline(std::shared_ptr<Extractor> extractor,
+                                 std::shared_ptr<Matcher> matcher)
     : Model("TwoViewPipeline"),
       extractor_(register_module("extractor", std::move(extractor))),
       matcher_(register_module("matcher", std::move(matcher))) {}
 
 std::shared_ptr<TwoViewPipeline> TwoViewPipeline::from(ConfigView& config) {
-  auto extractor = component<Extractor>(config, "extractor", "an extractor (superpoint, magicpoint)");
+  auto extractor =
+      component<Extractor>(config, "extractor", "an extractor (superpoint, magicpoint)");
   auto matcher = component<Matcher>(config, "matcher", "a matcher (nearest_neighbor)");
   return std::make_shared<TwoViewPipeline>(extractor, matcher);
 }
 
 features::Features TwoViewPipeline::view(const Batch& batch, const std::string& suffix) {
   if (batch.has("keypoints" + suffix)) return features::Features::take(batch.items(), suffix);
-  SP_CHECK(batch.has("image" + suffix), "two_view_pipeline: expected image", suffix, " or cached keypoints",
-           suffix, " in the batch, got keys [", [&] {
-             std::string k;
-             for (const auto& key : batch.keys()) k += (k.empty() ? "" : ", ") + key;
-             return k;
-           }(), "]");
+  SP_CHECK(
+      batch.has("image" + suffix), "two_view_pipeline: expected image", suffix,
+      " or cached keypoints", suffix, " in the batch, got keys [",
+      [&] {
+        std::string k;
+        for (const auto& key : batch.keys()) k += (k.empty() ? "" : ", ") + key;
+        return k;
+      }(),
+      "]");
   ag::NoGradGuard frozen;
   return extractor_->extract(batch.at("image" + suffix));
 }
 
 Predictions TwoViewPipeline::forward(const Batch& batch) {
   const features::Features f0 = view(batch, "0"), f1 = view(batch, "1");
-  SP_CHECK(f0.batch_size() == f1.batch_size(), "two_view_pipeline: expected views of one batch size, got ",
-           f0.batch_size(), " and ", f1.batch_size());
+  SP_CHECK(f0.batch_size() == f1.batch_size(),
+           "two_view_pipeline: expected views of one batch size, got ", f0.batch_size(), " and ",
+           f1.batch_size());
   Predictions pred("predictions");
   put_features(pred, f0, "0");
   put_features(pred, f1, "1");
@@ -54,9 +62,12 @@ Predictions TwoViewPipeline::forward(const Batch& batch) {
   return pred;
 }
 
-Losses TwoViewPipeline::loss(const Predictions& pred, const Batch& batch) { return matcher_->loss(pred, batch); }
+Losses TwoViewPipeline::loss(const Predictions& pred, const Batch& batch) {
+  return matcher_->loss(pred, batch);
+}
 
-std::map<std::string, double> TwoViewPipeline::metrics(const Predictions& pred, const Batch& batch) {
+std::map<std::string, double> TwoViewPipeline::metrics(const Predictions& pred,
+                                                       const Batch& batch) {
   return matcher_->metrics(pred, batch);
 }
 

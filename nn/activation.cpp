@@ -16,7 +16,8 @@ ag::Var GELU::forward(const ag::Var& x) {
   return approximate_ == GeluApproximate::Tanh ? ag::gelu_tanh(x) : ag::gelu(x);
 }
 
-PReLU::PReLU(int64_t num_parameters, double init) : UnaryModule("PReLU"), num_parameters_(num_parameters) {
+PReLU::PReLU(int64_t num_parameters, double init)
+    : UnaryModule("PReLU"), num_parameters_(num_parameters) {
   SP_CHECK(num_parameters > 0, "PReLU: expected a positive num_parameters, got ", num_parameters);
   register_parameter("weight", full({num_parameters}, init));
 }

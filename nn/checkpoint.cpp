@@ -25,8 +25,8 @@ uint64_t bits_of(int64_t v) {
 
 void write_group(io::H5File& f, const std::string& group, const TensorMap& tensors) {
   for (const auto& [key, t] : tensors) {
-    SP_CHECK(!key.empty() && key.find('/') == std::string::npos, "checkpoint: expected dotted keys without '/', got '",
-             key, "' in ", group);
+    SP_CHECK(!key.empty() && key.find('/') == std::string::npos,
+             "checkpoint: expected dotted keys without '/', got '", key, "' in ", group);
     SP_CHECK(t.defined(), "checkpoint: expected a defined tensor for ", group, "/", key);
     f.write(group.empty() ? key : group + "/" + key, t);
   }
@@ -41,14 +41,17 @@ TensorMap read_group(const io::H5File& f, const std::string& group) {
 
 // Opens `path` for reading and checks the format attribute.
 std::string format_of(const io::H5File& f) {
-  SP_CHECK(f.has_attr("", "format"), "checkpoint: expected an sp checkpoint or state_dict at ", f.path(),
-           ", got an HDF5 file without a 'format' attribute; hint: convert PyTorch weights with convert_pth");
+  SP_CHECK(f.has_attr("", "format"), "checkpoint: expected an sp checkpoint or state_dict at ",
+           f.path(),
+           ", got an HDF5 file without a 'format' attribute; hint: convert PyTorch weights with "
+           "convert_pth");
   std::string format = f.attr_string("", "format");
-  SP_CHECK(format == kCheckpointFormat || format == kStateDictFormat, "checkpoint: expected format '",
-           kCheckpointFormat, "' or '", kStateDictFormat, "' in ", f.path(), ", got '", format, "'");
+  SP_CHECK(format == kCheckpointFormat || format == kStateDictFormat,
+           "checkpoint: expected format '", kCheckpointFormat, "' or '", kStateDictFormat, "' in ",
+           f.path(), ", got '", format, "'");
   int64_t version = f.attr_int("", "version");
-  SP_CHECK(version <= kVersion, "checkpoint: expected version <= ", kVersion, " in ", f.path(), ", got ", version,
-           "; hint: written by a newer sp");
+  SP_CHECK(version <= kVersion, "checkpoint: expected version <= ", kVersion, " in ", f.path(),
+           ", got ", version, "; hint: written by a newer sp");
   return format;
 }
 
@@ -71,8 +74,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
 
 Checkpoint load_checkpoint(const std::string& path) {
   io::H5File f(path, io::H5File::Mode::Read);
-  SP_CHECK(format_of(f) == kCheckpointFormat, "checkpoint: expected a training checkpoint at ", path,
-           ", got a plain state_dict; hint: load it with load_state_dict_file");
+  SP_CHECK(format_of(f) == kCheckpointFormat, "checkpoint: expected a training checkpoint at ",
+           path, ", got a plain state_dict; hint: load it with load_state_dict_file");
   Checkpoint c;
   c.step = f.attr_int("", "step");
   c.rng_seed = bits_of(f.attr_int("", "rng_seed"));
@@ -81,8 +84,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.buffers = read_group(f, "buffers");
   c.optimizer = read_group(f, "optimizer");
   Tensor text = f.read("config");
-  SP_CHECK(text.dtype() == DType::U8 && text.dim() == 1, "checkpoint: expected /config as u8 text in ", path,
-           ", got ", text.meta());
+  SP_CHECK(text.dtype() == DType::U8 && text.dim() == 1,
+           "checkpoint: expected /config as u8 text in ", path, ", got ", text.meta());
   auto bytes = text.to_vector<uint8_t>();
   c.config.assign(bytes.begin(), bytes.end());
   return c;
@@ -108,7 +111,8 @@ TensorMap load_state_dict_file(const std::string& path) {
   return out;
 }
 
-size_t convert_pth(const std::string& pth_path, const std::string& h5_path, const PthOptions& options) {
+size_t convert_pth(const std::string& pth_path, const std::string& h5_path,
+                   const PthOptions& options) {
   TensorMap state = load_pth(pth_path, options);
   SP_CHECK(!state.empty(), "pth: expected tensors in ", pth_path, ", got none");
   save_state_dict_file(h5_path, state);

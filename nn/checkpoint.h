@@ -40,6 +40,7 @@ TensorMap load_state_dict_file(const std::string& path);
 
 // Reads a .pth written by torch.save and writes its tensors as an sp state_dict file.
 // Returns the number of tensors written.
-size_t convert_pth(const std::string& pth_path, const std::string& h5_path, const PthOptions& options = {});
+size_t convert_pth(const std::string& pth_path, const std::string& h5_path,
+                   const PthOptions& options = {});
 
 }  // namespace sp::nn

@@ -4,7 +4,8 @@
 
 namespace sp::nn {
 
-Sequential::Sequential(std::vector<std::shared_ptr<UnaryModule>> layers) : UnaryModule("Sequential") {
+Sequential::Sequential(std::vector<std::shared_ptr<UnaryModule>> layers)
+    : UnaryModule("Sequential") {
   for (auto& layer : layers) push_back(std::move(layer));
 }
 

@@ -41,7 +41,8 @@ class ModuleList : public Module {
   }
   void replace_child(const std::string& name, std::shared_ptr<Module> module) override {
     auto typed = std::dynamic_pointer_cast<M>(module);
-    SP_CHECK(typed != nullptr, "ModuleList: expected a replacement of the item type for '", name, "'");
+    SP_CHECK(typed != nullptr, "ModuleList: expected a replacement of the item type for '", name,
+             "'");
     Module::replace_child(name, module);
     items_[std::stoul(name)] = std::move(typed);
   }

@@ -12,7 +12,8 @@ void check_floating_param(const Tensor& t, const char* what) {
 
 int64_t fan(const Shape& shape, const std::string& mode) {
   auto [in, out] = fans(shape);
-  SP_CHECK(mode == "fan_in" || mode == "fan_out", "init: expected mode fan_in or fan_out, got '", mode, "'");
+  SP_CHECK(mode == "fan_in" || mode == "fan_out", "init: expected mode fan_in or fan_out, got '",
+           mode, "'");
   return mode == "fan_in" ? in : out;
 }
 
@@ -31,7 +32,10 @@ double gain(const std::string& nl, double param) {
   if (nl == "relu") return std::sqrt(2.0);
   if (nl == "leaky_relu") return std::sqrt(2.0 / (1.0 + param * param));
   if (nl == "selu") return 3.0 / 4.0;
-  SP_FAIL("init: expected a nonlinearity of linear, conv*, sigmoid, tanh, relu, leaky_relu or selu, got '", nl, "'");
+  SP_FAIL(
+      "init: expected a nonlinearity of linear, conv*, sigmoid, tanh, relu, leaky_relu or selu, "
+      "got '",
+      nl, "'");
 }
 
 Tensor& uniform_(Tensor& t, double low, double high, Generator& gen) {
@@ -49,12 +53,14 @@ Tensor& constant_(Tensor& t, double value) {
   return t.fill_(value);
 }
 
-Tensor& kaiming_uniform_(Tensor& t, double a, const std::string& mode, const std::string& nl, Generator& gen) {
+Tensor& kaiming_uniform_(Tensor& t, double a, const std::string& mode, const std::string& nl,
+                         Generator& gen) {
   double bound = gain(nl, a) * std::sqrt(3.0 / double(fan(t.shape(), mode)));
   return init::uniform_(t, -bound, bound, gen);
 }
 
-Tensor& kaiming_normal_(Tensor& t, double a, const std::string& mode, const std::string& nl, Generator& gen) {
+Tensor& kaiming_normal_(Tensor& t, double a, const std::string& mode, const std::string& nl,
+                        Generator& gen) {
   return init::normal_(t, 0.0, gain(nl, a) / std::sqrt(double(fan(t.shape(), mode))), gen);
 }
 

@@ -22,9 +22,11 @@ Tensor& constant_(Tensor& t, double value);
 
 // mode "fan_in" or "fan_out"; a is the leaky_relu slope.
 Tensor& kaiming_uniform_(Tensor& t, double a = 0.0, const std::string& mode = "fan_in",
-                         const std::string& nonlinearity = "leaky_relu", Generator& gen = default_generator());
+                         const std::string& nonlinearity = "leaky_relu",
+                         Generator& gen = default_generator());
 Tensor& kaiming_normal_(Tensor& t, double a = 0.0, const std::string& mode = "fan_in",
-                        const std::string& nonlinearity = "leaky_relu", Generator& gen = default_generator());
+                        const std::string& nonlinearity = "leaky_relu",
+                        Generator& gen = default_generator());
 Tensor& xavier_uniform_(Tensor& t, double gain = 1.0, Generator& gen = default_generator());
 Tensor& xavier_normal_(Tensor& t, double gain = 1.0, Generator& gen = default_generator());
 

@@ -35,7 +35,8 @@ void Module::check_new_name(const std::string& name) const {
   SP_CHECK(!name.empty() && name.find('.') == std::string::npos, type_name_,
            ": expected a member name without '.', got '", name, "'");
   auto taken = [&](const auto& items) {
-    return std::any_of(items.begin(), items.end(), [&](const auto& it) { return it.first == name; });
+    return std::any_of(items.begin(), items.end(),
+                       [&](const auto& it) { return it.first == name; });
   };
   SP_CHECK(!taken(params_) && !taken(buffers_) && !taken(children_), type_name_, ": member '", name,
            "' is already registered");
@@ -71,7 +72,8 @@ void Module::replace_child(const std::string& name, std::shared_ptr<Module> modu
   SP_CHECK(false, type_name_, ": expected a child named '", name, "' to replace, got none");
 }
 
-void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, ag::Var>>* params,
+void Module::collect(const std::string& prefix,
+                     std::vector<std::pair<std::string, ag::Var>>* params,
                      std::vector<std::pair<std::string, Tensor*>>* buffers) {
   if (params)
     for (auto& [n, v] : params_) params->emplace_back(join(prefix, n), v);
@@ -103,12 +105,14 @@ std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
 std::vector<std::pair<std::string, Module*>> Module::named_modules() {
   std::vector<std::pair<std::string, Module*>> out{{"", this}};
   for (auto& [n, child] : children_)
-    for (auto& [sub, m] : child->named_modules()) out.emplace_back(sub.empty() ? n : n + "." + sub, m);
+    for (auto& [sub, m] : child->named_modules())
+      out.emplace_back(sub.empty() ? n : n + "." + sub, m);
   return out;
 }
 
 bool Module::has_param(const std::string& name) const {
-  return std::any_of(params_.begin(), params_.end(), [&](const auto& p) { return p.first == name; });
+  return std::any_of(params_.begin(), params_.end(),
+                     [&](const auto& p) { return p.first == name; });
 }
 
 ag::Var& Module::param(const std::string& name) {
@@ -116,14 +120,18 @@ ag::Var& Module::param(const std::string& name) {
     if (n == name) return v;
   SP_FAIL(type_name_, ": expected a parameter '", name, "', got only ", names_of(params_));
 }
-const ag::Var& Module::param(const std::string& name) const { return const_cast<Module*>(this)->param(name); }
+const ag::Var& Module::param(const std::string& name) const {
+  return const_cast<Module*>(this)->param(name);
+}
 
 Tensor& Module::buffer(const std::string& name) {
   for (auto& [n, t] : buffers_)
     if (n == name) return t;
   SP_FAIL(type_name_, ": expected a buffer '", name, "', got only ", names_of(buffers_));
 }
-const Tensor& Module::buffer(const std::string& name) const { return const_cast<Module*>(this)->buffer(name); }
+const Tensor& Module::buffer(const std::string& name) const {
+  return const_cast<Module*>(this)->buffer(name);
+}
 
 void Module::train(bool on) {
   training_ = on;
@@ -142,7 +150,8 @@ void Module::to(Device device) {
 }
 
 void Module::to(DType dtype) {
-  SP_CHECK(is_floating(dtype), type_name_, ": expected a floating dtype for to(dtype), got ", dtype);
+  SP_CHECK(is_floating(dtype), type_name_, ": expected a floating dtype for to(dtype), got ",
+           dtype);
   std::vector<std::pair<std::string, ag::Var>> params;
   std::vector<std::pair<std::string, Tensor*>> buffers;
   collect("", &params, &buffers);
@@ -188,14 +197,14 @@ LoadResult Module::load_state_dict(const TensorMap& state, bool strict, const st
       result.missing_keys.push_back(n);
       continue;
     }
-    SP_CHECK(it->second.defined() && it->second.shape() == t.shape(), type_name_, ": load_state_dict", where,
-             ": expected '", n, "' of shape ", t.shape(), ", got ",
+    SP_CHECK(it->second.defined() && it->second.shape() == t.shape(), type_name_,
+             ": load_state_dict", where, ": expected '", n, "' of shape ", t.shape(), ", got ",
              it->second.defined() ? it->second.shape().str() : "an undefined tensor");
   }
   for (auto& [n, t] : state)
     if (!known.count(n)) result.unexpected_keys.push_back(n);
-  SP_CHECK(!strict || result.missing_keys.empty(), type_name_, ": load_state_dict", where, ": expected every key, ",
-           "missing ", list(result.missing_keys));
+  SP_CHECK(!strict || result.missing_keys.empty(), type_name_, ": load_state_dict", where,
+           ": expected every key, ", "missing ", list(result.missing_keys));
   SP_CHECK(!strict || result.unexpected_keys.empty(), type_name_, ": load_state_dict", where,
            ": expected only the module's keys, got unexpected ", list(result.unexpected_keys));
   // Everything checked: copy in place (dtype and device converted by copy_into).
@@ -214,10 +223,13 @@ std::string Module::str() const {
   return out.str();
 }
 
-LoadResult load_weights(Module& module, const std::string& path, bool strict, const std::string& select) {
+LoadResult load_weights(Module& module, const std::string& path, bool strict,
+                        const std::string& select) {
   // sp HDF5 (state_dict file or checkpoint) by its signature; anything else is read as
   // torch.save output (.pth, .pt, .pth.tar checkpoints wrapping a state_dict).
-  TensorMap state = is_hdf5_file(path) ? load_state_dict_file(path) : load_pth_weights(path, {.select = select, .strip_prefix = ""});
+  TensorMap state = is_hdf5_file(path)
+                        ? load_state_dict_file(path)
+                        : load_pth_weights(path, {.select = select, .strip_prefix = ""});
   return module.load_state_dict(state, strict, path);
 }
 

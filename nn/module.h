@@ -37,7 +37,9 @@ class Module {
   std::vector<std::pair<std::string, ag::Var>> named_parameters() const;
   std::vector<ag::Var> parameters() const;
   std::vector<std::pair<std::string, Tensor>> named_buffers() const;
-  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
+    return children_;
+  }
   // This module ("") and every descendant with its dotted path.
   std::vector<std::pair<std::string, Module*>> named_modules();
   // Swaps the direct child `name` for `module` (BatchNorm2d -> SyncBatchNorm for
@@ -72,7 +74,8 @@ class Module {
   // Copies `state` into the parameters and buffers (converting dtype/device to the
   // module's). Every shape is checked before anything changes. strict: missing or
   // unexpected keys are errors. `source` (a file name) is named in errors.
-  LoadResult load_state_dict(const TensorMap& state, bool strict = true, const std::string& source = "");
+  LoadResult load_state_dict(const TensorMap& state, bool strict = true,
+                             const std::string& source = "");
 
   // A one-line-per-module summary with parameter shapes.
   std::string str() const;
@@ -101,6 +104,7 @@ class Module {
 
 // Loads a state_dict from a file into a module: .pth (torch.save, via PthOptions-like
 // `select`, e.g. "state_dict") or sp HDF5 (state_dict file or checkpoint).
-LoadResult load_weights(Module& module, const std::string& path, bool strict = true, const std::string& select = "");
+LoadResult load_weights(Module& module, const std::string& path, bool strict = true,
+                        const std::string& select = "");
 
 }  // namespace sp::nn

@@ -5,11 +5,11 @@
 #include "autograd/functions/norm.h"
 #include "autograd/functions/reduce.h"
 #include "autograd/functions/views.h"
-#include "tensor/ops/operators.h"
-#include "tensor/ops/reduce.h"
 #include "autograd/operators.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
+#include "tensor/ops/operators.h"
+#include "tensor/ops/reduce.h"
 
 namespace sp::nn {
 
@@ -85,10 +85,14 @@ ag::Var LayerNorm::forward(const ag::Var& x) {
 }
 
 GroupNorm::GroupNorm(int64_t num_groups, int64_t num_channels, double eps, bool affine)
-    : UnaryModule("GroupNorm"), num_groups_(num_groups), num_channels_(num_channels), eps_(eps), affine_(affine) {
+    : UnaryModule("GroupNorm"),
+      num_groups_(num_groups),
+      num_channels_(num_channels),
+      eps_(eps),
+      affine_(affine) {
   SP_CHECK(num_groups > 0 && num_channels > 0 && num_channels % num_groups == 0,
-           "GroupNorm: expected num_channels divisible by num_groups, got ", num_channels, " channels in ",
-           num_groups, " groups");
+           "GroupNorm: expected num_channels divisible by num_groups, got ", num_channels,
+           " channels in ", num_groups, " groups");
   if (affine) {
     register_parameter("weight", ones({num_channels}));
     register_parameter("bias", zeros({num_channels}));
@@ -96,15 +100,17 @@ GroupNorm::GroupNorm(int64_t num_groups, int64_t num_channels, double eps, bool 
 }
 
 ag::Var GroupNorm::forward(const ag::Var& x) {
-  SP_CHECK(x.defined() && x.dim() >= 2 && x.size(1) == num_channels_, "GroupNorm: expected an input [N, ",
-           num_channels_, ", *], got ", x.defined() ? x.shape() : Shape{});
-  return ag::group_norm(x, num_groups_, affine_ ? param("weight") : ag::Var(), affine_ ? param("bias") : ag::Var(),
-                        eps_);
+  SP_CHECK(x.defined() && x.dim() >= 2 && x.size(1) == num_channels_,
+           "GroupNorm: expected an input [N, ", num_channels_, ", *], got ",
+           x.defined() ? x.shape() : Shape{});
+  return ag::group_norm(x, num_groups_, affine_ ? param("weight") : ag::Var(),
+                        affine_ ? param("bias") : ag::Var(), eps_);
 }
 
 InstanceNorm2d::InstanceNorm2d(int64_t num_features, const BatchNormOptions& options)
     : UnaryModule("InstanceNorm2d"), num_features_(num_features), options_(options) {
-  SP_CHECK(num_features > 0, "InstanceNorm2d: expected a positive num_features, got ", num_features);
+  SP_CHECK(num_features > 0, "InstanceNorm2d: expected a positive num_features, got ",
+           num_features);
   if (options.affine) {
     register_parameter("weight", ones({num_features}));
     register_parameter("bias", zeros({num_features}));
@@ -117,16 +123,18 @@ InstanceNorm2d::InstanceNorm2d(int64_t num_features, const BatchNormOptions& opt
 }
 
 ag::Var InstanceNorm2d::forward(const ag::Var& in) {
-  SP_CHECK(in.defined() && (in.dim() == 4 || in.dim() == 3) && in.size(in.dim() - 3) == num_features_,
-           "InstanceNorm2d: expected an input [N, ", num_features_, ", H, W] or [", num_features_,
-           ", H, W], got ", in.defined() ? in.shape() : Shape{});
+  SP_CHECK(
+      in.defined() && (in.dim() == 4 || in.dim() == 3) && in.size(in.dim() - 3) == num_features_,
+      "InstanceNorm2d: expected an input [N, ", num_features_, ", H, W] or [", num_features_,
+      ", H, W], got ", in.defined() ? in.shape() : Shape{});
   const ag::Var x = in.dim() == 3 ? ag::unsqueeze(in, 0) : in;
   ag::Var w = options_.affine ? param("weight") : ag::Var();
   ag::Var b = options_.affine ? param("bias") : ag::Var();
   ag::Var y;
   if (options_.track_running_stats && !is_training()) {
     // Eval with tracked statistics: a per-channel affine map, as batch norm in eval mode.
-    y = ag::batch_norm(x, w, b, buffer("running_mean"), buffer("running_var"), false, 0.0, options_.eps);
+    y = ag::batch_norm(x, w, b, buffer("running_mean"), buffer("running_var"), false, 0.0,
+                       options_.eps);
   } else {
     y = ag::instance_norm(x, w, b, options_.eps);
     if (options_.track_running_stats) {

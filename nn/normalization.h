@@ -69,7 +69,8 @@ class GroupNorm : public UnaryModule {
 // with them.
 class InstanceNorm2d : public UnaryModule {
  public:
-  explicit InstanceNorm2d(int64_t num_features, const BatchNormOptions& options = {1e-5, 0.1, false, false});
+  explicit InstanceNorm2d(int64_t num_features,
+                          const BatchNormOptions& options = {1e-5, 0.1, false, false});
   ag::Var forward(const ag::Var& x) override;
 
  private:

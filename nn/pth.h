@@ -28,7 +28,8 @@ std::map<std::string, Tensor> load_pth(const std::string& path, const PthOptions
 // otherwise, when the file is a checkpoint dict holding "model_state_dict" or
 // "state_dict" (in that order), the entries under it; otherwise every tensor. Then
 // options.strip_prefix is removed.
-std::map<std::string, Tensor> load_pth_weights(const std::string& path, const PthOptions& options = {});
+std::map<std::string, Tensor> load_pth_weights(const std::string& path,
+                                               const PthOptions& options = {});
 
 // Whether the file starts with the HDF5 signature (an sp state_dict or checkpoint);
 // false for missing files.

@@ -2,8 +2,8 @@
 
 namespace sp::nn {
 
-Checkpoint capture(const Module& module, const optim::Optimizer* optimizer, int64_t step, const Generator& rng,
-                   const std::string& config) {
+Checkpoint capture(const Module& module, const optim::Optimizer* optimizer, int64_t step,
+                   const Generator& rng, const std::string& config) {
   Checkpoint c;
   for (auto& [n, v] : module.named_parameters()) c.parameters[n] = v.data().cpu().clone();
   for (auto& [n, t] : module.named_buffers()) c.buffers[n] = t.cpu().clone();
@@ -18,8 +18,9 @@ Checkpoint capture(const Module& module, const optim::Optimizer* optimizer, int6
 
 int64_t restore(const Checkpoint& c, Module& module, optim::Optimizer* optimizer, Generator* rng,
                 const std::string& source) {
-  SP_CHECK(!optimizer || !c.optimizer.empty(), "checkpoint", source.empty() ? "" : " " + source,
-           ": expected optimizer state, got none; hint: the checkpoint was saved without an optimizer");
+  SP_CHECK(
+      !optimizer || !c.optimizer.empty(), "checkpoint", source.empty() ? "" : " " + source,
+      ": expected optimizer state, got none; hint: the checkpoint was saved without an optimizer");
   TensorMap state = c.parameters;
   for (auto& [n, t] : c.buffers) state[n] = t;
   // Keep a copy of the module so a failing optimizer load leaves both untouched.

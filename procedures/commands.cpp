@@ -34,15 +34,18 @@ Device parse_device(const std::string& spec) {
 InferenceModel load_inference_model(train::ConfigReader& reader, const std::string& name,
                                     const std::string& weights, Device device) {
   models::register_builtin_models();
-  const std::string model_name = name.empty() ? reader.get<std::string>("model.name", "superpoint") : name;
+  const std::string model_name =
+      name.empty() ? reader.get<std::string>("model.name", "superpoint") : name;
   if (!name.empty()) reader.get<std::string>("model.name", name);
-  const std::string file = weights.empty() ? reader.get<std::string>("model.pretrained", "") : weights;
+  const std::string file =
+      weights.empty() ? reader.get<std::string>("model.pretrained", "") : weights;
   if (!weights.empty()) reader.get<std::string>("model.pretrained", "");
   const bool batch_statistics = reader.get<bool>("model.bn_batch_statistics", false);
   train::ModelConfigView view(reader, "model");
   std::shared_ptr<models::Model> model = models::create_model(model_name, view);
   auto extractor = std::dynamic_pointer_cast<models::Extractor>(model);
-  SP_CHECK(extractor != nullptr, "export: expected a keypoint extractor (magicpoint, superpoint), got '", model_name,
+  SP_CHECK(extractor != nullptr,
+           "export: expected a keypoint extractor (magicpoint, superpoint), got '", model_name,
            "'");
   InferenceModel out;
   out.model = extractor;
@@ -65,18 +68,20 @@ void InferenceModel::load() {
 InferenceModel load_experiment_model(const std::string& experiment, Device device) {
   const fs::path dir = fs::path(train::experiments_root()) / experiment;
   const fs::path config_path = dir / "config.toml";
-  SP_CHECK(fs::exists(config_path), "experiment: expected '", config_path.string(), "' (is ", experiment,
-           " an experiment under ", train::experiments_root(), "?)");
+  SP_CHECK(fs::exists(config_path), "experiment: expected '", config_path.string(), "' (is ",
+           experiment, " an experiment under ", train::experiments_root(), "?)");
   train::Config config = train::Config::from_file(config_path.string());
   train::ConfigReader reader(config);
   const std::string checkpoint = train::experiment_checkpoint(experiment);
-  SP_CHECK(!checkpoint.empty(), "experiment: expected checkpoints in '", (dir / "checkpoints").string(), "', got none");
+  SP_CHECK(!checkpoint.empty(), "experiment: expected checkpoints in '",
+           (dir / "checkpoints").string(), "', got none");
   InferenceModel m = load_inference_model(reader, "", checkpoint, device);
   m.load();
   return m;
 }
 
-HomographyAdaptationConfig read_adaptation_config(train::ConfigReader& r, const models::SuperPointConfig& model) {
+HomographyAdaptationConfig read_adaptation_config(train::ConfigReader& r,
+                                                  const models::SuperPointConfig& model) {
   HomographyAdaptationConfig c = ps_export_defaults();
   const std::string t = "homography_adaptation.";
   c.num = r.get<int64_t>(t + "num", c.num);
@@ -95,8 +100,10 @@ HomographyAdaptationConfig read_adaptation_config(train::ConfigReader& r, const 
   h.n_scales = r.get<int>(p + "n_scales", h.n_scales);
   h.n_angles = r.get<int>(p + "n_angles", h.n_angles);
   h.scaling_amplitude = r.get<double>(p + "scaling_amplitude", h.scaling_amplitude);
-  h.perspective_amplitude_x = r.get<double>(p + "perspective_amplitude_x", h.perspective_amplitude_x);
-  h.perspective_amplitude_y = r.get<double>(p + "perspective_amplitude_y", h.perspective_amplitude_y);
+  h.perspective_amplitude_x =
+      r.get<double>(p + "perspective_amplitude_x", h.perspective_amplitude_x);
+  h.perspective_amplitude_y =
+      r.get<double>(p + "perspective_amplitude_y", h.perspective_amplitude_y);
   h.patch_ratio = r.get<double>(p + "patch_ratio", h.patch_ratio);
   h.max_angle = r.get<double>(p + "max_angle", h.max_angle);
   h.allow_artifacts = r.get<bool>(p + "allow_artifacts", h.allow_artifacts);
@@ -108,7 +115,8 @@ HomographyAdaptationConfig read_adaptation_config(train::ConfigReader& r, const 
 
 HPatchesExportOptions read_hpatches_export_config(train::ConfigReader& r) {
   HPatchesExportOptions o;
-  o.data_dir = train::resolve_data_path(r.get<std::string>("data.root", "hpatches-sequences-release"));
+  o.data_dir =
+      train::resolve_data_path(r.get<std::string>("data.root", "hpatches-sequences-release"));
   o.subset = r.get<std::string>("data.alteration", o.subset);
   std::vector<int64_t> size = r.get<std::vector<int64_t>>("data.size", {o.size[0], o.size[1]});
   SP_CHECK(size.size() == 2, "config: expected data.size = [H, W], got ", size.size(), " values");
@@ -123,7 +131,8 @@ bool export_detector_homoAdapt(const ExportCommand& cmd) {
   train::ConfigReader reader(config);
   InferenceModel m = load_inference_model(reader, "", "", parse_device(cmd.device));
   auto superpoint = std::dynamic_pointer_cast<models::SuperPoint>(m.model);
-  SP_CHECK(superpoint != nullptr, "export_detector_homoAdapt: expected a SuperPoint-family detector (magicpoint, ",
+  SP_CHECK(superpoint != nullptr,
+           "export_detector_homoAdapt: expected a SuperPoint-family detector (magicpoint, ",
            "superpoint) for homography adaptation, got ", m.model->type_name());
   DetectorExportOptions o;
   o.adaptation = read_adaptation_config(reader, superpoint->config());
@@ -142,13 +151,14 @@ bool export_detector_homoAdapt(const ExportCommand& cmd) {
   o.model_description = m.description;
   fs::create_directories(exper);
   train::write_text_atomically((exper / "config.toml").string(), config.to_toml());
-  std::cerr << "export_detector_homoAdapt: " << m.description << " on " << m.device << ", " << o.adaptation.num
-            << " homographies, labels -> " << o.output_dir << "\n";
+  std::cerr << "export_detector_homoAdapt: " << m.description << " on " << m.device << ", "
+            << o.adaptation.num << " homographies, labels -> " << o.output_dir << "\n";
   DetectorExportSummary s = export_detector_labels(*superpoint, o);
-  std::cerr << "export_detector_homoAdapt: " << s.written << " written, " << s.skipped << " already there, "
-            << s.failed << " failed of " << s.images << " images in " << train::format_duration(s.seconds) << " ("
-            << s.images_per_second() << " images/s";
-  if (s.steady_images_per_second() > 0) std::cerr << "; " << s.steady_images_per_second() << " after the first";
+  std::cerr << "export_detector_homoAdapt: " << s.written << " written, " << s.skipped
+            << " already there, " << s.failed << " failed of " << s.images << " images in "
+            << train::format_duration(s.seconds) << " (" << s.images_per_second() << " images/s";
+  if (s.steady_images_per_second() > 0)
+    std::cerr << "; " << s.steady_images_per_second() << " after the first";
   std::cerr << ")\n";
   return s.failed == 0;
 }

@@ -62,9 +62,9 @@ HPatchesExportOptions read_hpatches_export_config(train::ConfigReader& reader);
 
 // `sptrain export_detector_homoAdapt|export_descriptor CONFIG NAME [a.b=value ...]`.
 struct ExportCommand {
-  std::string config, name;             // the TOML and the experiment to write into
-  std::vector<std::string> overrides;   // a.b=value
-  std::string device;                   // "" = auto
+  std::string config, name;            // the TOML and the experiment to write into
+  std::vector<std::string> overrides;  // a.b=value
+  std::string device;                  // "" = auto
   // TF32 tensor cores for f32 convolutions and matmuls on CUDA: PyTorch's cuDNN default,
   // about 10 mantissa bits in the products; off keeps FMA math.
   bool tf32 = false;

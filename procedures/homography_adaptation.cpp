@@ -25,10 +25,12 @@ namespace sp::procedures {
 void HomographyAdaptationConfig::validate() const {
   SP_CHECK(num >= 1, "homography_adaptation: expected num >= 1, got ", num);
   SP_CHECK(aggregation == "sum" || aggregation == "max",
-           "homography_adaptation: expected aggregation \"sum\" or \"max\", got \"", aggregation, "\"");
-  SP_CHECK(valid_border_margin >= 0 && batch_size >= 0 && filter_counts >= 0,
-           "homography_adaptation: expected valid_border_margin, batch_size, filter_counts >= 0, got ",
-           valid_border_margin, ", ", batch_size, ", ", filter_counts);
+           "homography_adaptation: expected aggregation \"sum\" or \"max\", got \"", aggregation,
+           "\"");
+  SP_CHECK(
+      valid_border_margin >= 0 && batch_size >= 0 && filter_counts >= 0,
+      "homography_adaptation: expected valid_border_margin, batch_size, filter_counts >= 0, got ",
+      valid_border_margin, ", ", batch_size, ", ", filter_counts);
   homographies.validate();
 }
 
@@ -43,15 +45,17 @@ HomographyAdaptationConfig ps_export_defaults() {
   return c;
 }
 
-Tensor sample_adaptation_homographies(const HomographyAdaptationConfig& config, int64_t height, int64_t width,
-                                      uint64_t seed) {
+Tensor sample_adaptation_homographies(const HomographyAdaptationConfig& config, int64_t height,
+                                      int64_t width, uint64_t seed) {
   config.validate();
   data::Rng rng({seed, 0x4841ull});  // "HA" stream tag
   std::vector<double> values;
   values.reserve(size_t(config.num) * 9);
   for (int64_t i = 0; i < config.num; ++i) {
     data::Mat3 h = data::Mat3::Identity();
-    if (i > 0) h = data::normalized_to_pixel(data::sample_homography(config.homographies, rng), height, width);
+    if (i > 0)
+      h = data::normalized_to_pixel(data::sample_homography(config.homographies, rng), height,
+                                    width);
     for (int r = 0; r < 3; ++r)
       for (int c = 0; c < 3; ++c) values.push_back(h(r, c));
   }
@@ -66,7 +70,8 @@ Tensor inverse_homographies(const Tensor& h) {
   for (int64_t n = 0; n < h.size(0); ++n) {
     Eigen::Map<Eigen::Matrix<double, 3, 3, Eigen::RowMajor>> m(v.data() + 9 * n);
     Eigen::Matrix3d inv = Eigen::Matrix3d(m).inverse();
-    SP_CHECK(inv.allFinite(), "homography_adaptation: expected invertible homographies, view ", n, " is singular");
+    SP_CHECK(inv.allFinite(), "homography_adaptation: expected invertible homographies, view ", n,
+             " is singular");
     m = inv;
   }
   return from_vector<double>(v, h.shape());
@@ -100,7 +105,8 @@ Tensor adapted_heatmap(models::SuperPoint& model, const Tensor& image, const Ten
     Tensor prob = mul(models::detector_probabilities(logits.data()), mask);
     Tensor unwarped = data::warp_batch(prob, bh);
     Tensor count = data::warp_batch(mask, bh);
-    Tensor part_total = config.aggregation == "max" ? amax(unwarped, {0}, true) : sum(unwarped, {0}, true);
+    Tensor part_total =
+        config.aggregation == "max" ? amax(unwarped, {0}, true) : sum(unwarped, {0}, true);
     Tensor part_count = sum(count, {0}, true);
     if (!total.defined()) {
       total = part_total, counts = part_count;
@@ -111,8 +117,10 @@ Tensor adapted_heatmap(models::SuperPoint& model, const Tensor& image, const Ten
   }
   Tensor heat = total;
   if (config.aggregation == "sum")
-    heat = where(gt(counts, Scalar(0.0)), div(total, clamp(counts, Scalar(1e-12), std::nullopt)), Scalar(0.0));
-  if (config.filter_counts > 0) heat = where(lt(counts, Scalar(config.filter_counts)), Scalar(0.0), heat);
+    heat = where(gt(counts, Scalar(0.0)), div(total, clamp(counts, Scalar(1e-12), std::nullopt)),
+                 Scalar(0.0));
+  if (config.filter_counts > 0)
+    heat = where(lt(counts, Scalar(config.filter_counts)), Scalar(0.0), heat);
   return heat;
 }
 
@@ -140,8 +148,9 @@ void refine_subpixel(const Tensor& heat_hw, std::vector<float>& xy) {
 }  // namespace
 
 Tensor heatmap_points(const Tensor& heatmap, const models::DetectConfig& detect, bool subpixel) {
-  SP_CHECK((heatmap.dim() == 4 && heatmap.size(0) == 1 && heatmap.size(1) == 1) || heatmap.dim() == 2,
-           "heatmap_points: expected a heatmap [1, 1, H, W] or [H, W], got ", heatmap.shape());
+  SP_CHECK(
+      (heatmap.dim() == 4 && heatmap.size(0) == 1 && heatmap.size(1) == 1) || heatmap.dim() == 2,
+      "heatmap_points: expected a heatmap [1, 1, H, W] or [H, W], got ", heatmap.shape());
   Tensor heat = heatmap.dim() == 2 ? heatmap : heatmap.select(0, 0).select(0, 0);
   heat = heat.to(DType::F32);
   const models::DetectOptions& o = detect.options;
@@ -151,9 +160,11 @@ Tensor heatmap_points(const Tensor& heatmap, const models::DetectConfig& detect,
     models::Keypoints k = models::extract_keypoints(heat.cpu().contiguous(), o);
     xy = k.xy, scores = k.scores;
   } else {
-    Tensor nms = models::maxpool_nms(heat.view({1, 1, H, W}), o.nms_radius).select(0, 0).select(0, 0);
+    Tensor nms =
+        models::maxpool_nms(heat.view({1, 1, H, W}), o.nms_radius).select(0, 0).select(0, 0);
     Tensor mask = logical_and(ge(heat, Scalar(double(o.threshold))), gt(nms, Scalar(0.0)));
-    const int64_t bh = std::max<int64_t>(H - 2 * o.border, 0), bw = std::max<int64_t>(W - 2 * o.border, 0);
+    const int64_t bh = std::max<int64_t>(H - 2 * o.border, 0),
+                  bw = std::max<int64_t>(W - 2 * o.border, 0);
     Tensor inside = zeros({H, W}, DType::Bool);
     if (bh > 0 && bw > 0) inside.narrow(0, o.border, bh).narrow(1, o.border, bw).fill_(1.0);
     mask = logical_and(mask, inside.to(heat.device()));
@@ -162,7 +173,9 @@ Tensor heatmap_points(const Tensor& heatmap, const models::DetectConfig& detect,
     Tensor all_scores = index_select(heat.reshape({-1}), 0, flat);
     const int64_t K = all_scores.size(0), k = o.top_k >= 0 ? std::min<int64_t>(o.top_k, K) : K;
     ValuesIndices best = topk(all_scores, k, 0, true, true);
-    xy = stack({index_select(idx.select(1, 1), 0, best.indices), index_select(idx.select(1, 0), 0, best.indices)}, 1)
+    xy = stack({index_select(idx.select(1, 1), 0, best.indices),
+                index_select(idx.select(1, 0), 0, best.indices)},
+               1)
              .to(DType::F32)
              .cpu();
     scores = best.values.cpu();
@@ -180,9 +193,10 @@ Tensor heatmap_points(const Tensor& heatmap, const models::DetectConfig& detect,
   return from_vector<float>(out, Shape{K, 3});
 }
 
-Tensor homography_adaptation(models::SuperPoint& model, const Tensor& image, const HomographyAdaptationConfig& config,
-                             uint64_t seed) {
-  SP_CHECK(image.dim() == 4, "homography_adaptation: expected an image [1, 1, H, W], got ", image.shape());
+Tensor homography_adaptation(models::SuperPoint& model, const Tensor& image,
+                             const HomographyAdaptationConfig& config, uint64_t seed) {
+  SP_CHECK(image.dim() == 4, "homography_adaptation: expected an image [1, 1, H, W], got ",
+           image.shape());
   Tensor h = sample_adaptation_homographies(config, image.size(2), image.size(3), seed);
   return heatmap_points(adapted_heatmap(model, image, h, config), config.detect, config.subpixel);
 }
@@ -194,8 +208,8 @@ uint64_t image_seed(uint64_t seed, const std::string& stem) {
 }
 
 Tensor draw_points(const Tensor& image, const Tensor& points) {
-  SP_CHECK(image.dim() == 3 && image.size(0) == 1, "draw_points: expected a gray image [1, H, W], got ",
-           image.shape());
+  SP_CHECK(image.dim() == 3 && image.size(0) == 1,
+           "draw_points: expected a gray image [1, H, W], got ", image.shape());
   const int64_t H = image.size(1), W = image.size(2);
   Tensor rgb = image.to(DType::F32).cpu().expand({3, H, W}).contiguous().clone();
   float* px = rgb.data<float>();
@@ -213,12 +227,13 @@ Tensor draw_points(const Tensor& image, const Tensor& points) {
   return rgb;
 }
 
-DetectorExportSummary export_detector_labels(models::SuperPoint& model, const DetectorExportOptions& options) {
+DetectorExportSummary export_detector_labels(models::SuperPoint& model,
+                                             const DetectorExportOptions& options) {
   options.adaptation.validate();
   SP_CHECK(!options.output_dir.empty(), "export_detector_homoAdapt: expected an output folder");
   SP_CHECK(options.images.size[0] % 8 == 0 && options.images.size[1] % 8 == 0,
-           "export_detector_homoAdapt: expected an image size of multiples of 8, got [", options.images.size[0], ", ",
-           options.images.size[1], "]");
+           "export_detector_homoAdapt: expected an image size of multiples of 8, got [",
+           options.images.size[0], ", ", options.images.size[1], "]");
   data::ImageFolderConfig images = options.images;
   images.labels_dir.clear(), images.pairs = false, images.augment = data::AugmentConfig{};
   data::ImageFolderDataset dataset(images);
@@ -226,18 +241,22 @@ DetectorExportSummary export_detector_labels(models::SuperPoint& model, const De
   if (!options.pictures_dir.empty()) fs::create_directories(options.pictures_dir);
   {
     std::ofstream note(fs::path(options.output_dir) / "export.txt", std::ios::app);
-    note << "model: " << options.model_description << " | homography_adaptation.num: " << options.adaptation.num
+    note << "model: " << options.model_description
+         << " | homography_adaptation.num: " << options.adaptation.num
          << " | images: " << images.root << " (" << images.layout << ", " << images.split << ")\n";
   }
-  const Device device = model.parameters().empty() ? kCPU : model.parameters().front().data().device();
+  const Device device =
+      model.parameters().empty() ? kCPU : model.parameters().front().data().device();
   DetectorExportSummary summary;
   summary.images = options.limit >= 0 ? std::min(options.limit, dataset.size()) : dataset.size();
   // Files already there are done: count them first so the rate and ETA cover the rest.
   std::vector<int64_t> todo;
   for (int64_t i = 0; i < summary.images; ++i) {
     fs::path out = fs::path(options.output_dir) / (dataset.label_name(i) + ".h5");
-    if (fs::exists(out)) ++summary.skipped;
-    else todo.push_back(i);
+    if (fs::exists(out))
+      ++summary.skipped;
+    else
+      todo.push_back(i);
   }
   train::Progress progress("image", summary.images, summary.skipped);
   const auto t0 = std::chrono::steady_clock::now();
@@ -284,7 +303,8 @@ DetectorExportSummary export_detector_labels(models::SuperPoint& model, const De
     try {
       Tensor image = current.get();
       Tensor batch = image.unsqueeze(0).to(device);
-      Tensor points = homography_adaptation(model, batch, options.adaptation, image_seed(options.adaptation.seed, name));
+      Tensor points = homography_adaptation(model, batch, options.adaptation,
+                                            image_seed(options.adaptation.seed, name));
       finish_writing();
       writing_path = path;
       writing = std::async(std::launch::async, write, name, image, points);
@@ -293,7 +313,8 @@ DetectorExportSummary export_detector_labels(models::SuperPoint& model, const De
     }
     ++done;
     if (summary.first_image_seconds == 0)
-      summary.first_image_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      summary.first_image_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (options.progress) progress.update(done);
   }
   finish_writing();

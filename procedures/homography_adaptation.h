@@ -29,7 +29,7 @@ namespace sp::procedures {
 struct HomographyAdaptationConfig {
   int64_t num = 100;  // views, index 0 the identity
   data::HomographyParams homographies = data::HomographyParams::adaptation();
-  int valid_border_margin = 0;     // erosion radius of the valid masks ([PS] 0, [TF] 3)
+  int valid_border_margin = 0;      // erosion radius of the valid masks ([PS] 0, [TF] 3)
   std::string aggregation = "sum";  // "sum" (masked mean, [PS]/[TF] 'sum') | "max"
   double filter_counts = 0.0;       // > 0: zero pixels whose view count is below it
   int64_t batch_size = 0;           // views per forward; 0 = all N in one batch
@@ -46,8 +46,8 @@ HomographyAdaptationConfig ps_export_defaults();
 
 // [N, 3, 3] f64 CPU pixel-frame homographies (output -> input: warped(p) = image(H p))
 // for an image of height x width; index 0 is the identity. Deterministic in `seed`.
-Tensor sample_adaptation_homographies(const HomographyAdaptationConfig& config, int64_t height, int64_t width,
-                                      uint64_t seed);
+Tensor sample_adaptation_homographies(const HomographyAdaptationConfig& config, int64_t height,
+                                      int64_t width, uint64_t seed);
 
 // The aggregated heatmap [1, 1, H, W] of `image` [1, 1, H, W] (on the model's device)
 // under `homographies` [N, 3, 3] (any device; moved to the image's). No gradients.
@@ -60,8 +60,8 @@ Tensor adapted_heatmap(models::SuperPoint& model, const Tensor& image, const Ten
 Tensor heatmap_points(const Tensor& heatmap, const models::DetectConfig& detect, bool subpixel);
 
 // One image: sample (seed), aggregate, extract. Returns [K, 3] f32 CPU.
-Tensor homography_adaptation(models::SuperPoint& model, const Tensor& image, const HomographyAdaptationConfig& config,
-                             uint64_t seed);
+Tensor homography_adaptation(models::SuperPoint& model, const Tensor& image,
+                             const HomographyAdaptationConfig& config, uint64_t seed);
 
 // A per-image seed from the run seed and the image's stem (stable across resumes and
 // folder changes).
@@ -72,7 +72,7 @@ struct DetectorExportOptions {
   std::string output_dir;          // <exper>/<name>/predictions/<split>
   std::string pictures_dir;        // non-empty: a PNG with the points per image
   HomographyAdaptationConfig adaptation;
-  int64_t limit = -1;  // at most this many images (-1 = all)
+  int64_t limit = -1;             // at most this many images (-1 = all)
   std::string model_description;  // appended to export.txt
   bool progress = true;           // progress line on stderr
 };
@@ -94,7 +94,8 @@ struct DetectorExportSummary {
 // the image folder; data::write_keypoint_labels, atomically) for every image
 // that has no label file yet (so an interrupted export resumes). An image that fails is
 // reported on stderr with its file name and counted; the others go on.
-DetectorExportSummary export_detector_labels(models::SuperPoint& model, const DetectorExportOptions& options);
+DetectorExportSummary export_detector_labels(models::SuperPoint& model,
+                                             const DetectorExportOptions& options);
 
 // A [3, H, W] RGB picture of a gray image [1, H, W] with the points drawn in red.
 Tensor draw_points(const Tensor& image, const Tensor& points);

@@ -33,12 +33,13 @@ fs::path sequence_image(const fs::path& dir, int k) {
     fs::path p = dir / (std::to_string(k) + ext);
     if (fs::exists(p)) return p;
   }
-  SP_FAIL("export_descriptor: expected image ", (dir / (std::to_string(k) + ".ppm")).string(), " (or .pgm/.png/.jpg)");
+  SP_FAIL("export_descriptor: expected image ", (dir / (std::to_string(k) + ".ppm")).string(),
+          " (or .pgm/.png/.jpg)");
 }
 
 // Gray image [1, h, w] -> the model's input [1, H, W] and the map original -> input pixels.
-Tensor prepare(const Tensor& image, const HPatchesExportOptions& o, int64_t multiple, data::Mat3& to_input,
-               std::array<int64_t, 2>& processing) {
+Tensor prepare(const Tensor& image, const HPatchesExportOptions& o, int64_t multiple,
+               data::Mat3& to_input, std::array<int64_t, 2>& processing) {
   const int64_t h = image.size(1), w = image.size(2);
   if (o.resize == "crop") {
     Tensor out = data::resize_and_crop(image, o.size, to_input);
@@ -69,12 +70,12 @@ std::string hpatches_sequences_dir(const std::string& data_dir) {
 int64_t export_hpatches_predictions(models::Extractor& model, const HPatchesExportOptions& o) {
   SP_CHECK(o.subset == "all" || o.subset == "i" || o.subset == "v",
            "export_descriptor: expected subset all|i|v, got '", o.subset, "'");
-  SP_CHECK(o.resize == "crop" || o.resize == "fit", "export_descriptor: expected resize crop|fit, got '", o.resize,
-           "'");
+  SP_CHECK(o.resize == "crop" || o.resize == "fit",
+           "export_descriptor: expected resize crop|fit, got '", o.resize, "'");
   const int64_t multiple = model.image_size_multiple();
   SP_CHECK(o.size[0] > 0 && o.size[1] > 0 && o.size[0] % multiple == 0 && o.size[1] % multiple == 0,
-           "export_descriptor: expected a size of positive multiples of ", multiple, " for ", model.type_name(),
-           ", got [", o.size[0], ", ", o.size[1], "]");
+           "export_descriptor: expected a size of positive multiples of ", multiple, " for ",
+           model.type_name(), ", got [", o.size[0], ", ", o.size[1], "]");
   SP_CHECK(model.input_channels() == 1, "export_descriptor: expected a model of gray images, got ",
            model.type_name(), " with ", model.input_channels(), " input channels");
   SP_CHECK(!o.output.empty(), "export_descriptor: expected an output .h5 path");
@@ -85,8 +86,10 @@ int64_t export_hpatches_predictions(models::Extractor& model, const HPatchesExpo
     if (is_sequence(e) && (o.subset == "all" || n[0] == o.subset[0])) sequences.push_back(n);
   }
   std::sort(sequences.begin(), sequences.end());
-  SP_CHECK(!sequences.empty(), "export_descriptor: expected ", o.subset, " sequences in '", root.string(), "'");
-  const Device device = model.parameters().empty() ? kCPU : model.parameters().front().data().device();
+  SP_CHECK(!sequences.empty(), "export_descriptor: expected ", o.subset, " sequences in '",
+           root.string(), "'");
+  const Device device =
+      model.parameters().empty() ? kCPU : model.parameters().front().data().device();
   ag::NoGradGuard no_grad;
   features::FeatureWriter writer(o.output, features::FeatureLayout::Sp);
   for (const std::string& seq : sequences) {
@@ -114,7 +117,8 @@ int64_t export_hpatches_predictions(models::Extractor& model, const HPatchesExpo
                    {{"processing_height", processing[0]}, {"processing_width", processing[1]}});
       points += f.size();
     }
-    if (o.progress) *o.progress << "export_descriptor: " << seq << " (" << points / 6 << " points per image)\n";
+    if (o.progress)
+      *o.progress << "export_descriptor: " << seq << " (" << points / 6 << " points per image)\n";
   }
   writer.close();
   return writer.written();

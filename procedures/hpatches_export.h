@@ -23,11 +23,12 @@
 namespace sp::procedures {
 
 struct HPatchesExportOptions {
-  std::string data_dir;           // hpatches-sequences-release/ (or a folder holding it)
-  std::string output;             // predictions .h5, written atomically
-  std::string subset = "all";     // all | i | v
-  std::array<int64_t, 2> size{240, 320};  // target (H, W), multiples of the model's image_size_multiple()
-  std::string resize = "crop";    // crop | fit
+  std::string data_dir;        // hpatches-sequences-release/ (or a folder holding it)
+  std::string output;          // predictions .h5, written atomically
+  std::string subset = "all";  // all | i | v
+  std::array<int64_t, 2> size{
+      240, 320};                // target (H, W), multiples of the model's image_size_multiple()
+  std::string resize = "crop";  // crop | fit
   std::ostream* progress = nullptr;  // one line per sequence
 };
 

@@ -22,21 +22,22 @@ std::string concat(const Args&... args) {
   return out.str();
 }
 [[noreturn]] void throw_error(const std::string& message);
-[[noreturn]] void throw_internal(const char* cond, const char* file, int line, const std::string& message);
+[[noreturn]] void throw_internal(const char* cond, const char* file, int line,
+                                 const std::string& message);
 }  // namespace detail
 
 }  // namespace sp
 
 // SP_CHECK(cond, parts...): throws sp::Error with the parts streamed together.
-#define SP_CHECK(cond, ...)                                          \
-  do {                                                               \
+#define SP_CHECK(cond, ...)                                                    \
+  do {                                                                         \
     if (!(cond)) ::sp::detail::throw_error(::sp::detail::concat(__VA_ARGS__)); \
   } while (0)
 
 // SP_ASSERT(cond, parts...): an internal invariant; a failure is a bug in sp.
-#define SP_ASSERT(cond, ...)                                                            \
-  do {                                                                                  \
-    if (!(cond))                                                                        \
+#define SP_ASSERT(cond, ...)                                                                      \
+  do {                                                                                            \
+    if (!(cond))                                                                                  \
       ::sp::detail::throw_internal(#cond, __FILE__, __LINE__, ::sp::detail::concat(__VA_ARGS__)); \
   } while (0)
 

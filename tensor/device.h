@@ -14,7 +14,7 @@ struct Device {
 
   constexpr Device() = default;
   constexpr Device(DeviceType t, int i = 0) : type(t), index(i) {}
-  Device(const char* spec) : Device(parse(spec)) {}  // NOLINT: Device("cuda:0")
+  Device(const char* spec) : Device(parse(spec)) {}         // NOLINT: Device("cuda:0")
   Device(const std::string& spec) : Device(parse(spec)) {}  // NOLINT
 
   static Device parse(const std::string& spec);  // "cpu", "cuda", "cuda:1"
@@ -25,7 +25,9 @@ struct Device {
 };
 
 inline constexpr Device kCPU{DeviceType::CPU, 0};
-inline Device cuda_device(int index = 0) { return Device(DeviceType::CUDA, index); }
+inline Device cuda_device(int index = 0) {
+  return Device(DeviceType::CUDA, index);
+}
 
 std::ostream& operator<<(std::ostream& os, const Device& d);
 

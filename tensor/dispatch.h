@@ -20,7 +20,8 @@ decltype(auto) dispatch_float(DType t, const char* what, F&& f) {
   switch (t) {
     SP_DISPATCH_CASE(F32, float)
     SP_DISPATCH_CASE(F64, double)
-    default: SP_FAIL(what, ": expected dtype f32 or f64, got ", t);
+    default:
+      SP_FAIL(what, ": expected dtype f32 or f64, got ", t);
   }
 }
 
@@ -32,7 +33,8 @@ decltype(auto) dispatch_floating(DType t, const char* what, F&& f) {
     SP_DISPATCH_CASE(F64, double)
     SP_DISPATCH_CASE(F16, Half)
     SP_DISPATCH_CASE(BF16, BFloat16)
-    default: SP_FAIL(what, ": expected a floating dtype (f32, f64, f16, bf16), got ", t);
+    default:
+      SP_FAIL(what, ": expected a floating dtype (f32, f64, f16, bf16), got ", t);
   }
 }
 
@@ -47,7 +49,8 @@ decltype(auto) dispatch_numeric(DType t, const char* what, F&& f) {
     SP_DISPATCH_CASE(I32, int32_t)
     SP_DISPATCH_CASE(I64, int64_t)
     SP_DISPATCH_CASE(U8, uint8_t)
-    default: SP_FAIL(what, ": expected a numeric dtype, got ", t);
+    default:
+      SP_FAIL(what, ": expected a numeric dtype, got ", t);
   }
 }
 
@@ -72,7 +75,8 @@ decltype(auto) dispatch_index(DType t, const char* what, F&& f) {
   switch (t) {
     SP_DISPATCH_CASE(I32, int32_t)
     SP_DISPATCH_CASE(I64, int64_t)
-    default: SP_FAIL(what, ": expected an index dtype (i32 or i64), got ", t);
+    default:
+      SP_FAIL(what, ": expected an index dtype (i32 or i64), got ", t);
   }
 }
 

@@ -17,13 +17,16 @@ namespace {
 constexpr size_t kAlign = 64;
 constexpr size_t kMinCached = size_t(1) << 20;
 
-size_t rounded(size_t nbytes) { return (std::max<size_t>(nbytes, 1) + kAlign - 1) / kAlign * kAlign; }
+size_t rounded(size_t nbytes) {
+  return (std::max<size_t>(nbytes, 1) + kAlign - 1) / kAlign * kAlign;
+}
 
 size_t default_limit() {
   if (const char* mb = std::getenv("SP_HOST_CACHE_MB")) {
     char* end = nullptr;
     const unsigned long long v = std::strtoull(mb, &end, 10);
-    SP_CHECK(end != mb && *end == '\0', "SP_HOST_CACHE_MB: expected a number of MiB, got '", mb, "'");
+    SP_CHECK(end != mb && *end == '\0', "SP_HOST_CACHE_MB: expected a number of MiB, got '", mb,
+             "'");
     return size_t(v) << 20;
   }
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
@@ -115,12 +118,20 @@ void* allocate(size_t nbytes) {
 
 void release(void* ptr, size_t nbytes) {
   const size_t size = rounded(nbytes);
-  if (size >= kMinCached) cache().put(ptr, size);
-  else std::free(ptr);
+  if (size >= kMinCached)
+    cache().put(ptr, size);
+  else
+    std::free(ptr);
 }
 
-size_t cached_bytes() { return cache().bytes(); }
-void set_cache_limit(size_t bytes) { cache().set_limit(bytes); }
-void clear_cache() { cache().clear(); }
+size_t cached_bytes() {
+  return cache().bytes();
+}
+void set_cache_limit(size_t bytes) {
+  cache().set_limit(bytes);
+}
+void clear_cache() {
+  cache().clear();
+}
 
 }  // namespace sp::host

@@ -9,7 +9,7 @@
 namespace sp {
 
 namespace {
-constexpr int64_t kEdge = 3;        // elements shown at each end of a long dim
+constexpr int64_t kEdge = 3;          // elements shown at each end of a long dim
 constexpr int64_t kSummarise = 1000;  // summarise tensors with more elements
 
 void print_value(std::ostream& os, double v, bool floating) {
@@ -60,6 +60,8 @@ std::string Tensor::str() const {
   return os.str();
 }
 
-std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str(); }
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+  return os << t.str();
+}
 
 }  // namespace sp

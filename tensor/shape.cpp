@@ -7,12 +7,14 @@
 namespace sp {
 
 Dims::Dims(std::initializer_list<int64_t> dims) {
-  SP_CHECK(dims.size() <= kMaxRank, "shape: expected at most ", kMaxRank, " dims, got ", dims.size());
+  SP_CHECK(dims.size() <= kMaxRank, "shape: expected at most ", kMaxRank, " dims, got ",
+           dims.size());
   for (int64_t v : dims) d_[rank_++] = v;
 }
 
 Dims::Dims(const std::vector<int64_t>& dims) {
-  SP_CHECK(dims.size() <= kMaxRank, "shape: expected at most ", kMaxRank, " dims, got ", dims.size());
+  SP_CHECK(dims.size() <= kMaxRank, "shape: expected at most ", kMaxRank, " dims, got ",
+           dims.size());
   for (int64_t v : dims) d_[rank_++] = v;
 }
 
@@ -56,7 +58,9 @@ bool Dims::operator==(const Dims& o) const {
   return true;
 }
 
-std::ostream& operator<<(std::ostream& os, const Dims& d) { return os << d.str(); }
+std::ostream& operator<<(std::ostream& os, const Dims& d) {
+  return os << d.str();
+}
 
 int64_t numel(const Shape& s) {
   int64_t n = 1;
@@ -92,8 +96,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* what) {
   for (int i = 0; i < rank; ++i) {
     int ia = a.rank() - rank + i, ib = b.rank() - rank + i;
     int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
-    SP_CHECK(da == db || da == 1 || db == 1, what, ": expected broadcastable shapes, got ", a, " and ",
-             b, " (dim ", i, ": ", da, " vs ", db, ")");
+    SP_CHECK(da == db || da == 1 || db == 1, what, ": expected broadcastable shapes, got ", a,
+             " and ", b, " (dim ", i, ": ", da, " vs ", db, ")");
     out[i] = da == 1 ? db : da;
   }
   return out;

@@ -8,8 +8,13 @@
 
 namespace sp {
 
-Tensor::Tensor(std::shared_ptr<Storage> storage, int64_t offset, Shape shape, Strides strides, DType dtype)
-    : storage_(std::move(storage)), offset_(offset), shape_(shape), strides_(strides), dtype_(dtype) {
+Tensor::Tensor(std::shared_ptr<Storage> storage, int64_t offset, Shape shape, Strides strides,
+               DType dtype)
+    : storage_(std::move(storage)),
+      offset_(offset),
+      shape_(shape),
+      strides_(strides),
+      dtype_(dtype) {
   SP_ASSERT(shape_.rank() == strides_.rank(), "shape ", shape_, " vs strides ", strides_);
 }
 
@@ -18,8 +23,12 @@ Device Tensor::device() const {
   return storage_->device();
 }
 
-int64_t Tensor::size(int64_t dim) const { return shape_[wrap_dim(dim, this->dim(), "size")]; }
-int64_t Tensor::stride(int64_t dim) const { return strides_[wrap_dim(dim, this->dim(), "stride")]; }
+int64_t Tensor::size(int64_t dim) const {
+  return shape_[wrap_dim(dim, this->dim(), "size")];
+}
+int64_t Tensor::stride(int64_t dim) const {
+  return strides_[wrap_dim(dim, this->dim(), "stride")];
+}
 
 void* Tensor::data_ptr() const {
   SP_CHECK(defined(), "tensor: expected a defined tensor, got an undefined one");
@@ -91,21 +100,23 @@ bool view_strides(const Shape& shape, const Strides& strides, const Shape& targe
 Tensor Tensor::view(const Shape& shape) const {
   Shape target = infer_shape(shape, numel(), "view", shape_);
   Strides st;
-  SP_CHECK(view_strides(shape_, strides_, target, st), "view: expected a tensor whose strides allow viewing ",
-           shape_, " as ", target, ", got strides ", strides_, "; hint: use reshape() or contiguous()");
+  SP_CHECK(view_strides(shape_, strides_, target, st),
+           "view: expected a tensor whose strides allow viewing ", shape_, " as ", target,
+           ", got strides ", strides_, "; hint: use reshape() or contiguous()");
   return Tensor(storage_, offset_, target, st, dtype_);
 }
 
 Tensor Tensor::reshape(const Shape& shape) const {
   Shape target = infer_shape(shape, numel(), "reshape", shape_);
   Strides st;
-  if (view_strides(shape_, strides_, target, st)) return Tensor(storage_, offset_, target, st, dtype_);
+  if (view_strides(shape_, strides_, target, st))
+    return Tensor(storage_, offset_, target, st, dtype_);
   return contiguous().view(target);
 }
 
 Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
-  SP_CHECK(int(dims.size()) == dim(), "permute: expected ", dim(), " dims for a tensor of shape ", shape_,
-           ", got ", dims.size());
+  SP_CHECK(int(dims.size()) == dim(), "permute: expected ", dim(), " dims for a tensor of shape ",
+           shape_, ", got ", dims.size());
   Shape s;
   Strides st;
   std::vector<bool> seen(dim(), false);
@@ -131,8 +142,9 @@ Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
 Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
   int d = wrap_dim(dim, this->dim(), "narrow");
   if (start < 0) start += shape_[d];
-  SP_CHECK(start >= 0 && length >= 0 && start + length <= shape_[d], "narrow: expected start ", start,
-           " and length ", length, " within size ", shape_[d], " of dim ", d, " of ", shape_);
+  SP_CHECK(start >= 0 && length >= 0 && start + length <= shape_[d], "narrow: expected start ",
+           start, " and length ", length, " within size ", shape_[d], " of dim ", d, " of ",
+           shape_);
   Shape s = shape_;
   s[d] = length;
   return Tensor(storage_, offset_ + start * strides_[d], s, strides_, dtype_);
@@ -156,8 +168,8 @@ Tensor Tensor::slice(int64_t dim, int64_t start, int64_t end, int64_t step) cons
 Tensor Tensor::select(int64_t dim, int64_t index) const {
   int d = wrap_dim(dim, this->dim(), "select");
   int64_t n = shape_[d];
-  SP_CHECK(index >= -n && index < n, "select: expected index in [", -n, ", ", n - 1, "] for dim ", d,
-           " of ", shape_, ", got ", index);
+  SP_CHECK(index >= -n && index < n, "select: expected index in [", -n, ", ", n - 1, "] for dim ",
+           d, " of ", shape_, ", got ", index);
   if (index < 0) index += n;
   Shape s = shape_;
   Strides st = strides_;
@@ -227,8 +239,8 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
 }
 
 Tensor Tensor::as_strided(const Shape& shape, const Strides& strides, int64_t offset) const {
-  SP_CHECK(shape.rank() == strides.rank(), "as_strided: expected as many strides as dims, got ", shape,
-           " and ", strides);
+  SP_CHECK(shape.rank() == strides.rank(), "as_strided: expected as many strides as dims, got ",
+           shape, " and ", strides);
   return Tensor(storage_, offset, shape, strides, dtype_);
 }
 
@@ -284,7 +296,7 @@ std::vector<T> Tensor::to_vector() const {
   return std::vector<T>(p, p + host.numel());
 }
 
-#define SP_INSTANTIATE(T) \
+#define SP_INSTANTIATE(T)             \
   template T Tensor::item<T>() const; \
   template std::vector<T> Tensor::to_vector<T>() const;
 SP_INSTANTIATE(float)
@@ -313,8 +325,8 @@ void check_defined(const Tensor& t, const char* what) {
 }
 
 void check_same_device(const Tensor& a, const Tensor& b, const char* what) {
-  SP_CHECK(a.device() == b.device(), what, ": expected tensors on the same device, got ", a.device(),
-           " and ", b.device(), "; hint: move one with .to(device)");
+  SP_CHECK(a.device() == b.device(), what, ": expected tensors on the same device, got ",
+           a.device(), " and ", b.device(), "; hint: move one with .to(device)");
 }
 
 void check_rank(const Tensor& t, int rank, const char* what, const char* arg) {
@@ -326,7 +338,8 @@ void check_dtype(const Tensor& t, DType dtype, const char* what, const char* arg
 }
 
 void check_floating(const Tensor& t, const char* what, const char* arg) {
-  SP_CHECK(is_floating(t.dtype()), what, ": expected ", arg, " of a floating dtype, got ", t.dtype());
+  SP_CHECK(is_floating(t.dtype()), what, ": expected ", arg, " of a floating dtype, got ",
+           t.dtype());
 }
 
 }  // namespace sp

@@ -16,7 +16,8 @@ namespace sp {
 class Tensor {
  public:
   Tensor() = default;  // an undefined tensor (defined() == false)
-  Tensor(std::shared_ptr<Storage> storage, int64_t offset, Shape shape, Strides strides, DType dtype);
+  Tensor(std::shared_ptr<Storage> storage, int64_t offset, Shape shape, Strides strides,
+         DType dtype);
 
   // ---- properties
   bool defined() const { return storage_ != nullptr; }
@@ -41,7 +42,8 @@ class Tensor {
   // Typed pointer; throws if T does not match dtype().
   template <typename T>
   T* data() const {
-    SP_CHECK(dtype_v<T> == dtype_, "tensor: expected dtype ", dtype_v<T>, " for data<T>(), got ", dtype_);
+    SP_CHECK(dtype_v<T> == dtype_, "tensor: expected dtype ", dtype_v<T>, " for data<T>(), got ",
+             dtype_);
     return static_cast<T*>(data_ptr());
   }
   // The single value of a one-element tensor, converted to T. Synchronizes on CUDA.
@@ -55,7 +57,8 @@ class Tensor {
   Tensor transpose(int64_t d0, int64_t d1) const;
   Tensor t() const { return transpose(0, 1); }
   Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
-  Tensor slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const;  // python-like clamping
+  Tensor slice(int64_t dim, int64_t start, int64_t end,
+               int64_t step = 1) const;  // python-like clamping
   Tensor select(int64_t dim, int64_t index) const;
   Tensor operator[](int64_t index) const { return select(0, index); }
   Tensor expand(const Shape& shape) const;  // -1 keeps a dim
@@ -67,9 +70,9 @@ class Tensor {
   Tensor as_strided(const Shape& shape, const Strides& strides, int64_t offset) const;
 
   // ---- copies
-  Tensor contiguous() const;  // itself when already contiguous
-  Tensor clone() const;       // always a fresh contiguous copy
-  Tensor to(DType dtype) const;  // itself when dtype matches
+  Tensor contiguous() const;       // itself when already contiguous
+  Tensor clone() const;            // always a fresh contiguous copy
+  Tensor to(DType dtype) const;    // itself when dtype matches
   Tensor to(Device device) const;  // itself when on device; explicit transfer otherwise
   Tensor to(Device device, DType dtype) const { return to(dtype).to(device); }
   Tensor cpu() const { return to(kCPU); }
@@ -83,7 +86,7 @@ class Tensor {
   template <typename T>
   std::vector<T> to_vector() const;
 
-  std::string str() const;  // PyTorch-like printing (summarised when large)
+  std::string str() const;   // PyTorch-like printing (summarised when large)
   std::string meta() const;  // "f32[8, 1, 240, 320] cpu"
 
  private:

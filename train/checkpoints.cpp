@@ -79,8 +79,8 @@ std::string CheckpointManager::save(const nn::Checkpoint& c, int64_t epoch, bool
   std::error_code ec;
   fs::create_directories(dir_, ec);
   SP_CHECK(!ec, "checkpoints: could not create ", dir_, ": ", ec.message());
-  const std::string path = dir_ + "/checkpoint_" + std::to_string(epoch) + "_" + std::to_string(c.step) +
-                           (interrupted ? "_interrupted" : "") + ".h5";
+  const std::string path = dir_ + "/checkpoint_" + std::to_string(epoch) + "_" +
+                           std::to_string(c.step) + (interrupted ? "_interrupted" : "") + ".h5";
   nn::save_checkpoint(path, c);
   prune();
   return path;
@@ -95,7 +95,8 @@ void CheckpointManager::remove_temporaries() const {
   std::error_code ec;
   std::vector<fs::path> stale;
   for (const auto& entry : fs::directory_iterator(dir_, ec))
-    if (entry.path().filename().string().find(".h5.tmp.") != std::string::npos) stale.push_back(entry.path());
+    if (entry.path().filename().string().find(".h5.tmp.") != std::string::npos)
+      stale.push_back(entry.path());
   for (const fs::path& p : stale) fs::remove(p, ec);
 }
 

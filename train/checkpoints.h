@@ -36,7 +36,8 @@ TrainerState split_trainer_state(nn::Checkpoint& checkpoint);
 
 class CheckpointManager {
  public:
-  CheckpointManager(std::string dir, int64_t keep_last_n) : dir_(std::move(dir)), keep_(keep_last_n) {}
+  CheckpointManager(std::string dir, int64_t keep_last_n)
+      : dir_(std::move(dir)), keep_(keep_last_n) {}
 
   // Writes checkpoint_<epoch>_<step>[_interrupted].h5 and deletes the old ones beyond
   // the newest keep_last_n (an interrupted one only survives while it is the newest).

@@ -16,8 +16,10 @@ data::PhotometricParams photometric_preset(const std::string& name) {
   if (name == "synthetic_shapes") return data::PhotometricParams::synthetic_shapes();
   if (name == "superpoint_coco") return data::PhotometricParams::superpoint_coco();
   if (name == "magicpoint_coco") return data::PhotometricParams::magicpoint_coco();
-  SP_CHECK(name == "default", "config: expected photometric preset synthetic_shapes, superpoint_coco, "
-                              "magicpoint_coco or default, got '", name, "'");
+  SP_CHECK(name == "default",
+           "config: expected photometric preset synthetic_shapes, superpoint_coco, "
+           "magicpoint_coco or default, got '",
+           name, "'");
   return {};
 }
 
@@ -25,15 +27,19 @@ data::HomographyParams homography_preset(const std::string& name) {
   if (name == "synthetic_shapes") return data::HomographyParams::synthetic_shapes();
   if (name == "warped_pair") return data::HomographyParams::warped_pair();
   if (name == "adaptation") return data::HomographyParams::adaptation();
-  SP_CHECK(name == "default", "config: expected homographic preset synthetic_shapes, warped_pair, adaptation or "
-                              "default, got '", name, "'");
+  SP_CHECK(name == "default",
+           "config: expected homographic preset synthetic_shapes, warped_pair, adaptation or "
+           "default, got '",
+           name, "'");
   return {};
 }
 
 template <typename T, size_t N>
-std::array<T, N> get_array(ConfigReader& r, const std::string& key, const std::array<T, N>& fallback) {
+std::array<T, N> get_array(ConfigReader& r, const std::string& key,
+                           const std::array<T, N>& fallback) {
   using Wide = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
-  std::vector<Wide> v = r.get<std::vector<Wide>>(key, std::vector<Wide>(fallback.begin(), fallback.end()));
+  std::vector<Wide> v =
+      r.get<std::vector<Wide>>(key, std::vector<Wide>(fallback.begin(), fallback.end()));
   SP_CHECK(v.size() == N, "config: expected ", N, " values for ", key, ", got ", v.size());
   std::array<T, N> out;
   for (size_t i = 0; i < N; ++i) out[i] = T(v[i]);
@@ -55,14 +61,18 @@ data::AugmentConfig read_augment(ConfigReader& r, const std::string& table) {
   ph.speckle_noise = r.get<bool>(p + "speckle_noise", ph.speckle_noise);
   ph.shade = r.get<bool>(p + "shade", ph.shade);
   ph.motion_blur = r.get<bool>(p + "motion_blur", ph.motion_blur);
-  ph.brightness_max_abs_change = r.get<double>(p + "brightness_max_abs_change", ph.brightness_max_abs_change);
+  ph.brightness_max_abs_change =
+      r.get<double>(p + "brightness_max_abs_change", ph.brightness_max_abs_change);
   ph.contrast_range = get_array(r, p + "contrast_range", ph.contrast_range);
   ph.noise_stddev_range = get_array(r, p + "noise_stddev_range", ph.noise_stddev_range);
   ph.speckle_prob_range = get_array(r, p + "speckle_prob_range", ph.speckle_prob_range);
   ph.shade_nb_ellipses = r.get<int>(p + "shade_nb_ellipses", ph.shade_nb_ellipses);
-  ph.shade_transparency_range = get_array(r, p + "shade_transparency_range", ph.shade_transparency_range);
-  ph.shade_kernel_size_range = get_array(r, p + "shade_kernel_size_range", ph.shade_kernel_size_range);
-  ph.motion_blur_max_kernel_size = r.get<int>(p + "motion_blur_max_kernel_size", ph.motion_blur_max_kernel_size);
+  ph.shade_transparency_range =
+      get_array(r, p + "shade_transparency_range", ph.shade_transparency_range);
+  ph.shade_kernel_size_range =
+      get_array(r, p + "shade_kernel_size_range", ph.shade_kernel_size_range);
+  ph.motion_blur_max_kernel_size =
+      r.get<int>(p + "motion_blur_max_kernel_size", ph.motion_blur_max_kernel_size);
   ph.validate();
 
   const std::string h = table + ".homographic.";
@@ -76,8 +86,10 @@ data::AugmentConfig read_augment(ConfigReader& r, const std::string& table) {
   hp.n_scales = r.get<int>(h + "n_scales", hp.n_scales);
   hp.n_angles = r.get<int>(h + "n_angles", hp.n_angles);
   hp.scaling_amplitude = r.get<double>(h + "scaling_amplitude", hp.scaling_amplitude);
-  hp.perspective_amplitude_x = r.get<double>(h + "perspective_amplitude_x", hp.perspective_amplitude_x);
-  hp.perspective_amplitude_y = r.get<double>(h + "perspective_amplitude_y", hp.perspective_amplitude_y);
+  hp.perspective_amplitude_x =
+      r.get<double>(h + "perspective_amplitude_x", hp.perspective_amplitude_x);
+  hp.perspective_amplitude_y =
+      r.get<double>(h + "perspective_amplitude_y", hp.perspective_amplitude_y);
   hp.patch_ratio = r.get<double>(h + "patch_ratio", hp.patch_ratio);
   hp.max_angle = r.get<double>(h + "max_angle", hp.max_angle);
   hp.allow_artifacts = r.get<bool>(h + "allow_artifacts", hp.allow_artifacts);
@@ -89,10 +101,11 @@ data::AugmentConfig read_augment(ConfigReader& r, const std::string& table) {
 
 namespace {
 
-void check_size_multiple(const std::string& key, std::array<int64_t, 2> size, const DataOptions& opt) {
+void check_size_multiple(const std::string& key, std::array<int64_t, 2> size,
+                         const DataOptions& opt) {
   const int64_t m = std::max<int64_t>(1, opt.size_multiple);
-  SP_CHECK(size[0] % m == 0 && size[1] % m == 0, "config: expected ", key, " to be multiples of ", m,
-           opt.model.empty() ? "" : " for " + opt.model, ", got [", size[0], ", ", size[1], "]");
+  SP_CHECK(size[0] % m == 0 && size[1] % m == 0, "config: expected ", key, " to be multiples of ",
+           m, opt.model.empty() ? "" : " for " + opt.model, ", got [", size[0], ", ", size[1], "]");
 }
 
 DataSets synthetic_shapes(ConfigReader& r, const std::string& t, const DataOptions& opt) {
@@ -121,10 +134,10 @@ DataSets synthetic_shapes(ConfigReader& r, const std::string& t, const DataOptio
   data::AugmentConfig augment = read_augment(r, t);
   const bool augment_val = r.get<bool>(t + ".augment_val", false);
 
-  auto train = std::make_shared<data::SyntheticShapesDataset>(s, data::Split::Train, augment, data_seed, primitives);
-  auto val = std::make_shared<data::SyntheticShapesDataset>(s, data::Split::Val,
-                                                            augment_val ? augment : data::AugmentConfig{},
-                                                            data_seed, primitives);
+  auto train = std::make_shared<data::SyntheticShapesDataset>(s, data::Split::Train, augment,
+                                                              data_seed, primitives);
+  auto val = std::make_shared<data::SyntheticShapesDataset>(
+      s, data::Split::Val, augment_val ? augment : data::AugmentConfig{}, data_seed, primitives);
   if (cache) {
     if (opt.train) train->cache(cache_dir, threads, opt.verbose);
     val->cache(cache_dir, threads, opt.verbose);
@@ -133,9 +146,10 @@ DataSets synthetic_shapes(ConfigReader& r, const std::string& t, const DataOptio
   out.train = train;
   if (val->size() > 0) out.val = val;
   std::ostringstream d;
-  d << "synthetic_shapes " << s.height << "x" << s.width << ": " << train->size() << " train, " << val->size()
-    << " val samples (" << primitives.size() << " primitives)" << (cache ? ", cached" : "")
-    << (augment.photometric ? ", photometric" : "") << (augment.homographic ? ", homographic" : "");
+  d << "synthetic_shapes " << s.height << "x" << s.width << ": " << train->size() << " train, "
+    << val->size() << " val samples (" << primitives.size() << " primitives)"
+    << (cache ? ", cached" : "") << (augment.photometric ? ", photometric" : "")
+    << (augment.homographic ? ", homographic" : "");
   out.description = d.str();
   return out;
 }
@@ -169,7 +183,8 @@ DataSets image_folder(ConfigReader& r, const std::string& t, const DataOptions& 
     out.val = std::make_shared<data::ImageFolderDataset>(v);
   }
   std::ostringstream d;
-  d << "image_folder " << c.layout << " " << c.root << " (" << c.split << "): " << out.train->size() << " images"
+  d << "image_folder " << c.layout << " " << c.root << " (" << c.split << "): " << out.train->size()
+    << " images"
     << (out.val ? ", " + std::to_string(out.val->size()) + " val" : std::string(", no validation"));
   out.description = d.str();
   return out;
@@ -177,9 +192,10 @@ DataSets image_folder(ConfigReader& r, const std::string& t, const DataOptions& 
 
 std::map<std::string, DatasetFactory>& registry() {
   static std::map<std::string, DatasetFactory> r = {
-      {"synthetic_shapes",
-       [](ConfigReader& c, const std::string& t, const DataOptions& o) { return synthetic_shapes(c, t, o); }},
-      {"image_folder", [](ConfigReader& c, const std::string& t, const DataOptions& o) { return image_folder(c, t, o); }},
+      {"synthetic_shapes", [](ConfigReader& c, const std::string& t,
+                              const DataOptions& o) { return synthetic_shapes(c, t, o); }},
+      {"image_folder", [](ConfigReader& c, const std::string& t,
+                          const DataOptions& o) { return image_folder(c, t, o); }},
   };
   return r;
 }

@@ -40,12 +40,13 @@ struct DataOptions {
 
 // Reads the data table through `reader` (strict keys) and builds the datasets named by
 // <table>.name; a synthetic cache is rendered here.
-DataSets make_datasets(ConfigReader& reader, const DataOptions& options = {}, const std::string& table = "data");
+DataSets make_datasets(ConfigReader& reader, const DataOptions& options = {},
+                       const std::string& table = "data");
 
 // Datasets by name: builtin "synthetic_shapes" and "image_folder"; other layers (apps,
 // tests) add theirs. A factory reads its keys under `table` through the reader.
-using DatasetFactory =
-    std::function<DataSets(ConfigReader& reader, const std::string& table, const DataOptions& options)>;
+using DatasetFactory = std::function<DataSets(ConfigReader& reader, const std::string& table,
+                                              const DataOptions& options)>;
 void register_dataset(const std::string& name, DatasetFactory factory);
 std::vector<std::string> registered_datasets();
 

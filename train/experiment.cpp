@@ -1,13 +1,13 @@
 #include "train/experiment.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <sstream>
-
-#include <unistd.h>
 
 #include "tensor/check.h"
 #include "tensor/io/hdf5.h"
@@ -55,15 +55,17 @@ std::string timestamp() {
 }  // namespace
 
 void check_experiment_folder(const std::string& name, bool restore, bool overwrite) {
-  SP_CHECK(!name.empty() && name.find("..") == std::string::npos, "experiment: expected a folder name, got '",
-           name, "'");
+  SP_CHECK(!name.empty() && name.find("..") == std::string::npos,
+           "experiment: expected a folder name, got '", name, "'");
   const std::string dir = experiments_root() + "/" + name;
   const bool exists = fs::exists(dir + "/config.toml");
-  SP_CHECK(!exists || restore || overwrite, "experiment: expected a new experiment name, got ", dir,
-           " which already holds a run; hint: pass --restore to resume it or --overwrite to start over");
+  SP_CHECK(
+      !exists || restore || overwrite, "experiment: expected a new experiment name, got ", dir,
+      " which already holds a run; hint: pass --restore to resume it or --overwrite to start over");
 }
 
-Experiment::Experiment(const std::string& name, const Config& config, bool restore, bool overwrite) {
+Experiment::Experiment(const std::string& name, const Config& config, bool restore,
+                       bool overwrite) {
   check_experiment_folder(name, restore, overwrite);
   dir_ = experiments_root() + "/" + name;
   const bool exists = fs::exists(dir_ + "/config.toml");
@@ -108,7 +110,8 @@ void Experiment::drop_metrics_after(int64_t step) {
   if (dropped) write_text_atomically(path, kept);
 }
 
-void Experiment::append_metrics(int64_t step, const std::string& split, const std::map<std::string, double>& values) {
+void Experiment::append_metrics(int64_t step, const std::string& split,
+                                const std::map<std::string, double>& values) {
   const std::string path = dir_ + "/metrics.csv";
   const bool fresh = !fs::exists(path) || fs::file_size(path) == 0;
   std::ofstream out(path, std::ios::app);

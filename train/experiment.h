@@ -32,7 +32,8 @@ class Experiment {
   void log(const std::string& line);
   // Appends one metrics.csv row per key: "step,split,key,value" (long format, so
   // training and validation rows with different keys share one file).
-  void append_metrics(int64_t step, const std::string& split, const std::map<std::string, double>& values);
+  void append_metrics(int64_t step, const std::string& split,
+                      const std::map<std::string, double>& values);
   // Removes the metrics.csv rows of steps after `step` (a resumed run logs them again).
   void drop_metrics_after(int64_t step);
 

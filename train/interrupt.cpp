@@ -1,8 +1,9 @@
 #include "train/interrupt.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
-#include <unistd.h>
 
 namespace sp::train {
 
@@ -17,7 +18,8 @@ void on_sigint(int) {
     std::raise(SIGINT);
     return;
   }
-  const char msg[] = "\ninterrupt: finishing this step and writing a checkpoint (Ctrl+C again to abort)\n";
+  const char msg[] =
+      "\ninterrupt: finishing this step and writing a checkpoint (Ctrl+C again to abort)\n";
   (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
 }
 }  // namespace
@@ -29,10 +31,18 @@ InterruptGuard::InterruptGuard() {
   sigaction(SIGINT, &sa, &g_previous);
 }
 
-InterruptGuard::~InterruptGuard() { sigaction(SIGINT, &g_previous, nullptr); }
+InterruptGuard::~InterruptGuard() {
+  sigaction(SIGINT, &g_previous, nullptr);
+}
 
-bool interrupt_requested() { return g_requested.load(); }
-void request_interrupt() { g_requested.store(true); }
-void clear_interrupt() { g_requested.store(false); }
+bool interrupt_requested() {
+  return g_requested.load();
+}
+void request_interrupt() {
+  g_requested.store(true);
+}
+void clear_interrupt() {
+  g_requested.store(false);
+}
 
 }  // namespace sp::train

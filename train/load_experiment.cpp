@@ -30,8 +30,9 @@ std::string experiment_checkpoint(const std::string& name, bool last) {
   return fs::exists(manager.best_path()) ? manager.best_path() : "";
 }
 
-std::shared_ptr<models::Model> load_experiment(const std::string& name, const std::vector<std::string>& overrides,
-                                               bool last, Device device) {
+std::shared_ptr<models::Model> load_experiment(const std::string& name,
+                                               const std::vector<std::string>& overrides, bool last,
+                                               Device device) {
   Config config = experiment_config(name, overrides);
   const std::string path = experiment_checkpoint(name, last);
   SP_CHECK(!path.empty(), "experiment: expected a checkpoint in ", experiments_root(), "/", name,

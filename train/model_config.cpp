@@ -2,7 +2,9 @@
 
 namespace sp::train {
 
-bool ModelConfigView::get_bool(const std::string& key, bool fallback) { return reader_.get<bool>(path(key), fallback); }
+bool ModelConfigView::get_bool(const std::string& key, bool fallback) {
+  return reader_.get<bool>(path(key), fallback);
+}
 int64_t ModelConfigView::get_int(const std::string& key, int64_t fallback) {
   return reader_.get<int64_t>(path(key), fallback);
 }
@@ -12,13 +14,17 @@ double ModelConfigView::get_double(const std::string& key, double fallback) {
 std::string ModelConfigView::get_string(const std::string& key, const std::string& fallback) {
   return reader_.get<std::string>(path(key), fallback);
 }
-std::vector<int64_t> ModelConfigView::get_int_list(const std::string& key, const std::vector<int64_t>& fallback) {
+std::vector<int64_t> ModelConfigView::get_int_list(const std::string& key,
+                                                   const std::vector<int64_t>& fallback) {
   return reader_.get<std::vector<int64_t>>(path(key), fallback);
 }
-std::vector<double> ModelConfigView::get_double_list(const std::string& key, const std::vector<double>& fallback) {
+std::vector<double> ModelConfigView::get_double_list(const std::string& key,
+                                                     const std::vector<double>& fallback) {
   return reader_.get<std::vector<double>>(path(key), fallback);
 }
-bool ModelConfigView::has(const std::string& key) const { return reader_.has(path(key)); }
+bool ModelConfigView::has(const std::string& key) const {
+  return reader_.has(path(key));
+}
 std::unique_ptr<models::ConfigView> ModelConfigView::sub(const std::string& table) {
   return std::make_unique<ModelConfigView>(reader_, path(table));
 }

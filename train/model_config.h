@@ -24,8 +24,10 @@ class ModelConfigView : public models::ConfigView {
   int64_t get_int(const std::string& key, int64_t fallback) override;
   double get_double(const std::string& key, double fallback) override;
   std::string get_string(const std::string& key, const std::string& fallback) override;
-  std::vector<int64_t> get_int_list(const std::string& key, const std::vector<int64_t>& fallback) override;
-  std::vector<double> get_double_list(const std::string& key, const std::vector<double>& fallback) override;
+  std::vector<int64_t> get_int_list(const std::string& key,
+                                    const std::vector<int64_t>& fallback) override;
+  std::vector<double> get_double_list(const std::string& key,
+                                      const std::vector<double>& fallback) override;
   bool has(const std::string& key) const override;
   std::unique_ptr<models::ConfigView> sub(const std::string& table) override;
 
@@ -38,8 +40,10 @@ class ModelConfigView : public models::ConfigView {
 
 // Builds the model named by <table>.name from the config (strict: unknown model keys
 // throw naming the key). The registry's builtin models are registered first.
-std::shared_ptr<models::Model> build_model(const Config& config, const std::string& table = "model");
+std::shared_ptr<models::Model> build_model(const Config& config,
+                                           const std::string& table = "model");
 // The same, reading through a caller's reader (which must still call finish()).
-std::shared_ptr<models::Model> build_model(ConfigReader& reader, const std::string& table = "model");
+std::shared_ptr<models::Model> build_model(ConfigReader& reader,
+                                           const std::string& table = "model");
 
 }  // namespace sp::train

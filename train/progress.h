@@ -16,7 +16,8 @@ class Progress {
   // `label` names the work ("step", "image"); the rate is measured from `start`.
   Progress(std::string label, int64_t total, int64_t start = 0);
   // The line for `done` units completed, with optional named values.
-  std::string line(int64_t done, const std::vector<std::pair<std::string, double>>& values = {}) const;
+  std::string line(int64_t done,
+                   const std::vector<std::pair<std::string, double>>& values = {}) const;
   // Prints the line to stderr: in place on a terminal, else one line at most every
   // `min_interval_s` seconds (and always for the last unit).
   void update(int64_t done, const std::vector<std::pair<std::string, double>>& values = {});

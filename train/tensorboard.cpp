@@ -31,7 +31,9 @@ void put_varint(std::string& out, uint64_t v) {
   }
   out.push_back(char(v));
 }
-void put_tag(std::string& out, int field, int wire) { put_varint(out, uint64_t(field) << 3 | wire); }
+void put_tag(std::string& out, int field, int wire) {
+  put_varint(out, uint64_t(field) << 3 | wire);
+}
 void put_bytes(std::string& out, int field, const std::string& bytes) {
   put_tag(out, field, 2);
   put_varint(out, bytes.size());
@@ -121,8 +123,8 @@ void EventWriter::add_scalar(const std::string& tag, double value, int64_t step)
   flush();
 }
 
-void EventWriter::add_image(const std::string& tag, const std::vector<uint8_t>& png, int height, int width,
-                            int channels, int64_t step) {
+void EventWriter::add_image(const std::string& tag, const std::vector<uint8_t>& png, int height,
+                            int width, int channels, int64_t step) {
   std::string img;  // Summary.Image{height=1, width=2, colorspace=3, encoded_image_string=4}
   put_int(img, 1, height);
   put_int(img, 2, width);
@@ -137,7 +139,9 @@ void EventWriter::add_image(const std::string& tag, const std::vector<uint8_t>& 
   flush();
 }
 
-void EventWriter::flush() { out_.flush(); }
+void EventWriter::flush() {
+  out_.flush();
+}
 
 std::vector<std::string> read_records(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -153,7 +157,8 @@ std::vector<std::string> read_records(const std::string& path) {
     SP_CHECK(len_crc == masked_crc32c(header, 8), "tensorboard: corrupt record length in ", path,
              " at record ", records.size());
     std::string data(len, '\0');
-    SP_CHECK(in.read(data.data(), std::streamsize(len)) && in.read(reinterpret_cast<char*>(&data_crc), 4),
+    SP_CHECK(in.read(data.data(), std::streamsize(len)) &&
+                 in.read(reinterpret_cast<char*>(&data_crc), 4),
              "tensorboard: truncated record ", records.size(), " in ", path);
     SP_CHECK(data_crc == masked_crc32c(data.data(), data.size()), "tensorboard: corrupt record ",
              records.size(), " in ", path);

@@ -62,23 +62,27 @@ TrainConfig TrainConfig::from(ConfigReader& r, const std::string& table) {
   SP_CHECK(c.optimizer == "adam" || c.optimizer == "adamw" || c.optimizer == "sgd",
            "config: expected ", table, ".optimizer adam, adamw or sgd, got '", c.optimizer, "'");
   SP_CHECK(std::isfinite(c.lr) && c.lr >= 0, "config: expected ", table, ".lr >= 0, got ", c.lr);
-  SP_CHECK(c.betas.size() == 2, "config: expected ", table, ".betas = [beta1, beta2], got ", c.betas.size(),
-           " values");
-  SP_CHECK(c.clip_grad_norm >= 0, "config: expected ", table, ".clip_grad_norm >= 0, got ", c.clip_grad_norm);
-  SP_CHECK(c.epochs >= 0 && c.max_steps >= 0 && (c.epochs > 0 || c.max_steps > 0), "config: expected ", table,
-           ".epochs > 0 or ", table, ".max_steps > 0, got ", c.epochs, " and ", c.max_steps);
-  SP_CHECK(c.batch_size > 0 && c.val_batch_size >= 0 && c.val_batches >= 0, "config: expected ", table,
-           ".batch_size > 0 (and val sizes >= 0), got ", c.batch_size);
-  SP_CHECK(c.workers >= 0 && c.prefetch > 0, "config: expected ", table, ".workers >= 0 and prefetch > 0, got ",
-           c.workers, " and ", c.prefetch);
-  SP_CHECK(c.log_every > 0 && c.eval_every >= 0 && c.save_every >= 0 && c.keep_last_n > 0, "config: expected ",
-           table, ".log_every > 0, eval_every >= 0, save_every >= 0 and keep_last_n > 0");
+  SP_CHECK(c.betas.size() == 2, "config: expected ", table, ".betas = [beta1, beta2], got ",
+           c.betas.size(), " values");
+  SP_CHECK(c.clip_grad_norm >= 0, "config: expected ", table, ".clip_grad_norm >= 0, got ",
+           c.clip_grad_norm);
+  SP_CHECK(c.epochs >= 0 && c.max_steps >= 0 && (c.epochs > 0 || c.max_steps > 0),
+           "config: expected ", table, ".epochs > 0 or ", table, ".max_steps > 0, got ", c.epochs,
+           " and ", c.max_steps);
+  SP_CHECK(c.batch_size > 0 && c.val_batch_size >= 0 && c.val_batches >= 0, "config: expected ",
+           table, ".batch_size > 0 (and val sizes >= 0), got ", c.batch_size);
+  SP_CHECK(c.workers >= 0 && c.prefetch > 0, "config: expected ", table,
+           ".workers >= 0 and prefetch > 0, got ", c.workers, " and ", c.prefetch);
+  SP_CHECK(c.log_every > 0 && c.eval_every >= 0 && c.save_every >= 0 && c.keep_last_n > 0,
+           "config: expected ", table,
+           ".log_every > 0, eval_every >= 0, save_every >= 0 and keep_last_n > 0");
   SP_CHECK(c.best_mode == "min" || c.best_mode == "max", "config: expected ", table,
            ".best_mode min or max, got '", c.best_mode, "'");
   c.resolved_device();  // validates the spelling
   const auto& t = s.type;
-  SP_CHECK(t == "constant" || t == "exp" || t == "step" || t == "multistep" || t == "cosine", "config: expected ",
-           table, ".lr_schedule.type constant, exp, step, multistep or cosine, got '", t, "'");
+  SP_CHECK(t == "constant" || t == "exp" || t == "step" || t == "multistep" || t == "cosine",
+           "config: expected ", table,
+           ".lr_schedule.type constant, exp, step, multistep or cosine, got '", t, "'");
   SP_CHECK(t != "exp" || s.exp_div_10 > 0, "config: expected ", table,
            ".lr_schedule.exp_div_10 > 0 with type exp, got ", s.exp_div_10);
   SP_CHECK(t != "step" || s.step_size > 0, "config: expected ", table,
@@ -90,16 +94,17 @@ TrainConfig TrainConfig::from(ConfigReader& r, const std::string& table) {
 
 Device TrainConfig::resolved_device() const {
   if (device == "auto") return cuda::device_count() > 0 ? cuda_device(0) : kCPU;
-  SP_CHECK(device == "cpu" || device.rfind("cuda", 0) == 0, "config: expected train.device auto, cpu, cuda or cuda:N, got '",
-           device, "'");
+  SP_CHECK(device == "cpu" || device.rfind("cuda", 0) == 0,
+           "config: expected train.device auto, cpu, cuda or cuda:N, got '", device, "'");
   Device d = Device::parse(device);
   if (d.is_cuda())
-    SP_CHECK(d.index < cuda::device_count(), "config: expected a GPU for train.device = ", device, ", got ",
-             cuda::device_count(), " GPUs; hint: use device = \"auto\" or \"cpu\"");
+    SP_CHECK(d.index < cuda::device_count(), "config: expected a GPU for train.device = ", device,
+             ", got ", cuda::device_count(), " GPUs; hint: use device = \"auto\" or \"cpu\"");
   return d;
 }
 
-std::unique_ptr<nn::optim::Optimizer> make_optimizer(const TrainConfig& c, std::vector<ag::Var> params) {
+std::unique_ptr<nn::optim::Optimizer> make_optimizer(const TrainConfig& c,
+                                                     std::vector<ag::Var> params) {
   using namespace nn::optim;
   if (c.optimizer == "sgd") {
     SGDOptions o;
@@ -150,13 +155,17 @@ std::unique_ptr<nn::optim::LRSchedule> make_lr_schedule(const TrainConfig& c, in
   using namespace nn::optim;
   const LrScheduleConfig& s = c.lr_schedule;
   std::unique_ptr<LRSchedule> main;
-  if (s.type == "exp") main = std::make_unique<ExpDiv10LR>(c.lr, s.start, s.exp_div_10);
-  else if (s.type == "step") main = std::make_unique<StepLR>(c.lr, s.step_size, s.gamma);
-  else if (s.type == "multistep") main = std::make_unique<MultiStepLR>(c.lr, s.milestones, s.gamma);
+  if (s.type == "exp")
+    main = std::make_unique<ExpDiv10LR>(c.lr, s.start, s.exp_div_10);
+  else if (s.type == "step")
+    main = std::make_unique<StepLR>(c.lr, s.step_size, s.gamma);
+  else if (s.type == "multistep")
+    main = std::make_unique<MultiStepLR>(c.lr, s.milestones, s.gamma);
   else if (s.type == "cosine")
-    main = std::make_unique<CosineAnnealingLR>(c.lr, s.t_max > 0 ? s.t_max : std::max<int64_t>(1, total_steps - s.warmup),
-                                               s.eta_min);
-  else main = std::make_unique<ConstantLR>(c.lr);
+    main = std::make_unique<CosineAnnealingLR>(
+        c.lr, s.t_max > 0 ? s.t_max : std::max<int64_t>(1, total_steps - s.warmup), s.eta_min);
+  else
+    main = std::make_unique<ConstantLR>(c.lr);
   if (s.warmup > 0) return std::make_unique<WarmupThen>(s.warmup, s.warmup_factor, std::move(main));
   return main;
 }

@@ -47,12 +47,12 @@ struct TrainConfig {
   double momentum = 0;  // sgd
   bool nesterov = false;
   LrScheduleConfig lr_schedule;
-  double clip_grad_norm = 0;  // 0 = off; a non-finite norm stops the run
+  double clip_grad_norm = 0;    // 0 = off; a non-finite norm stops the run
   bool detect_anomaly = false;  // autograd's anomaly mode: a NaN/Inf names the op (slow)
 
   int64_t epochs = 1;
-  int64_t max_steps = 0;  // > 0: stop after this many optimizer steps (epochs then unbounded)
-  int64_t batch_size = 8;  // the global batch: each of N ranks loads batch_size / N
+  int64_t max_steps = 0;       // > 0: stop after this many optimizer steps (epochs then unbounded)
+  int64_t batch_size = 8;      // the global batch: each of N ranks loads batch_size / N
   int64_t val_batch_size = 0;  // 0 = batch_size
   int64_t val_batches = 0;     // validation batches per evaluation; 0 = the whole split
   int workers = 1;
@@ -76,9 +76,11 @@ struct TrainConfig {
   Device resolved_device() const;
 };
 
-std::unique_ptr<nn::optim::Optimizer> make_optimizer(const TrainConfig& config, std::vector<ag::Var> params);
+std::unique_ptr<nn::optim::Optimizer> make_optimizer(const TrainConfig& config,
+                                                     std::vector<ag::Var> params);
 // The schedule as a function of t (steps, or epochs with on_epoch); `total_steps` is
 // the default horizon of cosine.
-std::unique_ptr<nn::optim::LRSchedule> make_lr_schedule(const TrainConfig& config, int64_t total_steps);
+std::unique_ptr<nn::optim::LRSchedule> make_lr_schedule(const TrainConfig& config,
+                                                        int64_t total_steps);
 
 }  // namespace sp::train

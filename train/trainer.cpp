@@ -86,13 +86,14 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
   data_ = make_datasets(reader, data_options);
   reader.finish();
   nn::LoadResult loaded;
-  if (!pretrained.empty() && !options.restore) loaded = nn::load_weights(*model_, pretrained, /*strict=*/false);
+  if (!pretrained.empty() && !options.restore)
+    loaded = nn::load_weights(*model_, pretrained, /*strict=*/false);
 
   device_ = tc_.resolved_device();
   if (device_.is_cuda()) cuda::set_allow_tf32(tc_.tf32);
   if (world > 1) {
-    SP_CHECK(tc_.batch_size % world == 0, "trainer: expected train.batch_size divisible by the ", world,
-             " ranks (it is the global batch), got ", tc_.batch_size);
+    SP_CHECK(tc_.batch_size % world == 0, "trainer: expected train.batch_size divisible by the ",
+             world, " ranks (it is the global batch), got ", tc_.batch_size);
     device_ = device_for_rank(device_, comm_->local_rank());
     if (tc_.sync_batch_norm) convert_sync_batch_norm(*model_, comm_);
   }
@@ -114,7 +115,8 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
   if (world > 1) {
     // The sampler shuffles (the same permutation on every rank); each rank loads its shard.
     sharded_train_ = std::make_shared<ShardedDataset>(
-        data_.train, ShardSampler(data_.train->size(), comm_->rank(), world, tc_.seed, tc_.shuffle));
+        data_.train,
+        ShardSampler(data_.train->size(), comm_->rank(), world, tc_.seed, tc_.shuffle));
     lo.shuffle = false;
     train_loader_ = std::make_unique<data::Loader>(sharded_train_, lo);
   } else {
@@ -136,28 +138,31 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
 
   if (root) {
     experiment_ = std::make_unique<Experiment>(name, config_, options.restore, options.overwrite);
-    checkpoints_ = std::make_unique<CheckpointManager>(experiment_->checkpoint_dir(), tc_.keep_last_n);
+    checkpoints_ =
+        std::make_unique<CheckpointManager>(experiment_->checkpoint_dir(), tc_.keep_last_n);
     checkpoints_->remove_temporaries();  // left by a process killed while saving
     events_ = std::make_unique<EventWriter>(experiment_->dir());
   } else {
     // Other ranks only read the checkpoint to restore (the same file as rank 0).
-    checkpoints_ = std::make_unique<CheckpointManager>(experiments_root() + "/" + name + "/checkpoints",
-                                                       tc_.keep_last_n);
+    checkpoints_ = std::make_unique<CheckpointManager>(
+        experiments_root() + "/" + name + "/checkpoints", tc_.keep_last_n);
   }
 
   std::ostringstream head;
-  head << "experiment " << (experiment_ ? experiment_->dir() : name) << " | model " << model_->type_name() << " ("
-       << count_parameters(*model_) << " parameters) on " << device_ << " | " << tc_.optimizer << " lr "
-       << format_value(tc_.lr) << " | batch " << tc_.batch_size << ", " << steps_per_epoch_ << " steps/epoch, "
-       << total_steps_ << " steps" << (tc_.overfit ? " | OVERFIT (one batch)" : "");
+  head << "experiment " << (experiment_ ? experiment_->dir() : name) << " | model "
+       << model_->type_name() << " (" << count_parameters(*model_) << " parameters) on " << device_
+       << " | " << tc_.optimizer << " lr " << format_value(tc_.lr) << " | batch " << tc_.batch_size
+       << ", " << steps_per_epoch_ << " steps/epoch, " << total_steps_ << " steps"
+       << (tc_.overfit ? " | OVERFIT (one batch)" : "");
   if (world > 1)
-    head << " | " << world << " ranks (" << comm_->backend() << "), " << tc_.batch_size / world << " per rank"
-         << (tc_.sync_batch_norm ? ", SyncBatchNorm" : "");
+    head << " | " << world << " ranks (" << comm_->backend() << "), " << tc_.batch_size / world
+         << " per rank" << (tc_.sync_batch_norm ? ", SyncBatchNorm" : "");
   log(head.str());
   log("data: " + data_.description);
   if (!pretrained.empty() && !options.restore)
-    log("pretrained: " + pretrained + " (" + std::to_string(loaded.missing_keys.size()) + " model keys not in it, " +
-        std::to_string(loaded.unexpected_keys.size()) + " of its keys unused)");
+    log("pretrained: " + pretrained + " (" + std::to_string(loaded.missing_keys.size()) +
+        " model keys not in it, " + std::to_string(loaded.unexpected_keys.size()) +
+        " of its keys unused)");
   if (resuming_)
     restore_latest();
   else if (options.restore)
@@ -186,8 +191,8 @@ void Trainer::restore_latest() {
   state_ = split_trainer_state(c);
   step_ = nn::restore(c, *model_, optimizer_.get(), &default_generator(), latest->path);
   last_save_step_ = step_;
-  log("restored step " + std::to_string(step_) + " (epoch " + std::to_string(state_.epoch) + ") from " +
-                   latest->path);
+  log("restored step " + std::to_string(step_) + " (epoch " + std::to_string(state_.epoch) +
+      ") from " + latest->path);
 }
 
 double Trainer::schedule_lr() const {
@@ -201,37 +206,34 @@ void Trainer::train_step(const data::Batch& batch) {
   optimizer_->zero_grad();
   std::optional<ag::AnomalyGuard> anomaly;
   if (tc_.detect_anomaly) anomaly.emplace();
-  models::Predictions pred;
   models::Losses losses;
   try {
-    pred = model_->run(b);
+    models::Predictions pred = model_->run(b);
     losses = model_->loss(pred, b);
-  } catch (const Error& e) {
-    // Anomaly mode names the op that produced a NaN/Inf: stop like a bad loss does.
-    if (tc_.detect_anomaly && std::string(e.what()).rfind("anomaly:", 0) == 0) stop_nonfinite(e.what(), step_ + 1);
-    throw;
-  }
-  SP_CHECK(losses.total.defined() && losses.total.numel() == 1, "trainer: expected ", model_->type_name(),
-           "::loss to return a scalar total, got ", losses.total.defined() ? losses.total.data().meta() : "none");
-  record_nonfinite(losses.total.data());
-  // Where reading the loss back costs nothing (the CPU), or the ranks must agree anyway,
-  // a bad loss stops the run before its backward; on one GPU the check waits for the
-  // next log, evaluation or checkpoint (check_finite), so steps do not synchronize.
-  if (device_.is_cpu() || bucketer_) check_finite();
-  // World size > 1: each bucket's all-reduce starts during backward once its gradients
-  // are final; on return every rank holds the same averaged gradients.
-  try {
+    SP_CHECK(losses.total.defined() && losses.total.numel() == 1, "trainer: expected ",
+             model_->type_name(), "::loss to return a scalar total, got ",
+             losses.total.defined() ? losses.total.data().meta() : "none");
+    record_nonfinite(losses.total.data());
+    // Where reading the loss back costs nothing (the CPU), or the ranks must agree anyway,
+    // a bad loss stops the run before its backward; on one GPU the check waits for the
+    // next log, evaluation or checkpoint (check_finite), so steps do not synchronize.
+    if (device_.is_cpu() || bucketer_) check_finite();
+    // World size > 1: each bucket's all-reduce starts during backward once its gradients
+    // are final; on return every rank holds the same averaged gradients.
     if (bucketer_)
       bucketer_->backward(losses.total);
     else
       ag::backward(losses.total);
   } catch (const Error& e) {
-    if (tc_.detect_anomaly && std::string(e.what()).rfind("anomaly:", 0) == 0) stop_nonfinite(e.what(), step_ + 1);
+    // Anomaly mode names the op that produced a NaN/Inf: stop like a bad loss does.
+    if (tc_.detect_anomaly && std::string(e.what()).rfind("anomaly:", 0) == 0)
+      stop_nonfinite(e.what(), step_ + 1);
     throw;
   }
   if (tc_.clip_grad_norm > 0) {
     const double norm = nn::optim::clip_grad_norm_(optimizer_->params(), tc_.clip_grad_norm);
-    if (!std::isfinite(norm)) stop_nonfinite("the gradient norm is " + format_value(norm), step_ + 1);
+    if (!std::isfinite(norm))
+      stop_nonfinite("the gradient norm is " + format_value(norm), step_ + 1);
   }
   optimizer_->set_lr(schedule_lr());
   optimizer_->step();
@@ -250,24 +252,29 @@ void Trainer::train_step(const data::Batch& batch) {
 
 void Trainer::record_nonfinite(const Tensor& total) {
   if (!first_nonfinite_.defined()) first_nonfinite_ = full({}, -1, DType::I64, total.device());
-  const Tensor bad = logical_and(logical_not(isfinite(total.reshape({}))), first_nonfinite_ < Scalar(int64_t(0)));
-  first_nonfinite_ = where(bad, full({}, double(step_ + 1), DType::I64, total.device()), first_nonfinite_);
+  const Tensor bad =
+      logical_and(logical_not(isfinite(total.reshape({}))), first_nonfinite_ < Scalar(int64_t(0)));
+  first_nonfinite_ =
+      where(bad, full({}, double(step_ + 1), DType::I64, total.device()), first_nonfinite_);
 }
 
 void Trainer::check_finite() {
   int64_t bad = first_nonfinite_.defined() ? first_nonfinite_.item<int64_t>() : -1;
   if (bucketer_ && any_rank(*comm_, bad >= 0) && bad < 0) bad = step_ + 1;  // another rank's loss
-  if (bad >= 0) stop_nonfinite(std::string("the loss is not finite") + (bucketer_ ? " (on some rank)" : ""), bad);
+  if (bad >= 0)
+    stop_nonfinite(std::string("the loss is not finite") + (bucketer_ ? " (on some rank)" : ""),
+                   bad);
 }
 
 void Trainer::stop_nonfinite(const std::string& what, int64_t step) {
   std::string latest = "none";
   if (checkpoints_)
     if (auto c = checkpoints_->latest()) latest = c->path;
-  const std::string message = "trainer: " + what + " at step " + std::to_string(step) +
-                              "; stopped without saving, the latest checkpoint stays " + latest +
-                              (tc_.detect_anomaly ? "" : "; hint: train.detect_anomaly=true names the op") +
-                              "; lower train.lr or set train.clip_grad_norm, then --restore";
+  const std::string message =
+      "trainer: " + what + " at step " + std::to_string(step) +
+      "; stopped without saving, the latest checkpoint stays " + latest +
+      (tc_.detect_anomaly ? "" : "; hint: train.detect_anomaly=true names the op") +
+      "; lower train.lr or set train.clip_grad_norm, then --restore";
   log(message);
   SP_FAIL(message);
 }
@@ -276,11 +283,14 @@ void Trainer::log_train() {
   if (term_count_ == 0) return;
   if (!bucketer_) check_finite();
   const double t = now_s();
-  const double rate = t > interval_start_s_ ? double(step_ - interval_start_step_) / (t - interval_start_s_) : 0.0;
-  const double overall = t > run_start_s_ ? double(step_ - run_start_step_) / (t - run_start_s_) : 0.0;
+  const double rate =
+      t > interval_start_s_ ? double(step_ - interval_start_step_) / (t - interval_start_s_) : 0.0;
+  const double overall =
+      t > run_start_s_ ? double(step_ - run_start_step_) / (t - run_start_s_) : 0.0;
   std::map<std::string, double> row;
   std::ostringstream line;
-  line << "[E " << (step_ - 1) / steps_per_epoch_ << " | step " << step_ << "/" << total_steps_ << "] loss";
+  line << "[E " << (step_ - 1) / steps_per_epoch_ << " | step " << step_ << "/" << total_steps_
+       << "] loss";
   const double lr = optimizer_->lr();
   result_.last_train.clear();
   for (const auto& [k, sum] : term_sums_) {
@@ -318,7 +328,8 @@ void Trainer::log_train() {
 }
 
 nn::Checkpoint Trainer::capture() const {
-  nn::Checkpoint c = nn::capture(*model_, optimizer_.get(), step_, default_generator(), config_.to_toml());
+  nn::Checkpoint c =
+      nn::capture(*model_, optimizer_.get(), step_, default_generator(), config_.to_toml());
   TrainerState s = state_;
   s.epoch = step_ > 0 ? (step_ - 1) / steps_per_epoch_ : 0;
   put_trainer_state(c, s);
@@ -414,15 +425,16 @@ Device requested_device(const std::string& name, const Config& config, bool rest
 
 }  // namespace
 
-TrainResult train_experiment(const std::string& name, const Config& config, const TrainOptions& options,
-                             const std::string& what) {
+TrainResult train_experiment(const std::string& name, const Config& config,
+                             const TrainOptions& options, const std::string& what) {
   DistributedOptions d;  // init_distributed gives one process when not under mpirun
   if (launched_by_mpi()) d.device = requested_device(name, config, options.restore);
   Trainer trainer(name, config, options, init_distributed(d));
   TrainResult r = trainer.run();
   if (trainer.is_root())
-    std::cerr << what << ": " << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps << "; experiment "
-              << trainer.experiment().dir() << ", last checkpoint " << r.last_checkpoint << "\n";
+    std::cerr << what << ": " << (r.interrupted ? "stopped" : "finished") << " at step " << r.steps
+              << "; experiment " << trainer.experiment().dir() << ", last checkpoint "
+              << r.last_checkpoint << "\n";
   return r;
 }
 

@@ -6,8 +6,8 @@
 // Each step: loader -> model.run -> model.loss -> total.backward -> clip -> step, with the
 // learning rate of the schedule at that step. Loss terms stay on the device until a log.
 // A non-finite loss or gradient norm stops the run with an error naming the step
-// (train.detect_anomaly = true: the op); nothing is saved after it. Every log_every steps the mean loss terms
-// go to the console, log.txt, TensorBoard and metrics.csv; every eval_every steps (and
+// (train.detect_anomaly = true: the op); nothing is saved after it. Every log_every steps the mean
+// loss terms go to the console, log.txt, TensorBoard and metrics.csv; every eval_every steps (and
 // at the end) the validation split is averaged (loss terms and model metrics) and an
 // image summary of detections is written; every save_every steps (and at the end) a
 // checkpoint, plus checkpoint_best.h5 when best_key improves.
@@ -141,7 +141,8 @@ class Trainer {
 // "model.detection_threshold=0.001") and loads checkpoint_best.h5, or the latest
 // checkpoint when there is no best one or `last` is set; returns it in eval mode on
 // `device`.
-std::shared_ptr<models::Model> load_experiment(const std::string& name, const std::vector<std::string>& overrides = {},
+std::shared_ptr<models::Model> load_experiment(const std::string& name,
+                                               const std::vector<std::string>& overrides = {},
                                                bool last = false, Device device = kCPU);
 // The experiment's config.toml with `overrides` applied.
 Config experiment_config(const std::string& name, const std::vector<std::string>& overrides = {});
@@ -153,7 +154,7 @@ std::string experiment_checkpoint(const std::string& name, bool last = false);
 // the saved config's under options.restore), else one process. Rank 0 prints where the
 // run ended, prefixed with `what`. Errors are thrown; under mpirun the app ends the job
 // (abort_distributed_job) so that the other ranks do not wait in a collective.
-TrainResult train_experiment(const std::string& name, const Config& config, const TrainOptions& options,
-                             const std::string& what);
+TrainResult train_experiment(const std::string& name, const Config& config,
+                             const TrainOptions& options, const std::string& what);
 
 }  // namespace sp::train

@@ -7,12 +7,12 @@
 #include <sstream>
 
 #include "autograd/grad_mode.h"
+#include "data/pictures.h"
 #include "tensor/check.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/operators.h"
 #include "tensor/ops/random.h"
-#include "data/pictures.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -91,7 +91,8 @@ void Trainer::evaluate() {
   if (results.empty()) return;
   result_.last_val = results;
   std::ostringstream line;
-  line << "[E " << (step_ > 0 ? (step_ - 1) / steps_per_epoch_ : 0) << " | step " << step_ << "] val";
+  line << "[E " << (step_ > 0 ? (step_ - 1) / steps_per_epoch_ : 0) << " | step " << step_
+       << "] val";
   for (const auto& [k, v] : results) {
     line << ' ' << k << ' ' << format_value(v);
     events_->add_scalar("val/" + k, v, step_);
@@ -104,17 +105,19 @@ void Trainer::evaluate() {
   if (it == results.end()) {
     std::string keys;
     for (const auto& [k, v] : results) keys += (keys.empty() ? "" : ", ") + k;
-    SP_FAIL("trainer: expected train.best_key '", tc_.best_key, "' among the validation results {", keys, "}");
+    SP_FAIL("trainer: expected train.best_key '", tc_.best_key, "' among the validation results {",
+            keys, "}");
   }
   const double v = it->second;
-  const bool better = !state_.has_best || (tc_.best_mode == "min" ? v < state_.best_value : v > state_.best_value);
+  const bool better =
+      !state_.has_best || (tc_.best_mode == "min" ? v < state_.best_value : v > state_.best_value);
   if (!better) return;
   state_.has_best = true;
   state_.best_value = v;
   state_.best_step = step_;
   checkpoints_->save_best(capture());
-  experiment_->log("best " + tc_.best_key + " " + format_value(v) + " at step " + std::to_string(step_) + " -> " +
-                   checkpoints_->best_path());
+  experiment_->log("best " + tc_.best_key + " " + format_value(v) + " at step " +
+                   std::to_string(step_) + " -> " + checkpoints_->best_path());
 }
 
 void Trainer::write_image_summary(const Tensor& picture) {

@@ -32,11 +32,12 @@ Var index_select(const Var& x, int64_t dim, const Tensor& indices) {
 }
 
 Var gather(const Var& x, int64_t dim, const Tensor& index) {
-  return make_result("gather", sp::gather(x.data(), dim, index), {x}, {index}, [dim](const BackwardArgs& a) {
-    const TensorMeta& m = a.inputs[0];
-    Tensor base = zeros(m.shape, a.grad().dtype(), m.device);
-    return std::vector<Tensor>{sp::scatter_add(base, dim, a.saved[0], a.grad())};
-  });
+  return make_result("gather", sp::gather(x.data(), dim, index), {x}, {index},
+                     [dim](const BackwardArgs& a) {
+                       const TensorMeta& m = a.inputs[0];
+                       Tensor base = zeros(m.shape, a.grad().dtype(), m.device);
+                       return std::vector<Tensor>{sp::scatter_add(base, dim, a.saved[0], a.grad())};
+                     });
 }
 
 Var scatter_add(const Var& x, int64_t dim, const Tensor& index, const Var& src) {
@@ -50,7 +51,8 @@ Var scatter_add(const Var& x, int64_t dim, const Tensor& index, const Var& src) 
       // the gathered gradient at the end of each dim, the last dim first for sp::pad).
       const Shape& src_shape = a.inputs[1].shape;
       std::vector<int64_t> pads;
-      for (int d = src_shape.rank() - 1; d >= 0; --d) pads.insert(pads.end(), {0, src_shape[d] - picked.size(d)});
+      for (int d = src_shape.rank() - 1; d >= 0; --d)
+        pads.insert(pads.end(), {0, src_shape[d] - picked.size(d)});
       grads[1] = picked.shape() == src_shape ? picked : sp::pad(picked, pads);
     }
     return grads;
@@ -78,9 +80,11 @@ Var masked_select(const Var& x, const Tensor& mask) {
     const Shape shape = broadcast_shapes(m.shape, mask.shape(), "masked_select");
     // Flat positions of the selected elements, in the order masked_select returned them:
     // select them from an arange with the same mask, then scatter the gradient there.
-    Tensor positions = sp::masked_select(arange(numel(shape), DType::I64, m.device).reshape(shape), mask);
+    Tensor positions =
+        sp::masked_select(arange(numel(shape), DType::I64, m.device).reshape(shape), mask);
     Tensor flat = zeros({numel(shape)}, a.grad().dtype(), m.device);
-    return std::vector<Tensor>{grad_for(sp::index_add(flat, 0, positions, a.grad()).reshape(shape), m)};
+    return std::vector<Tensor>{
+        grad_for(sp::index_add(flat, 0, positions, a.grad()).reshape(shape), m)};
   });
 }
 

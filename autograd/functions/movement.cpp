@@ -16,7 +16,8 @@ std::vector<Tensor> datas(const std::vector<Var>& vars) {
 }
 
 // Multi-output split: the gradient is the outputs' gradients put back together.
-std::vector<Var> split_outputs(const char* name, std::vector<Tensor> pieces, const Var& x, int64_t dim) {
+std::vector<Var> split_outputs(const char* name, std::vector<Tensor> pieces, const Var& x,
+                               int64_t dim) {
   int d = wrap_dim(dim, x.dim(), name);
   return make_results(name, std::move(pieces), {x}, {}, [d](const BackwardArgs& a) {
     return std::vector<Tensor>{sp::cat(a.grad_outputs, d)};
@@ -28,8 +29,9 @@ std::vector<Var> split_outputs(const char* name, std::vector<Tensor> pieces, con
 Tensor edge_sources(int64_t size, int64_t before, int64_t after, PadMode mode, Device device) {
   std::vector<int64_t> sources;
   for (int64_t i = -before; i < size + after; ++i) {
-    int64_t j = std::clamp<int64_t>(i, 0, size - 1);                 // replicate
-    if (mode == PadMode::Reflect) j = i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i;  // edge not repeated
+    int64_t j = std::clamp<int64_t>(i, 0, size - 1);  // replicate
+    if (mode == PadMode::Reflect)
+      j = i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i;  // edge not repeated
     sources.push_back(j);
   }
   return from_vector(sources, {int64_t(sources.size())}).to(device);
@@ -84,8 +86,9 @@ Var pad(const Var& x, const std::vector<int64_t>& pads, PadMode mode, double val
   if (mode == PadMode::Constant) {
     std::vector<int64_t> crop(pads.size());
     for (size_t i = 0; i < pads.size(); ++i) crop[i] = -pads[i];
-    return make_result("pad", out, {x}, {},
-                       [crop](const BackwardArgs& a) { return std::vector<Tensor>{sp::pad(a.grad(), crop)}; });
+    return make_result("pad", out, {x}, {}, [crop](const BackwardArgs& a) {
+      return std::vector<Tensor>{sp::pad(a.grad(), crop)};
+    });
   }
   // Reflect / replicate: index_add along each padded dim sums the positions sharing a source.
   std::vector<int> dims;
@@ -94,7 +97,8 @@ Var pad(const Var& x, const std::vector<int64_t>& pads, PadMode mode, double val
     if (pads[2 * k] == 0 && pads[2 * k + 1] == 0) continue;
     const int d = x.dim() - 1 - int(k);
     dims.push_back(d);
-    sources.push_back(edge_sources(x.data().size(d), pads[2 * k], pads[2 * k + 1], mode, x.device()));
+    sources.push_back(
+        edge_sources(x.data().size(d), pads[2 * k], pads[2 * k + 1], mode, x.device()));
   }
   return make_result("pad", out, {x}, sources, [dims](const BackwardArgs& a) {
     Tensor g = a.grad();

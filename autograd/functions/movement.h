@@ -16,10 +16,15 @@ std::vector<Var> split(const Var& x, const std::vector<int64_t>& sizes, int64_t 
 std::vector<Var> chunk(const Var& x, int64_t chunks, int64_t dim = 0);
 // Every mode carries a gradient: constant padding crops it back (negative pads: zero-pads
 // it); reflect/replicate add each padded position's gradient into its source element.
-Var pad(const Var& x, const std::vector<int64_t>& pads, PadMode mode = PadMode::Constant, double value = 0.0);
+Var pad(const Var& x, const std::vector<int64_t>& pads, PadMode mode = PadMode::Constant,
+        double value = 0.0);
 Var pixel_shuffle(const Var& x, int64_t upscale_factor);
 Var pixel_unshuffle(const Var& x, int64_t downscale_factor);
-inline Var depth_to_space(const Var& x, int64_t block) { return pixel_shuffle(x, block); }
-inline Var space_to_depth(const Var& x, int64_t block) { return pixel_unshuffle(x, block); }
+inline Var depth_to_space(const Var& x, int64_t block) {
+  return pixel_shuffle(x, block);
+}
+inline Var space_to_depth(const Var& x, int64_t block) {
+  return pixel_unshuffle(x, block);
+}
 
 }  // namespace sp::ag

@@ -7,8 +7,8 @@
 
 namespace sp::ag {
 
-Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor running_mean, Tensor running_var,
-               bool training, double momentum, double eps) {
+Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor running_mean,
+               Tensor running_var, bool training, double momentum, double eps) {
   SP_CHECK(x.defined(), "batch_norm: expected a defined input");
   const Tensor w = weight.defined() ? weight.data() : Tensor();
   const Tensor b = bias.defined() ? bias.data() : Tensor();
@@ -20,7 +20,8 @@ Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor running_
     invstd = r.save_invstd;
   } else {
     SP_CHECK(running_mean.defined() && running_var.defined(),
-             "batch_norm: expected running_mean and running_var in eval mode, got undefined buffers; hint: pass "
+             "batch_norm: expected running_mean and running_var in eval mode, got undefined "
+             "buffers; hint: pass "
              "training = true to normalise with the batch statistics");
     out = batch_norm_eval(x.data(), w, b, running_mean, running_var, eps);
     // Copies: a later training step updates the buffers in place.
@@ -29,8 +30,8 @@ Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor running_
   }
   return make_result("batch_norm", out, {x, weight, bias}, {x.data(), w, mean, invstd},
                      [training](const BackwardArgs& a) {
-                       BatchNormGrads g = batch_norm_backward(a.grad(), a.saved[0], a.saved[1], a.saved[2],
-                                                              a.saved[3], training);
+                       BatchNormGrads g = batch_norm_backward(a.grad(), a.saved[0], a.saved[1],
+                                                              a.saved[2], a.saved[3], training);
                        return std::vector<Tensor>{a.needs(0) ? g.grad_input : Tensor(),
                                                   a.needs(1) ? g.grad_weight : Tensor(),
                                                   a.needs(2) ? g.grad_bias : Tensor()};
@@ -44,20 +45,23 @@ std::vector<Tensor> affine_grads(const BackwardArgs& a, GroupNormGrads g) {
           a.needs(2) ? g.grad_bias : Tensor()};
 }
 
-Tensor data_or_undefined(const Var& v) { return v.defined() ? v.data() : Tensor(); }
+Tensor data_or_undefined(const Var& v) {
+  return v.defined() ? v.data() : Tensor();
+}
 
 }  // namespace
 
-Var layer_norm(const Var& x, const std::vector<int64_t>& normalized_shape, const Var& weight, const Var& bias,
-               double eps) {
+Var layer_norm(const Var& x, const std::vector<int64_t>& normalized_shape, const Var& weight,
+               const Var& bias, double eps) {
   SP_CHECK(x.defined(), "layer_norm: expected a defined input");
   const Tensor w = data_or_undefined(weight);
   GroupNormResult r = sp::layer_norm(x.data(), normalized_shape, w, data_or_undefined(bias), eps);
   return make_result("layer_norm", r.output, {x, weight, bias}, {x.data(), w, r.mean, r.rstd},
                      [normalized_shape](const BackwardArgs& a) {
-                       return affine_grads(a, layer_norm_backward(a.grad(), a.saved[0], normalized_shape,
-                                                                  a.saved[1], a.saved[2], a.saved[3],
-                                                                  a.needs(1) || a.needs(2)));
+                       return affine_grads(
+                           a,
+                           layer_norm_backward(a.grad(), a.saved[0], normalized_shape, a.saved[1],
+                                               a.saved[2], a.saved[3], a.needs(1) || a.needs(2)));
                      });
 }
 
@@ -67,9 +71,10 @@ Var group_norm(const Var& x, int64_t groups, const Var& weight, const Var& bias,
   GroupNormResult r = sp::group_norm(x.data(), groups, w, data_or_undefined(bias), eps);
   return make_result("group_norm", r.output, {x, weight, bias}, {x.data(), w, r.mean, r.rstd},
                      [groups](const BackwardArgs& a) {
-                       return affine_grads(a, group_norm_backward(a.grad(), a.saved[0], groups, a.saved[1],
-                                                                  a.saved[2], a.saved[3],
-                                                                  a.needs(1) || a.needs(2)));
+                       return affine_grads(
+                           a,
+                           group_norm_backward(a.grad(), a.saved[0], groups, a.saved[1], a.saved[2],
+                                               a.saved[3], a.needs(1) || a.needs(2)));
                      });
 }
 
@@ -80,9 +85,10 @@ Var instance_norm(const Var& x, const Var& weight, const Var& bias, double eps) 
   const int64_t groups = x.dim() >= 2 && x.size(1) > 0 ? x.size(1) : 1;
   return make_result("instance_norm", r.output, {x, weight, bias}, {x.data(), w, r.mean, r.rstd},
                      [groups](const BackwardArgs& a) {
-                       return affine_grads(a, group_norm_backward(a.grad(), a.saved[0], groups, a.saved[1],
-                                                                  a.saved[2], a.saved[3],
-                                                                  a.needs(1) || a.needs(2)));
+                       return affine_grads(
+                           a,
+                           group_norm_backward(a.grad(), a.saved[0], groups, a.saved[1], a.saved[2],
+                                               a.saved[3], a.needs(1) || a.needs(2)));
                      });
 }
 

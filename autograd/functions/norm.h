@@ -4,9 +4,9 @@
 // (torch.nn.functional.normalize).
 #pragma once
 
-#include "autograd/var.h"
 #include <vector>
 
+#include "autograd/var.h"
 #include "tensor/ops/group_norm.h"
 #include "tensor/ops/norm.h"
 
@@ -17,13 +17,13 @@ namespace sp::ag {
 // r = (1 - momentum) r + momentum s (unbiased variance for running_var); undefined
 // buffers mean no tracking. In eval the running statistics normalise (both required)
 // and are constants for the gradient.
-Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor running_mean, Tensor running_var,
-               bool training, double momentum, double eps);
+Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor running_mean,
+               Tensor running_var, bool training, double momentum, double eps);
 
 // torch.nn.functional.layer_norm: over the trailing dims normalized_shape; weight and bias
 // of that shape, or undefined.
-Var layer_norm(const Var& x, const std::vector<int64_t>& normalized_shape, const Var& weight, const Var& bias,
-               double eps = 1e-5);
+Var layer_norm(const Var& x, const std::vector<int64_t>& normalized_shape, const Var& weight,
+               const Var& bias, double eps = 1e-5);
 // torch.nn.functional.group_norm over x [N, C, *]; weight and bias [C] or undefined.
 Var group_norm(const Var& x, int64_t groups, const Var& weight, const Var& bias, double eps = 1e-5);
 // torch.nn.functional.instance_norm with no running statistics (use_input_stats): each

@@ -16,9 +16,10 @@ Var max_pool2d(const Var& x, const Pool2dArgs& args) {
 
 Var avg_pool2d(const Var& x, const Pool2dArgs& args) {
   SP_CHECK(x.defined(), "avg_pool2d: expected a defined input");
-  return make_result("avg_pool2d", sp::avg_pool2d(x.data(), args), {x}, {}, [args](const BackwardArgs& a) {
-    return std::vector<Tensor>{avg_pool2d_backward(a.grad(), a.inputs[0].shape, args)};
-  });
+  return make_result(
+      "avg_pool2d", sp::avg_pool2d(x.data(), args), {x}, {}, [args](const BackwardArgs& a) {
+        return std::vector<Tensor>{avg_pool2d_backward(a.grad(), a.inputs[0].shape, args)};
+      });
 }
 
 }  // namespace sp::ag

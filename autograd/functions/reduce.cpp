@@ -26,7 +26,9 @@ Shape kept_shape(const Shape& in, const DimList& dims) {
 
 // t reshaped to `shape` of the same numel. A 0-dim t is expanded instead (Tensor::reshape
 // refuses [] -> [1, 1]).
-Tensor reshape_to(const Tensor& t, const Shape& shape) { return t.dim() == 0 ? t.expand(shape) : t.reshape(shape); }
+Tensor reshape_to(const Tensor& t, const Shape& shape) {
+  return t.dim() == 0 ? t.expand(shape) : t.reshape(shape);
+}
 
 // A reduced value (or gradient) seen with keepdim = true and broadcast to `in`.
 Tensor expand_back(const Tensor& t, const Shape& in, const DimList& dims) {
@@ -54,7 +56,8 @@ Tensor var_grad(const Tensor& g, const Tensor& in, const DimList& dims, double c
 }
 
 // max(x, dim) / min(x, dim): the gradient goes to the returned index only.
-std::pair<Var, Tensor> indexed_extremum(const char* name, ValuesIndices r, const Var& x, int64_t dim) {
+std::pair<Var, Tensor> indexed_extremum(const char* name, ValuesIndices r, const Var& x,
+                                        int64_t dim) {
   Var values = make_result(name, r.values, {x}, {r.indices}, [dim](const BackwardArgs& a) {
     const TensorMeta& in = a.inputs[0];
     const Shape kept = kept_shape(in.shape, {dim});
@@ -77,17 +80,19 @@ Var extremum(const char* name, Tensor out, const Var& x, const DimList& dims) {
 }  // namespace
 
 Var sum(const Var& x, const DimList& dims, bool keepdim) {
-  return make_result("sum", sp::sum(x.data(), dims, keepdim), {x}, {}, [dims](const BackwardArgs& a) {
-    const TensorMeta& in = a.inputs[0];
-    return Grads{expand_back(a.grad(), in.shape, dims).to(in.dtype)};
-  });
+  return make_result("sum", sp::sum(x.data(), dims, keepdim), {x}, {},
+                     [dims](const BackwardArgs& a) {
+                       const TensorMeta& in = a.inputs[0];
+                       return Grads{expand_back(a.grad(), in.shape, dims).to(in.dtype)};
+                     });
 }
 
 Var mean(const Var& x, const DimList& dims, bool keepdim) {
-  return make_result("mean", sp::mean(x.data(), dims, keepdim), {x}, {}, [dims](const BackwardArgs& a) {
-    const Shape& in = a.inputs[0].shape;
-    return Grads{expand_back(a.grad() / reduced_count(in, dims), in, dims)};
-  });
+  return make_result("mean", sp::mean(x.data(), dims, keepdim), {x}, {},
+                     [dims](const BackwardArgs& a) {
+                       const Shape& in = a.inputs[0].shape;
+                       return Grads{expand_back(a.grad() / reduced_count(in, dims), in, dims)};
+                     });
 }
 
 Var var(const Var& x, const DimList& dims, double correction, bool keepdim) {
@@ -100,14 +105,15 @@ Var var(const Var& x, const DimList& dims, double correction, bool keepdim) {
 
 Var std_dev(const Var& x, const DimList& dims, double correction, bool keepdim) {
   Tensor out = sp::std_dev(x.data(), dims, correction, keepdim);
-  return make_result("std_dev", out, {x}, {x.data(), out}, [dims, correction](const BackwardArgs& a) {
-    const Tensor& in = a.saved[0];
-    Tensor g = expand_back(a.grad(), in.shape(), dims);
-    Tensor std = expand_back(a.saved[1], in.shape(), dims);
-    // d std = d var / (2 std); PyTorch masks the 0/0 of a constant group to 0.
-    Tensor g_var = sp::where(sp::eq(std, 0.0), Scalar(0.0), g / (std * 2.0));
-    return Grads{var_grad(g_var, in, dims, correction)};
-  });
+  return make_result("std_dev", out, {x}, {x.data(), out},
+                     [dims, correction](const BackwardArgs& a) {
+                       const Tensor& in = a.saved[0];
+                       Tensor g = expand_back(a.grad(), in.shape(), dims);
+                       Tensor std = expand_back(a.saved[1], in.shape(), dims);
+                       // d std = d var / (2 std); PyTorch masks the 0/0 of a constant group to 0.
+                       Tensor g_var = sp::where(sp::eq(std, 0.0), Scalar(0.0), g / (std * 2.0));
+                       return Grads{var_grad(g_var, in, dims, correction)};
+                     });
 }
 
 Var prod(const Var& x, const DimList& dims, bool keepdim) {
@@ -118,10 +124,12 @@ Var prod(const Var& x, const DimList& dims, bool keepdim) {
     // Product and count of the zeros of each group, computed without dividing by a zero.
     Tensor is_zero = sp::eq(in, 0.0);
     Tensor zero_count = expand_back(sp::sum(is_zero, dims, true), shape, dims);
-    Tensor nonzero_prod = expand_back(sp::prod(sp::where(is_zero, Scalar(1.0), in), dims, true), shape, dims);
+    Tensor nonzero_prod =
+        expand_back(sp::prod(sp::where(is_zero, Scalar(1.0), in), dims, true), shape, dims);
     // No zero: prod / x. One zero: the others' product at the zero, 0 elsewhere. More: 0.
     Tensor at_zero = sp::where(sp::eq(zero_count, 1), nonzero_prod, Scalar(0.0));
-    Tensor at_nonzero = sp::where(sp::eq(zero_count, 0), nonzero_prod / sp::where(is_zero, Scalar(1.0), in), Scalar(0.0));
+    Tensor at_nonzero = sp::where(sp::eq(zero_count, 0),
+                                  nonzero_prod / sp::where(is_zero, Scalar(1.0), in), Scalar(0.0));
     return Grads{expand_back(a.grad(), shape, dims) * sp::where(is_zero, at_zero, at_nonzero)};
   });
 }

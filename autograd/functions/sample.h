@@ -11,6 +11,7 @@ namespace sp::ag {
 Var grid_sample(const Var& input, const Var& grid, bool align_corners);
 // Both modes are differentiable. Nearest sends each output's gradient to the source pixel
 // PyTorch's (legacy) nearest picks, summing where several outputs share one.
-Var interpolate(const Var& input, int64_t out_h, int64_t out_w, InterpMode mode, bool align_corners = false);
+Var interpolate(const Var& input, int64_t out_h, int64_t out_w, InterpMode mode,
+                bool align_corners = false);
 
 }  // namespace sp::ag

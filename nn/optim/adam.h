@@ -26,7 +26,8 @@ struct AdamOptions {
 //   param -= lr / (1 - beta1^step) * m / denom
 void adam_update(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                  const std::vector<Tensor>& exp_avgs, const std::vector<Tensor>& exp_avg_sqs,
-                 const std::vector<Tensor>& max_exp_avg_sqs, int64_t step, const AdamOptions& options);
+                 const std::vector<Tensor>& max_exp_avg_sqs, int64_t step,
+                 const AdamOptions& options);
 
 class Adam : public Optimizer {
  public:

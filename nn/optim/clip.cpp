@@ -31,8 +31,9 @@ double clip_grad_norm_(const std::vector<ag::Var>& params, double max_norm, doub
   for (const auto& p : params)
     if (p.defined() && p.grad().defined()) {
       const Tensor& g = p.grad();
-      SP_CHECK(g.is_cpu() && g.is_contiguous() && (g.dtype() == DType::F32 || g.dtype() == DType::F64),
-               "clip_grad_norm_: expected contiguous f32/f64 gradients on the cpu, got ", g.meta());
+      SP_CHECK(
+          g.is_cpu() && g.is_contiguous() && (g.dtype() == DType::F32 || g.dtype() == DType::F64),
+          "clip_grad_norm_: expected contiguous f32/f64 gradients on the cpu, got ", g.meta());
       grads.push_back(g);
     }
   if (grads.empty()) return 0.0;
@@ -46,8 +47,10 @@ double clip_grad_norm_(const std::vector<ag::Var>& params, double max_norm, doub
   double total = inf ? acc : std::pow(acc, 1.0 / norm_type);
   double coef = std::min(1.0, max_norm / (total + 1e-6));
   for (const Tensor& g : grads) {
-    if (g.dtype() == DType::F32) scale(g.data<float>(), g.numel(), coef);
-    else scale(g.data<double>(), g.numel(), coef);
+    if (g.dtype() == DType::F32)
+      scale(g.data<float>(), g.numel(), coef);
+    else
+      scale(g.data<double>(), g.numel(), coef);
   }
   return total;
 }

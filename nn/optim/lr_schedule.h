@@ -71,7 +71,8 @@ class CosineAnnealingLR : public LRSchedule {
 // base * (start + (end - start) * min(t, total) / total): linear warmup when start < end.
 class LinearLR : public LRSchedule {
  public:
-  LinearLR(double base_lr, double start_factor = 1.0 / 3, double end_factor = 1.0, int64_t total_iters = 5);
+  LinearLR(double base_lr, double start_factor = 1.0 / 3, double end_factor = 1.0,
+           int64_t total_iters = 5);
   double lr(int64_t t) const override;
 
  private:

@@ -29,10 +29,10 @@ using ConstStridedMap = Eigen::Map<const RowMat<T>, 0, Eigen::OuterStride<>>;
 
 struct Layout {
   int64_t batch, in_channels, height, width, out_channels, groups;
-  ConvGeometry g;       // of one group
+  ConvGeometry g;  // of one group
   int64_t out_per_group;
-  bool direct;          // 1x1, stride 1, no padding: the input plane is the column matrix
-  int64_t tile;         // output pixels per tile
+  bool direct;   // 1x1, stride 1, no padding: the input plane is the column matrix
+  int64_t tile;  // output pixels per tile
   int64_t tiles;
 };
 
@@ -41,7 +41,8 @@ struct Layout {
 // enough to stay in L2), with the tile count of a plane raised until the (plane, tile)
 // items split evenly over the threads, so that no thread idles at the end.
 int64_t tile_columns(int64_t patch, int64_t pixels, int64_t planes, size_t elem) {
-  const int64_t target = std::max<int64_t>(16, 448 * 1024 / std::max<int64_t>(1, patch * int64_t(elem)));
+  const int64_t target =
+      std::max<int64_t>(16, 448 * 1024 / std::max<int64_t>(1, patch * int64_t(elem)));
   int64_t tiles = std::max<int64_t>(1, (pixels + target - 1) / target);
   const int64_t threads = omp_get_max_threads();
   while ((planes * tiles) % threads != 0 && tiles < pixels && planes * tiles < 4 * threads) ++tiles;
@@ -50,10 +51,12 @@ int64_t tile_columns(int64_t patch, int64_t pixels, int64_t planes, size_t elem)
 
 Layout make_layout(const Tensor& input, const Shape& w, const Shape& out, const Conv2dArgs& a) {
   Layout l;
-  l.batch = input.size(0), l.in_channels = input.size(1), l.height = input.size(2), l.width = input.size(3);
+  l.batch = input.size(0), l.in_channels = input.size(1), l.height = input.size(2),
+  l.width = input.size(3);
   l.out_channels = w[0], l.groups = a.groups, l.out_per_group = w[0] / a.groups;
-  l.g = ConvGeometry{w[1],        l.height,    l.width,     w[2],        w[3],        out[2],      out[3],
-                     a.stride[0], a.stride[1], a.padding[0], a.padding[1], a.dilation[0], a.dilation[1]};
+  l.g = ConvGeometry{w[1],         l.height,      l.width,      w[2],        w[3],
+                     out[2],       out[3],        a.stride[0],  a.stride[1], a.padding[0],
+                     a.padding[1], a.dilation[0], a.dilation[1]};
   l.direct = w[2] == 1 && w[3] == 1 && a.stride[0] == 1 && a.stride[1] == 1 && a.padding[0] == 0 &&
              a.padding[1] == 0;
   l.tile = tile_columns(l.g.patch(), l.g.out_pixels(), l.batch * l.groups, size_of(input.dtype()));
@@ -64,21 +67,25 @@ Layout make_layout(const Tensor& input, const Shape& w, const Shape& out, const 
 // The column matrix [patch, p1 - p0] of one (image, group) tile: a view of the input for
 // direct convolutions, else im2col into buf.
 template <typename T>
-ConstStridedMap<T> columns(const Layout& l, const T* x, int64_t p0, int64_t p1, std::vector<T>& buf) {
+ConstStridedMap<T> columns(const Layout& l, const T* x, int64_t p0, int64_t p1,
+                           std::vector<T>& buf) {
   const int64_t cols = p1 - p0, patch = l.g.patch();
-  if (l.direct) return ConstStridedMap<T>(x + p0, patch, cols, Eigen::OuterStride<>(l.g.out_pixels()));
+  if (l.direct)
+    return ConstStridedMap<T>(x + p0, patch, cols, Eigen::OuterStride<>(l.g.out_pixels()));
   buf.resize(size_t(patch * cols));
   im2col(x, l.g, p0, p1, buf.data(), cols);
   return ConstStridedMap<T>(buf.data(), patch, cols, Eigen::OuterStride<>(cols));
 }
 
 template <typename T>
-void forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias, const Layout& l) {
+void forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+             const Layout& l) {
   const T* x = input.data<T>();
   const T* w = weight.data<T>();
   const T* b = bias.defined() ? bias.data<T>() : nullptr;
   T* y = out.data<T>();
-  const int64_t P = l.g.out_pixels(), K = l.g.patch(), Og = l.out_per_group, plane = l.height * l.width;
+  const int64_t P = l.g.out_pixels(), K = l.g.patch(), Og = l.out_per_group,
+                plane = l.height * l.width;
   const int64_t items = l.batch * l.groups * l.tiles;
 #pragma omp parallel
   {
@@ -90,7 +97,8 @@ void forward(const Tensor& out, const Tensor& input, const Tensor& weight, const
       const T* xg = x + (n * l.in_channels + gi * l.g.channels) * plane;
       auto col = columns<T>(l, xg, p0, p1, buf);
       ConstStridedMap<T> wg(w + gi * Og * K, Og, K, Eigen::OuterStride<>(K));
-      StridedMap<T> yt(y + (n * l.out_channels + gi * Og) * P + p0, Og, p1 - p0, Eigen::OuterStride<>(P));
+      StridedMap<T> yt(y + (n * l.out_channels + gi * Og) * P + p0, Og, p1 - p0,
+                       Eigen::OuterStride<>(P));
       yt.noalias() = wg * col;
       if (b) yt.colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(b + gi * Og, Og);
     }
@@ -100,11 +108,13 @@ void forward(const Tensor& out, const Tensor& input, const Tensor& weight, const
 // grad_in = col2im(W^T grad_out). Tiles of one plane overlap in the input, so threads
 // take whole (image, group) planes; with fewer planes than threads Eigen threads the GEMM.
 template <typename T>
-void backward_input(const Tensor& grad_in, const Tensor& grad_out, const Tensor& weight, const Layout& l) {
+void backward_input(const Tensor& grad_in, const Tensor& grad_out, const Tensor& weight,
+                    const Layout& l) {
   const T* go = grad_out.data<T>();
   const T* w = weight.data<T>();
   T* gi_ptr = grad_in.data<T>();
-  const int64_t P = l.g.out_pixels(), K = l.g.patch(), Og = l.out_per_group, plane = l.height * l.width;
+  const int64_t P = l.g.out_pixels(), K = l.g.patch(), Og = l.out_per_group,
+                plane = l.height * l.width;
   const int64_t planes = l.batch * l.groups;
   auto one_plane = [&](int64_t ng, std::vector<T>& buf) {
     const int64_t gi = ng % l.groups, n = ng / l.groups;
@@ -112,7 +122,8 @@ void backward_input(const Tensor& grad_in, const Tensor& grad_out, const Tensor&
     ConstStridedMap<T> wg(w + gi * Og * K, Og, K, Eigen::OuterStride<>(K));
     for (int64_t t = 0; t < l.tiles; ++t) {
       const int64_t p0 = t * l.tile, p1 = std::min(P, p0 + l.tile), cols = p1 - p0;
-      ConstStridedMap<T> got(go + (n * l.out_channels + gi * Og) * P + p0, Og, cols, Eigen::OuterStride<>(P));
+      ConstStridedMap<T> got(go + (n * l.out_channels + gi * Og) * P + p0, Og, cols,
+                             Eigen::OuterStride<>(P));
       if (l.direct) {
         StridedMap<T> xt(xg + p0, K, cols, Eigen::OuterStride<>(P));
         xt.noalias() = wg.transpose() * got;
@@ -140,11 +151,13 @@ void backward_input(const Tensor& grad_in, const Tensor& grad_out, const Tensor&
 // grad_w[g] = sum over images and tiles of grad_out_tile * columns^T; each thread sums
 // into its own copy, added together at the end.
 template <typename T>
-void backward_weight(const Tensor& grad_weight, const Tensor& grad_out, const Tensor& input, const Layout& l) {
+void backward_weight(const Tensor& grad_weight, const Tensor& grad_out, const Tensor& input,
+                     const Layout& l) {
   const T* go = grad_out.data<T>();
   const T* x = input.data<T>();
   T* gw = grad_weight.data<T>();
-  const int64_t P = l.g.out_pixels(), K = l.g.patch(), Og = l.out_per_group, plane = l.height * l.width;
+  const int64_t P = l.g.out_pixels(), K = l.g.patch(), Og = l.out_per_group,
+                plane = l.height * l.width;
   const int64_t items = l.batch * l.groups * l.tiles;
 #pragma omp parallel
   {
@@ -155,13 +168,12 @@ void backward_weight(const Tensor& grad_weight, const Tensor& grad_out, const Te
       const int64_t t = item % l.tiles, ng = item / l.tiles, gi = ng % l.groups, n = ng / l.groups;
       const int64_t p0 = t * l.tile, p1 = std::min(P, p0 + l.tile);
       auto col = columns<T>(l, x + (n * l.in_channels + gi * l.g.channels) * plane, p0, p1, buf);
-      ConstStridedMap<T> got(go + (n * l.out_channels + gi * Og) * P + p0, Og, p1 - p0, Eigen::OuterStride<>(P));
+      ConstStridedMap<T> got(go + (n * l.out_channels + gi * Og) * P + p0, Og, p1 - p0,
+                             Eigen::OuterStride<>(P));
       local.middleRows(gi * Og, Og).noalias() += got * col.transpose();
     }
 #pragma omp critical
-    {
-      Eigen::Map<RowMat<T>>(gw, l.out_channels, K) += local;
-    }
+    { Eigen::Map<RowMat<T>>(gw, l.out_channels, K) += local; }
   }
 }
 
@@ -173,14 +185,15 @@ bool winograd_disabled() {
 
 }  // namespace
 
-void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
-                    const Conv2dArgs& args) {
+void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight,
+                    const Tensor& bias, const Conv2dArgs& args) {
   if (!winograd_disabled() && winograd_applies(input, weight.shape(), args)) {
     conv2d_winograd(out, input, weight, bias, args);
     return;
   }
   const Layout l = make_layout(input, weight.shape(), out.shape(), args);
-  dispatch_float(out.dtype(), "conv2d", [&]<typename T>() { forward<T>(out, input, weight, bias, l); });
+  dispatch_float(out.dtype(), "conv2d",
+                 [&]<typename T>() { forward<T>(out, input, weight, bias, l); });
 }
 
 void conv2d_backward_input(const Tensor& grad_in, const Tensor& grad_out, const Tensor& weight,

@@ -37,15 +37,15 @@ namespace {
 
 using namespace winograd;
 
-constexpr int kGroup = 32;            // tiles per group: the columns of V and M
+constexpr int kGroup = 32;  // tiles per group: the columns of V and M
 
 // The product's register tile: kRows output channels x 2 vectors of tiles.
 #if defined(__AVX512F__)
 constexpr int kVec = 16, kRows = 12;  // 32 registers: 24 accumulators
 #elif defined(__AVX__)
-constexpr int kVec = 8, kRows = 6;    // 16 registers: 12 accumulators
+constexpr int kVec = 8, kRows = 6;  // 16 registers: 12 accumulators
 #else
-constexpr int kVec = 4, kRows = 6;    // SSE, NEON
+constexpr int kVec = 4, kRows = 6;  // SSE, NEON
 #endif
 typedef float Vec __attribute__((vector_size(kVec * sizeof(float))));
 
@@ -85,17 +85,21 @@ struct Blocks {
   int64_t chunks;  // blocks of kRows output channels (the last one padded with zeros)
 };
 
-Blocks make_blocks(const Plan& p) { return {(p.tiles + kGroup - 1) / kGroup, (p.O + kRows - 1) / kRows}; }
+Blocks make_blocks(const Plan& p) {
+  return {(p.tiles + kGroup - 1) / kGroup, (p.O + kRows - 1) / kRows};
+}
 
 // U[chunk][k][c][r] = (G g G^T)[k] for output channel chunk * kRows + r (zero past O).
 // For one chunk and k, (c, r) pairs are consecutive in U, so kLanes of them are
 // transformed together, one per lane, and written as runs.
 void transform_weights(const float* w, const Plan& p, int64_t chunks, float* u) {
   static constexpr float kZeros[9] = {};
-  const int64_t per_chunk = p.C * kRows, steps = (per_chunk + kLanes - 1) / kLanes, items = chunks * steps;
+  const int64_t per_chunk = p.C * kRows, steps = (per_chunk + kLanes - 1) / kLanes,
+                items = chunks * steps;
 #pragma omp parallel for schedule(static) if (items > 256)
   for (int64_t item = 0; item < items; ++item) {
-    const int64_t chunk = item / steps, j0 = (item % steps) * kLanes, n = std::min<int64_t>(kLanes, per_chunk - j0);
+    const int64_t chunk = item / steps, j0 = (item % steps) * kLanes,
+                  n = std::min<int64_t>(kLanes, per_chunk - j0);
     alignas(64) float g[3][3][kLanes], t[kAlpha][3][kLanes], out[kAlpha][kAlpha][kLanes];
     for (int64_t l = 0; l < kLanes; ++l) {
       const int64_t c = (j0 + l) / kRows, o = chunk * kRows + (j0 + l) % kRows;
@@ -114,8 +118,10 @@ void transform_weights(const float* w, const Plan& p, int64_t chunks, float* u) 
     }
     for (int k = 0; k < kK; ++k) {
       float* dst = u + (chunk * kK + k) * per_chunk + j0;
-      if (n == kLanes) std::memcpy(dst, out[k / kAlpha][k % kAlpha], sizeof(float) * kLanes);  // inlined
-      else std::copy_n(out[k / kAlpha][k % kAlpha], n, dst);
+      if (n == kLanes)
+        std::memcpy(dst, out[k / kAlpha][k % kAlpha], sizeof(float) * kLanes);  // inlined
+      else
+        std::copy_n(out[k / kAlpha][k % kAlpha], n, dst);
     }
   }
 }
@@ -138,7 +144,8 @@ inline void multiply_tile(const float* u, const float* v, int64_t C, float* m) {
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int j = 0; j < NV; ++j) std::memcpy(m + r * kK * kGroup + j * kVec, &acc[r][j], sizeof(Vec));
+    for (int j = 0; j < NV; ++j)
+      std::memcpy(m + r * kK * kGroup + j * kVec, &acc[r][j], sizeof(Vec));
 }
 
 // M[r][k][t] = sum_c U[k][c][r] V[k][c][t] for one chunk's first R output channels and the
@@ -150,8 +157,10 @@ void multiply_group(const float* u, const float* v, int64_t C, int64_t tiles, fl
     const float* uk = u + k * C * kRows;
     const float* vk = v + k * C * kGroup;
     for (int64_t t = 0; t < tiles; t += kWidth) {
-      if (tiles - t > kVec) multiply_tile<2, R>(uk, vk + t, C, m + k * kGroup + t);
-      else multiply_tile<1, R>(uk, vk + t, C, m + k * kGroup + t);
+      if (tiles - t > kVec)
+        multiply_tile<2, R>(uk, vk + t, C, m + k * kGroup + t);
+      else
+        multiply_tile<1, R>(uk, vk + t, C, m + k * kGroup + t);
     }
   }
 }
@@ -166,8 +175,8 @@ constexpr auto kMultiply = multiply_table(std::make_integer_sequence<int, kRows>
 
 // y[o0 + r] = A^T m A + bias on the group's tiles t0..t1 for the chunk's output channels,
 // kLanes tiles at a time; each 4x4 result is stored row by row, clipped to the output.
-void transform_output(const float* m, const Plan& p, int64_t t0, int64_t t1, int64_t o0, const float* bias,
-                      float* y) {
+void transform_output(const float* m, const Plan& p, int64_t t0, int64_t t1, int64_t o0,
+                      const float* bias, float* y) {
   alignas(64) float s[kAlpha][kAlpha][kLanes], h[kTile][kAlpha][kLanes], out[kTile][kTile][kLanes];
   alignas(64) float tile_rows[kLanes][kTile][kTile];
   for (int64_t r = 0; r < kRows && o0 + r < p.O; ++r) {
@@ -175,7 +184,8 @@ void transform_output(const float* m, const Plan& p, int64_t t0, int64_t t1, int
     const float b = bias ? bias[o0 + r] : 0.f;
     for (int64_t g = t0; g < t1; g += kLanes) {
       const float* mg = m + r * kK * kGroup + (g - t0);
-      for (int k = 0; k < kK; ++k) std::copy(mg + k * kGroup, mg + k * kGroup + kLanes, s[k / kAlpha][k % kAlpha]);
+      for (int k = 0; k < kK; ++k)
+        std::copy(mg + k * kGroup, mg + k * kGroup + kLanes, s[k / kAlpha][k % kAlpha]);
       for (int j = 0; j < kAlpha; ++j) {  // columns: A^T m
         const float* in[kAlpha] = {s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j]};
         float* const o4[kTile] = {h[0][j], h[1][j], h[2][j], h[3][j]};
@@ -194,8 +204,10 @@ void transform_output(const float* m, const Plan& p, int64_t t0, int64_t t1, int
         const int64_t y0 = kTile * ty, x0 = kTile * tx, width = std::min<int64_t>(kTile, p.Wo - x0);
         for (int i = 0; i < kTile && y0 + i < p.Ho; ++i) {
           float* dst = yo + (y0 + i) * p.Wo + x0;
-          if (width == kTile) std::memcpy(dst, tile_rows[l][i], sizeof(float) * kTile);  // one vector store
-          else std::copy_n(tile_rows[l][i], width, dst);
+          if (width == kTile)
+            std::memcpy(dst, tile_rows[l][i], sizeof(float) * kTile);  // one vector store
+          else
+            std::copy_n(tile_rows[l][i], width, dst);
         }
         if (++tx == p.tiles_w) tx = 0, ++ty;
       }
@@ -208,13 +220,13 @@ void transform_output(const float* m, const Plan& p, int64_t t0, int64_t t1, int
 bool winograd_applies(const Tensor& input, const Shape& weight, const Conv2dArgs& a) {
   // Few channels make the GEMMs too small to gain; im2col handles those (and SuperPoint's
   // 1-channel first layer) better.
-  return input.dtype() == DType::F32 && a.groups == 1 && weight[2] == 3 && weight[3] == 3 && a.stride[0] == 1 &&
-         a.stride[1] == 1 && a.dilation[0] == 1 && a.dilation[1] == 1 && a.padding[0] <= 1 && a.padding[1] <= 1 &&
-         weight[0] >= 16 && weight[1] >= 16;
+  return input.dtype() == DType::F32 && a.groups == 1 && weight[2] == 3 && weight[3] == 3 &&
+         a.stride[0] == 1 && a.stride[1] == 1 && a.dilation[0] == 1 && a.dilation[1] == 1 &&
+         a.padding[0] <= 1 && a.padding[1] <= 1 && weight[0] >= 16 && weight[1] >= 16;
 }
 
-void conv2d_winograd(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
-                     const Conv2dArgs& args, WinogradSplit split) {
+void conv2d_winograd(const Tensor& out, const Tensor& input, const Tensor& weight,
+                     const Tensor& bias, const Conv2dArgs& args, WinogradSplit split) {
   const Plan p = make_plan(input.shape(), weight.shape(), out.shape(), args);
   const Blocks blocks = make_blocks(p);
   float* u = scratch(kWeights, size_t(blocks.chunks * kK * p.C * kRows)).data();
@@ -226,7 +238,8 @@ void conv2d_winograd(const Tensor& out, const Tensor& input, const Tensor& weigh
   const int64_t image_in = p.C * p.H * p.W, image_out = p.O * p.Ho * p.Wo;
   // The tiles [t0, t1) of image `image` that make up group `group`.
   auto group_tiles = [&](int64_t group, int64_t& image, int64_t& t0, int64_t& t1) {
-    image = group / blocks.groups, t0 = (group % blocks.groups) * kGroup, t1 = std::min(p.tiles, t0 + kGroup);
+    image = group / blocks.groups, t0 = (group % blocks.groups) * kGroup,
+    t1 = std::min(p.tiles, t0 + kGroup);
   };
   // One block of output channels for one group, from the group's transformed input v.
   auto produce = [&](int64_t group, int64_t chunk, const float* v, float* m) {
@@ -237,7 +250,8 @@ void conv2d_winograd(const Tensor& out, const Tensor& input, const Tensor& weigh
     transform_output(m, p, t0, t1, chunk * kRows, b, y + image * image_out);
   };
   if (split == WinogradSplit::Auto)
-    split = groups >= 4 * omp_get_max_threads() ? WinogradSplit::Groups : WinogradSplit::GroupsAndOutputChannels;
+    split = groups >= 4 * omp_get_max_threads() ? WinogradSplit::Groups
+                                                : WinogradSplit::GroupsAndOutputChannels;
 
   if (split == WinogradSplit::Groups) {
 #pragma omp parallel
@@ -275,21 +289,24 @@ void conv2d_winograd(const Tensor& out, const Tensor& input, const Tensor& weigh
     }
 #pragma omp for schedule(static)
     for (int64_t item = 0; item < groups * blocks.chunks; ++item)
-      produce(item / blocks.chunks, item % blocks.chunks, v_all + (item / blocks.chunks) * group_floats, m);
+      produce(item / blocks.chunks, item % blocks.chunks,
+              v_all + (item / blocks.chunks) * group_floats, m);
   }
 }
 
-bool winograd_applies_to_backward_input(const Tensor& grad_out, const Shape& weight, const Conv2dArgs& a) {
+bool winograd_applies_to_backward_input(const Tensor& grad_out, const Shape& weight,
+                                        const Conv2dArgs& a) {
   // The flipped convolution pads by 2 - padding.
-  return winograd_applies(grad_out, {weight[1], weight[0], weight[2], weight[3]}, Conv2dArgs{.groups = a.groups}) &&
-         a.stride[0] == 1 && a.stride[1] == 1 && a.dilation[0] == 1 && a.dilation[1] == 1 && a.padding[0] <= 1 &&
-         a.padding[1] <= 1;
+  return winograd_applies(grad_out, {weight[1], weight[0], weight[2], weight[3]},
+                          Conv2dArgs{.groups = a.groups}) &&
+         a.stride[0] == 1 && a.stride[1] == 1 && a.dilation[0] == 1 && a.dilation[1] == 1 &&
+         a.padding[0] <= 1 && a.padding[1] <= 1;
 }
 
 // The input gradient of a stride-1 3x3 convolution is itself one: grad_out convolved with
 // the weights flipped in space and with in and out swapped, padded by 2 - padding.
-void conv2d_winograd_backward_input(const Tensor& grad_in, const Tensor& grad_out, const Tensor& weight,
-                                    const Conv2dArgs& args) {
+void conv2d_winograd_backward_input(const Tensor& grad_in, const Tensor& grad_out,
+                                    const Tensor& weight, const Conv2dArgs& args) {
   const int64_t O = weight.size(0), C = weight.size(1);
   Tensor flipped = empty({C, O, 3, 3}, DType::F32);
   const float* w = weight.data<float>();
@@ -297,7 +314,8 @@ void conv2d_winograd_backward_input(const Tensor& grad_in, const Tensor& grad_ou
   for (int64_t c = 0; c < C; ++c)
     for (int64_t o = 0; o < O; ++o)
       for (int k = 0; k < 9; ++k) f[(c * O + o) * 9 + k] = w[(o * C + c) * 9 + (8 - k)];
-  conv2d_winograd(grad_in, grad_out, flipped, Tensor(), Conv2dArgs{.padding = {2 - args.padding[0], 2 - args.padding[1]}});
+  conv2d_winograd(grad_in, grad_out, flipped, Tensor(),
+                  Conv2dArgs{.padding = {2 - args.padding[0], 2 - args.padding[1]}});
 }
 
 }  // namespace sp::cpu

@@ -47,8 +47,8 @@ inline void grad_out_1d(const float* const d[kTile], float* const o[kAlpha]) {
 // D[k][o][t - t0] = (A dy A^T)[k] for the 4x4 tiles dy of grad_out (one image, zero
 // outside it) of tiles t0..t1, D's rows being `cols` long; columns t1 - t0..cols are
 // zeroed. Like transform_input, tile rows are staged in zero-padded row buffers.
-void transform_grad_out(const float* go, const Plan& p, int64_t t0, int64_t t1, float* d, int64_t cols,
-                        std::vector<float>& rows) {
+void transform_grad_out(const float* go, const Plan& p, int64_t t0, int64_t t1, float* d,
+                        int64_t cols, std::vector<float>& rows) {
   const int64_t n = t1 - t0, stride_k = p.O * cols, row_len = kTile * (p.tiles_w + kLanes);
   rows.resize(size_t(kTile * row_len));  // lanes past a run's end read stale values, never stored
   for (int64_t o = 0; o < p.O; ++o) {
@@ -61,7 +61,8 @@ void transform_grad_out(const float* go, const Plan& p, int64_t t0, int64_t t1, 
         stage_row(g, p.Ho, p.Wo, kTile * ty + i, 0, kTile * tx0, kTile * tx1, row);
       }
       for (int64_t tx = tx0; tx < tx1; tx += kLanes) {
-        alignas(64) float s[kTile][kTile][kLanes], h[kAlpha][kTile][kLanes], out[kAlpha][kAlpha][kLanes];
+        alignas(64) float s[kTile][kTile][kLanes], h[kAlpha][kTile][kLanes],
+            out[kAlpha][kAlpha][kLanes];
         for (int i = 0; i < kTile; ++i)
           for (int j = 0; j < kTile; ++j)
             for (int l = 0; l < kLanes; ++l) s[i][j][l] = r[i][kTile * (tx + l) + j];
@@ -72,10 +73,12 @@ void transform_grad_out(const float* go, const Plan& p, int64_t t0, int64_t t1, 
         }
         for (int i = 0; i < kAlpha; ++i) {  // rows: (A dy) A^T
           const float* in[kTile] = {h[i][0], h[i][1], h[i][2], h[i][3]};
-          float* const o6[kAlpha] = {out[i][0], out[i][1], out[i][2], out[i][3], out[i][4], out[i][5]};
+          float* const o6[kAlpha] = {out[i][0], out[i][1], out[i][2],
+                                     out[i][3], out[i][4], out[i][5]};
           grad_out_1d(in, o6);
         }
-        store_lanes(&out[0][0][0], std::min<int64_t>(kLanes, tx1 - tx), d + o * cols + offset + (tx - tx0), stride_k);
+        store_lanes(&out[0][0][0], std::min<int64_t>(kLanes, tx1 - tx),
+                    d + o * cols + offset + (tx - tx0), stride_k);
       }
     });
     zero_columns(d + o * cols, stride_k, n, cols);
@@ -124,13 +127,14 @@ void weight_gradient_from(const std::vector<float*>& partial, int64_t O, int64_t
 
 }  // namespace
 
-void conv2d_winograd_backward_weight(const Tensor& grad_w, const Tensor& grad_out, const Tensor& input,
-                                     const Conv2dArgs& args) {
+void conv2d_winograd_backward_weight(const Tensor& grad_w, const Tensor& grad_out,
+                                     const Tensor& input, const Conv2dArgs& args) {
   const Plan p = make_plan(input.shape(), grad_w.shape(), grad_out.shape(), args);
   const int64_t batch = input.size(0), threads = omp_get_max_threads();
   // Each image's tiles in `parts` equal runs of at most kMaxColumns, at least enough runs
   // for every thread to have one.
-  const int64_t parts = std::max((p.tiles + kMaxColumns - 1) / kMaxColumns, (threads + batch - 1) / batch);
+  const int64_t parts =
+      std::max((p.tiles + kMaxColumns - 1) / kMaxColumns, (threads + batch - 1) / batch);
   const int64_t columns = (p.tiles + parts - 1) / parts, items = batch * parts;
   const int64_t image_in = p.C * p.H * p.W, image_out = p.O * p.Ho * p.Wo, sums = kK * p.O * p.C;
   const float* x = input.data<float>();
@@ -144,7 +148,8 @@ void conv2d_winograd_backward_weight(const Tensor& grad_w, const Tensor& grad_ou
     float* local = nullptr;
 #pragma omp for schedule(static)
     for (int64_t item = 0; item < items; ++item) {
-      const int64_t image = item / parts, t0 = (item % parts) * columns, t1 = std::min(p.tiles, t0 + columns);
+      const int64_t image = item / parts, t0 = (item % parts) * columns,
+                    t1 = std::min(p.tiles, t0 + columns);
       if (t0 >= t1) continue;
       transform_input(x + image * image_in, p, t0, t1, 0, p.C, v, columns, rows);
       transform_grad_out(go + image * image_out, p, t0, t1, d, columns, rows);
@@ -154,8 +159,10 @@ void conv2d_winograd_backward_weight(const Tensor& grad_w, const Tensor& grad_ou
         Eigen::Map<RowMat> s(local + k * p.O * p.C, p.O, p.C);
         auto product = Eigen::Map<const RowMat>(d + k * p.O * columns, p.O, columns) *
                        Eigen::Map<const RowMat>(v + k * p.C * columns, p.C, columns).transpose();
-        if (first) s.noalias() = product;
-        else s.noalias() += product;
+        if (first)
+          s.noalias() = product;
+        else
+          s.noalias() += product;
       }
     }
     partial[size_t(omp_get_thread_num())] = local;

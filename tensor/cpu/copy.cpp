@@ -1,7 +1,8 @@
 // CPU reference kernels for strided copy (with dtype conversion) and fill.
+#include "tensor/ops/copy.h"
+
 #include "tensor/cpu/loops.h"
 #include "tensor/dispatch.h"
-#include "tensor/ops/copy.h"
 
 namespace sp::cpu {
 
@@ -27,7 +28,8 @@ void fill(const Tensor& dst, double value) {
   dispatch_all(dst.dtype(), "fill", [&]<typename D>() {
     D* d = static_cast<D*>(dst.data_ptr());
     const D v = convert<D>(value);
-    for_each_offset<1>(dst.shape(), {dst.strides()}, [&](const std::array<int64_t, 1>& o) { d[o[0]] = v; });
+    for_each_offset<1>(dst.shape(), {dst.strides()},
+                       [&](const std::array<int64_t, 1>& o) { d[o[0]] = v; });
   });
 }
 

@@ -18,7 +18,8 @@ struct ConvGeometry {
 };
 
 // Output columns ow in [lo, hi) read input column ow * stride + offset inside [0, width).
-inline void valid_range(int64_t out_w, int64_t stride, int64_t offset, int64_t width, int64_t& lo, int64_t& hi) {
+inline void valid_range(int64_t out_w, int64_t stride, int64_t offset, int64_t width, int64_t& lo,
+                        int64_t& hi) {
   // ow * stride + offset >= 0  and  ow * stride + offset <= width - 1
   lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
   hi = (width - 1 - offset) < 0 ? 0 : (width - 1 - offset) / stride + 1;

@@ -1,5 +1,7 @@
 // CPU reference kernels for indexing and ordering. Kernels walk the logical index space
 // with explicit coordinates, so any strides (views) work without copies.
+#include "tensor/ops/index.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -7,7 +9,6 @@
 
 #include "tensor/dispatch.h"
 #include "tensor/ops/creation.h"
-#include "tensor/ops/index.h"
 
 namespace sp::cpu {
 
@@ -35,22 +36,28 @@ std::string coords_str(const int64_t* c, int rank) {
 
 // Reads index element at `off` as int64 and checks it against [0, size).
 template <typename I>
-int64_t checked_index(const I* p, int64_t off, int64_t size, const char* what, const std::string& position) {
+int64_t checked_index(const I* p, int64_t off, int64_t size, const char* what,
+                      const std::string& position) {
   const int64_t v = int64_t(p[off]);
-  SP_CHECK(v >= 0 && v < size, what, ": expected indices in [0, ", size, "), got ", v, " at position ", position);
+  SP_CHECK(v >= 0 && v < size, what, ": expected indices in [0, ", size, "), got ", v,
+           " at position ", position);
   return v;
 }
 
 // Sort key: f16/bf16 compare as float, everything else as itself.
 template <typename T>
 auto key(T v) {
-  if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) return float(v);
-  else return v;
+  if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>)
+    return float(v);
+  else
+    return v;
 }
 template <typename K>
 bool is_nan(K v) {
-  if constexpr (std::is_floating_point_v<K>) return std::isnan(v);
-  else return false;
+  if constexpr (std::is_floating_point_v<K>)
+    return std::isnan(v);
+  else
+    return false;
 }
 // Strict order with NaN as the largest value (PyTorch's sort order).
 template <typename K>
@@ -66,7 +73,8 @@ void index_select(const Tensor& out, const Tensor& t, int dim, const Tensor& ind
   dispatch_index(indices.dtype(), "index_select", [&]<typename I>() {
     const I* p = static_cast<const I*>(indices.data_ptr());
     const int64_t st = indices.dim() ? indices.strides()[0] : 0;
-    for (int64_t i = 0; i < n; ++i) idx[i] = checked_index(p, i * st, size, "index_select", std::to_string(i));
+    for (int64_t i = 0; i < n; ++i)
+      idx[i] = checked_index(p, i * st, size, "index_select", std::to_string(i));
   });
   const Shape& os = out.shape();
   const int64_t total = out.numel();
@@ -94,8 +102,8 @@ void gather(const Tensor& out, const Tensor& t, int dim, const Tensor& index) {
         int64_t c[kMaxRank];
         coords_of(k, is, c);
         const int64_t v = ip[offset_of(c, index.strides())];
-        SP_CHECK(v >= 0 && v < size, "gather: expected indices in [0, ", size, "), got ", v, " at position ",
-                 coords_str(c, is.rank()));
+        SP_CHECK(v >= 0 && v < size, "gather: expected indices in [0, ", size, "), got ", v,
+                 " at position ", coords_str(c, is.rank()));
         dst[k] = src[offset_of(c, t.strides(), dim, v)];
       }
     });
@@ -129,7 +137,8 @@ void index_add(const Tensor& t, int dim, const Tensor& indices, const Tensor& sr
   dispatch_index(indices.dtype(), "index_add", [&]<typename I>() {
     const I* p = static_cast<const I*>(indices.data_ptr());
     const int64_t st = indices.dim() ? indices.strides()[0] : 0;
-    for (int64_t i = 0; i < n; ++i) idx[i] = checked_index(p, i * st, size, "index_add", std::to_string(i));
+    for (int64_t i = 0; i < n; ++i)
+      idx[i] = checked_index(p, i * st, size, "index_add", std::to_string(i));
   });
   const Shape& ss = src.shape();
   dispatch_numeric(t.dtype(), "index_add", [&]<typename T>() {
@@ -180,7 +189,8 @@ Tensor nonzero(const Tensor& t) {
   return out;
 }
 
-void sort(const Tensor& values, const Tensor& indices, const Tensor& t, int dim, bool descending, int64_t k) {
+void sort(const Tensor& values, const Tensor& indices, const Tensor& t, int dim, bool descending,
+          int64_t k) {
   // t contiguous, viewed as [outer, n, inner]; values/indices contiguous [outer, k, inner].
   const int64_t n = t.dim() ? t.shape()[dim] : 1;
   int64_t outer = 1, inner = 1;

@@ -25,8 +25,7 @@ StridedLayout<N> coalesce(const Shape& shape, const std::array<Strides, N>& stri
     if (shape[d] == 1) continue;
     int r = out.shape.rank();
     bool merge = r > 0;
-    for (int k = 0; k < N && merge; ++k)
-      merge = out.strides[k][r - 1] == strides[k][d] * shape[d];
+    for (int k = 0; k < N && merge; ++k) merge = out.strides[k][r - 1] == strides[k][d] * shape[d];
     if (merge) {
       out.shape[r - 1] *= shape[d];
       for (int k = 0; k < N; ++k) out.strides[k][r - 1] = strides[k][d];

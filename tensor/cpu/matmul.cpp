@@ -4,28 +4,32 @@
 // GCC 12 reports false -Wmaybe-uninitialized inside its AVX-512 intrinsics when Eigen
 // inlines them; the warning is about the compiler's own headers, not this code.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "tensor/ops/matmul.h"
+
 #include <Eigen/Core>
 #include <vector>
 
 #include "tensor/cpu/gemm_tile.h"
 #include "tensor/dispatch.h"
-#include "tensor/ops/matmul.h"
 
 namespace sp::cpu {
 namespace {
 
 template <typename T>
-using RowMajorMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
-                               Eigen::OuterStride<>>;
+using RowMajorMap =
+    Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
+               Eigen::OuterStride<>>;
 template <typename T>
-using ColMajorMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>, 0,
-                               Eigen::OuterStride<>>;
+using ColMajorMap =
+    Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>, 0,
+               Eigen::OuterStride<>>;
 template <typename T>
 using OutMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 
 // Calls f(eigen_matrix) with the [rows, cols] matrix at p (strides rs, cs).
 template <typename T, typename F>
-void with_matrix(const T* p, int64_t rows, int64_t cols, int64_t rs, int64_t cs, std::vector<T>& buffer, F&& f) {
+void with_matrix(const T* p, int64_t rows, int64_t cols, int64_t rs, int64_t cs,
+                 std::vector<T>& buffer, F&& f) {
   if (cs == 1 && (rs >= cols || rows == 1)) {
     f(RowMajorMap<T>(p, rows, cols, Eigen::OuterStride<>(rows == 1 ? cols : rs)));
   } else if (rs == 1 && (cs >= rows || cols == 1)) {
@@ -66,10 +70,11 @@ void matmul_batched(const Tensor& out, const Tensor& a, const Tensor& b) {
         c.setZero();
         return;
       }
-      with_matrix<T>(pa + a_off[size_t(i)], M, K, a.stride(r - 2), a.stride(r - 1), abuf, [&](const auto& A) {
-        with_matrix<T>(pb + b_off[size_t(i)], K, N, b.stride(r - 2), b.stride(r - 1), bbuf,
-                       [&](const auto& B) { c.noalias() = A * B; });
-      });
+      with_matrix<T>(pa + a_off[size_t(i)], M, K, a.stride(r - 2), a.stride(r - 1), abuf,
+                     [&](const auto& A) {
+                       with_matrix<T>(pb + b_off[size_t(i)], K, N, b.stride(r - 2), b.stride(r - 1),
+                                      bbuf, [&](const auto& B) { c.noalias() = A * B; });
+                     });
     };
     // Many small products: one per thread. Few large ones: Eigen threads each GEMM.
     const bool per_batch_threads = batches > 1 && double(M) * double(N) * double(K) < 4e6;
@@ -89,7 +94,8 @@ void matmul_batched(const Tensor& out, const Tensor& a, const Tensor& b) {
 
 bool gemm_tiled(const Tensor& out, const Tensor& a, const Tensor& b) {
   const int64_t M = out.size(0), N = out.size(1), K = a.size(1);
-  if (out.dtype() != DType::F32 || N % tile::kLanes<float> != 0 || (K > 1 && N > 1 && b.stride(1) != 1))
+  if (out.dtype() != DType::F32 || N % tile::kLanes<float> != 0 ||
+      (K > 1 && N > 1 && b.stride(1) != 1))
     return false;
   tile::gemm_blocked<float>(M, N, K, a.data<float>(), a.stride(0), a.stride(1), b.data<float>(),
                             K > 1 ? b.stride(0) : N, out.data<float>(), N, false);
@@ -101,8 +107,8 @@ void linear(const Tensor& out, const Tensor& x, const Tensor& weight, bool accum
   if (out.dtype() == DType::F32 && O % tile::kLanes<float> == 0 && C > 0) {
     // W^T as a row-major [C, O] B operand (the tile kernel reads B by rows).
     const Tensor wt = weight.t().contiguous();
-    tile::gemm_blocked<float>(R, O, C, x.data<float>(), R == 1 ? C : x.stride(0), 1, wt.data<float>(), O,
-                              out.data<float>(), O, accumulate);
+    tile::gemm_blocked<float>(R, O, C, x.data<float>(), R == 1 ? C : x.stride(0), 1,
+                              wt.data<float>(), O, out.data<float>(), O, accumulate);
     return;
   }
   dispatch_float(out.dtype(), "linear", [&]<typename T>() {

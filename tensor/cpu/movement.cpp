@@ -1,6 +1,7 @@
 // CPU kernel for reflect / replicate padding (constant padding is a fill + copy).
-#include "tensor/dispatch.h"
 #include "tensor/ops/movement.h"
+
+#include "tensor/dispatch.h"
 
 namespace sp::cpu {
 
@@ -10,13 +11,14 @@ int64_t source_index(int64_t o, int64_t before, int64_t n, PadMode mode) {
   int64_t i = o - before;
   if (mode == PadMode::Replicate) return std::min(std::max<int64_t>(i, 0), n - 1);
   if (n == 1) return 0;
-  if (i < 0) i = -i;                 // reflect without repeating the edge
+  if (i < 0) i = -i;  // reflect without repeating the edge
   if (i >= n) i = 2 * (n - 1) - i;
   return i;
 }
 }  // namespace
 
-void pad_edges(const Tensor& out, const Tensor& t, const std::vector<int64_t>& before, PadMode mode) {
+void pad_edges(const Tensor& out, const Tensor& t, const std::vector<int64_t>& before,
+               PadMode mode) {
   const int rank = out.dim();
   const Shape& os = out.shape();
   const Strides& is = t.strides();

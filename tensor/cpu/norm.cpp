@@ -1,9 +1,10 @@
 // CPU batch norm: one OpenMP task per channel; sums accumulate in double.
+#include "tensor/ops/norm.h"
+
 #include <algorithm>
 #include <cmath>
 
 #include "tensor/dispatch.h"
-#include "tensor/ops/norm.h"
 
 namespace sp::cpu {
 namespace {
@@ -25,7 +26,8 @@ T at(const Tensor& t, int64_t i, T fallback) {
 }  // namespace
 
 void batch_norm_stats(const Tensor& input, const Tensor& save_mean, const Tensor& save_invstd,
-                      const Tensor& running_mean, const Tensor& running_var, double momentum, double eps) {
+                      const Tensor& running_mean, const Tensor& running_var, double momentum,
+                      double eps) {
   const Dims3 d = dims3(input);
   const double count = double(d.n * d.s);
   dispatch_float(input.dtype(), "batch_norm", [&]<typename T>() {
@@ -67,14 +69,15 @@ void batch_norm_stats(const Tensor& input, const Tensor& save_mean, const Tensor
 void batch_norm_invstd(const Tensor& invstd, const Tensor& var, double eps) {
   dispatch_float(var.dtype(), "batch_norm", [&]<typename T>() {
     for (int64_t c = 0; c < var.numel(); ++c)
-      invstd.data<T>()[c * invstd.stride(0)] = T(1.0 / std::sqrt(double(var.data<T>()[c * var.stride(0)]) + eps));
+      invstd.data<T>()[c * invstd.stride(0)] =
+          T(1.0 / std::sqrt(double(var.data<T>()[c * var.stride(0)]) + eps));
   });
 }
 
 namespace {
 
-void apply_affine(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias, const Tensor& mean,
-                  const Tensor& invstd, bool relu) {
+void apply_affine(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                  const Tensor& mean, const Tensor& invstd, bool relu) {
   const Dims3 d = dims3(input);
   dispatch_float(input.dtype(), "batch_norm", [&]<typename T>() {
     const T* x = input.data<T>();
@@ -98,19 +101,19 @@ void apply_affine(const Tensor& out, const Tensor& input, const Tensor& weight, 
 
 }  // namespace
 
-void batch_norm_apply(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
-                      const Tensor& mean, const Tensor& invstd) {
+void batch_norm_apply(const Tensor& out, const Tensor& input, const Tensor& weight,
+                      const Tensor& bias, const Tensor& mean, const Tensor& invstd) {
   apply_affine(out, input, weight, bias, mean, invstd, false);
 }
 
-void batch_norm_apply_relu(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
-                           const Tensor& mean, const Tensor& invstd) {
+void batch_norm_apply_relu(const Tensor& out, const Tensor& input, const Tensor& weight,
+                           const Tensor& bias, const Tensor& mean, const Tensor& invstd) {
   apply_affine(out, input, weight, bias, mean, invstd, true);
 }
 
 void batch_norm_backward(const Tensor& grad_in, const Tensor& grad_weight, const Tensor& grad_bias,
-                         const Tensor& grad_out, const Tensor& input, const Tensor& weight, const Tensor& mean,
-                         const Tensor& invstd, bool training) {
+                         const Tensor& grad_out, const Tensor& input, const Tensor& weight,
+                         const Tensor& mean, const Tensor& invstd, bool training) {
   const Dims3 d = dims3(input);
   const double count = double(d.n * d.s);
   dispatch_float(input.dtype(), "batch_norm_backward", [&]<typename T>() {
@@ -121,7 +124,8 @@ void batch_norm_backward(const Tensor& grad_in, const Tensor& grad_weight, const
     T* gb = grad_bias.data<T>();
 #pragma omp parallel for schedule(static) if (input.numel() > 32768)
     for (int64_t c = 0; c < d.c; ++c) {
-      const double m = at<T>(mean, c, T(0)), istd = at<T>(invstd, c, T(1)), w = at<T>(weight, c, T(1));
+      const double m = at<T>(mean, c, T(0)), istd = at<T>(invstd, c, T(1)),
+                   w = at<T>(weight, c, T(1));
       double sum_go = 0, sum_go_xhat = 0;
       for (int64_t n = 0; n < d.n; ++n) {
         const int64_t row = (n * d.c + c) * d.s;

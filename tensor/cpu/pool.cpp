@@ -1,10 +1,11 @@
 // CPU pooling kernels: OpenMP over (plane, row) for max pooling, over planes otherwise.
+#include "tensor/ops/pool.h"
+
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "tensor/dispatch.h"
-#include "tensor/ops/pool.h"
 
 namespace sp::cpu {
 namespace {
@@ -21,7 +22,6 @@ AvgWindow avg_window(const PoolGeometry& g, int64_t oh, int64_t ow) {
   h1 = std::min(h1, g.height), w1 = std::min(w1, g.width);
   return {h0, h1, w0, w1, g.count_include_pad ? padded : (h1 - h0) * (w1 - w0)};
 }
-
 
 // PyTorch's rule for the window maximum, in scan order: the first maximum wins, a NaN
 // (the last one) propagates, and the first valid element is taken whatever its value.
@@ -47,7 +47,8 @@ int64_t row_window_max(const T* xr, int64_t ow, const PoolGeometry& g, T& best) 
 // Calls row(ih) -> (column, value) for the rows of output row oh's windows, in order, and
 // writes each window's winner to y and idx.
 template <typename T, typename RowWinner>
-void combine_rows(int64_t p, int64_t oh, const PoolGeometry& g, T* y, int64_t* idx, RowWinner&& row) {
+void combine_rows(int64_t p, int64_t oh, const PoolGeometry& g, T* y, int64_t* idx,
+                  RowWinner&& row) {
   const int64_t out_plane = g.out_h * g.out_w;
   for (int64_t ow = 0; ow < g.out_w; ++ow) {
     T best = T(0);
@@ -134,20 +135,27 @@ void max_pool_separable(const T* x, T* y, int64_t* idx, const PoolGeometry& g) {
 
 }  // namespace
 
-void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input, const PoolGeometry& g) {
+void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input,
+                const PoolGeometry& g) {
   int64_t* idx = indices.defined() ? indices.data<int64_t>() : nullptr;
   dispatch_float(input.dtype(), "max_pool2d", [&]<typename T>() {
-    const bool plain_2x2 = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 &&
-                           g.dw == 1 && 2 * g.out_h <= g.height && 2 * g.out_w <= g.width;
+    const bool plain_2x2 = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 &&
+                           g.pw == 0 && g.dh == 1 && g.dw == 1 && 2 * g.out_h <= g.height &&
+                           2 * g.out_w <= g.width;
     const bool small_window = g.kh * g.kw <= 4;
-    if (plain_2x2 && idx) max_pool_2x2<T, true>(input.data<T>(), values.data<T>(), idx, g);
-    else if (plain_2x2) max_pool_2x2<T, false>(input.data<T>(), values.data<T>(), nullptr, g);
-    else if (small_window) max_pool_direct<T>(input.data<T>(), values.data<T>(), idx, g);
-    else max_pool_separable<T>(input.data<T>(), values.data<T>(), idx, g);
+    if (plain_2x2 && idx)
+      max_pool_2x2<T, true>(input.data<T>(), values.data<T>(), idx, g);
+    else if (plain_2x2)
+      max_pool_2x2<T, false>(input.data<T>(), values.data<T>(), nullptr, g);
+    else if (small_window)
+      max_pool_direct<T>(input.data<T>(), values.data<T>(), idx, g);
+    else
+      max_pool_separable<T>(input.data<T>(), values.data<T>(), idx, g);
   });
 }
 
-void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices, int64_t planes) {
+void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices,
+                         int64_t planes) {
   dispatch_float(grad_in.dtype(), "max_pool2d_backward", [&]<typename T>() {
     const T* go = grad_out.data<T>();
     const int64_t* idx = indices.data<int64_t>();
@@ -176,7 +184,8 @@ void avg_pool2d(const Tensor& out, const Tensor& input, const PoolGeometry& g) {
           T sum = 0;
           for (int64_t ih = w.h0; ih < w.h1; ++ih)
             for (int64_t iw = w.w0; iw < w.w1; ++iw) sum += x[p * in_plane + ih * g.width + iw];
-          y[p * out_plane + oh * g.out_w + ow] = w.h0 >= w.h1 || w.w0 >= w.w1 ? T(0) : sum / T(w.divisor);
+          y[p * out_plane + oh * g.out_w + ow] =
+              w.h0 >= w.h1 || w.w0 >= w.w1 ? T(0) : sum / T(w.divisor);
         }
   });
 }

@@ -1,7 +1,8 @@
 // CPU kernels for the Philox streams (tensor/math/philox.h): one block per 4 elements.
+#include "tensor/ops/random.h"
+
 #include "tensor/dispatch.h"
 #include "tensor/math/philox.h"
-#include "tensor/ops/random.h"
 
 namespace sp::cpu {
 

@@ -2,6 +2,8 @@
 // each output is a contiguous row, summed pairwise with 8 independent lanes (vectorises,
 // error O(log n)); otherwise rows are accumulated column-wise in blocks of kRowBlock,
 // each block into a fresh partial (error O(size / kRowBlock + kRowBlock)).
+#include "tensor/ops/reduce.h"
+
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -9,7 +11,6 @@
 
 #include "tensor/dispatch.h"
 #include "tensor/math/elementwise_math.h"
-#include "tensor/ops/reduce.h"
 
 namespace sp::cpu {
 namespace {
@@ -24,14 +25,20 @@ using acc_t = std::conditional_t<math::is_float_v<compute_t<T>>, compute_t<T>, i
 template <typename Acc>
 struct SumOp {
   Acc identity() const { return Acc(0); }
-  template <typename C> Acc map(C x) const { return Acc(x); }
+  template <typename C>
+  Acc map(C x) const {
+    return Acc(x);
+  }
   Acc combine(Acc a, Acc b) const { return a + b; }
   Acc finalize(Acc a, int64_t) const { return a; }
 };
 template <typename Acc>
 struct ProdOp {
   Acc identity() const { return Acc(1); }
-  template <typename C> Acc map(C x) const { return Acc(x); }
+  template <typename C>
+  Acc map(C x) const {
+    return Acc(x);
+  }
   Acc combine(Acc a, Acc b) const { return a * b; }
   Acc finalize(Acc a, int64_t) const { return a; }
 };
@@ -42,17 +49,25 @@ struct MeanOp : SumOp<Acc> {
 template <typename Acc, bool kMax>
 struct ExtremumOp {  // NaN-propagating max/min
   Acc identity() const {
-    if constexpr (math::is_float_v<Acc>) return kMax ? -INFINITY : INFINITY;
-    else return kMax ? std::numeric_limits<Acc>::lowest() : std::numeric_limits<Acc>::max();
+    if constexpr (math::is_float_v<Acc>)
+      return kMax ? -INFINITY : INFINITY;
+    else
+      return kMax ? std::numeric_limits<Acc>::lowest() : std::numeric_limits<Acc>::max();
   }
-  template <typename C> Acc map(C x) const { return Acc(x); }
+  template <typename C>
+  Acc map(C x) const {
+    return Acc(x);
+  }
   Acc combine(Acc a, Acc b) const { return kMax ? math::Maximum{}(a, b) : math::Minimum{}(a, b); }
   Acc finalize(Acc a, int64_t) const { return a; }
 };
 template <bool kAny>
 struct AnyAllOp {
   bool identity() const { return !kAny; }
-  template <typename C> bool map(C x) const { return x != C(0); }
+  template <typename C>
+  bool map(C x) const {
+    return x != C(0);
+  }
   bool combine(bool a, bool b) const { return kAny ? (a || b) : (a && b); }
   bool finalize(bool a, int64_t) const { return a; }
 };
@@ -63,13 +78,18 @@ struct NormOp {
   int kind;
   Acc p;
   Acc identity() const { return kind == 4 ? Acc(0) : kind == 5 ? Acc(INFINITY) : Acc(0); }
-  template <typename C> Acc map(C x) const {
+  template <typename C>
+  Acc map(C x) const {
     Acc a = math::fabs_(Acc(x));
     switch (kind) {
-      case 2: return a * a;
-      case 0: return a != Acc(0) ? Acc(1) : Acc(0);
-      case 3: return math::pow_(a, p);
-      default: return a;
+      case 2:
+        return a * a;
+      case 0:
+        return a != Acc(0) ? Acc(1) : Acc(0);
+      case 3:
+        return math::pow_(a, p);
+      default:
+        return a;
     }
   }
   Acc combine(Acc a, Acc b) const {
@@ -108,12 +128,14 @@ auto reduce_row(const T* x, int64_t n, const Op& op) {
 }
 
 template <typename T, typename Out, typename Op>
-void reduce_kernel(const T* in, Out* out, int64_t outer, int64_t size, int64_t inner, const Op& op) {
+void reduce_kernel(const T* in, Out* out, int64_t outer, int64_t size, int64_t inner,
+                   const Op& op) {
   using C = compute_t<T>;
   using Acc = decltype(op.identity());
   if (inner == 1) {
 #pragma omp parallel for schedule(static) if (outer * size >= 32768 && outer > 1)
-    for (int64_t o = 0; o < outer; ++o) out[o] = convert<Out>(op.finalize(reduce_row(in + o * size, size, op), size));
+    for (int64_t o = 0; o < outer; ++o)
+      out[o] = convert<Out>(op.finalize(reduce_row(in + o * size, size, op), size));
     return;
   }
   const int64_t tiles = (inner + kColumnTile - 1) / kColumnTile;
@@ -132,7 +154,8 @@ void reduce_kernel(const T* in, Out* out, int64_t outer, int64_t size, int64_t i
       }
       for (int64_t i = 0; i < width; ++i) total[i] = op.combine(total[i], part[i]);
     }
-    for (int64_t i = 0; i < width; ++i) out[o * inner + i0 + i] = convert<Out>(op.finalize(total[i], size));
+    for (int64_t i = 0; i < width; ++i)
+      out[o * inner + i0 + i] = convert<Out>(op.finalize(total[i], size));
   }
 }
 
@@ -146,8 +169,8 @@ int norm_kind(double p) {
 
 }  // namespace
 
-void reduce(ReduceOp op, const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner,
-            double p) {
+void reduce(ReduceOp op, const Tensor& out, const Tensor& in, int64_t outer, int64_t size,
+            int64_t inner, double p) {
   SP_ASSERT(in.is_contiguous() && out.is_contiguous() && out.numel() == outer * inner);
   dispatch_all(in.dtype(), "reduce", [&]<typename T>() {
     using Acc = acc_t<T>;
@@ -170,8 +193,10 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& in, int64_t outer, int
       case ReduceOp::Mean:
       case ReduceOp::Norm:
         if constexpr (math::is_float_v<Acc>) {
-          if (op == ReduceOp::Mean) return reduce_kernel(x, static_cast<T*>(o), outer, size, inner, MeanOp<Acc>{});
-          return reduce_kernel(x, static_cast<T*>(o), outer, size, inner, NormOp<Acc>{norm_kind(p), Acc(p)});
+          if (op == ReduceOp::Mean)
+            return reduce_kernel(x, static_cast<T*>(o), outer, size, inner, MeanOp<Acc>{});
+          return reduce_kernel(x, static_cast<T*>(o), outer, size, inner,
+                               NormOp<Acc>{norm_kind(p), Acc(p)});
         }
         break;
     }
@@ -179,8 +204,8 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& in, int64_t outer, int
   });
 }
 
-void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in, int64_t outer,
-                int64_t size, int64_t inner) {
+void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in,
+                int64_t outer, int64_t size, int64_t inner) {
   SP_ASSERT(in.is_contiguous() && size > 0);
   dispatch_all(in.dtype(), "arg_reduce", [&]<typename T>() {
     using C = compute_t<T>;

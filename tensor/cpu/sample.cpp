@@ -1,10 +1,11 @@
 // CPU reference kernels for grid_sample and interpolate, following PyTorch's CPU
 // formulas (coordinates computed in the element type, like PyTorch's scalar kernels).
+#include "tensor/ops/sample.h"
+
 #include <algorithm>
 #include <cmath>
 
 #include "tensor/dispatch.h"
-#include "tensor/ops/sample.h"
 
 namespace sp::cpu {
 
@@ -32,7 +33,9 @@ struct Taps {
   }
 };
 
-inline bool inside(int64_t y, int64_t x, int64_t h, int64_t w) { return y >= 0 && y < h && x >= 0 && x < w; }
+inline bool inside(int64_t y, int64_t x, int64_t h, int64_t w) {
+  return y >= 0 && y < h && x >= 0 && x < w;
+}
 
 // PyTorch area_pixel_compute_scale / area_pixel_compute_source_index (linear mode).
 template <typename T>
@@ -88,16 +91,19 @@ void grid_sample(const Tensor& out, const Tensor& input, const Tensor& grid, boo
         T acc = 0;
         for (int dy = 0; dy < 2; ++dy)
           for (int dx = 0; dx < 2; ++dx)
-            if (inside(t.y0 + dy, t.x0 + dx, h, w)) acc += plane[(t.y0 + dy) * w + t.x0 + dx] * wx[dx] * wy[dy];
+            if (inside(t.y0 + dy, t.x0 + dx, h, w))
+              acc += plane[(t.y0 + dy) * w + t.x0 + dx] * wx[dx] * wy[dy];
         o[(b * c + ch) * ho * wo + pix] = acc;
       }
     }
   });
 }
 
-void grid_sample_backward(const Tensor& grad_input, const Tensor& grad_grid, const Tensor& grad_output,
-                          const Tensor& input, const Tensor& grid, bool align) {
-  const int64_t n = grad_output.size(0), c = grad_output.size(1), ho = grid.size(1), wo = grid.size(2);
+void grid_sample_backward(const Tensor& grad_input, const Tensor& grad_grid,
+                          const Tensor& grad_output, const Tensor& input, const Tensor& grid,
+                          bool align) {
+  const int64_t n = grad_output.size(0), c = grad_output.size(1), ho = grid.size(1),
+                wo = grid.size(2);
   const Tensor& ref = grad_input.defined() ? grad_input : input;
   const int64_t h = ref.size(2), w = ref.size(3);
   dispatch_float(grid.dtype(), "grid_sample_backward", [&]<typename T>() {
@@ -139,15 +145,16 @@ void grid_sample_backward(const Tensor& grad_input, const Tensor& grad_grid, con
   });
 }
 
-void interpolate(const Tensor& out, const Tensor& input, InterpMode mode, bool align, double scale_h,
-                 double scale_w) {
+void interpolate(const Tensor& out, const Tensor& input, InterpMode mode, bool align,
+                 double scale_h, double scale_w) {
   const int64_t planes = input.size(0) * input.size(1), h = input.size(2), w = input.size(3);
   const int64_t ho = out.size(2), wo = out.size(3);
   dispatch_floating(input.dtype(), "interpolate", [&]<typename S>() {
     using T = std::conditional_t<std::is_same_v<S, double>, double, float>;
     const S* in = static_cast<const S*>(input.data_ptr());
     S* o = static_cast<S*>(out.data_ptr());
-    const T sh = linear_scale<T>(h, ho, align, scale_h), sw = linear_scale<T>(w, wo, align, scale_w);
+    const T sh = linear_scale<T>(h, ho, align, scale_h),
+            sw = linear_scale<T>(w, wo, align, scale_w);
 #pragma omp parallel for schedule(static) if (planes * ho * wo >= 32768)
     for (int64_t pl = 0; pl < planes; ++pl) {
       const S* src = in + pl * h * w;
@@ -155,7 +162,8 @@ void interpolate(const Tensor& out, const Tensor& input, InterpMode mode, bool a
       for (int64_t y = 0; y < ho; ++y) {
         if (mode == InterpMode::Nearest) {
           const int64_t sy = nearest_source(y, h, ho, scale_h);
-          for (int64_t x = 0; x < wo; ++x) dst[y * wo + x] = src[sy * w + nearest_source(x, w, wo, scale_w)];
+          for (int64_t x = 0; x < wo; ++x)
+            dst[y * wo + x] = src[sy * w + nearest_source(x, w, wo, scale_w)];
           continue;
         }
         const Axis<T> ay(y, h, sh, align);
@@ -174,12 +182,14 @@ void interpolate(const Tensor& out, const Tensor& input, InterpMode mode, bool a
 
 void interpolate_bilinear_backward(const Tensor& grad_input, const Tensor& grad_output, bool align,
                                    double scale_h, double scale_w) {
-  const int64_t planes = grad_input.size(0) * grad_input.size(1), h = grad_input.size(2), w = grad_input.size(3);
+  const int64_t planes = grad_input.size(0) * grad_input.size(1), h = grad_input.size(2),
+                w = grad_input.size(3);
   const int64_t ho = grad_output.size(2), wo = grad_output.size(3);
   dispatch_float(grad_input.dtype(), "interpolate_backward", [&]<typename T>() {
     T* gi = grad_input.data<T>();
     const T* go = grad_output.data<T>();
-    const T sh = linear_scale<T>(h, ho, align, scale_h), sw = linear_scale<T>(w, wo, align, scale_w);
+    const T sh = linear_scale<T>(h, ho, align, scale_h),
+            sw = linear_scale<T>(w, wo, align, scale_w);
 #pragma omp parallel for schedule(static) if (planes * ho * wo >= 32768)
     for (int64_t pl = 0; pl < planes; ++pl) {
       T* dst = gi + pl * h * w;
@@ -204,7 +214,8 @@ void interpolate_bilinear_backward(const Tensor& grad_input, const Tensor& grad_
 void homography_grid(const Tensor& out, const Tensor& homographies, bool normalized) {
   const int64_t b = out.size(0), h = out.size(1), w = out.size(2);
   // Pixel -> align_corners=true coordinate: 2 x / (size - 1) - 1 (normalized needs size >= 2).
-  const double sx = normalized ? 2.0 / double(w - 1) : 1.0, sy = normalized ? 2.0 / double(h - 1) : 1.0;
+  const double sx = normalized ? 2.0 / double(w - 1) : 1.0,
+               sy = normalized ? 2.0 / double(h - 1) : 1.0;
   const double shift = normalized ? 1.0 : 0.0;
   const double* hs = homographies.data<double>();
   dispatch_float(out.dtype(), "homography_grid", [&]<typename T>() {

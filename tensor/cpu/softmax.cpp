@@ -1,13 +1,14 @@
 // CPU softmax / log_softmax over the middle dim of a contiguous [outer, size, inner]
 // tensor: max, then sum of exp(x - max), then the normalised output. With inner > 1 the
 // three passes run over tiles of kTile columns so the inner loops are contiguous.
+#include "tensor/ops/softmax.h"
+
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
 
 #include "tensor/dispatch.h"
 #include "tensor/math/elementwise_math.h"
-#include "tensor/ops/softmax.h"
 
 namespace sp::cpu {
 namespace {
@@ -54,8 +55,10 @@ void softmax_kernel(const T* x, T* y, int64_t outer, int64_t size, int64_t inner
       for (int64_t i = 0; i < width; ++i) scale[i] = C(1.0 / total[i]);
       for (int64_t r = 0; r < size; ++r)
         for (int64_t i = 0; i < width; ++i) {
-          if constexpr (keep_exp) ys[r * inner + i] *= scale[i];
-          else ys[r * inner + i] = convert<T>(math::exp_(C(xs[r * inner + i]) - mx[i]) * scale[i]);
+          if constexpr (keep_exp)
+            ys[r * inner + i] *= scale[i];
+          else
+            ys[r * inner + i] = convert<T>(math::exp_(C(xs[r * inner + i]) - mx[i]) * scale[i]);
         }
     }
   }
@@ -63,10 +66,12 @@ void softmax_kernel(const T* x, T* y, int64_t outer, int64_t size, int64_t inner
 
 }  // namespace
 
-void softmax(const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner, bool log) {
+void softmax(const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner,
+             bool log) {
   SP_ASSERT(in.is_contiguous() && out.is_contiguous() && in.dtype() == out.dtype());
   dispatch_floating(in.dtype(), log ? "log_softmax" : "softmax", [&]<typename T>() {
-    softmax_kernel(static_cast<const T*>(in.data_ptr()), static_cast<T*>(out.data_ptr()), outer, size, inner, log);
+    softmax_kernel(static_cast<const T*>(in.data_ptr()), static_cast<T*>(out.data_ptr()), outer,
+                   size, inner, log);
   });
 }
 

@@ -32,8 +32,8 @@ Plan make_plan(const Shape& input, const Shape& weight, const Shape& out, const 
   return p;
 }
 
-void stage_row(const float* plane, int64_t height, int64_t width, int64_t yy, int64_t pad, int64_t lo, int64_t hi,
-               float* row) {
+void stage_row(const float* plane, int64_t height, int64_t width, int64_t yy, int64_t pad,
+               int64_t lo, int64_t hi, float* row) {
   if (yy < 0 || yy >= height) {
     std::fill(row + lo, row + hi, 0.f);
     return;
@@ -55,8 +55,8 @@ std::vector<float>& scratch(Scratch kind, size_t size) {
 // one lane group), so that groups of kLanes tiles need no bounds checks. (Reading rows in
 // place where no lane crosses a border was tried: no difference measured; the copy is
 // where the input's cache misses land, and they remain either way.)
-void transform_input(const float* x, const Plan& p, int64_t t0, int64_t t1, int64_t c0, int64_t c1, float* v,
-                     int64_t cols, std::vector<float>& rows) {
+void transform_input(const float* x, const Plan& p, int64_t t0, int64_t t1, int64_t c0, int64_t c1,
+                     float* v, int64_t cols, std::vector<float>& rows) {
   const int64_t n = t1 - t0, stride_k = p.C * cols, row_len = kTile * (p.tiles_w + kLanes) + 2;
   rows.resize(size_t(kAlpha * row_len));  // lanes past a run's end read stale values, never stored
   for (int64_t c = c0; c < c1; ++c) {
@@ -69,7 +69,8 @@ void transform_input(const float* x, const Plan& p, int64_t t0, int64_t t1, int6
         stage_row(xc, p.H, p.W, ty * kTile - p.ph + i, p.pw, kTile * tx0, kTile * tx1 + 2, row);
       }
       for (int64_t tx = tx0; tx < tx1; tx += kLanes) {
-        alignas(64) float d[kAlpha][kAlpha][kLanes], h[kAlpha][kAlpha][kLanes], out[kAlpha][kAlpha][kLanes];
+        alignas(64) float d[kAlpha][kAlpha][kLanes], h[kAlpha][kAlpha][kLanes],
+            out[kAlpha][kAlpha][kLanes];
         for (int i = 0; i < kAlpha; ++i)
           for (int q = 0; q < kAlpha; ++q)
             for (int l = 0; l < kLanes; ++l) d[i][q][l] = r[i][kTile * (tx + l) + q];
@@ -80,10 +81,12 @@ void transform_input(const float* x, const Plan& p, int64_t t0, int64_t t1, int6
         }
         for (int j = 0; j < kAlpha; ++j) {  // columns: B^T (d B)
           const float* in[kAlpha] = {h[0][j], h[1][j], h[2][j], h[3][j], h[4][j], h[5][j]};
-          float* const o[kAlpha] = {out[0][j], out[1][j], out[2][j], out[3][j], out[4][j], out[5][j]};
+          float* const o[kAlpha] = {out[0][j], out[1][j], out[2][j],
+                                    out[3][j], out[4][j], out[5][j]};
           input_1d(in, o);
         }
-        store_lanes(&out[0][0][0], std::min<int64_t>(kLanes, tx1 - tx), v + c * cols + offset + (tx - tx0), stride_k);
+        store_lanes(&out[0][0][0], std::min<int64_t>(kLanes, tx1 - tx),
+                    v + c * cols + offset + (tx - tx0), stride_k);
       }
     });
     zero_columns(v + c * cols, stride_k, n, cols);

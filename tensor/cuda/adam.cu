@@ -1,10 +1,9 @@
 // Multi-tensor Adam/AdamW (tensor/cuda/adam.h). Tensors travel in batches inside the
 // kernel's parameter block; blockIdx.y picks the tensor, blockIdx.x strides over it.
-#include "tensor/cuda/adam.h"
-
 #include <algorithm>
 #include <cmath>
 
+#include "tensor/cuda/adam.h"
 #include "tensor/cuda/launch.cuh"
 
 namespace sp::cuda {
@@ -39,12 +38,15 @@ __global__ void adam_kernel(AdamBatch<T> batch, AdamScalars<T> s) {
   T* v = batch.v[t];
   T* vmax = batch.vmax[t];
   const int64_t n = batch.size[t];
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n;
+       k += int64_t(gridDim.x) * blockDim.x) {
     T p = param[k];
     T g = grad[k];
     if (s.has_wd) {
-      if (s.decoupled) p = p * s.decay;
-      else g = g + s.wd * p;
+      if (s.decoupled)
+        p = p * s.decay;
+      else
+        g = g + s.wd * p;
     }
     const T mk = m[k] * s.beta1 + s.one_m_b1 * g;
     const T vk = v[k] * s.beta2 + s.one_m_b2 * (g * g);
@@ -61,9 +63,9 @@ __global__ void adam_kernel(AdamBatch<T> batch, AdamScalars<T> s) {
 }
 
 template <typename T>
-void run(const std::vector<Tensor>& params, const std::vector<Tensor>& grads, const std::vector<Tensor>& exp_avgs,
-         const std::vector<Tensor>& exp_avg_sqs, const std::vector<Tensor>& max_exp_avg_sqs, int64_t step,
-         const AdamConfig& o, int dev) {
+void run(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+         const std::vector<Tensor>& exp_avgs, const std::vector<Tensor>& exp_avg_sqs,
+         const std::vector<Tensor>& max_exp_avg_sqs, int64_t step, const AdamConfig& o, int dev) {
   AdamScalars<T> s;
   const double bias1 = 1.0 - std::pow(o.beta1, double(step));
   const double bias2_sqrt = std::sqrt(1.0 - std::pow(o.beta2, double(step)));
@@ -122,18 +124,22 @@ void adam_update(const std::vector<Tensor>& params, const std::vector<Tensor>& g
   const Device device = params[0].device();
   SP_CHECK(device.is_cuda(), "adam: expected parameters on a GPU, got ", params[0].meta());
   const DType dtype = params[0].dtype();
-  SP_CHECK(dtype == DType::F32 || dtype == DType::F64, "adam: expected f32 or f64 parameters, got ", dtype);
+  SP_CHECK(dtype == DType::F32 || dtype == DType::F64, "adam: expected f32 or f64 parameters, got ",
+           dtype);
   for (size_t i = 0; i < n; ++i) {
     const Tensor& p = params[i];
-    SP_CHECK(p.device() == device && p.dtype() == dtype && p.is_contiguous(), "adam: expected contiguous ", dtype,
-             " parameters on ", device, ", got ", p.meta());
+    SP_CHECK(p.device() == device && p.dtype() == dtype && p.is_contiguous(),
+             "adam: expected contiguous ", dtype, " parameters on ", device, ", got ", p.meta());
     const Tensor& g = grads[i];
     SP_CHECK(g.defined() && g.shape() == p.shape() && g.dtype() == dtype && g.device() == device,
-             "adam: expected a grad matching ", p.meta(), ", got ", g.defined() ? g.meta() : "undefined");
-    for (const Tensor* st : {&exp_avgs[i], &exp_avg_sqs[i], o.amsgrad ? &max_exp_avg_sqs[i] : &exp_avgs[i]})
-      SP_CHECK(st->defined() && st->is_contiguous() && st->shape() == p.shape() && st->dtype() == dtype &&
-                   st->device() == device,
-               "adam: expected state tensors matching ", p.meta(), ", got ", st->defined() ? st->meta() : "undefined");
+             "adam: expected a grad matching ", p.meta(), ", got ",
+             g.defined() ? g.meta() : "undefined");
+    for (const Tensor* st :
+         {&exp_avgs[i], &exp_avg_sqs[i], o.amsgrad ? &max_exp_avg_sqs[i] : &exp_avgs[i]})
+      SP_CHECK(st->defined() && st->is_contiguous() && st->shape() == p.shape() &&
+                   st->dtype() == dtype && st->device() == device,
+               "adam: expected state tensors matching ", p.meta(), ", got ",
+               st->defined() ? st->meta() : "undefined");
   }
   const int dev = device.index;
   set_device(dev);

@@ -26,6 +26,7 @@ struct AdamConfig {
 // 1-based step count after incrementing.
 void adam_update(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                  const std::vector<Tensor>& exp_avgs, const std::vector<Tensor>& exp_avg_sqs,
-                 const std::vector<Tensor>& max_exp_avg_sqs, int64_t step, const AdamConfig& config);
+                 const std::vector<Tensor>& max_exp_avg_sqs, int64_t step,
+                 const AdamConfig& config);
 
 }  // namespace sp::cuda

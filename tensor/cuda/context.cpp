@@ -39,7 +39,9 @@ int device_count() {
   return count;
 }
 
-bool available() { return device_count() > 0; }
+bool available() {
+  return device_count() > 0;
+}
 
 namespace {
 // 32 MiB: what cuBLAS recommends for Hopper.
@@ -60,8 +62,8 @@ std::vector<DeviceState> g_states;
 
 DeviceState& state(int device) {
   int n = device_count();
-  SP_CHECK(device >= 0 && device < n, "cuda: expected a device index in [0, ", n, "), got cuda:",
-           device, n == 0 ? "; hint: this machine has no usable GPU" : "");
+  SP_CHECK(device >= 0 && device < n, "cuda: expected a device index in [0, ", n,
+           "), got cuda:", device, n == 0 ? "; hint: this machine has no usable GPU" : "");
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_states.empty()) g_states.resize(n);
   DeviceState& s = g_states[device];
@@ -78,7 +80,9 @@ DeviceState& state(int device) {
 }
 }  // namespace
 
-cudaStream_t stream(int device) { return state(device).stream; }
+cudaStream_t stream(int device) {
+  return state(device).stream;
+}
 
 void set_device(int device) {
   state(device);
@@ -134,10 +138,16 @@ void* workspace(int device, size_t nbytes) {
   return s.workspace;
 }
 
-void set_allow_tf32(bool allow) { g_allow_tf32.store(allow); }
-bool allow_tf32() { return g_allow_tf32.load(); }
+void set_allow_tf32(bool allow) {
+  g_allow_tf32.store(allow);
+}
+bool allow_tf32() {
+  return g_allow_tf32.load();
+}
 
-void synchronize(int device) { SP_CUDA_CHECK(cudaStreamSynchronize(stream(device))); }
+void synchronize(int device) {
+  SP_CUDA_CHECK(cudaStreamSynchronize(stream(device)));
+}
 
 void* device_malloc(size_t nbytes, int device) {
   set_device(device);
@@ -157,7 +167,8 @@ void device_free(void* ptr, int device) {
   cudaSetDevice(device);
   cudaError_t status = cudaFreeAsync(ptr, stream(device));
   if (status != cudaSuccess)
-    std::fprintf(stderr, "sp: cudaFreeAsync failed on cuda:%d: %s\n", device, cudaGetErrorString(status));
+    std::fprintf(stderr, "sp: cudaFreeAsync failed on cuda:%d: %s\n", device,
+                 cudaGetErrorString(status));
 }
 
 void copy_host_to_device(void* dst, const void* src, size_t nbytes, int device) {
@@ -200,7 +211,8 @@ PinnedBuffer::PinnedBuffer(size_t nbytes) : size_(nbytes) {
 PinnedBuffer::~PinnedBuffer() {
   if (ptr_) {
     cudaError_t status = cudaFreeHost(ptr_);
-    if (status != cudaSuccess) std::fprintf(stderr, "sp: cudaFreeHost failed: %s\n", cudaGetErrorString(status));
+    if (status != cudaSuccess)
+      std::fprintf(stderr, "sp: cudaFreeHost failed: %s\n", cudaGetErrorString(status));
   }
 }
 

@@ -4,11 +4,11 @@
 // cudaStream_t explicitly.
 #pragma once
 
-#include <cstddef>
-
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
+
+#include <cstddef>
 
 #include "tensor/check.h"
 

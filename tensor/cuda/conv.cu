@@ -3,8 +3,6 @@
 // that fits find_workspace_limit(); SP_CUDNN_FIND=0 uses the heuristic ranking instead)
 // and cached. 1x1 convolutions go to cuBLAS (tensor/cuda/conv_gemm.h); the bias
 // gradient is cuda::relu_backward_channel_sum (tensor/cuda/fused.h, deterministic).
-#include "tensor/cuda/conv.h"
-
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +10,7 @@
 #include <mutex>
 
 #include "tensor/cuda/context.h"
+#include "tensor/cuda/conv.h"
 #include "tensor/cuda/conv_gemm.h"
 #include "tensor/cuda/fused.h"
 #include "tensor/cuda/launch.cuh"
@@ -27,9 +26,12 @@ enum class Direction { Forward, BackwardData, BackwardFilter };
 
 cudnnDataType_t cudnn_type(DType t, const char* what) {
   switch (t) {
-    case DType::F32: return CUDNN_DATA_FLOAT;
-    case DType::F64: return CUDNN_DATA_DOUBLE;
-    default: SP_FAIL(what, ": expected dtype f32 or f64 on CUDA, got ", t);
+    case DType::F32:
+      return CUDNN_DATA_FLOAT;
+    case DType::F64:
+      return CUDNN_DATA_DOUBLE;
+    default:
+      SP_FAIL(what, ": expected dtype f32 or f64 on CUDA, got ", t);
   }
 }
 
@@ -45,26 +47,30 @@ struct ConvDescriptors {
   cudnnConvolutionDescriptor_t conv = nullptr;
   cudnnDataType_t type;
 
-  ConvDescriptors(const Shape& xs, const Shape& ws, const Shape& ys, DType dtype, const Conv2dArgs& a,
-                  const char* what)
+  ConvDescriptors(const Shape& xs, const Shape& ws, const Shape& ys, DType dtype,
+                  const Conv2dArgs& a, const char* what)
       : type(cudnn_type(dtype, what)) {
     SP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&x));
     SP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&y));
     SP_CUDNN_CHECK(cudnnCreateFilterDescriptor(&w));
     SP_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&conv));
-    SP_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, type, as_int(xs[0], what), as_int(xs[1], what),
-                                              as_int(xs[2], what), as_int(xs[3], what)));
-    SP_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, type, as_int(ys[0], what), as_int(ys[1], what),
-                                              as_int(ys[2], what), as_int(ys[3], what)));
-    SP_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, type, CUDNN_TENSOR_NCHW, as_int(ws[0], what), as_int(ws[1], what),
-                                              as_int(ws[2], what), as_int(ws[3], what)));
-    SP_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, int(a.padding[0]), int(a.padding[1]), int(a.stride[0]),
-                                                   int(a.stride[1]), int(a.dilation[0]), int(a.dilation[1]),
-                                                   CUDNN_CROSS_CORRELATION, type));
+    SP_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, type, as_int(xs[0], what),
+                                              as_int(xs[1], what), as_int(xs[2], what),
+                                              as_int(xs[3], what)));
+    SP_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, type, as_int(ys[0], what),
+                                              as_int(ys[1], what), as_int(ys[2], what),
+                                              as_int(ys[3], what)));
+    SP_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, type, CUDNN_TENSOR_NCHW, as_int(ws[0], what),
+                                              as_int(ws[1], what), as_int(ws[2], what),
+                                              as_int(ws[3], what)));
+    SP_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(
+        conv, int(a.padding[0]), int(a.padding[1]), int(a.stride[0]), int(a.stride[1]),
+        int(a.dilation[0]), int(a.dilation[1]), CUDNN_CROSS_CORRELATION, type));
     SP_CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv, int(a.groups)));
     // CUDNN_DEFAULT_MATH lets f32 use TF32 tensor cores on Ampere+; FMA math forbids it.
     const bool tf32 = dtype == DType::F32 && allow_tf32();
-    SP_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, tf32 || dtype != DType::F32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+    SP_CUDNN_CHECK(cudnnSetConvolutionMathType(
+        conv, tf32 || dtype != DType::F32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
   }
   ~ConvDescriptors() {
     cudnnDestroyTensorDescriptor(x);
@@ -78,9 +84,27 @@ struct ConvDescriptors {
 
 using AlgoKey = std::array<int64_t, 20>;
 
-AlgoKey make_key(Direction dir, int dev, const Shape& xs, const Shape& ws, DType dtype, const Conv2dArgs& a) {
-  return {int64_t(dir), dev, xs[0], xs[1], xs[2], xs[3], ws[0], ws[1], ws[2], ws[3], a.stride[0], a.stride[1],
-          a.padding[0], a.padding[1], a.dilation[0], a.dilation[1], a.groups, int64_t(dtype), int64_t(allow_tf32()),
+AlgoKey make_key(Direction dir, int dev, const Shape& xs, const Shape& ws, DType dtype,
+                 const Conv2dArgs& a) {
+  return {int64_t(dir),
+          dev,
+          xs[0],
+          xs[1],
+          xs[2],
+          xs[3],
+          ws[0],
+          ws[1],
+          ws[2],
+          ws[3],
+          a.stride[0],
+          a.stride[1],
+          a.padding[0],
+          a.padding[1],
+          a.dilation[0],
+          a.dilation[1],
+          a.groups,
+          int64_t(dtype),
+          int64_t(allow_tf32()),
           0};
 }
 
@@ -172,8 +196,8 @@ struct Scalars {
 
 }  // namespace
 
-void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
-                    const Conv2dArgs& args) {
+void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight,
+                    const Tensor& bias, const Conv2dArgs& args) {
   const char* what = "conv2d";
   const int dev = out.device().index;
   set_device(dev);
@@ -182,28 +206,34 @@ void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight
   ConvDescriptors d(input.shape(), weight.shape(), out.shape(), out.dtype(), args, what);
   cudnnHandle_t h = cudnn_handle(dev);
   const auto algo = cudnnConvolutionFwdAlgo_t(choose_algo<cudnnConvolutionFwdAlgoPerf_t>(
-      make_key(Direction::Forward, dev, input.shape(), weight.shape(), out.dtype(), args), what, math_type(d), [&](int n, int* got, cudnnConvolutionFwdAlgoPerf_t* p) {
+      make_key(Direction::Forward, dev, input.shape(), weight.shape(), out.dtype(), args), what,
+      math_type(d), [&](int n, int* got, cudnnConvolutionFwdAlgoPerf_t* p) {
         if (!use_find()) {
-          SP_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, got, p));
+          SP_CUDNN_CHECK(
+              cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, got, p));
           return;
         }
         FindWorkspace fw(dev, find_workspace_limit());
-        SP_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, d.x, input.data_ptr(), d.w, weight.data_ptr(),
-                                                              d.conv, d.y, out.data_ptr(), n, got, p, fw.ptr,
-                                                              fw.bytes));
+        SP_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
+            h, d.x, input.data_ptr(), d.w, weight.data_ptr(), d.conv, d.y, out.data_ptr(), n, got,
+            p, fw.ptr, fw.bytes));
       }));
   size_t ws_bytes = 0;
-  SP_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, d.x, d.w, d.conv, d.y, algo, &ws_bytes));
+  SP_CUDNN_CHECK(
+      cudnnGetConvolutionForwardWorkspaceSize(h, d.x, d.w, d.conv, d.y, algo, &ws_bytes));
   void* ws = ws_bytes ? workspace(dev, ws_bytes) : nullptr;
   Scalars s;
-  SP_CUDNN_CHECK(cudnnConvolutionForward(h, s.one(out.dtype()), d.x, input.data_ptr(), d.w, weight.data_ptr(), d.conv,
-                                         algo, ws, ws_bytes, s.zero(out.dtype()), d.y, out.data_ptr()));
+  SP_CUDNN_CHECK(cudnnConvolutionForward(h, s.one(out.dtype()), d.x, input.data_ptr(), d.w,
+                                         weight.data_ptr(), d.conv, algo, ws, ws_bytes,
+                                         s.zero(out.dtype()), d.y, out.data_ptr()));
   if (bias.defined()) {
     cudnnTensorDescriptor_t b = nullptr;
     SP_CUDNN_CHECK(cudnnCreateTensorDescriptor(&b));
-    cudnnStatus_t st = cudnnSetTensor4dDescriptor(b, CUDNN_TENSOR_NCHW, d.type, 1, int(bias.numel()), 1, 1);
+    cudnnStatus_t st =
+        cudnnSetTensor4dDescriptor(b, CUDNN_TENSOR_NCHW, d.type, 1, int(bias.numel()), 1, 1);
     if (st == CUDNN_STATUS_SUCCESS)
-      st = cudnnAddTensor(h, s.one(out.dtype()), b, bias.data_ptr(), s.one(out.dtype()), d.y, out.data_ptr());
+      st = cudnnAddTensor(h, s.one(out.dtype()), b, bias.data_ptr(), s.one(out.dtype()), d.y,
+                          out.data_ptr());
     cudnnDestroyTensorDescriptor(b);
     SP_CUDNN_CHECK(st);
   }
@@ -219,27 +249,31 @@ void conv2d_backward_input(const Tensor& grad_in, const Tensor& grad_out, const 
     fill_into(grad_in, 0.0);
     return;
   }
-  if (is_pointwise_conv(weight.shape(), args)) return conv1x1_backward_input(grad_in, grad_out, weight);
+  if (is_pointwise_conv(weight.shape(), args))
+    return conv1x1_backward_input(grad_in, grad_out, weight);
   ConvDescriptors d(grad_in.shape(), weight.shape(), grad_out.shape(), grad_in.dtype(), args, what);
   cudnnHandle_t h = cudnn_handle(dev);
   const auto algo = cudnnConvolutionBwdDataAlgo_t(choose_algo<cudnnConvolutionBwdDataAlgoPerf_t>(
-      make_key(Direction::BackwardData, dev, grad_in.shape(), weight.shape(), grad_in.dtype(), args), what,
-      math_type(d), [&](int n, int* got, cudnnConvolutionBwdDataAlgoPerf_t* p) {
+      make_key(Direction::BackwardData, dev, grad_in.shape(), weight.shape(), grad_in.dtype(),
+               args),
+      what, math_type(d), [&](int n, int* got, cudnnConvolutionBwdDataAlgoPerf_t* p) {
         if (!use_find()) {
-          SP_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, got, p));
+          SP_CUDNN_CHECK(
+              cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, got, p));
           return;
         }
         FindWorkspace fw(dev, find_workspace_limit());
-        SP_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(h, d.w, weight.data_ptr(), d.y,
-                                                                   grad_out.data_ptr(), d.conv, d.x,
-                                                                   grad_in.data_ptr(), n, got, p, fw.ptr, fw.bytes));
+        SP_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
+            h, d.w, weight.data_ptr(), d.y, grad_out.data_ptr(), d.conv, d.x, grad_in.data_ptr(), n,
+            got, p, fw.ptr, fw.bytes));
       }));
   size_t ws_bytes = 0;
-  SP_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w, d.y, d.conv, d.x, algo, &ws_bytes));
+  SP_CUDNN_CHECK(
+      cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w, d.y, d.conv, d.x, algo, &ws_bytes));
   void* ws = ws_bytes ? workspace(dev, ws_bytes) : nullptr;
   Scalars s;
-  SP_CUDNN_CHECK(cudnnConvolutionBackwardData(h, s.one(grad_in.dtype()), d.w, weight.data_ptr(), d.y,
-                                              grad_out.data_ptr(), d.conv, algo, ws, ws_bytes,
+  SP_CUDNN_CHECK(cudnnConvolutionBackwardData(h, s.one(grad_in.dtype()), d.w, weight.data_ptr(),
+                                              d.y, grad_out.data_ptr(), d.conv, algo, ws, ws_bytes,
                                               s.zero(grad_in.dtype()), d.x, grad_in.data_ptr()));
 }
 
@@ -253,29 +287,34 @@ void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad_out, c
     fill_into(grad_weight, 0.0);
     return;
   }
-  if (is_pointwise_conv(grad_weight.shape(), args)) return conv1x1_backward_weight(grad_weight, grad_out, input);
-  ConvDescriptors d(input.shape(), grad_weight.shape(), grad_out.shape(), grad_weight.dtype(), args, what);
+  if (is_pointwise_conv(grad_weight.shape(), args))
+    return conv1x1_backward_weight(grad_weight, grad_out, input);
+  ConvDescriptors d(input.shape(), grad_weight.shape(), grad_out.shape(), grad_weight.dtype(), args,
+                    what);
   cudnnHandle_t h = cudnn_handle(dev);
-  const auto algo = cudnnConvolutionBwdFilterAlgo_t(choose_algo<cudnnConvolutionBwdFilterAlgoPerf_t>(
-      make_key(Direction::BackwardFilter, dev, input.shape(), grad_weight.shape(), grad_weight.dtype(), args), what,
-      math_type(d), [&](int n, int* got, cudnnConvolutionBwdFilterAlgoPerf_t* p) {
-        if (!use_find()) {
-          SP_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, got, p));
-          return;
-        }
-        FindWorkspace fw(dev, find_workspace_limit());
-        SP_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, d.x, input.data_ptr(), d.y,
-                                                                     grad_out.data_ptr(), d.conv, d.w,
-                                                                     grad_weight.data_ptr(), n, got, p, fw.ptr,
-                                                                     fw.bytes));
-      }));
+  const auto algo =
+      cudnnConvolutionBwdFilterAlgo_t(choose_algo<cudnnConvolutionBwdFilterAlgoPerf_t>(
+          make_key(Direction::BackwardFilter, dev, input.shape(), grad_weight.shape(),
+                   grad_weight.dtype(), args),
+          what, math_type(d), [&](int n, int* got, cudnnConvolutionBwdFilterAlgoPerf_t* p) {
+            if (!use_find()) {
+              SP_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w,
+                                                                           n, got, p));
+              return;
+            }
+            FindWorkspace fw(dev, find_workspace_limit());
+            SP_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(
+                h, d.x, input.data_ptr(), d.y, grad_out.data_ptr(), d.conv, d.w,
+                grad_weight.data_ptr(), n, got, p, fw.ptr, fw.bytes));
+          }));
   size_t ws_bytes = 0;
-  SP_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x, d.y, d.conv, d.w, algo, &ws_bytes));
+  SP_CUDNN_CHECK(
+      cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x, d.y, d.conv, d.w, algo, &ws_bytes));
   void* ws = ws_bytes ? workspace(dev, ws_bytes) : nullptr;
   Scalars s;
-  SP_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, s.one(grad_weight.dtype()), d.x, input.data_ptr(), d.y,
-                                                grad_out.data_ptr(), d.conv, algo, ws, ws_bytes,
-                                                s.zero(grad_weight.dtype()), d.w, grad_weight.data_ptr()));
+  SP_CUDNN_CHECK(cudnnConvolutionBackwardFilter(
+      h, s.one(grad_weight.dtype()), d.x, input.data_ptr(), d.y, grad_out.data_ptr(), d.conv, algo,
+      ws, ws_bytes, s.zero(grad_weight.dtype()), d.w, grad_weight.data_ptr()));
 }
 
 void conv2d_backward_bias(const Tensor& grad_bias, const Tensor& grad_out) {

@@ -9,8 +9,8 @@
 
 namespace sp::cuda {
 
-void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
-                    const Conv2dArgs& args);
+void conv2d_forward(const Tensor& out, const Tensor& input, const Tensor& weight,
+                    const Tensor& bias, const Conv2dArgs& args);
 void conv2d_backward_input(const Tensor& grad_in, const Tensor& grad_out, const Tensor& weight,
                            const Conv2dArgs& args);
 void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& grad_out, const Tensor& input,

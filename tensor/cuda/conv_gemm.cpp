@@ -9,16 +9,19 @@
 namespace sp::cuda {
 
 bool is_pointwise_conv(const Shape& w, const Conv2dArgs& a) {
-  return w.rank() == 4 && w[2] == 1 && w[3] == 1 && a.stride[0] == 1 && a.stride[1] == 1 && a.padding[0] == 0 &&
-         a.padding[1] == 0 && a.groups == 1;
+  return w.rank() == 4 && w[2] == 1 && w[3] == 1 && a.stride[0] == 1 && a.stride[1] == 1 &&
+         a.padding[0] == 0 && a.padding[1] == 0 && a.groups == 1;
 }
 
 namespace {
 // [N, C, H, W] (contiguous) as [N, C, H*W].
-Tensor as_matrices(const Tensor& t) { return t.view({t.size(0), t.size(1), t.size(2) * t.size(3)}); }
+Tensor as_matrices(const Tensor& t) {
+  return t.view({t.size(0), t.size(1), t.size(2) * t.size(3)});
+}
 }  // namespace
 
-void conv1x1_forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias) {
+void conv1x1_forward(const Tensor& out, const Tensor& input, const Tensor& weight,
+                     const Tensor& bias) {
   const int64_t n = input.size(0), o = weight.size(0), c = weight.size(1);
   Tensor w = weight.view({1, o, c}).expand({n, o, c});  // stride 0 over the batch
   matmul_batched(as_matrices(out), w, as_matrices(input));
@@ -31,10 +34,12 @@ void conv1x1_backward_input(const Tensor& grad_in, const Tensor& grad_out, const
   matmul_batched(as_matrices(grad_in), wt, as_matrices(grad_out));
 }
 
-void conv1x1_backward_weight(const Tensor& grad_weight, const Tensor& grad_out, const Tensor& input) {
+void conv1x1_backward_weight(const Tensor& grad_weight, const Tensor& grad_out,
+                             const Tensor& input) {
   const int64_t n = grad_out.size(0), o = grad_weight.size(0), c = grad_weight.size(1);
   if (n == 1) {
-    matmul_batched(grad_weight.view({1, o, c}), as_matrices(grad_out), as_matrices(input).transpose(1, 2));
+    matmul_batched(grad_weight.view({1, o, c}), as_matrices(grad_out),
+                   as_matrices(input).transpose(1, 2));
     return;
   }
   // One [O, C] product per image, then their sum (deterministic, unlike atomics).

@@ -10,8 +10,10 @@ namespace sp::cuda {
 // True when the convolution of `weight_shape` with `args` is a plain channel mix.
 bool is_pointwise_conv(const Shape& weight_shape, const Conv2dArgs& args);
 
-void conv1x1_forward(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias);
+void conv1x1_forward(const Tensor& out, const Tensor& input, const Tensor& weight,
+                     const Tensor& bias);
 void conv1x1_backward_input(const Tensor& grad_in, const Tensor& grad_out, const Tensor& weight);
-void conv1x1_backward_weight(const Tensor& grad_weight, const Tensor& grad_out, const Tensor& input);
+void conv1x1_backward_weight(const Tensor& grad_weight, const Tensor& grad_out,
+                             const Tensor& input);
 
 }  // namespace sp::cuda

@@ -34,9 +34,10 @@ void copy_strided(const Tensor& dst, const Tensor& src) {
     return copy_device_to_device(dst.data_ptr(), src.data_ptr(), dst.nbytes(), dev);
   dispatch_all(dst.dtype(), "copy", [&]<typename D>() {
     dispatch_all(src.dtype(), "copy", [&]<typename S>() {
-      for_each_offset<2>(dev, dst.shape(), {dst.strides(), src.strides()},
-                         CopyFn<D, S>{static_cast<D*>(dst.data_ptr()), static_cast<const S*>(src.data_ptr())},
-                         "copy");
+      for_each_offset<2>(
+          dev, dst.shape(), {dst.strides(), src.strides()},
+          CopyFn<D, S>{static_cast<D*>(dst.data_ptr()), static_cast<const S*>(src.data_ptr())},
+          "copy");
     });
   });
 }
@@ -52,8 +53,8 @@ void fill(const Tensor& dst, double value) {
     return;
   }
   dispatch_all(dst.dtype(), "fill", [&]<typename D>() {
-    for_each_offset<1>(dev, dst.shape(), {dst.strides()}, FillFn<D>{static_cast<D*>(dst.data_ptr()), convert<D>(value)},
-                       "fill");
+    for_each_offset<1>(dev, dst.shape(), {dst.strides()},
+                       FillFn<D>{static_cast<D*>(dst.data_ptr()), convert<D>(value)}, "fill");
   });
 }
 

@@ -1,11 +1,10 @@
 // CUDA elementwise kernels (tensor/cuda/elementwise.h). One kernel per dtype with the op
 // chosen by a switch: the branch is uniform across the grid, so it costs nothing in
 // these memory-bound loops and keeps the number of template instantiations small.
-#include "tensor/cuda/elementwise.h"
-
 #include <cmath>
 #include <type_traits>
 
+#include "tensor/cuda/elementwise.h"
 #include "tensor/cuda/loops.cuh"
 
 namespace sp::cuda {
@@ -17,8 +16,10 @@ inline constexpr bool kFloat = std::is_floating_point_v<C>;
 
 template <typename C>
 __device__ __forceinline__ bool is_nan(C x) {
-  if constexpr (kFloat<C>) return x != x;
-  else return false;
+  if constexpr (kFloat<C>)
+    return x != x;
+  else
+    return false;
 }
 
 // Integer power by squaring; negative exponents give 0 except for bases 1 and -1.
@@ -49,28 +50,47 @@ template <typename C>
 __device__ C apply_unary(UnaryOp op, C x, C p0, C p1, bool has0, bool has1) {
   if constexpr (std::is_same_v<C, bool>) {
     switch (op) {
-      case UnaryOp::Abs: case UnaryOp::Relu: case UnaryOp::Floor: case UnaryOp::Ceil:
-      case UnaryOp::Round: case UnaryOp::Trunc: case UnaryOp::Square: case UnaryOp::Sign:
+      case UnaryOp::Abs:
+      case UnaryOp::Relu:
+      case UnaryOp::Floor:
+      case UnaryOp::Ceil:
+      case UnaryOp::Round:
+      case UnaryOp::Trunc:
+      case UnaryOp::Square:
+      case UnaryOp::Sign:
         return x;
-      default: return x;  // rejected on the host
+      default:
+        return x;  // rejected on the host
     }
   } else {
     switch (op) {
-      case UnaryOp::Neg: return C(-x);
+      case UnaryOp::Neg:
+        return C(-x);
       case UnaryOp::Abs:
-        if constexpr (kFloat<C>) return fabs(x);
-        else if constexpr (std::is_unsigned_v<C>) return x;
-        else return x < 0 ? C(-x) : x;
+        if constexpr (kFloat<C>)
+          return fabs(x);
+        else if constexpr (std::is_unsigned_v<C>)
+          return x;
+        else
+          return x < 0 ? C(-x) : x;
       case UnaryOp::Sign:
         // NaN gives 0, like the CPU kernel ((0 < x) - (x < 0)).
-        if constexpr (std::is_unsigned_v<C>) return C(x > 0);
-        else return C((C(0) < x) - (x < C(0)));
-      case UnaryOp::Square: return C(x * x);
+        if constexpr (std::is_unsigned_v<C>)
+          return C(x > 0);
+        else
+          return C((C(0) < x) - (x < C(0)));
+      case UnaryOp::Square:
+        return C(x * x);
       case UnaryOp::Relu:
         // clamp_min(x, 0): NaN stays NaN, -0.0 stays -0.0.
-        if constexpr (std::is_unsigned_v<C>) return x;
-        else return x < C(0) ? C(0) : x;
-      case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round: case UnaryOp::Trunc:
+        if constexpr (std::is_unsigned_v<C>)
+          return x;
+        else
+          return x < C(0) ? C(0) : x;
+      case UnaryOp::Floor:
+      case UnaryOp::Ceil:
+      case UnaryOp::Round:
+      case UnaryOp::Trunc:
         if constexpr (kFloat<C>) {
           if (op == UnaryOp::Floor) return floor(x);
           if (op == UnaryOp::Ceil) return ceil(x);
@@ -85,7 +105,8 @@ __device__ C apply_unary(UnaryOp op, C x, C p0, C p1, bool has0, bool has1) {
         if (has0 && x < p0) x = p0;
         if (has1 && x > p1) x = p1;  // lo > hi gives hi, like PyTorch
         return x;
-      case UnaryOp::Threshold: return x > p0 ? x : p1;
+      case UnaryOp::Threshold:
+        return x > p0 ? x : p1;
       case UnaryOp::PowScalar:
         if constexpr (kFloat<C>) {
           if (p0 == C(2)) return x * x;
@@ -93,33 +114,57 @@ __device__ C apply_unary(UnaryOp op, C x, C p0, C p1, bool has0, bool has1) {
         } else {
           return int_pow<C>(x, p0);
         }
-      default: break;
+      default:
+        break;
     }
     if constexpr (kFloat<C>) {
       switch (op) {
-        case UnaryOp::Sqrt: return sqrt(x);
-        case UnaryOp::Rsqrt: return C(1) / sqrt(x);
-        case UnaryOp::Reciprocal: return C(1) / x;
-        case UnaryOp::Exp: return exp(x);
-        case UnaryOp::Exp2: return exp2(x);
-        case UnaryOp::Expm1: return expm1(x);
-        case UnaryOp::Log: return log(x);
-        case UnaryOp::Log2: return log2(x);
-        case UnaryOp::Log10: return log10(x);
-        case UnaryOp::Log1p: return log1p(x);
-        case UnaryOp::Sin: return sin(x);
-        case UnaryOp::Cos: return cos(x);
-        case UnaryOp::Tan: return tan(x);
-        case UnaryOp::Asin: return asin(x);
-        case UnaryOp::Acos: return acos(x);
-        case UnaryOp::Atan: return atan(x);
-        case UnaryOp::Sinh: return sinh(x);
-        case UnaryOp::Cosh: return cosh(x);
-        case UnaryOp::Tanh: return tanh(x);
-        case UnaryOp::Sigmoid: return sigmoid(x);
-        case UnaryOp::LogSigmoid: return fmin(x, C(0)) - log1p(exp(-fabs(x)));
-        case UnaryOp::Silu: return x * sigmoid(x);
-        case UnaryOp::Gelu: return C(0.5) * x * (C(1) + erf(x * C(0.70710678118654752440)));
+        case UnaryOp::Sqrt:
+          return sqrt(x);
+        case UnaryOp::Rsqrt:
+          return C(1) / sqrt(x);
+        case UnaryOp::Reciprocal:
+          return C(1) / x;
+        case UnaryOp::Exp:
+          return exp(x);
+        case UnaryOp::Exp2:
+          return exp2(x);
+        case UnaryOp::Expm1:
+          return expm1(x);
+        case UnaryOp::Log:
+          return log(x);
+        case UnaryOp::Log2:
+          return log2(x);
+        case UnaryOp::Log10:
+          return log10(x);
+        case UnaryOp::Log1p:
+          return log1p(x);
+        case UnaryOp::Sin:
+          return sin(x);
+        case UnaryOp::Cos:
+          return cos(x);
+        case UnaryOp::Tan:
+          return tan(x);
+        case UnaryOp::Asin:
+          return asin(x);
+        case UnaryOp::Acos:
+          return acos(x);
+        case UnaryOp::Atan:
+          return atan(x);
+        case UnaryOp::Sinh:
+          return sinh(x);
+        case UnaryOp::Cosh:
+          return cosh(x);
+        case UnaryOp::Tanh:
+          return tanh(x);
+        case UnaryOp::Sigmoid:
+          return sigmoid(x);
+        case UnaryOp::LogSigmoid:
+          return fmin(x, C(0)) - log1p(exp(-fabs(x)));
+        case UnaryOp::Silu:
+          return x * sigmoid(x);
+        case UnaryOp::Gelu:
+          return C(0.5) * x * (C(1) + erf(x * C(0.70710678118654752440)));
         case UnaryOp::GeluTanh: {
           const C inner = C(0.79788456080286535588) * (x + C(0.044715) * x * x * x);
           return C(0.5) * x * (C(1) + tanh(inner));
@@ -128,12 +173,18 @@ __device__ C apply_unary(UnaryOp op, C x, C p0, C p1, bool has0, bool has1) {
           const C bx = x * p0;
           return bx > p1 ? x : log1p(exp(bx)) / p0;
         }
-        case UnaryOp::Erf: return erf(x);
-        case UnaryOp::Erfc: return erfc(x);
-        case UnaryOp::Frac: return x - trunc(x);
-        case UnaryOp::LeakyRelu: return x > C(0) ? x : x * p0;
-        case UnaryOp::Elu: return x > C(0) ? x : p0 * expm1(x);
-        default: break;
+        case UnaryOp::Erf:
+          return erf(x);
+        case UnaryOp::Erfc:
+          return erfc(x);
+        case UnaryOp::Frac:
+          return x - trunc(x);
+        case UnaryOp::LeakyRelu:
+          return x > C(0) ? x : x * p0;
+        case UnaryOp::Elu:
+          return x > C(0) ? x : p0 * expm1(x);
+        default:
+          break;
       }
     }
     return x;  // unreachable: rejected on the host
@@ -143,15 +194,22 @@ __device__ C apply_unary(UnaryOp op, C x, C p0, C p1, bool has0, bool has1) {
 template <typename C>
 __device__ bool apply_unary_bool(UnaryOp op, C x) {
   switch (op) {
-    case UnaryOp::LogicalNot: return !(x != C(0));
-    case UnaryOp::IsNan: return is_nan(x);
+    case UnaryOp::LogicalNot:
+      return !(x != C(0));
+    case UnaryOp::IsNan:
+      return is_nan(x);
     case UnaryOp::IsInf:
-      if constexpr (kFloat<C>) return isinf(x);
-      else return false;
+      if constexpr (kFloat<C>)
+        return isinf(x);
+      else
+        return false;
     case UnaryOp::IsFinite:
-      if constexpr (kFloat<C>) return isfinite(x);
-      else return true;
-    default: return false;
+      if constexpr (kFloat<C>)
+        return isfinite(x);
+      else
+        return true;
+    default:
+      return false;
   }
 }
 
@@ -159,27 +217,43 @@ template <typename C>
 __device__ C apply_binary(BinaryOp op, C a, C b, C alpha) {
   if constexpr (std::is_same_v<C, bool>) {
     switch (op) {
-      case BinaryOp::Add: case BinaryOp::Maximum: return a || (b && alpha);
-      case BinaryOp::Mul: case BinaryOp::Minimum: return a && b;
-      default: return a;  // rejected on the host
+      case BinaryOp::Add:
+      case BinaryOp::Maximum:
+        return a || (b && alpha);
+      case BinaryOp::Mul:
+      case BinaryOp::Minimum:
+        return a && b;
+      default:
+        return a;  // rejected on the host
     }
   } else {
     switch (op) {
-      case BinaryOp::Add: return C(a + alpha * b);
-      case BinaryOp::Sub: return C(a - alpha * b);
-      case BinaryOp::Mul: return C(a * b);
+      case BinaryOp::Add:
+        return C(a + alpha * b);
+      case BinaryOp::Sub:
+        return C(a - alpha * b);
+      case BinaryOp::Mul:
+        return C(a * b);
       case BinaryOp::Div:
-        if constexpr (kFloat<C>) return a / b;
-        else return b == 0 ? C(0) : C(a / b);
+        if constexpr (kFloat<C>)
+          return a / b;
+        else
+          return b == 0 ? C(0) : C(a / b);
       case BinaryOp::Maximum:
-        if constexpr (kFloat<C>) { if (a != a || b != b) return a + b; }
+        if constexpr (kFloat<C>) {
+          if (a != a || b != b) return a + b;
+        }
         return a > b ? a : b;
       case BinaryOp::Minimum:
-        if constexpr (kFloat<C>) { if (a != a || b != b) return a + b; }
+        if constexpr (kFloat<C>) {
+          if (a != a || b != b) return a + b;
+        }
         return a < b ? a : b;
       case BinaryOp::Pow:
-        if constexpr (kFloat<C>) return pow(a, b);
-        else return int_pow<C>(a, b);
+        if constexpr (kFloat<C>)
+          return pow(a, b);
+        else
+          return int_pow<C>(a, b);
       case BinaryOp::Remainder:
         if constexpr (kFloat<C>) {
           C r = fmod(a, b);
@@ -194,8 +268,10 @@ __device__ C apply_binary(BinaryOp op, C a, C b, C alpha) {
           return r;
         }
       case BinaryOp::Fmod:
-        if constexpr (kFloat<C>) return fmod(a, b);
-        else return b == 0 ? C(0) : C(a % b);
+        if constexpr (kFloat<C>)
+          return fmod(a, b);
+        else
+          return b == 0 ? C(0) : C(a % b);
       case BinaryOp::FloorDiv:
         if constexpr (kFloat<C>) {
           // PyTorch's div_floor: exact for representable quotients.
@@ -220,9 +296,12 @@ __device__ C apply_binary(BinaryOp op, C a, C b, C alpha) {
           return q;
         }
       case BinaryOp::Atan2:
-        if constexpr (kFloat<C>) return atan2(a, b);
-        else return a;
-      default: return a;  // rejected on the host
+        if constexpr (kFloat<C>)
+          return atan2(a, b);
+        else
+          return a;
+      default:
+        return a;  // rejected on the host
     }
   }
 }
@@ -230,16 +309,26 @@ __device__ C apply_binary(BinaryOp op, C a, C b, C alpha) {
 template <typename C>
 __device__ bool apply_binary_bool(BinaryOp op, C a, C b) {
   switch (op) {
-    case BinaryOp::Eq: return a == b;
-    case BinaryOp::Ne: return a != b;
-    case BinaryOp::Lt: return a < b;
-    case BinaryOp::Le: return a <= b;
-    case BinaryOp::Gt: return a > b;
-    case BinaryOp::Ge: return a >= b;
-    case BinaryOp::LogicalAnd: return (a != C(0)) && (b != C(0));
-    case BinaryOp::LogicalOr: return (a != C(0)) || (b != C(0));
-    case BinaryOp::LogicalXor: return (a != C(0)) != (b != C(0));
-    default: return false;
+    case BinaryOp::Eq:
+      return a == b;
+    case BinaryOp::Ne:
+      return a != b;
+    case BinaryOp::Lt:
+      return a < b;
+    case BinaryOp::Le:
+      return a <= b;
+    case BinaryOp::Gt:
+      return a > b;
+    case BinaryOp::Ge:
+      return a >= b;
+    case BinaryOp::LogicalAnd:
+      return (a != C(0)) && (b != C(0));
+    case BinaryOp::LogicalOr:
+      return (a != C(0)) || (b != C(0));
+    case BinaryOp::LogicalXor:
+      return (a != C(0)) != (b != C(0));
+    default:
+      return false;
   }
 }
 
@@ -247,18 +336,19 @@ bool allowed_for(UnaryOp op, DType t) {
   if (is_floating(t)) return true;
   if (produces_bool(op)) return true;
   if (needs_floating(op)) return false;
-  if (t == DType::Bool) return op != UnaryOp::Neg && op != UnaryOp::PowScalar && op != UnaryOp::Clamp &&
-                               op != UnaryOp::Threshold;
+  if (t == DType::Bool)
+    return op != UnaryOp::Neg && op != UnaryOp::PowScalar && op != UnaryOp::Clamp &&
+           op != UnaryOp::Threshold;
   return true;
 }
 
 bool allowed_for(BinaryOp op, DType t) {
   if (produces_bool(op)) return true;
   if (t == DType::Bool)
-    return op == BinaryOp::Add || op == BinaryOp::Mul || op == BinaryOp::Maximum || op == BinaryOp::Minimum;
+    return op == BinaryOp::Add || op == BinaryOp::Mul || op == BinaryOp::Maximum ||
+           op == BinaryOp::Minimum;
   return is_floating(t) || !needs_floating(op);
 }
-
 
 // Device functors for for_each_offset (extended lambdas cannot live in the generic
 // dispatch lambdas).
@@ -267,7 +357,9 @@ struct UnaryBoolFn {
   bool* o;
   const T* x;
   UnaryOp op;
-  __device__ void operator()(Offsets<2> off) const { o[off[0]] = apply_unary_bool<acc_t<T>>(op, acc_t<T>(x[off[1]])); }
+  __device__ void operator()(Offsets<2> off) const {
+    o[off[0]] = apply_unary_bool<acc_t<T>>(op, acc_t<T>(x[off[1]]));
+  }
 };
 
 template <typename T>
@@ -311,7 +403,9 @@ struct WhereFn {
   const bool* c;
   const T* x;
   const T* y;
-  __device__ void operator()(Offsets<4> off) const { o[off[0]] = c[off[1]] ? x[off[2]] : y[off[3]]; }
+  __device__ void operator()(Offsets<4> off) const {
+    o[off[0]] = c[off[1]] ? x[off[2]] : y[off[3]];
+  }
 };
 
 template <typename T>
@@ -338,38 +432,60 @@ struct ClampFn {
 
 const char* name(UnaryOp op) {
   static const char* const names[] = {
-      "neg", "abs", "sign", "square", "sqrt", "rsqrt", "reciprocal", "exp", "exp2", "expm1", "log", "log2",
-      "log10", "log1p", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid",
-      "logsigmoid", "relu", "silu", "gelu", "gelu_tanh", "softplus", "erf", "erfc", "floor", "ceil", "round",
-      "trunc", "frac", "leaky_relu", "elu", "pow", "clamp", "threshold", "logical_not", "isnan", "isinf",
-      "isfinite"};
+      "neg",         "abs",      "sign",       "square",     "sqrt",  "rsqrt", "reciprocal",
+      "exp",         "exp2",     "expm1",      "log",        "log2",  "log10", "log1p",
+      "sin",         "cos",      "tan",        "asin",       "acos",  "atan",  "sinh",
+      "cosh",        "tanh",     "sigmoid",    "logsigmoid", "relu",  "silu",  "gelu",
+      "gelu_tanh",   "softplus", "erf",        "erfc",       "floor", "ceil",  "round",
+      "trunc",       "frac",     "leaky_relu", "elu",        "pow",   "clamp", "threshold",
+      "logical_not", "isnan",    "isinf",      "isfinite"};
   static_assert(sizeof(names) / sizeof(names[0]) == size_t(UnaryOp::IsFinite) + 1);
   return names[int(op)];
 }
 
 const char* name(BinaryOp op) {
-  static const char* const names[] = {"add", "sub", "mul", "div", "floor_divide", "remainder", "fmod", "pow",
-                                      "atan2", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge",
-                                      "logical_and", "logical_or", "logical_xor"};
+  static const char* const names[] = {
+      "add", "sub",   "mul",     "div",         "floor_divide", "remainder",  "fmod",
+      "pow", "atan2", "maximum", "minimum",     "eq",           "ne",         "lt",
+      "le",  "gt",    "ge",      "logical_and", "logical_or",   "logical_xor"};
   static_assert(sizeof(names) / sizeof(names[0]) == size_t(BinaryOp::LogicalXor) + 1);
   return names[int(op)];
 }
 
-bool produces_bool(UnaryOp op) { return op >= UnaryOp::LogicalNot; }
-bool produces_bool(BinaryOp op) { return op >= BinaryOp::Eq; }
+bool produces_bool(UnaryOp op) {
+  return op >= UnaryOp::LogicalNot;
+}
+bool produces_bool(BinaryOp op) {
+  return op >= BinaryOp::Eq;
+}
 
 bool needs_floating(UnaryOp op) {
   switch (op) {
-    case UnaryOp::Neg: case UnaryOp::Abs: case UnaryOp::Sign: case UnaryOp::Square: case UnaryOp::Relu:
-    case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round: case UnaryOp::Trunc: case UnaryOp::Clamp:
-    case UnaryOp::Threshold: case UnaryOp::PowScalar: case UnaryOp::LogicalNot: case UnaryOp::IsNan:
-    case UnaryOp::IsInf: case UnaryOp::IsFinite:
+    case UnaryOp::Neg:
+    case UnaryOp::Abs:
+    case UnaryOp::Sign:
+    case UnaryOp::Square:
+    case UnaryOp::Relu:
+    case UnaryOp::Floor:
+    case UnaryOp::Ceil:
+    case UnaryOp::Round:
+    case UnaryOp::Trunc:
+    case UnaryOp::Clamp:
+    case UnaryOp::Threshold:
+    case UnaryOp::PowScalar:
+    case UnaryOp::LogicalNot:
+    case UnaryOp::IsNan:
+    case UnaryOp::IsInf:
+    case UnaryOp::IsFinite:
       return false;
-    default: return true;
+    default:
+      return true;
   }
 }
 
-bool needs_floating(BinaryOp op) { return op == BinaryOp::Atan2; }
+bool needs_floating(BinaryOp op) {
+  return op == BinaryOp::Atan2;
+}
 
 void unary(UnaryOp op, const Tensor& out, const Tensor& in_arg, double p0, double p1) {
   const char* what = name(op);
@@ -385,8 +501,8 @@ void unary(UnaryOp op, const Tensor& out, const Tensor& in_arg, double p0, doubl
     });
     return;
   }
-  SP_CHECK(allowed_for(op, out.dtype()), what, ": expected a ", needs_floating(op) ? "floating" : "numeric",
-           " dtype, got ", out.dtype());
+  SP_CHECK(allowed_for(op, out.dtype()), what, ": expected a ",
+           needs_floating(op) ? "floating" : "numeric", " dtype, got ", out.dtype());
   Tensor in = as_dtype(in_arg, out.dtype());
   dispatch_all(out.dtype(), what, [&]<typename T>() {
     using C = acc_t<T>;
@@ -398,7 +514,8 @@ void unary(UnaryOp op, const Tensor& out, const Tensor& in_arg, double p0, doubl
   });
 }
 
-void binary(BinaryOp op, const Tensor& out, const Tensor& a_arg, const Tensor& b_arg, double alpha) {
+void binary(BinaryOp op, const Tensor& out, const Tensor& a_arg, const Tensor& b_arg,
+            double alpha) {
   const char* what = name(op);
   check_cuda_operand(out, a_arg, what);
   check_cuda_operand(out, b_arg, what);
@@ -414,12 +531,13 @@ void binary(BinaryOp op, const Tensor& out, const Tensor& a_arg, const Tensor& b
     });
     return;
   }
-  SP_CHECK(allowed_for(op, out.dtype()), what, ": expected a ", needs_floating(op) ? "floating" : "numeric",
-           " dtype, got ", out.dtype());
+  SP_CHECK(allowed_for(op, out.dtype()), what, ": expected a ",
+           needs_floating(op) ? "floating" : "numeric", " dtype, got ", out.dtype());
   Tensor a = as_dtype(a_arg, out.dtype()), b = as_dtype(b_arg, out.dtype());
   dispatch_all(out.dtype(), what, [&]<typename T>() {
-    for_each_offset<3>(dev, out.shape(), {out.strides(), a.strides(), b.strides()},
-                       BinaryFn<T>{out.data<T>(), a.data<T>(), b.data<T>(), op, convert<acc_t<T>>(alpha)}, what);
+    for_each_offset<3>(
+        dev, out.shape(), {out.strides(), a.strides(), b.strides()},
+        BinaryFn<T>{out.data<T>(), a.data<T>(), b.data<T>(), op, convert<acc_t<T>>(alpha)}, what);
   });
 }
 
@@ -433,21 +551,25 @@ void where(const Tensor& out, const Tensor& cond_arg, const Tensor& a_arg, const
   Tensor a = as_dtype(a_arg, out.dtype()), b = as_dtype(b_arg, out.dtype());
   dispatch_all(out.dtype(), "where", [&]<typename T>() {
     for_each_offset<4>(dev, out.shape(), {out.strides(), cond.strides(), a.strides(), b.strides()},
-                       WhereFn<T>{out.data<T>(), cond.data<bool>(), a.data<T>(), b.data<T>()}, "where");
+                       WhereFn<T>{out.data<T>(), cond.data<bool>(), a.data<T>(), b.data<T>()},
+                       "where");
   });
 }
 
-void clamp_tensor(const Tensor& out, const Tensor& in_arg, const Tensor& lo_arg, const Tensor& hi_arg) {
+void clamp_tensor(const Tensor& out, const Tensor& in_arg, const Tensor& lo_arg,
+                  const Tensor& hi_arg) {
   check_cuda_operand(out, in_arg, "clamp");
   check_cuda_operand(out, lo_arg, "clamp");
   check_cuda_operand(out, hi_arg, "clamp");
   const int dev = out.device().index;
   set_device(dev);
   SP_CHECK(out.dtype() != DType::Bool, "clamp: expected a numeric dtype, got bool");
-  Tensor in = as_dtype(in_arg, out.dtype()), lo = as_dtype(lo_arg, out.dtype()), hi = as_dtype(hi_arg, out.dtype());
+  Tensor in = as_dtype(in_arg, out.dtype()), lo = as_dtype(lo_arg, out.dtype()),
+         hi = as_dtype(hi_arg, out.dtype());
   dispatch_numeric(out.dtype(), "clamp", [&]<typename T>() {
     for_each_offset<4>(dev, out.shape(), {out.strides(), in.strides(), lo.strides(), hi.strides()},
-                       ClampFn<T>{out.data<T>(), in.data<T>(), lo.data<T>(), hi.data<T>()}, "clamp");
+                       ClampFn<T>{out.data<T>(), in.data<T>(), lo.data<T>(), hi.data<T>()},
+                       "clamp");
   });
 }
 

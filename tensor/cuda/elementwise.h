@@ -12,32 +12,77 @@
 namespace sp::cuda {
 
 enum class UnaryOp {
-  Neg, Abs, Sign, Square, Sqrt, Rsqrt, Reciprocal,
-  Exp, Exp2, Expm1, Log, Log2, Log10, Log1p,
-  Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Tanh,
-  Sigmoid, LogSigmoid, Relu, Silu, Gelu, GeluTanh,
-  Softplus,    // p0: beta, p1: threshold (x where beta x > threshold)
-  Erf, Erfc,
-  Floor, Ceil, Round, Trunc, Frac,
-  LeakyRelu,   // p0: negative slope
-  Elu,         // p0: alpha
-  PowScalar,   // x ^ p0
-  Clamp,       // clamp to [p0, p1]; a NaN bound means "no bound"; NaN inputs stay NaN
-  Threshold,   // x > p0 ? x : p1
+  Neg,
+  Abs,
+  Sign,
+  Square,
+  Sqrt,
+  Rsqrt,
+  Reciprocal,
+  Exp,
+  Exp2,
+  Expm1,
+  Log,
+  Log2,
+  Log10,
+  Log1p,
+  Sin,
+  Cos,
+  Tan,
+  Asin,
+  Acos,
+  Atan,
+  Sinh,
+  Cosh,
+  Tanh,
+  Sigmoid,
+  LogSigmoid,
+  Relu,
+  Silu,
+  Gelu,
+  GeluTanh,
+  Softplus,  // p0: beta, p1: threshold (x where beta x > threshold)
+  Erf,
+  Erfc,
+  Floor,
+  Ceil,
+  Round,
+  Trunc,
+  Frac,
+  LeakyRelu,  // p0: negative slope
+  Elu,        // p0: alpha
+  PowScalar,  // x ^ p0
+  Clamp,      // clamp to [p0, p1]; a NaN bound means "no bound"; NaN inputs stay NaN
+  Threshold,  // x > p0 ? x : p1
   // Producing bool (out must be Bool; computed in the input dtype):
-  LogicalNot, IsNan, IsInf, IsFinite,
+  LogicalNot,
+  IsNan,
+  IsInf,
+  IsFinite,
 };
 
 enum class BinaryOp {
-  Add,        // a + alpha * b
-  Sub,        // a - alpha * b
-  Mul, Div,   // Div on integers truncates (promote to float first for true division)
+  Add,  // a + alpha * b
+  Sub,  // a - alpha * b
+  Mul,
+  Div,        // Div on integers truncates (promote to float first for true division)
   FloorDiv,   // floor(a / b) (Python //)
   Remainder,  // Python %: sign of b
   Fmod,       // C fmod: sign of a
-  Pow, Atan2, Maximum, Minimum,  // Maximum/Minimum propagate NaN
+  Pow,
+  Atan2,
+  Maximum,
+  Minimum,  // Maximum/Minimum propagate NaN
   // Producing bool (out must be Bool; computed in promote_types(a, b)):
-  Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  LogicalAnd,
+  LogicalOr,
+  LogicalXor,
 };
 
 const char* name(UnaryOp op);

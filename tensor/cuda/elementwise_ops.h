@@ -9,7 +9,8 @@
 namespace sp::cuda {
 
 void binary(sp::BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, double alpha);
-void binary_scalar(sp::BinaryOp op, const Tensor& out, const Tensor& a, double scalar, bool scalar_first);
+void binary_scalar(sp::BinaryOp op, const Tensor& out, const Tensor& a, double scalar,
+                   bool scalar_first);
 void unary(sp::UnaryOp op, const Tensor& out, const Tensor& x, const UnaryParams& params);
 // where(out, cond, a, b) is declared in tensor/cuda/elementwise.h with the CPU signature.
 

@@ -1,5 +1,6 @@
-// Fused CUDA kernels for hot paths: one pass over memory instead of two or three. Input [N, C, *] (any trailing dims; also [C, *] with no batch when rank 1+),
-// per-channel parameters [C]; out may be the input itself (in place).
+// Fused CUDA kernels for hot paths: one pass over memory instead of two or three. Input [N, C, *]
+// (any trailing dims; also [C, *] with no batch when rank 1+), per-channel parameters [C]; out may
+// be the input itself (in place).
 #pragma once
 
 #include "tensor/tensor.h"
@@ -11,8 +12,9 @@ void bias_relu(const Tensor& out, const Tensor& in, const Tensor& bias, bool rel
 // Inference batch norm with running statistics, then optionally ReLU:
 //   out = (in - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c]
 // weight and bias may be undefined (affine = false).
-void batch_norm_inference(const Tensor& out, const Tensor& in, const Tensor& mean, const Tensor& var,
-                          const Tensor& weight, const Tensor& bias, double eps, bool relu);
+void batch_norm_inference(const Tensor& out, const Tensor& in, const Tensor& mean,
+                          const Tensor& var, const Tensor& weight, const Tensor& bias, double eps,
+                          bool relu);
 
 // ReLU's gradient in one pass: grad where out > 0, else 0 (out = relu's output; NaN
 // gives 0, like where(gt(out, 0), grad, 0)). Same shapes, any strides; returns a fresh

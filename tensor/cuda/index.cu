@@ -1,11 +1,10 @@
 // Index kernels (tensor/cuda/index.h). Each thread maps a linear index over the
 // iteration shape to coordinates, replaces the coordinate along `dim` by the looked-up
 // index, and reads/writes through each operand's own strides.
-#include "tensor/cuda/index.h"
-
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "tensor/cuda/index.h"
 #include "tensor/cuda/launch.cuh"
 #include "tensor/dispatch.h"
 #include "tensor/ops/creation.h"
@@ -17,16 +16,16 @@ namespace {
 struct Geometry {
   int rank;
   int dim;
-  int64_t size;  // t.size(dim): the valid index range
-  int64_t shape[kMaxRank];     // iteration shape
-  int64_t t_st[kMaxRank];      // strides of the indexed tensor
-  int64_t a_st[kMaxRank];      // strides of the other operand (out or src)
-  int64_t i_st[kMaxRank];      // strides of the index tensor (gather/scatter) along the shape
-  int64_t idx_st;              // stride of a 1-D index tensor (index_select/index_add)
+  int64_t size;             // t.size(dim): the valid index range
+  int64_t shape[kMaxRank];  // iteration shape
+  int64_t t_st[kMaxRank];   // strides of the indexed tensor
+  int64_t a_st[kMaxRank];   // strides of the other operand (out or src)
+  int64_t i_st[kMaxRank];   // strides of the index tensor (gather/scatter) along the shape
+  int64_t idx_st;           // stride of a 1-D index tensor (index_select/index_add)
 };
 
-Geometry geometry(const Shape& shape, const Tensor& t, const Tensor& other, const Tensor* index, int dim,
-                  int64_t idx_st) {
+Geometry geometry(const Shape& shape, const Tensor& t, const Tensor& other, const Tensor* index,
+                  int dim, int64_t idx_st) {
   Geometry g{};
   g.rank = shape.rank();
   g.dim = dim;
@@ -78,9 +77,10 @@ __device__ bool locate(const Geometry& g, int64_t k, const I* idx, bool per_elem
 }
 
 template <typename T, typename I>
-__global__ void read_kernel(T* out, const T* t, const I* idx, Geometry g, int64_t n, bool per_element,
-                            long long* err) {
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x) {
+__global__ void read_kernel(T* out, const T* t, const I* idx, Geometry g, int64_t n,
+                            bool per_element, long long* err) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n;
+       k += int64_t(gridDim.x) * blockDim.x) {
     int64_t to, ao;
     if (locate(g, k, idx, per_element, &to, &ao, err)) out[ao] = t[to];
   }
@@ -88,22 +88,28 @@ __global__ void read_kernel(T* out, const T* t, const I* idx, Geometry g, int64_
 
 template <typename T>
 __device__ __forceinline__ void add_to(T* p, double v) {
-  if constexpr (std::is_same_v<T, float>) atomicAdd(p, float(v));
-  else if constexpr (std::is_same_v<T, double>) atomicAdd(p, v);
-  else if constexpr (std::is_same_v<T, int32_t>) atomicAdd(p, int32_t(v));
+  if constexpr (std::is_same_v<T, float>)
+    atomicAdd(p, float(v));
+  else if constexpr (std::is_same_v<T, double>)
+    atomicAdd(p, v);
+  else if constexpr (std::is_same_v<T, int32_t>)
+    atomicAdd(p, int32_t(v));
   else if constexpr (std::is_same_v<T, int64_t>)
     atomicAdd(reinterpret_cast<unsigned long long*>(p), (unsigned long long)(int64_t(v)));
-  else if constexpr (std::is_same_v<T, Half>) atomicAdd(reinterpret_cast<__half*>(p), __float2half_rn(float(v)));
+  else if constexpr (std::is_same_v<T, Half>)
+    atomicAdd(reinterpret_cast<__half*>(p), __float2half_rn(float(v)));
   else if constexpr (std::is_same_v<T, BFloat16>)
     atomicAdd(reinterpret_cast<__nv_bfloat16*>(p), __float2bfloat16_rn(float(v)));
 }
 
 template <typename T, typename I>
-__global__ void add_kernel(T* t, const T* src, const I* idx, Geometry g, int64_t n, bool per_element, double alpha,
-                           long long* err) {
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x) {
+__global__ void add_kernel(T* t, const T* src, const I* idx, Geometry g, int64_t n,
+                           bool per_element, double alpha, long long* err) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n;
+       k += int64_t(gridDim.x) * blockDim.x) {
     int64_t to, ao;
-    if (locate(g, k, idx, per_element, &to, &ao, err)) add_to(t + to, alpha * convert<double>(src[ao]));
+    if (locate(g, k, idx, per_element, &to, &ao, err))
+      add_to(t + to, alpha * convert<double>(src[ao]));
   }
 }
 
@@ -130,10 +136,10 @@ void index_select(const Tensor& out, const Tensor& t, int dim, const Tensor& ind
   Geometry g = geometry(out.shape(), t, out, nullptr, dim, indices.dim() ? indices.stride(0) : 0);
   with_index_type(indices, "index_select", [&]<typename I>() {
     dispatch_all(t.dtype(), "index_select", [&]<typename T>() {
-      read_kernel<T, I><<<blocks_for(n), 256, 0, stream(dev)>>>(static_cast<T*>(out.data_ptr()),
-                                                                static_cast<const T*>(t.data_ptr()),
-                                                                static_cast<const I*>(indices.data_ptr()), g, n,
-                                                                false, static_cast<long long*>(err.data_ptr()));
+      read_kernel<T, I><<<blocks_for(n), 256, 0, stream(dev)>>>(
+          static_cast<T*>(out.data_ptr()), static_cast<const T*>(t.data_ptr()),
+          static_cast<const I*>(indices.data_ptr()), g, n, false,
+          static_cast<long long*>(err.data_ptr()));
       SP_CUDA_LAUNCH_CHECK("index_select read_kernel");
     });
   });
@@ -150,10 +156,10 @@ void gather(const Tensor& out, const Tensor& t, int dim, const Tensor& index) {
   Geometry g = geometry(index.shape(), t, out, &index, dim, 0);
   with_index_type(index, "gather", [&]<typename I>() {
     dispatch_all(t.dtype(), "gather", [&]<typename T>() {
-      read_kernel<T, I><<<blocks_for(n), 256, 0, stream(dev)>>>(static_cast<T*>(out.data_ptr()),
-                                                                static_cast<const T*>(t.data_ptr()),
-                                                                static_cast<const I*>(index.data_ptr()), g, n, true,
-                                                                static_cast<long long*>(err.data_ptr()));
+      read_kernel<T, I><<<blocks_for(n), 256, 0, stream(dev)>>>(
+          static_cast<T*>(out.data_ptr()), static_cast<const T*>(t.data_ptr()),
+          static_cast<const I*>(index.data_ptr()), g, n, true,
+          static_cast<long long*>(err.data_ptr()));
       SP_CUDA_LAUNCH_CHECK("gather read_kernel");
     });
   });
@@ -163,8 +169,8 @@ void gather(const Tensor& out, const Tensor& t, int dim, const Tensor& index) {
 namespace {
 template <typename F>
 void dispatch_atomic(DType t, const char* what, F&& f) {
-  SP_CHECK(t != DType::U8 && t != DType::Bool, what, ": expected dtype f32, f64, f16, bf16, i32 or i64 on CUDA, got ",
-           t);
+  SP_CHECK(t != DType::U8 && t != DType::Bool, what,
+           ": expected dtype f32, f64, f16, bf16, i32 or i64 on CUDA, got ", t);
   dispatch_numeric(t, what, std::forward<F>(f));
 }
 }  // namespace
@@ -180,10 +186,10 @@ void scatter_add(const Tensor& t, int dim, const Tensor& index, const Tensor& sr
   Geometry g = geometry(index.shape(), t, src, &index, dim, 0);
   with_index_type(index, "scatter_add", [&]<typename I>() {
     dispatch_atomic(t.dtype(), "scatter_add", [&]<typename T>() {
-      add_kernel<T, I><<<blocks_for(n), 256, 0, stream(dev)>>>(static_cast<T*>(t.data_ptr()),
-                                                               static_cast<const T*>(src.data_ptr()),
-                                                               static_cast<const I*>(index.data_ptr()), g, n, true,
-                                                               1.0, static_cast<long long*>(err.data_ptr()));
+      add_kernel<T, I><<<blocks_for(n), 256, 0, stream(dev)>>>(
+          static_cast<T*>(t.data_ptr()), static_cast<const T*>(src.data_ptr()),
+          static_cast<const I*>(index.data_ptr()), g, n, true, 1.0,
+          static_cast<long long*>(err.data_ptr()));
       SP_CUDA_LAUNCH_CHECK("scatter_add add_kernel");
     });
   });
@@ -201,10 +207,10 @@ void index_add(const Tensor& t, int dim, const Tensor& indices, const Tensor& sr
   Geometry g = geometry(src.shape(), t, src, nullptr, dim, indices.dim() ? indices.stride(0) : 0);
   with_index_type(indices, "index_add", [&]<typename I>() {
     dispatch_atomic(t.dtype(), "index_add", [&]<typename T>() {
-      add_kernel<T, I><<<blocks_for(n), 256, 0, stream(dev)>>>(static_cast<T*>(t.data_ptr()),
-                                                               static_cast<const T*>(src.data_ptr()),
-                                                               static_cast<const I*>(indices.data_ptr()), g, n,
-                                                               false, alpha, static_cast<long long*>(err.data_ptr()));
+      add_kernel<T, I><<<blocks_for(n), 256, 0, stream(dev)>>>(
+          static_cast<T*>(t.data_ptr()), static_cast<const T*>(src.data_ptr()),
+          static_cast<const I*>(indices.data_ptr()), g, n, false, alpha,
+          static_cast<long long*>(err.data_ptr()));
       SP_CUDA_LAUNCH_CHECK("index_add add_kernel");
     });
   });

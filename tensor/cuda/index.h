@@ -18,7 +18,8 @@ void index_add(const Tensor& t, int dim, const Tensor& indices, const Tensor& sr
 
 // sort.cu: the contract of sp::cpu::sort (t contiguous [outer, n, inner], values and
 // indices contiguous [outer, k, inner]); stable, NaN largest, ties in input order.
-void sort(const Tensor& values, const Tensor& indices, const Tensor& t, int dim, bool descending, int64_t k);
+void sort(const Tensor& values, const Tensor& indices, const Tensor& t, int dim, bool descending,
+          int64_t k);
 // select.cu: row-major order like the CPU; masked_select takes t and mask expanded to one
 // shape. Both synchronize once to learn the output size. one_hot writes 1s into a
 // zero-filled contiguous out [*, num_classes].

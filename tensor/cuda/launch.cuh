@@ -1,10 +1,10 @@
 // Shared pieces of CUDA kernels: launch-error checks, grid sizing, strided offsets.
 #pragma once
 
+#include <cuda_runtime.h>
+
 #include <array>
 #include <cstdint>
-
-#include <cuda_runtime.h>
 
 #include "tensor/cuda/context.h"
 #include "tensor/shape.h"
@@ -55,6 +55,8 @@ struct OffsetCalc {
 };
 
 // True when every linear index of n elements fits OffsetCalc::get32.
-inline bool fits_u32(int64_t n) { return n <= int64_t(UINT32_MAX); }
+inline bool fits_u32(int64_t n) {
+  return n <= int64_t(UINT32_MAX);
+}
 
 }  // namespace sp::cuda

@@ -47,7 +47,8 @@ struct Offsets {
 
 template <int N, typename F>
 __global__ void contiguous_loop_kernel(int64_t n, F f) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
     Offsets<N> off;
 #pragma unroll
     for (int k = 0; k < N; ++k) off.v[k] = i;
@@ -59,7 +60,8 @@ __global__ void contiguous_loop_kernel(int64_t n, F f) {
 // offsets are i * stride, no division.
 template <int N, typename F>
 __global__ void rank1_loop_kernel(int64_t n, Offsets<N> strides, F f) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
     Offsets<N> off;
 #pragma unroll
     for (int k = 0; k < N; ++k) off.v[k] = i * strides.v[k];
@@ -69,10 +71,13 @@ __global__ void rank1_loop_kernel(int64_t n, Offsets<N> strides, F f) {
 
 template <int N, bool Small, typename F>
 __global__ void strided_loop_kernel(int64_t n, OffsetCalc<N> calc, F f) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
     Offsets<N> off;
-    if constexpr (Small) calc.get32(uint32_t(i), off.v);
-    else calc.get(i, off.v);
+    if constexpr (Small)
+      calc.get32(uint32_t(i), off.v);
+    else
+      calc.get(i, off.v);
     f(off);
   }
 }
@@ -85,7 +90,8 @@ void for_each_offset(int device, const Shape& shape, const std::array<Strides, N
   if (n == 0) return;
   Layout<N> l = coalesce<N>(shape, strides);
   bool contiguous = l.shape.rank() <= 1;
-  for (int k = 0; k < N && contiguous; ++k) contiguous = l.shape.rank() == 0 || l.strides[k][0] == 1;
+  for (int k = 0; k < N && contiguous; ++k)
+    contiguous = l.shape.rank() == 0 || l.strides[k][0] == 1;
   cudaStream_t s = stream(device);
   if (contiguous) {
     contiguous_loop_kernel<N><<<blocks_for(n), 256, 0, s>>>(n, f);
@@ -94,9 +100,11 @@ void for_each_offset(int device, const Shape& shape, const std::array<Strides, N
     for (int k = 0; k < N; ++k) st.v[k] = l.strides[k][0];
     rank1_loop_kernel<N><<<blocks_for(n), 256, 0, s>>>(n, st, f);
   } else if (fits_u32(n)) {
-    strided_loop_kernel<N, true><<<blocks_for(n), 256, 0, s>>>(n, OffsetCalc<N>(l.shape, l.strides), f);
+    strided_loop_kernel<N, true>
+        <<<blocks_for(n), 256, 0, s>>>(n, OffsetCalc<N>(l.shape, l.strides), f);
   } else {
-    strided_loop_kernel<N, false><<<blocks_for(n), 256, 0, s>>>(n, OffsetCalc<N>(l.shape, l.strides), f);
+    strided_loop_kernel<N, false>
+        <<<blocks_for(n), 256, 0, s>>>(n, OffsetCalc<N>(l.shape, l.strides), f);
   }
   check_status(cudaGetLastError(), what, __FILE__, __LINE__);
 }
@@ -106,12 +114,15 @@ template <typename T>
 using acc_t = std::conditional_t<std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>, float, T>;
 
 // The tensor itself if it has dtype `dt`, else a converted copy (same shape).
-inline Tensor as_dtype(const Tensor& t, DType dt) { return t.dtype() == dt ? t : t.to(dt); }
+inline Tensor as_dtype(const Tensor& t, DType dt) {
+  return t.dtype() == dt ? t : t.to(dt);
+}
 
 inline void check_cuda_operand(const Tensor& out, const Tensor& t, const char* what) {
-  SP_CHECK(t.device() == out.device(), what, ": expected every tensor on ", out.device(), ", got ", t.device());
-  SP_CHECK(t.shape() == out.shape(), what, ": expected an input of shape ", out.shape(), " (expanded), got ",
-           t.shape());
+  SP_CHECK(t.device() == out.device(), what, ": expected every tensor on ", out.device(), ", got ",
+           t.device());
+  SP_CHECK(t.shape() == out.shape(), what, ": expected an input of shape ", out.shape(),
+           " (expanded), got ", t.shape());
 }
 
 }  // namespace sp::cuda

@@ -2,9 +2,8 @@
 // C[M, N] = A[M, K] B[K, N] is computed as the column-major C^T = B^T A^T, and a
 // row-major operand is exactly its transpose in column-major, so no data moves unless an
 // operand has neither unit row nor unit column stride.
-#include "tensor/cuda/matmul.h"
-
 #include "tensor/cuda/context.h"
+#include "tensor/cuda/matmul.h"
 #include "tensor/ops/copy.h"
 
 namespace sp::cuda {
@@ -25,7 +24,8 @@ GemmOperand matrix_layout(int64_t rows, int64_t cols, int64_t row_stride, int64_
     g.ok = true;
     g.op = CUBLAS_OP_N;
     g.ld = rows == 1 ? std::max<int64_t>(1, cols) : row_stride;
-  } else if ((rows == 1 || row_stride == 1) && (cols == 1 || col_stride >= std::max<int64_t>(1, rows))) {
+  } else if ((rows == 1 || row_stride == 1) &&
+             (cols == 1 || col_stride >= std::max<int64_t>(1, rows))) {
     g.ok = true;
     g.op = CUBLAS_OP_T;
     g.ld = cols == 1 ? std::max<int64_t>(1, rows) : col_stride;
@@ -58,11 +58,16 @@ bool batch_stride(const Tensor& t, int64_t* stride) {
 
 cudaDataType_t cuda_type(DType t) {
   switch (t) {
-    case DType::F32: return CUDA_R_32F;
-    case DType::F64: return CUDA_R_64F;
-    case DType::F16: return CUDA_R_16F;
-    case DType::BF16: return CUDA_R_16BF;
-    default: SP_FAIL("matmul: expected dtype f32, f64, f16 or bf16 on CUDA, got ", t);
+    case DType::F32:
+      return CUDA_R_32F;
+    case DType::F64:
+      return CUDA_R_64F;
+    case DType::F16:
+      return CUDA_R_16F;
+    case DType::BF16:
+      return CUDA_R_16BF;
+    default:
+      SP_FAIL("matmul: expected dtype f32, f64, f16 or bf16 on CUDA, got ", t);
   }
 }
 
@@ -70,11 +75,12 @@ cudaDataType_t cuda_type(DType t) {
 
 void matmul_batched(const Tensor& out, const Tensor& a_in, const Tensor& b_in) {
   SP_CHECK(out.dim() >= 2 && a_in.dim() == out.dim() && b_in.dim() == out.dim(),
-           "matmul: expected operands of equal rank >= 2, got ", a_in.shape(), ", ", b_in.shape(), " -> ",
-           out.shape());
+           "matmul: expected operands of equal rank >= 2, got ", a_in.shape(), ", ", b_in.shape(),
+           " -> ", out.shape());
   SP_ASSERT(out.is_contiguous(), "matmul: out must be contiguous");
-  SP_CHECK(a_in.dtype() == out.dtype() && b_in.dtype() == out.dtype(), "matmul: expected operands of dtype ",
-           out.dtype(), ", got ", a_in.dtype(), " and ", b_in.dtype());
+  SP_CHECK(a_in.dtype() == out.dtype() && b_in.dtype() == out.dtype(),
+           "matmul: expected operands of dtype ", out.dtype(), ", got ", a_in.dtype(), " and ",
+           b_in.dtype());
   const int dev = out.device().index;
   set_device(dev);
   const int64_t M = out.size(-2), N = out.size(-1), K = a_in.size(-1);
@@ -115,14 +121,15 @@ void matmul_batched(const Tensor& out, const Tensor& a_in, const Tensor& b_in) {
     alpha = &d1;
     beta = &d0;
   } else {
-    compute = out.dtype() == DType::F32 && allow_tf32() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+    compute = out.dtype() == DType::F32 && allow_tf32() ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                                        : CUBLAS_COMPUTE_32F;
     alpha = &f1;
     beta = &f0;
   }
   SP_CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
-  SP_CUBLAS_CHECK(cublasGemmStridedBatchedEx(h, gb.op, ga.op, int(N), int(M), int(K), alpha, b.data_ptr(), dt,
-                                             gb.ld, sb, a.data_ptr(), dt, ga.ld, sa, beta, out.data_ptr(), dt,
-                                             N, M * N, int(batch), compute, CUBLAS_GEMM_DEFAULT));
+  SP_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
+      h, gb.op, ga.op, int(N), int(M), int(K), alpha, b.data_ptr(), dt, gb.ld, sb, a.data_ptr(), dt,
+      ga.ld, sa, beta, out.data_ptr(), dt, N, M * N, int(batch), compute, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace sp::cuda

@@ -17,7 +17,8 @@ struct PadGeometry {
   int64_t before[kMaxRank];
 };
 
-__device__ __forceinline__ int64_t source_index(int64_t o, int64_t before, int64_t n, bool replicate) {
+__device__ __forceinline__ int64_t source_index(int64_t o, int64_t before, int64_t n,
+                                                bool replicate) {
   int64_t i = o - before;
   if (replicate) return i < 0 ? 0 : (i >= n ? n - 1 : i);
   if (n == 1) return 0;
@@ -28,7 +29,8 @@ __device__ __forceinline__ int64_t source_index(int64_t o, int64_t before, int64
 
 template <typename T>
 __global__ void pad_edges_kernel(T* out, const T* in, PadGeometry g, int64_t total) {
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total; k += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total;
+       k += int64_t(gridDim.x) * blockDim.x) {
     int64_t rem = k, off = 0;
     for (int d = g.rank - 1; d >= 0; --d) {
       const int64_t o = rem % g.out_size[d];
@@ -41,7 +43,8 @@ __global__ void pad_edges_kernel(T* out, const T* in, PadGeometry g, int64_t tot
 
 }  // namespace
 
-void pad_edges(const Tensor& out, const Tensor& t, const std::vector<int64_t>& before, PadMode mode) {
+void pad_edges(const Tensor& out, const Tensor& t, const std::vector<int64_t>& before,
+               PadMode mode) {
   const int dev = t.device().index;
   set_device(dev);
   const int64_t total = out.numel();
@@ -56,8 +59,8 @@ void pad_edges(const Tensor& out, const Tensor& t, const std::vector<int64_t>& b
     g.before[d] = before[size_t(d)];
   }
   dispatch_all(t.dtype(), "pad", [&]<typename T>() {
-    pad_edges_kernel<T><<<blocks_for(total), 256, 0, stream(dev)>>>(static_cast<T*>(out.data_ptr()),
-                                                                    static_cast<const T*>(t.data_ptr()), g, total);
+    pad_edges_kernel<T><<<blocks_for(total), 256, 0, stream(dev)>>>(
+        static_cast<T*>(out.data_ptr()), static_cast<const T*>(t.data_ptr()), g, total);
     SP_CUDA_LAUNCH_CHECK("pad_edges_kernel");
   });
 }

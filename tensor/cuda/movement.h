@@ -8,6 +8,7 @@
 
 namespace sp::cuda {
 
-void pad_edges(const Tensor& out, const Tensor& t, const std::vector<int64_t>& before, PadMode mode);
+void pad_edges(const Tensor& out, const Tensor& t, const std::vector<int64_t>& before,
+               PadMode mode);
 
 }  // namespace sp::cuda

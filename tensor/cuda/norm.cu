@@ -3,11 +3,10 @@
 // (no index division), accumulating in double; a second small kernel adds the partials
 // of each channel in a fixed order (deterministic). Statistics take two passes (mean,
 // then squared deviations), like the CPU. Apply and the input gradient are row kernels.
-#include "tensor/cuda/norm.h"
-
 #include <algorithm>
 
 #include "tensor/cuda/launch.cuh"
+#include "tensor/cuda/norm.h"
 #include "tensor/dispatch.h"
 #include "tensor/ops/creation.h"
 
@@ -57,8 +56,9 @@ enum class Sums { Mean, SquaredDeviation, Backward };
 
 // partial[(c * splits + s) * 2 + k] for k = 0, 1.
 template <typename T, Sums kind>
-__global__ void partial_sums_kernel(double* partial, const T* x, const T* go, Channel<T> mean, Channel<T> invstd,
-                                    const double* mean_totals, Dims3 d, int64_t splits) {
+__global__ void partial_sums_kernel(double* partial, const T* x, const T* go, Channel<T> mean,
+                                    Channel<T> invstd, const double* mean_totals, Dims3 d,
+                                    int64_t splits) {
   const int64_t c = blockIdx.y, s = blockIdx.x;
   // The squared deviations are about the unrounded double mean, like the CPU.
   const double m = kind == Sums::Mean               ? 0.0
@@ -90,7 +90,8 @@ __global__ void partial_sums_kernel(double* partial, const T* x, const T* go, Ch
 }
 
 // totals[c * 2 + k]: the partials of channel c added in order.
-__global__ void finish_sums_kernel(double* totals, const double* partial, int64_t C, int64_t splits) {
+__global__ void finish_sums_kernel(double* totals, const double* partial, int64_t C,
+                                   int64_t splits) {
   const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (c >= C) return;
   double a = 0, b = 0;
@@ -109,8 +110,9 @@ __global__ void mean_kernel(Channel<T> mean, const double* totals, int64_t C, do
 }
 
 template <typename T>
-__global__ void var_kernel(Channel<T> invstd, Channel<T> rmean, Channel<T> rvar, const double* mean_totals,
-                           const double* sq_totals, int64_t C, double count, double momentum, double eps) {
+__global__ void var_kernel(Channel<T> invstd, Channel<T> rmean, Channel<T> rvar,
+                           const double* mean_totals, const double* sq_totals, int64_t C,
+                           double count, double momentum, double eps) {
   const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (c >= C) return;
   const double m = mean_totals[c * 2] / count, var = sq_totals[c * 2] / count;
@@ -127,7 +129,8 @@ __global__ void var_kernel(Channel<T> invstd, Channel<T> rmean, Channel<T> rvar,
 
 template <typename T>
 __global__ void invstd_kernel(Channel<T> invstd, Channel<T> var, int64_t C, double eps) {
-  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < C; c += int64_t(gridDim.x) * blockDim.x)
+  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < C;
+       c += int64_t(gridDim.x) * blockDim.x)
     invstd.p[c * invstd.stride] = T(1.0 / sqrt(double(var.p[c * var.stride]) + eps));
 }
 
@@ -139,7 +142,8 @@ __global__ void apply_kernel(T* y, const T* x, Channel<T> weight, Channel<T> bia
     const int64_t c = r % d.c;
     const T scale = invstd.get(c, T(1)) * weight.get(c, T(1));
     const T shift = bias.get(c, T(0)) - mean.get(c, T(0)) * scale;
-    for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < d.s; p += int64_t(gridDim.x) * blockDim.x)
+    for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < d.s;
+         p += int64_t(gridDim.x) * blockDim.x)
       y[r * d.s + p] = x[r * d.s + p] * scale + shift;
   }
 }
@@ -153,15 +157,17 @@ __global__ void grad_kernel(T* gw, T* gb, const double* totals, int64_t C) {
 }
 
 template <typename T>
-__global__ void grad_input_kernel(T* gi, const T* go, const T* x, Channel<T> weight, Channel<T> mean,
-                                  Channel<T> invstd, const double* totals, Dims3 d, bool training) {
+__global__ void grad_input_kernel(T* gi, const T* go, const T* x, Channel<T> weight,
+                                  Channel<T> mean, Channel<T> invstd, const double* totals, Dims3 d,
+                                  bool training) {
   const double count = double(d.n * d.s);
   for (int64_t r = blockIdx.y; r < d.n * d.c; r += gridDim.y) {
     const int64_t c = r % d.c;
     const double m = mean.get(c, T(0)), istd = invstd.get(c, T(1)), w = weight.get(c, T(1));
     const double mean_go = training ? totals[c * 2] / count : 0.0;
     const double mean_go_xhat = training ? totals[c * 2 + 1] / count : 0.0;
-    for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < d.s; p += int64_t(gridDim.x) * blockDim.x) {
+    for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < d.s;
+         p += int64_t(gridDim.x) * blockDim.x) {
       const int64_t i = r * d.s + p;
       const double xhat = (double(x[i]) - m) * istd;
       gi[i] = T(w * istd * (double(go[i]) - mean_go - xhat * mean_go_xhat));
@@ -195,8 +201,8 @@ Tensor channel_sums(const Tensor& x, const Tensor& go, const Tensor& mean, const
       partial.data<double>(), x.data<T>(), go.defined() ? go.data<T>() : nullptr, channel<T>(mean),
       channel<T>(invstd), mean_totals.defined() ? mean_totals.data<double>() : nullptr, d, splits);
   SP_CUDA_LAUNCH_CHECK("batch_norm partial_sums_kernel");
-  finish_sums_kernel<<<blocks_for(d.c), 256, 0, stream(dev)>>>(totals.data<double>(), partial.data<double>(), d.c,
-                                                               splits);
+  finish_sums_kernel<<<blocks_for(d.c), 256, 0, stream(dev)>>>(totals.data<double>(),
+                                                               partial.data<double>(), d.c, splits);
   SP_CUDA_LAUNCH_CHECK("batch_norm finish_sums_kernel");
   return totals;
 }
@@ -204,20 +210,24 @@ Tensor channel_sums(const Tensor& x, const Tensor& go, const Tensor& mean, const
 }  // namespace
 
 void batch_norm_stats(const Tensor& input, const Tensor& save_mean, const Tensor& save_invstd,
-                      const Tensor& running_mean, const Tensor& running_var, double momentum, double eps) {
+                      const Tensor& running_mean, const Tensor& running_var, double momentum,
+                      double eps) {
   const int dev = input.device().index;
   set_device(dev);
   const Dims3 d = dims3(input);
   if (d.c == 0) return;
   const double count = double(d.n * d.s);
   dispatch_float(input.dtype(), "batch_norm", [&]<typename T>() {
-    Tensor sums = channel_sums<T, Sums::Mean>(input, Tensor(), Tensor(), Tensor(), Tensor(), d, dev);
-    mean_kernel<T><<<blocks_for(d.c), 256, 0, stream(dev)>>>(channel<T>(save_mean), sums.data<double>(), d.c, count);
+    Tensor sums =
+        channel_sums<T, Sums::Mean>(input, Tensor(), Tensor(), Tensor(), Tensor(), d, dev);
+    mean_kernel<T><<<blocks_for(d.c), 256, 0, stream(dev)>>>(channel<T>(save_mean),
+                                                             sums.data<double>(), d.c, count);
     SP_CUDA_LAUNCH_CHECK("batch_norm mean_kernel");
-    Tensor sq = channel_sums<T, Sums::SquaredDeviation>(input, Tensor(), Tensor(), Tensor(), sums, d, dev);
-    var_kernel<T><<<blocks_for(d.c), 256, 0, stream(dev)>>>(channel<T>(save_invstd), channel<T>(running_mean),
-                                                            channel<T>(running_var), sums.data<double>(),
-                                                            sq.data<double>(), d.c, count, momentum, eps);
+    Tensor sq =
+        channel_sums<T, Sums::SquaredDeviation>(input, Tensor(), Tensor(), Tensor(), sums, d, dev);
+    var_kernel<T><<<blocks_for(d.c), 256, 0, stream(dev)>>>(
+        channel<T>(save_invstd), channel<T>(running_mean), channel<T>(running_var),
+        sums.data<double>(), sq.data<double>(), d.c, count, momentum, eps);
     SP_CUDA_LAUNCH_CHECK("batch_norm var_kernel");
   });
 }
@@ -228,28 +238,29 @@ void batch_norm_invstd(const Tensor& invstd, const Tensor& var, double eps) {
   const int64_t C = var.numel();
   if (C == 0) return;
   dispatch_float(var.dtype(), "batch_norm", [&]<typename T>() {
-    invstd_kernel<T><<<blocks_for(C), 256, 0, stream(dev)>>>(channel<T>(invstd), channel<T>(var), C, eps);
+    invstd_kernel<T>
+        <<<blocks_for(C), 256, 0, stream(dev)>>>(channel<T>(invstd), channel<T>(var), C, eps);
     SP_CUDA_LAUNCH_CHECK("batch_norm invstd_kernel");
   });
 }
 
-void batch_norm_apply(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
-                      const Tensor& mean, const Tensor& invstd) {
+void batch_norm_apply(const Tensor& out, const Tensor& input, const Tensor& weight,
+                      const Tensor& bias, const Tensor& mean, const Tensor& invstd) {
   const int dev = input.device().index;
   set_device(dev);
   if (input.numel() == 0) return;
   const Dims3 d = dims3(input);
   dispatch_float(input.dtype(), "batch_norm", [&]<typename T>() {
-    apply_kernel<T><<<row_grid(d), kThreads, 0, stream(dev)>>>(out.data<T>(), input.data<T>(), channel<T>(weight),
-                                                               channel<T>(bias), channel<T>(mean), channel<T>(invstd),
-                                                               d);
+    apply_kernel<T><<<row_grid(d), kThreads, 0, stream(dev)>>>(
+        out.data<T>(), input.data<T>(), channel<T>(weight), channel<T>(bias), channel<T>(mean),
+        channel<T>(invstd), d);
     SP_CUDA_LAUNCH_CHECK("batch_norm apply_kernel");
   });
 }
 
 void batch_norm_backward(const Tensor& grad_in, const Tensor& grad_weight, const Tensor& grad_bias,
-                         const Tensor& grad_out, const Tensor& input, const Tensor& weight, const Tensor& mean,
-                         const Tensor& invstd, bool training) {
+                         const Tensor& grad_out, const Tensor& input, const Tensor& weight,
+                         const Tensor& mean, const Tensor& invstd, bool training) {
   check_same_device(input, grad_out, "batch_norm_backward");
   const int dev = input.device().index;
   set_device(dev);
@@ -257,13 +268,13 @@ void batch_norm_backward(const Tensor& grad_in, const Tensor& grad_weight, const
   if (d.c == 0) return;
   dispatch_float(input.dtype(), "batch_norm_backward", [&]<typename T>() {
     Tensor sums = channel_sums<T, Sums::Backward>(input, grad_out, mean, invstd, Tensor(), d, dev);
-    grad_kernel<T><<<blocks_for(d.c), 256, 0, stream(dev)>>>(grad_weight.data<T>(), grad_bias.data<T>(),
-                                                             sums.data<double>(), d.c);
+    grad_kernel<T><<<blocks_for(d.c), 256, 0, stream(dev)>>>(
+        grad_weight.data<T>(), grad_bias.data<T>(), sums.data<double>(), d.c);
     SP_CUDA_LAUNCH_CHECK("batch_norm grad_kernel");
     if (input.numel() == 0) return;
     grad_input_kernel<T><<<row_grid(d), kThreads, 0, stream(dev)>>>(
-        grad_in.data<T>(), grad_out.data<T>(), input.data<T>(), channel<T>(weight), channel<T>(mean),
-        channel<T>(invstd), sums.data<double>(), d, training);
+        grad_in.data<T>(), grad_out.data<T>(), input.data<T>(), channel<T>(weight),
+        channel<T>(mean), channel<T>(invstd), sums.data<double>(), d, training);
     SP_CUDA_LAUNCH_CHECK("batch_norm grad_input_kernel");
   });
 }

@@ -1,8 +1,7 @@
 // Pooling on the GPU (tensor/cuda/pool.h): one thread per output element, the window
 // rules of tensor/cpu/pool.cpp (PyTorch's).
-#include "tensor/cuda/pool.h"
-
 #include "tensor/cuda/launch.cuh"
+#include "tensor/cuda/pool.h"
 #include "tensor/dispatch.h"
 
 namespace sp::cuda {
@@ -29,7 +28,8 @@ __device__ AvgWindow avg_window(const PoolGeometry& g, int64_t oh, int64_t ow) {
 template <typename T, typename I>
 __global__ void max_pool_kernel(T* y, int64_t* idx, const T* x, PoolGeometry g, int64_t total) {
   const int64_t out_plane = g.out_h * g.out_w, in_plane = g.height * g.width;
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total; k += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total;
+       k += int64_t(gridDim.x) * blockDim.x) {
     const I ki = I(k), plane = I(out_plane), ow_n = I(g.out_w);
     const int64_t p = ki / plane, oh = (ki % plane) / ow_n, ow = ki % ow_n;
     const T* xp = x + p * in_plane;
@@ -54,9 +54,10 @@ __global__ void max_pool_kernel(T* y, int64_t* idx, const T* x, PoolGeometry g, 
 }
 
 template <typename T, typename I>
-__global__ void max_pool_backward_kernel(T* gi, const T* go, const int64_t* idx, int64_t in_plane, int64_t out_plane,
-                                         int64_t total) {
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total; k += int64_t(gridDim.x) * blockDim.x) {
+__global__ void max_pool_backward_kernel(T* gi, const T* go, const int64_t* idx, int64_t in_plane,
+                                         int64_t out_plane, int64_t total) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total;
+       k += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = idx[k];
     if (i >= 0 && i < in_plane) atomicAdd(gi + int64_t(I(k) / I(out_plane)) * in_plane + i, go[k]);
   }
@@ -65,7 +66,8 @@ __global__ void max_pool_backward_kernel(T* gi, const T* go, const int64_t* idx,
 template <typename T>
 __global__ void avg_pool_kernel(T* y, const T* x, PoolGeometry g, int64_t total, bool backward) {
   const int64_t out_plane = g.out_h * g.out_w, in_plane = g.height * g.width;
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total; k += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total;
+       k += int64_t(gridDim.x) * blockDim.x) {
     const int64_t p = k / out_plane, oh = (k % out_plane) / g.out_w, ow = k % g.out_w;
     const AvgWindow w = avg_window(g, oh, ow);
     const bool empty = w.h0 >= w.h1 || w.w0 >= w.w1;
@@ -73,7 +75,8 @@ __global__ void avg_pool_kernel(T* y, const T* x, PoolGeometry g, int64_t total,
       if (empty) continue;
       const T share = x[k] / T(w.divisor);
       for (int64_t ih = w.h0; ih < w.h1; ++ih)
-        for (int64_t iw = w.w0; iw < w.w1; ++iw) atomicAdd(y + p * in_plane + ih * g.width + iw, share);
+        for (int64_t iw = w.w0; iw < w.w1; ++iw)
+          atomicAdd(y + p * in_plane + ih * g.width + iw, share);
     } else {
       T sum = 0;
       for (int64_t ih = w.h0; ih < w.h1; ++ih)
@@ -85,7 +88,8 @@ __global__ void avg_pool_kernel(T* y, const T* x, PoolGeometry g, int64_t total,
 
 }  // namespace
 
-void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input, const PoolGeometry& g) {
+void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input,
+                const PoolGeometry& g) {
   const int dev = input.device().index;
   set_device(dev);
   const int64_t total = values.numel();
@@ -93,16 +97,17 @@ void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input
   int64_t* idx = indices.defined() ? indices.data<int64_t>() : nullptr;
   dispatch_float(input.dtype(), "max_pool2d", [&]<typename T>() {
     if (fits_u32(total))
-      max_pool_kernel<T, uint32_t><<<blocks_for(total), 256, 0, stream(dev)>>>(values.data<T>(), idx,
-                                                                               input.data<T>(), g, total);
+      max_pool_kernel<T, uint32_t><<<blocks_for(total), 256, 0, stream(dev)>>>(
+          values.data<T>(), idx, input.data<T>(), g, total);
     else
-      max_pool_kernel<T, int64_t><<<blocks_for(total), 256, 0, stream(dev)>>>(values.data<T>(), idx,
-                                                                              input.data<T>(), g, total);
+      max_pool_kernel<T, int64_t><<<blocks_for(total), 256, 0, stream(dev)>>>(
+          values.data<T>(), idx, input.data<T>(), g, total);
     SP_CUDA_LAUNCH_CHECK("max_pool_kernel");
   });
 }
 
-void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices, int64_t planes) {
+void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices,
+                         int64_t planes) {
   check_same_device(grad_out, indices, "max_pool2d_backward");
   const int dev = grad_in.device().index;
   set_device(dev);
@@ -112,10 +117,12 @@ void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Te
   dispatch_float(grad_in.dtype(), "max_pool2d_backward", [&]<typename T>() {
     if (fits_u32(total))
       max_pool_backward_kernel<T, uint32_t><<<blocks_for(total), 256, 0, stream(dev)>>>(
-          grad_in.data<T>(), grad_out.data<T>(), indices.data<int64_t>(), in_plane, out_plane, total);
+          grad_in.data<T>(), grad_out.data<T>(), indices.data<int64_t>(), in_plane, out_plane,
+          total);
     else
       max_pool_backward_kernel<T, int64_t><<<blocks_for(total), 256, 0, stream(dev)>>>(
-          grad_in.data<T>(), grad_out.data<T>(), indices.data<int64_t>(), in_plane, out_plane, total);
+          grad_in.data<T>(), grad_out.data<T>(), indices.data<int64_t>(), in_plane, out_plane,
+          total);
     SP_CUDA_LAUNCH_CHECK("max_pool_backward_kernel");
   });
 }
@@ -126,7 +133,8 @@ void avg_pool2d(const Tensor& out, const Tensor& input, const PoolGeometry& g) {
   const int64_t total = out.numel();
   if (total == 0) return;
   dispatch_float(input.dtype(), "avg_pool2d", [&]<typename T>() {
-    avg_pool_kernel<T><<<blocks_for(total), 256, 0, stream(dev)>>>(out.data<T>(), input.data<T>(), g, total, false);
+    avg_pool_kernel<T><<<blocks_for(total), 256, 0, stream(dev)>>>(out.data<T>(), input.data<T>(),
+                                                                   g, total, false);
     SP_CUDA_LAUNCH_CHECK("avg_pool_kernel");
   });
 }
@@ -137,8 +145,8 @@ void avg_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Po
   const int64_t total = grad_out.numel();
   if (total == 0) return;
   dispatch_float(grad_in.dtype(), "avg_pool2d_backward", [&]<typename T>() {
-    avg_pool_kernel<T><<<blocks_for(total), 256, 0, stream(dev)>>>(grad_in.data<T>(), grad_out.data<T>(), g, total,
-                                                                   true);
+    avg_pool_kernel<T><<<blocks_for(total), 256, 0, stream(dev)>>>(
+        grad_in.data<T>(), grad_out.data<T>(), g, total, true);
     SP_CUDA_LAUNCH_CHECK("avg_pool_kernel backward");
   });
 }

@@ -7,8 +7,10 @@
 
 namespace sp::cuda {
 
-void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input, const cpu::PoolGeometry& g);
-void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices, int64_t planes);
+void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input,
+                const cpu::PoolGeometry& g);
+void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices,
+                         int64_t planes);
 void avg_pool2d(const Tensor& out, const Tensor& input, const cpu::PoolGeometry& g);
 void avg_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const cpu::PoolGeometry& g);
 

@@ -6,11 +6,10 @@
 //   inner > 1:  column blocks (threads walk inner, coalesced) that split R, plus a
 //               second pass when the outputs alone cannot fill the GPU.
 // Partial results are combined in a fixed order (no atomics): reproducible run to run.
-#include "tensor/cuda/reduce.h"
-
 #include <cmath>
 #include <limits>
 
+#include "tensor/cuda/reduce.h"
 #include "tensor/cuda/reduce_kernels.cuh"
 #include "tensor/ops/copy.h"
 #include "tensor/ops/creation.h"
@@ -22,27 +21,34 @@ using namespace reduce_detail;
 namespace {
 
 template <typename T>
-using racc_t = std::conditional_t<std::is_same_v<T, double>, double,
-                                  std::conditional_t<std::is_floating_point_v<acc_t<T>>, float, int64_t>>;
+using racc_t =
+    std::conditional_t<std::is_same_v<T, double>, double,
+                       std::conditional_t<std::is_floating_point_v<acc_t<T>>, float, int64_t>>;
 
-DType acc_dtype(DType t) { return t == DType::F64 ? DType::F64 : is_floating(t) ? DType::F32 : DType::I64; }
+DType acc_dtype(DType t) {
+  return t == DType::F64 ? DType::F64 : is_floating(t) ? DType::F32 : DType::I64;
+}
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
 
 int sm_count(int dev) {
   static int counts[64] = {};
   if (dev < 0 || dev >= 64) return 132;
   if (counts[dev] == 0) {
     int n = 0;
-    check_status(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev), "cudaDeviceGetAttribute",
-                 __FILE__, __LINE__);
+    check_status(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev),
+                 "cudaDeviceGetAttribute", __FILE__, __LINE__);
     counts[dev] = n > 0 ? n : 132;
   }
   return counts[dev];
 }
 
 // Blocks of 256 threads that keep every SM busy.
-int64_t target_blocks(int dev) { return int64_t(sm_count(dev)) * 8; }
+int64_t target_blocks(int dev) {
+  return int64_t(sm_count(dev)) * 8;
+}
 
 // A temporary device buffer of n states.
 template <typename S>
@@ -53,8 +59,8 @@ Tensor scratch(int64_t n, Device device) {
 // Runs `first` over in ([outer, R, inner], contiguous, R > 0), finishing each output;
 // `second` (the same reducer loading partial states) finishes when R is split.
 template <typename In, typename S, typename Red1, typename Red2>
-void run_reduction(int dev, const In* in, int64_t outer, int64_t R, int64_t inner, const Red1& first,
-                   const Red2& second) {
+void run_reduction(int dev, const In* in, int64_t outer, int64_t R, int64_t inner,
+                   const Red1& first, const Red2& second) {
   cudaStream_t s = stream(dev);
   const int64_t target = target_blocks(dev);
   const Device device = cuda_device(dev);
@@ -81,13 +87,14 @@ void run_reduction(int dev, const In* in, int64_t outer, int64_t R, int64_t inne
     rows_kernel<In, S><<<grid, threads, 0, s>>>(in, p, rows, R, chunks, chunk, first);
     SP_CUDA_LAUNCH_CHECK("rows_kernel");
     const int threads2 = chunks <= 256 ? 32 : 256;
-    rows_kernel<S, S><<<int(std::min<int64_t>(rows, 65535 * 8)), threads2, 0, s>>>(p, (S*)nullptr, rows, chunks, 1,
-                                                                                  chunks, second);
+    rows_kernel<S, S><<<int(std::min<int64_t>(rows, 65535 * 8)), threads2, 0, s>>>(
+        p, (S*)nullptr, rows, chunks, 1, chunks, second);
     SP_CUDA_LAUNCH_CHECK("rows_kernel");
     return;
   }
   const int64_t xblocks = ceil_div(inner, kColX);
-  SP_CHECK(xblocks < (int64_t(1) << 31), "reduce: expected fewer than 2^36 inner elements, got ", inner);
+  SP_CHECK(xblocks < (int64_t(1) << 31), "reduce: expected fewer than 2^36 inner elements, got ",
+           inner);
   const int64_t base = xblocks * outer;
   int64_t splits = 1;
   if (base < target && R >= 64) splits = std::min(ceil_div(target, base), ceil_div(R, 64));
@@ -111,14 +118,15 @@ void run_reduction(int dev, const In* in, int64_t outer, int64_t R, int64_t inne
 
 template <typename A>
 __global__ void zero_inf_kernel(A* m, int64_t n) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x)
     if (isinf(m[i])) m[i] = A(0);
 }
 
 // One value pass: combine C over transform xf, then fin.
 template <typename T, typename A, typename C>
-void value_pass(int dev, const T* in, int64_t outer, int64_t R, int64_t inner, A* out, Xf xf, Fin fin, double p,
-                const A* shift) {
+void value_pass(int dev, const T* in, int64_t outer, int64_t R, int64_t inner, A* out, Xf xf,
+                Fin fin, double p, const A* shift) {
   ValueRed<A, C> first;
   first.xf = xf;
   first.fin = fin;
@@ -149,13 +157,17 @@ Layout3 layout3(const Tensor& in, const std::vector<bool>& reduced) {
       last = d;
     }
   bool block = true;
-  for (int d = first; first >= 0 && d <= last; ++d) block = block && (reduced[size_t(d)] || in.size(d) == 1);
+  for (int d = first; first >= 0 && d <= last; ++d)
+    block = block && (reduced[size_t(d)] || in.size(d) == 1);
   if (block) {
     l.x = in.contiguous();
     for (int d = 0; d < rank; ++d) {
-      if (reduced[size_t(d)]) l.R *= in.size(d);
-      else if (first >= 0 && d > last) l.inner *= in.size(d);
-      else l.outer *= in.size(d);
+      if (reduced[size_t(d)])
+        l.R *= in.size(d);
+      else if (first >= 0 && d > last)
+        l.inner *= in.size(d);
+      else
+        l.outer *= in.size(d);
     }
     return l;
   }
@@ -205,32 +217,37 @@ void write_back(const Tensor& out, const Tensor& buf) {
 
 }  // namespace
 
-void reduce(ReduceOp op, const Tensor& out, const Tensor& in, const std::vector<int>& dims, double param) {
+void reduce(ReduceOp op, const Tensor& out, const Tensor& in, const std::vector<int>& dims,
+            double param) {
   const int dev = in.device().index;
   set_device(dev);
   std::vector<bool> reduced(size_t(in.dim()), false);
   for (int d : dims) reduced[size_t(d)] = true;
   int64_t kept = 1, R = 1;
   for (int d = 0; d < in.dim(); ++d) (reduced[size_t(d)] ? R : kept) *= in.size(d);
-  SP_CHECK(out.numel() == kept, "reduce: expected an output of ", kept, " elements, got ", out.shape());
+  SP_CHECK(out.numel() == kept, "reduce: expected an output of ", kept, " elements, got ",
+           out.shape());
   if (kept == 0) return;
   if (R == 0) {
-    SP_CHECK(op != ReduceOp::Max && op != ReduceOp::Min, "reduce: expected a non-empty reduction for max/min, got ",
-             in.shape());
-    const double v = op == ReduceOp::Prod || op == ReduceOp::All ? 1.0
+    SP_CHECK(op != ReduceOp::Max && op != ReduceOp::Min,
+             "reduce: expected a non-empty reduction for max/min, got ", in.shape());
+    const double v = op == ReduceOp::Prod || op == ReduceOp::All                          ? 1.0
                      : op == ReduceOp::Mean || op == ReduceOp::Var || op == ReduceOp::Std ? NAN
-                     : op == ReduceOp::LogSumExp ? -INFINITY : 0.0;
+                     : op == ReduceOp::LogSumExp ? -INFINITY
+                                                 : 0.0;
     fill_into(out, v);
     return;
   }
   const bool float_only = op == ReduceOp::Norm || op == ReduceOp::Var || op == ReduceOp::Std ||
                           op == ReduceOp::LogSumExp;
-  SP_CHECK(!float_only || is_floating(in.dtype()), "reduce: expected a floating dtype, got ", in.dtype());
+  SP_CHECK(!float_only || is_floating(in.dtype()), "reduce: expected a floating dtype, got ",
+           in.dtype());
   // Several blocks of reduced dims: reduce the last block into an accumulator-typed
   // tensor, then the rest, instead of permuting a copy of the input (a mean of equal-sized
   // group means is the mean).
   const bool decomposable = op == ReduceOp::Sum || op == ReduceOp::Mean || op == ReduceOp::Prod ||
-                            op == ReduceOp::Max || op == ReduceOp::Min || op == ReduceOp::Any || op == ReduceOp::All;
+                            op == ReduceOp::Max || op == ReduceOp::Min || op == ReduceOp::Any ||
+                            op == ReduceOp::All;
   if (decomposable) {
     const std::vector<int> block = last_block_if_split(in, reduced);
     if (!block.empty()) {
@@ -254,44 +271,61 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& in, const std::vector<
     A* o = acc.data<A>();
     const int64_t outer = l.outer, inner = l.inner;
     switch (op) {
-      case ReduceOp::Sum: return value_pass<T, A, Plus>(dev, x, outer, R, inner, o, Xf::Id, Fin::None, 0, nullptr);
-      case ReduceOp::Mean: return value_pass<T, A, Plus>(dev, x, outer, R, inner, o, Xf::Id, Fin::Div, 0, nullptr);
-      case ReduceOp::Prod: return value_pass<T, A, Times>(dev, x, outer, R, inner, o, Xf::Id, Fin::None, 0, nullptr);
-      case ReduceOp::Max: return value_pass<T, A, MaxNan>(dev, x, outer, R, inner, o, Xf::Id, Fin::None, 0, nullptr);
-      case ReduceOp::Min: return value_pass<T, A, MinNan>(dev, x, outer, R, inner, o, Xf::Id, Fin::None, 0, nullptr);
+      case ReduceOp::Sum:
+        return value_pass<T, A, Plus>(dev, x, outer, R, inner, o, Xf::Id, Fin::None, 0, nullptr);
+      case ReduceOp::Mean:
+        return value_pass<T, A, Plus>(dev, x, outer, R, inner, o, Xf::Id, Fin::Div, 0, nullptr);
+      case ReduceOp::Prod:
+        return value_pass<T, A, Times>(dev, x, outer, R, inner, o, Xf::Id, Fin::None, 0, nullptr);
+      case ReduceOp::Max:
+        return value_pass<T, A, MaxNan>(dev, x, outer, R, inner, o, Xf::Id, Fin::None, 0, nullptr);
+      case ReduceOp::Min:
+        return value_pass<T, A, MinNan>(dev, x, outer, R, inner, o, Xf::Id, Fin::None, 0, nullptr);
       case ReduceOp::Any:
-        return value_pass<T, A, MaxNan>(dev, x, outer, R, inner, o, Xf::NonZero, Fin::None, 0, nullptr);
+        return value_pass<T, A, MaxNan>(dev, x, outer, R, inner, o, Xf::NonZero, Fin::None, 0,
+                                        nullptr);
       case ReduceOp::All:
-        return value_pass<T, A, MinNan>(dev, x, outer, R, inner, o, Xf::NonZero, Fin::None, 0, nullptr);
-      default: break;
+        return value_pass<T, A, MinNan>(dev, x, outer, R, inner, o, Xf::NonZero, Fin::None, 0,
+                                        nullptr);
+      default:
+        break;
     }
     if constexpr (kFloatAcc<A>) {
       if (op == ReduceOp::Norm) {
         const double p = param;
-        if (std::isinf(p) && p > 0) value_pass<T, A, MaxNan>(dev, x, outer, R, inner, o, Xf::Abs, Fin::None, p, nullptr);
-        else if (std::isinf(p)) value_pass<T, A, MinNan>(dev, x, outer, R, inner, o, Xf::Abs, Fin::None, p, nullptr);
-        else if (p == 0) value_pass<T, A, Plus>(dev, x, outer, R, inner, o, Xf::NonZero, Fin::None, p, nullptr);
-        else value_pass<T, A, Plus>(dev, x, outer, R, inner, o, Xf::AbsPow, Fin::Root, p, nullptr);
+        if (std::isinf(p) && p > 0)
+          value_pass<T, A, MaxNan>(dev, x, outer, R, inner, o, Xf::Abs, Fin::None, p, nullptr);
+        else if (std::isinf(p))
+          value_pass<T, A, MinNan>(dev, x, outer, R, inner, o, Xf::Abs, Fin::None, p, nullptr);
+        else if (p == 0)
+          value_pass<T, A, Plus>(dev, x, outer, R, inner, o, Xf::NonZero, Fin::None, p, nullptr);
+        else
+          value_pass<T, A, Plus>(dev, x, outer, R, inner, o, Xf::AbsPow, Fin::Root, p, nullptr);
       } else if (op == ReduceOp::Var || op == ReduceOp::Std) {
         // Two passes (mean, then squared deviations): exact enough without Welford.
         Tensor mean = empty({kept}, adt, in.device());
-        value_pass<T, A, Plus>(dev, x, outer, R, inner, mean.data<A>(), Xf::Id, Fin::Div, 0, nullptr);
-        value_pass<T, A, Plus>(dev, x, outer, R, inner, o, Xf::SqDev, op == ReduceOp::Var ? Fin::VarDiv : Fin::StdDiv,
-                               param, mean.data<A>());
+        value_pass<T, A, Plus>(dev, x, outer, R, inner, mean.data<A>(), Xf::Id, Fin::Div, 0,
+                               nullptr);
+        value_pass<T, A, Plus>(dev, x, outer, R, inner, o, Xf::SqDev,
+                               op == ReduceOp::Var ? Fin::VarDiv : Fin::StdDiv, param,
+                               mean.data<A>());
       } else if (op == ReduceOp::LogSumExp) {
         // The max, then log(sum(exp(x - shift))) + shift with shift = 0 where the max is +-inf.
         Tensor shift = empty({kept}, adt, in.device());
-        value_pass<T, A, MaxNan>(dev, x, outer, R, inner, shift.data<A>(), Xf::Id, Fin::None, 0, nullptr);
+        value_pass<T, A, MaxNan>(dev, x, outer, R, inner, shift.data<A>(), Xf::Id, Fin::None, 0,
+                                 nullptr);
         zero_inf_kernel<A><<<blocks_for(kept), 256, 0, stream(dev)>>>(shift.data<A>(), kept);
         SP_CUDA_LAUNCH_CHECK("zero_inf_kernel");
-        value_pass<T, A, Plus>(dev, x, outer, R, inner, o, Xf::ExpShift, Fin::LogShift, 0, shift.data<A>());
+        value_pass<T, A, Plus>(dev, x, outer, R, inner, o, Xf::ExpShift, Fin::LogShift, 0,
+                               shift.data<A>());
       }
     }
   });
   write_back(out, acc);
 }
 
-void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in, int dim) {
+void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in,
+                int dim) {
   const int dev = in.device().index;
   set_device(dev);
   const int64_t R = in.dim() > 0 ? in.size(dim) : 1;
@@ -324,7 +358,8 @@ namespace {
 template <typename T, typename A>
 __global__ void cumsum_kernel(const T* in, A* out, int64_t outer, int64_t R, int64_t inner) {
   const int64_t n = outer * inner;
-  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < n; idx += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < n;
+       idx += int64_t(gridDim.x) * blockDim.x) {
     const int64_t o = idx / inner, i = idx - o * inner, base = o * R * inner + i;
     A s = 0;
     for (int64_t j = 0; j < R; ++j) {
@@ -336,7 +371,8 @@ __global__ void cumsum_kernel(const T* in, A* out, int64_t outer, int64_t R, int
 
 // Softmax forward (grad == nullptr) or backward over rows of length R (inner == 1).
 template <typename T>
-__global__ void softmax_rows_kernel(const T* x, const T* grad, T* out, int64_t rows, int64_t R, bool is_log) {
+__global__ void softmax_rows_kernel(const T* x, const T* grad, T* out, int64_t rows, int64_t R,
+                                    bool is_log) {
   using A = acc_t<T>;
   const auto block_sum = [](A v) {
     v = block_reduce(v, ValueRed<A, Plus>{});
@@ -369,7 +405,8 @@ __global__ void softmax_rows_kernel(const T* x, const T* grad, T* out, int64_t r
       // xr is the forward output y; softmax: g_in = y (g - sum(g y)); log: g - exp(y) sum(g).
       const T* g = grad + row * R;
       A s = 0;
-      for (int64_t j = threadIdx.x; j < R; j += blockDim.x) s += is_log ? A(g[j]) : A(g[j]) * A(xr[j]);
+      for (int64_t j = threadIdx.x; j < R; j += blockDim.x)
+        s += is_log ? A(g[j]) : A(g[j]) * A(xr[j]);
       s = block_sum(s);
       for (int64_t j = threadIdx.x; j < R; j += blockDim.x)
         o[j] = T(is_log ? A(g[j]) - exp(A(xr[j])) * s : A(xr[j]) * (A(g[j]) - s));
@@ -379,11 +416,12 @@ __global__ void softmax_rows_kernel(const T* x, const T* grad, T* out, int64_t r
 
 // The same over columns [outer, R, inner] with inner > 1: one thread per column.
 template <typename T>
-__global__ void softmax_cols_kernel(const T* x, const T* grad, T* out, int64_t outer, int64_t R, int64_t inner,
-                                    bool is_log) {
+__global__ void softmax_cols_kernel(const T* x, const T* grad, T* out, int64_t outer, int64_t R,
+                                    int64_t inner, bool is_log) {
   using A = acc_t<T>;
   const int64_t n = outer * inner;
-  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < n; idx += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < n;
+       idx += int64_t(gridDim.x) * blockDim.x) {
     const int64_t o = idx / inner, i = idx - o * inner, base = o * R * inner + i;
     const T* xc = x + base;
     T* oc = out + base;
@@ -397,7 +435,8 @@ __global__ void softmax_cols_kernel(const T* x, const T* grad, T* out, int64_t o
     } else {
       const T* gc = grad + base;
       A s = 0;
-      for (int64_t j = 0; j < R; ++j) s += is_log ? A(gc[j * inner]) : A(gc[j * inner]) * A(xc[j * inner]);
+      for (int64_t j = 0; j < R; ++j)
+        s += is_log ? A(gc[j * inner]) : A(gc[j * inner]) * A(xc[j * inner]);
       for (int64_t j = 0; j < R; ++j) {
         const A y = A(xc[j * inner]), g = A(gc[j * inner]);
         oc[j * inner] = T(is_log ? g - exp(y) * s : y * (g - s));
@@ -409,10 +448,11 @@ __global__ void softmax_cols_kernel(const T* x, const T* grad, T* out, int64_t o
 // Long rows (few of them): the max and the sum of exponentials by split reductions, then
 // one elementwise pass.
 template <typename T>
-__global__ void softmax_apply_kernel(const T* x, T* out, const acc_t<T>* m, const acc_t<T>* s, int64_t n, int64_t R,
-                                     bool is_log) {
+__global__ void softmax_apply_kernel(const T* x, T* out, const acc_t<T>* m, const acc_t<T>* s,
+                                     int64_t n, int64_t R, bool is_log) {
   using A = acc_t<T>;
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n;
+       k += int64_t(gridDim.x) * blockDim.x) {
     const int64_t row = k / R;
     const A v = A(x[k]) - m[row];
     out[k] = T(is_log ? v - log(s[row]) : exp(v) / s[row]);
@@ -420,11 +460,13 @@ __global__ void softmax_apply_kernel(const T* x, T* out, const acc_t<T>* m, cons
 }
 
 template <typename T>
-void softmax_launch(int dev, const T* x, const T* grad, T* out, int64_t outer, int64_t R, int64_t inner, bool log) {
+void softmax_launch(int dev, const T* x, const T* grad, T* out, int64_t outer, int64_t R,
+                    int64_t inner, bool log) {
   using A = acc_t<T>;
   cudaStream_t s = stream(dev);
   if (inner > 1) {
-    softmax_cols_kernel<T><<<blocks_for(outer * inner, 128), 128, 0, s>>>(x, grad, out, outer, R, inner, log);
+    softmax_cols_kernel<T>
+        <<<blocks_for(outer * inner, 128), 128, 0, s>>>(x, grad, out, outer, R, inner, log);
     SP_CUDA_LAUNCH_CHECK("softmax_cols_kernel");
     return;
   }
@@ -432,14 +474,15 @@ void softmax_launch(int dev, const T* x, const T* grad, T* out, int64_t outer, i
     const Device device = cuda_device(dev);
     Tensor m = empty({outer}, dtype_v<A>, device), sum = empty({outer}, dtype_v<A>, device);
     value_pass<T, A, MaxNan>(dev, x, outer, R, 1, m.data<A>(), Xf::Id, Fin::None, 0, nullptr);
-    value_pass<T, A, Plus>(dev, x, outer, R, 1, sum.data<A>(), Xf::ExpShift, Fin::None, 0, m.data<A>());
-    softmax_apply_kernel<T><<<blocks_for(outer * R), 256, 0, s>>>(x, out, m.data<A>(), sum.data<A>(), outer * R, R,
-                                                                   log);
+    value_pass<T, A, Plus>(dev, x, outer, R, 1, sum.data<A>(), Xf::ExpShift, Fin::None, 0,
+                           m.data<A>());
+    softmax_apply_kernel<T><<<blocks_for(outer * R), 256, 0, s>>>(x, out, m.data<A>(),
+                                                                  sum.data<A>(), outer * R, R, log);
     SP_CUDA_LAUNCH_CHECK("softmax_apply_kernel");
     return;
   }
-  softmax_rows_kernel<T><<<int(std::min<int64_t>(outer, 65535 * 8)), R <= 256 ? 32 : 256, 0, s>>>(x, grad, out,
-                                                                                                 outer, R, log);
+  softmax_rows_kernel<T><<<int(std::min<int64_t>(outer, 65535 * 8)), R <= 256 ? 32 : 256, 0, s>>>(
+      x, grad, out, outer, R, log);
   SP_CUDA_LAUNCH_CHECK("softmax_rows_kernel");
 }
 
@@ -453,8 +496,8 @@ void cumsum(const Tensor& out, const Tensor& in, int dim) {
   Tensor acc = result_buffer(out, acc_dtype(in.dtype()), in.shape());
   dispatch_all(in.dtype(), "cumsum", [&]<typename T>() {
     using A = racc_t<T>;
-    cumsum_kernel<T, A><<<blocks_for(l.outer * l.inner, 128), 128, 0, stream(dev)>>>(l.x.data<T>(), acc.data<A>(),
-                                                                                       l.outer, l.R, l.inner);
+    cumsum_kernel<T, A><<<blocks_for(l.outer * l.inner, 128), 128, 0, stream(dev)>>>(
+        l.x.data<T>(), acc.data<A>(), l.outer, l.R, l.inner);
     SP_CUDA_LAUNCH_CHECK("cumsum_kernel");
   });
   write_back(out, acc);
@@ -472,7 +515,8 @@ void softmax(const Tensor& out, const Tensor& in, int dim, bool log) {
   write_back(out, y);
 }
 
-void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& output, int dim, bool log) {
+void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& output, int dim,
+                      bool log) {
   const int dev = output.device().index;
   set_device(dev);
   if (output.numel() == 0) return;
@@ -481,7 +525,8 @@ void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tenso
   const Layout3 lg = layout3(grad_out.to(dt), one_dim(output, dim));
   Tensor r = result_buffer(grad_in, dt, output.shape());
   dispatch_floating(dt, "softmax_backward", [&]<typename T>() {
-    softmax_launch<T>(dev, ly.x.data<T>(), lg.x.data<T>(), r.data<T>(), ly.outer, ly.R, ly.inner, log);
+    softmax_launch<T>(dev, ly.x.data<T>(), lg.x.data<T>(), r.data<T>(), ly.outer, ly.R, ly.inner,
+                      log);
   });
   write_back(grad_in, r);
 }

@@ -19,22 +19,32 @@ inline constexpr bool kFloatAcc = std::is_floating_point_v<A>;
 
 template <typename A>
 __device__ __forceinline__ bool nan_(A x) {
-  if constexpr (kFloatAcc<A>) return x != x;
-  else return false;
+  if constexpr (kFloatAcc<A>)
+    return x != x;
+  else
+    return false;
 }
 template <typename A>
-__device__ __forceinline__ A max_nan(A a, A b) { return (nan_(a) || a > b) ? a : b; }
+__device__ __forceinline__ A max_nan(A a, A b) {
+  return (nan_(a) || a > b) ? a : b;
+}
 template <typename A>
-__device__ __forceinline__ A min_nan(A a, A b) { return (nan_(a) || a < b) ? a : b; }
+__device__ __forceinline__ A min_nan(A a, A b) {
+  return (nan_(a) || a < b) ? a : b;
+}
 template <typename A>
 __device__ __forceinline__ A lowest_of() {
-  if constexpr (kFloatAcc<A>) return -std::numeric_limits<A>::infinity();
-  else return std::numeric_limits<A>::lowest();
+  if constexpr (kFloatAcc<A>)
+    return -std::numeric_limits<A>::infinity();
+  else
+    return std::numeric_limits<A>::lowest();
 }
 template <typename A>
 __device__ __forceinline__ A highest_of() {
-  if constexpr (kFloatAcc<A>) return std::numeric_limits<A>::infinity();
-  else return std::numeric_limits<A>::max();
+  if constexpr (kFloatAcc<A>)
+    return std::numeric_limits<A>::infinity();
+  else
+    return std::numeric_limits<A>::max();
 }
 
 template <typename A>
@@ -75,8 +85,8 @@ __device__ S block_reduce(S v, const Red& red) {
 
 // inner == 1: block b reduces chunk (b % chunks) of row (b / chunks); rows are R long.
 template <typename In, typename S, typename Red>
-__global__ void rows_kernel(const In* in, S* partial, int64_t rows, int64_t R, int64_t chunks, int64_t chunk,
-                            Red red) {
+__global__ void rows_kernel(const In* in, S* partial, int64_t rows, int64_t R, int64_t chunks,
+                            int64_t chunk, Red red) {
   for (int64_t b = blockIdx.x; b < rows * chunks; b += gridDim.x) {
     const int64_t row = b / chunks, c = b - row * chunks;
     const int64_t begin = c * chunk, end = min(R, begin + chunk);
@@ -97,8 +107,10 @@ __global__ void rows_kernel(const In* in, S* partial, int64_t rows, int64_t R, i
     S s = red.combine(red.combine(acc[0], acc[1]), red.combine(acc[2], acc[3]));
     s = block_reduce(s, red);
     if (threadIdx.x == 0) {
-      if (partial) partial[b] = s;
-      else red.finish(s, row);
+      if (partial)
+        partial[b] = s;
+      else
+        red.finish(s, row);
     }
   }
 }
@@ -108,8 +120,8 @@ __global__ void rows_kernel(const In* in, S* partial, int64_t rows, int64_t R, i
 // Partial states are laid out [outer, splits, inner].
 constexpr int kColX = 32, kColY = 8;
 template <typename In, typename S, typename Red>
-__global__ void cols_kernel(const In* in, S* partial, int64_t outer, int64_t R, int64_t inner, int64_t chunk,
-                            Red red) {
+__global__ void cols_kernel(const In* in, S* partial, int64_t outer, int64_t R, int64_t inner,
+                            int64_t chunk, Red red) {
   __shared__ S sh[kColY][kColX + 1];
   const int64_t i = int64_t(blockIdx.x) * kColX + threadIdx.x;
   const int64_t split = blockIdx.y, splits = gridDim.y;
@@ -120,14 +132,17 @@ __global__ void cols_kernel(const In* in, S* partial, int64_t outer, int64_t R, 
       const In* x = in + o * R * inner + i;
       const int64_t out = o * inner + i;
 #pragma unroll 4
-      for (int64_t j = begin + threadIdx.y; j < end; j += kColY) s = red.combine(s, red.load(x[j * inner], j, out));
+      for (int64_t j = begin + threadIdx.y; j < end; j += kColY)
+        s = red.combine(s, red.load(x[j * inner], j, out));
     }
     sh[threadIdx.y][threadIdx.x] = s;
     __syncthreads();
     if (threadIdx.y == 0 && i < inner) {
       for (int k = 1; k < kColY; ++k) s = red.combine(s, sh[k][threadIdx.x]);
-      if (partial) partial[(o * splits + split) * inner + i] = s;
-      else red.finish(s, o * inner + i);
+      if (partial)
+        partial[(o * splits + split) * inner + i] = s;
+      else
+        red.finish(s, o * inner + i);
     }
     __syncthreads();
   }
@@ -137,7 +152,8 @@ __global__ void cols_kernel(const In* in, S* partial, int64_t outer, int64_t R, 
 template <typename In, typename S, typename Red>
 __global__ void serial_kernel(const In* in, int64_t outer, int64_t R, int64_t inner, Red red) {
   const int64_t n = outer * inner;
-  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < n; idx += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < n;
+       idx += int64_t(gridDim.x) * blockDim.x) {
     const int64_t o = idx / inner, i = idx - o * inner;
     const In* x = in + o * R * inner + i;
     S s = red.init();
@@ -149,20 +165,44 @@ __global__ void serial_kernel(const In* in, int64_t outer, int64_t R, int64_t in
 // ---- reducers
 
 struct Plus {
-  template <typename A> __device__ static A identity() { return A(0); }
-  template <typename A> __device__ A operator()(A a, A b) const { return a + b; }
+  template <typename A>
+  __device__ static A identity() {
+    return A(0);
+  }
+  template <typename A>
+  __device__ A operator()(A a, A b) const {
+    return a + b;
+  }
 };
 struct Times {
-  template <typename A> __device__ static A identity() { return A(1); }
-  template <typename A> __device__ A operator()(A a, A b) const { return a * b; }
+  template <typename A>
+  __device__ static A identity() {
+    return A(1);
+  }
+  template <typename A>
+  __device__ A operator()(A a, A b) const {
+    return a * b;
+  }
 };
 struct MaxNan {
-  template <typename A> __device__ static A identity() { return lowest_of<A>(); }
-  template <typename A> __device__ A operator()(A a, A b) const { return max_nan(a, b); }
+  template <typename A>
+  __device__ static A identity() {
+    return lowest_of<A>();
+  }
+  template <typename A>
+  __device__ A operator()(A a, A b) const {
+    return max_nan(a, b);
+  }
 };
 struct MinNan {
-  template <typename A> __device__ static A identity() { return highest_of<A>(); }
-  template <typename A> __device__ A operator()(A a, A b) const { return min_nan(a, b); }
+  template <typename A>
+  __device__ static A identity() {
+    return highest_of<A>();
+  }
+  template <typename A>
+  __device__ A operator()(A a, A b) const {
+    return min_nan(a, b);
+  }
 };
 
 // Per-element transform before combining, and the finalization of the combined value.
@@ -173,8 +213,8 @@ template <typename A, typename C>
 struct ValueRed {
   Xf xf = Xf::Id;
   Fin fin = Fin::None;
-  A p = 0;            // norm order, or the variance correction
-  A count = 1;        // elements per output (mean, var)
+  A p = 0;                   // norm order, or the variance correction
+  A count = 1;               // elements per output (mean, var)
   const A* shift = nullptr;  // per output: the mean (SqDev) or the max (ExpShift, LogShift)
   A* out = nullptr;
 
@@ -185,13 +225,17 @@ struct ValueRed {
     const acc_t<In> xa = acc_t<In>(x);
     const A v = A(xa);
     switch (xf) {
-      case Xf::Id: return v;
-      case Xf::NonZero: return A(xa != acc_t<In>(0));
-      default: break;
+      case Xf::Id:
+        return v;
+      case Xf::NonZero:
+        return A(xa != acc_t<In>(0));
+      default:
+        break;
     }
     if constexpr (kFloatAcc<A>) {
       switch (xf) {
-        case Xf::Abs: return fabs(v);
+        case Xf::Abs:
+          return fabs(v);
         case Xf::AbsPow: {
           const A a = fabs(v);
           return p == A(2) ? a * a : p == A(1) ? a : pow(a, p);
@@ -200,8 +244,10 @@ struct ValueRed {
           const A d = v - shift[o];
           return d * d;
         }
-        case Xf::ExpShift: return exp(v - shift[o]);
-        default: break;
+        case Xf::ExpShift:
+          return exp(v - shift[o]);
+        default:
+          break;
       }
     }
     return v;
@@ -209,13 +255,24 @@ struct ValueRed {
   __device__ void finish(A r, int64_t o) const {
     if constexpr (kFloatAcc<A>) {
       switch (fin) {
-        case Fin::None: break;
-        case Fin::Div: r = r / count; break;
-        case Fin::Root: r = p == A(2) ? sqrt(r) : p == A(1) ? r : pow(r, A(1) / p); break;
+        case Fin::None:
+          break;
+        case Fin::Div:
+          r = r / count;
+          break;
+        case Fin::Root:
+          r = p == A(2) ? sqrt(r) : p == A(1) ? r : pow(r, A(1) / p);
+          break;
         // Like PyTorch: the divisor is max(0, R - correction), so it may give inf/NaN.
-        case Fin::VarDiv: r = r / fmax(A(0), count - p); break;
-        case Fin::StdDiv: r = sqrt(r / fmax(A(0), count - p)); break;
-        case Fin::LogShift: r = log(r) + shift[o]; break;
+        case Fin::VarDiv:
+          r = r / fmax(A(0), count - p);
+          break;
+        case Fin::StdDiv:
+          r = sqrt(r / fmax(A(0), count - p));
+          break;
+        case Fin::LogShift:
+          r = log(r) + shift[o];
+          break;
       }
     } else if (fin == Fin::Div) {
       r = r / count;
@@ -244,8 +301,10 @@ struct ArgRed {
   __device__ S combine(S a, S b) const { return better(b, a) ? b : a; }
   template <typename In>
   __device__ __forceinline__ S load(In x, int64_t j, int64_t) const {
-    if constexpr (std::is_same_v<In, S>) return x;
-    else return S{A(acc_t<In>(x)), j};
+    if constexpr (std::is_same_v<In, S>)
+      return x;
+    else
+      return S{A(acc_t<In>(x)), j};
   }
   __device__ void finish(S s, int64_t o) const {
     if (values) values[o] = s.v;

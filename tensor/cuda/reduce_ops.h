@@ -8,11 +8,12 @@
 
 namespace sp::cuda {
 
-void reduce(sp::ReduceOp op, const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner,
-            double p);
-void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in, int64_t outer,
-                int64_t size, int64_t inner);
+void reduce(sp::ReduceOp op, const Tensor& out, const Tensor& in, int64_t outer, int64_t size,
+            int64_t inner, double p);
+void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in,
+                int64_t outer, int64_t size, int64_t inner);
 void cumsum(const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner);
-void softmax(const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner, bool log);
+void softmax(const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner,
+             bool log);
 
 }  // namespace sp::cuda

@@ -1,9 +1,8 @@
 // grid_sample / interpolate on the GPU (tensor/cuda/sample.h): the formulas of
 // tensor/cpu/sample.cpp (PyTorch's), one thread per output element (per sample point
 // for the grid backward).
-#include "tensor/cuda/sample.h"
-
 #include "tensor/cuda/launch.cuh"
+#include "tensor/cuda/sample.h"
 #include "tensor/dispatch.h"
 
 namespace sp::cuda {
@@ -33,10 +32,11 @@ struct Taps {
 };
 
 template <typename T>
-__global__ void grid_sample_kernel(T* out, const T* in, const T* g, int64_t n, int64_t c, int64_t h, int64_t w,
-                                   int64_t ho, int64_t wo, bool align) {
+__global__ void grid_sample_kernel(T* out, const T* in, const T* g, int64_t n, int64_t c, int64_t h,
+                                   int64_t w, int64_t ho, int64_t wo, bool align) {
   const int64_t total = n * c * ho * wo;
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total; k += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total;
+       k += int64_t(gridDim.x) * blockDim.x) {
     const int64_t pix = k % (ho * wo), bc = k / (ho * wo), b = bc / c;
     const int64_t p = b * ho * wo + pix;
     const Taps<T> t(g[2 * p], g[2 * p + 1], w, h, align);
@@ -45,16 +45,19 @@ __global__ void grid_sample_kernel(T* out, const T* in, const T* g, int64_t n, i
     T acc = 0;
     for (int dy = 0; dy < 2; ++dy)
       for (int dx = 0; dx < 2; ++dx)
-        if (inside(t.y0 + dy, t.x0 + dx, h, w)) acc += plane[(t.y0 + dy) * w + t.x0 + dx] * wx[dx] * wy[dy];
+        if (inside(t.y0 + dy, t.x0 + dx, h, w))
+          acc += plane[(t.y0 + dy) * w + t.x0 + dx] * wx[dx] * wy[dy];
     out[k] = acc;
   }
 }
 
 template <typename T>
-__global__ void grid_sample_backward_kernel(T* gi, T* gg, const T* go, const T* in, const T* g, int64_t n, int64_t c,
-                                            int64_t h, int64_t w, int64_t ho, int64_t wo, bool align) {
+__global__ void grid_sample_backward_kernel(T* gi, T* gg, const T* go, const T* in, const T* g,
+                                            int64_t n, int64_t c, int64_t h, int64_t w, int64_t ho,
+                                            int64_t wo, bool align) {
   const T mult_x = align ? T(w - 1) / 2 : T(w) / 2, mult_y = align ? T(h - 1) / 2 : T(h) / 2;
-  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < n * ho * wo; p += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < n * ho * wo;
+       p += int64_t(gridDim.x) * blockDim.x) {
     const int64_t b = p / (ho * wo), pix = p % (ho * wo);
     const Taps<T> t(g[2 * p], g[2 * p + 1], w, h, align);
     const T wx[2] = {1 - t.wx1, t.wx1}, wy[2] = {1 - t.wy1, t.wy1};
@@ -111,10 +114,12 @@ __device__ __forceinline__ int64_t nearest_source(int64_t dst, int64_t in, int64
 }
 
 template <typename S, typename T>
-__global__ void interpolate_kernel(S* o, const S* in, int64_t planes, int64_t h, int64_t w, int64_t ho, int64_t wo,
-                                   bool nearest, bool align, T sh, T sw, float nsh, float nsw) {
+__global__ void interpolate_kernel(S* o, const S* in, int64_t planes, int64_t h, int64_t w,
+                                   int64_t ho, int64_t wo, bool nearest, bool align, T sh, T sw,
+                                   float nsh, float nsw) {
   const int64_t total = planes * ho * wo;
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total; k += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total;
+       k += int64_t(gridDim.x) * blockDim.x) {
     const int64_t x = k % wo, y = (k / wo) % ho, pl = k / (ho * wo);
     const S* src = in + pl * h * w;
     if (nearest) {
@@ -131,10 +136,12 @@ __global__ void interpolate_kernel(S* o, const S* in, int64_t planes, int64_t h,
 }
 
 template <typename T>
-__global__ void interpolate_backward_kernel(T* gi, const T* go, int64_t planes, int64_t h, int64_t w, int64_t ho,
-                                            int64_t wo, bool align, T sh, T sw) {
+__global__ void interpolate_backward_kernel(T* gi, const T* go, int64_t planes, int64_t h,
+                                            int64_t w, int64_t ho, int64_t wo, bool align, T sh,
+                                            T sw) {
   const int64_t total = planes * ho * wo;
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total; k += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total;
+       k += int64_t(gridDim.x) * blockDim.x) {
     const int64_t x = k % wo, y = (k / wo) % ho, pl = k / (ho * wo);
     const Axis<T> ay(y, h, sh, align), ax(x, w, sw, align);
     const T g = go[k];
@@ -148,14 +155,15 @@ __global__ void interpolate_backward_kernel(T* gi, const T* go, int64_t planes, 
 }
 
 template <typename T>
-__global__ void homography_grid_kernel(T* out, const double* hs, int64_t b, int64_t h, int64_t w, double sx, double sy,
-                                       double shift) {
+__global__ void homography_grid_kernel(T* out, const double* hs, int64_t b, int64_t h, int64_t w,
+                                       double sx, double sy, double shift) {
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= b * h * w) return;
   const int64_t x = i % w, y = (i / w) % h;
   const double* m = hs + 9 * (i / (h * w));
   const double fx = double(x), fy = double(y);
-  const double u = m[0] * fx + m[1] * fy + m[2], v = m[3] * fx + m[4] * fy + m[5], z = m[6] * fx + m[7] * fy + m[8];
+  const double u = m[0] * fx + m[1] * fy + m[2], v = m[3] * fx + m[4] * fy + m[5],
+               z = m[6] * fx + m[7] * fy + m[8];
   out[2 * i] = T(u / z * sx - shift);
   out[2 * i + 1] = T(v / z * sy - shift);
 }
@@ -169,31 +177,33 @@ void grid_sample(const Tensor& out, const Tensor& input, const Tensor& grid, boo
   const int64_t ho = grid.size(1), wo = grid.size(2), total = out.numel();
   if (total == 0) return;
   dispatch_float(input.dtype(), "grid_sample", [&]<typename T>() {
-    grid_sample_kernel<T><<<blocks_for(total), 256, 0, stream(dev)>>>(out.data<T>(), input.data<T>(), grid.data<T>(),
-                                                                      n, c, h, w, ho, wo, align);
+    grid_sample_kernel<T><<<blocks_for(total), 256, 0, stream(dev)>>>(
+        out.data<T>(), input.data<T>(), grid.data<T>(), n, c, h, w, ho, wo, align);
     SP_CUDA_LAUNCH_CHECK("grid_sample_kernel");
   });
 }
 
-void grid_sample_backward(const Tensor& grad_input, const Tensor& grad_grid, const Tensor& grad_output,
-                          const Tensor& input, const Tensor& grid, bool align) {
+void grid_sample_backward(const Tensor& grad_input, const Tensor& grad_grid,
+                          const Tensor& grad_output, const Tensor& input, const Tensor& grid,
+                          bool align) {
   const int dev = grid.device().index;
   set_device(dev);
-  const int64_t n = grad_output.size(0), c = grad_output.size(1), ho = grid.size(1), wo = grid.size(2);
+  const int64_t n = grad_output.size(0), c = grad_output.size(1), ho = grid.size(1),
+                wo = grid.size(2);
   const Tensor& ref = grad_input.defined() ? grad_input : input;
   const int64_t h = ref.size(2), w = ref.size(3);
   if (n * ho * wo == 0) return;
   dispatch_float(grid.dtype(), "grid_sample_backward", [&]<typename T>() {
     grid_sample_backward_kernel<T><<<blocks_for(n * ho * wo), 256, 0, stream(dev)>>>(
-        grad_input.defined() ? grad_input.data<T>() : nullptr, grad_grid.defined() ? grad_grid.data<T>() : nullptr,
-        grad_output.data<T>(), grad_grid.defined() ? input.data<T>() : nullptr, grid.data<T>(), n, c, h, w, ho, wo,
-        align);
+        grad_input.defined() ? grad_input.data<T>() : nullptr,
+        grad_grid.defined() ? grad_grid.data<T>() : nullptr, grad_output.data<T>(),
+        grad_grid.defined() ? input.data<T>() : nullptr, grid.data<T>(), n, c, h, w, ho, wo, align);
     SP_CUDA_LAUNCH_CHECK("grid_sample_backward_kernel");
   });
 }
 
-void interpolate(const Tensor& out, const Tensor& input, InterpMode mode, bool align, double scale_h,
-                 double scale_w) {
+void interpolate(const Tensor& out, const Tensor& input, InterpMode mode, bool align,
+                 double scale_h, double scale_w) {
   const int dev = input.device().index;
   set_device(dev);
   const int64_t planes = input.size(0) * input.size(1), h = input.size(2), w = input.size(3);
@@ -204,18 +214,19 @@ void interpolate(const Tensor& out, const Tensor& input, InterpMode mode, bool a
   dispatch_floating(input.dtype(), "interpolate", [&]<typename S>() {
     using T = std::conditional_t<std::is_same_v<S, double>, double, float>;
     interpolate_kernel<S, T><<<blocks_for(total), 256, 0, stream(dev)>>>(
-        static_cast<S*>(out.data_ptr()), static_cast<const S*>(input.data_ptr()), planes, h, w, ho, wo,
-        mode == InterpMode::Nearest, align, linear_scale<T>(h, ho, align, scale_h),
+        static_cast<S*>(out.data_ptr()), static_cast<const S*>(input.data_ptr()), planes, h, w, ho,
+        wo, mode == InterpMode::Nearest, align, linear_scale<T>(h, ho, align, scale_h),
         linear_scale<T>(w, wo, align, scale_w), nsh, nsw);
     SP_CUDA_LAUNCH_CHECK("interpolate_kernel");
   });
 }
 
-void interpolate_bilinear_backward(const Tensor& grad_input, const Tensor& grad_output, bool align, double scale_h,
-                                   double scale_w) {
+void interpolate_bilinear_backward(const Tensor& grad_input, const Tensor& grad_output, bool align,
+                                   double scale_h, double scale_w) {
   const int dev = grad_output.device().index;
   set_device(dev);
-  const int64_t planes = grad_input.size(0) * grad_input.size(1), h = grad_input.size(2), w = grad_input.size(3);
+  const int64_t planes = grad_input.size(0) * grad_input.size(1), h = grad_input.size(2),
+                w = grad_input.size(3);
   const int64_t ho = grad_output.size(2), wo = grad_output.size(3), total = grad_output.numel();
   if (total == 0 || grad_input.numel() == 0) return;
   dispatch_float(grad_input.dtype(), "interpolate_backward", [&]<typename T>() {
@@ -230,10 +241,11 @@ void homography_grid(const Tensor& out, const Tensor& homographies, bool normali
   const int dev = out.device().index;
   set_device(dev);
   const int64_t b = out.size(0), h = out.size(1), w = out.size(2), total = b * h * w;
-  const double sx = normalized ? 2.0 / double(w - 1) : 1.0, sy = normalized ? 2.0 / double(h - 1) : 1.0;
+  const double sx = normalized ? 2.0 / double(w - 1) : 1.0,
+               sy = normalized ? 2.0 / double(h - 1) : 1.0;
   dispatch_float(out.dtype(), "homography_grid", [&]<typename T>() {
-    homography_grid_kernel<T><<<blocks_for(total), 256, 0, stream(dev)>>>(out.data<T>(), homographies.data<double>(), b,
-                                                                          h, w, sx, sy, normalized ? 1.0 : 0.0);
+    homography_grid_kernel<T><<<blocks_for(total), 256, 0, stream(dev)>>>(
+        out.data<T>(), homographies.data<double>(), b, h, w, sx, sy, normalized ? 1.0 : 0.0);
     SP_CUDA_LAUNCH_CHECK("homography_grid_kernel");
   });
 }

@@ -4,7 +4,6 @@
 // known on the host: one synchronizing copy), then each flagged element writes itself at
 // its scan position, so the output keeps row-major order like the CPU kernels.
 #include <climits>
-
 #include <cub/device/device_scan.cuh>
 
 #include "tensor/cuda/index.h"
@@ -18,7 +17,8 @@ namespace {
 
 template <typename T>
 __global__ void flag_kernel(int32_t* flags, const T* src, OffsetCalc<1> calc, int64_t n) {
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n;
+       k += int64_t(gridDim.x) * blockDim.x) {
     int64_t off;
     calc.get(k, &off);
     flags[k] = convert<bool>(src[off]) ? 1 : 0;
@@ -27,8 +27,8 @@ __global__ void flag_kernel(int32_t* flags, const T* src, OffsetCalc<1> calc, in
 
 // Flags the elements of `flag_source`, scans them into `positions` (1-based end
 // positions) and returns the number of flagged elements.
-int64_t flag_and_scan(const Tensor& flag_source, const Shape& shape, const Tensor& flags, const Tensor& positions,
-                      const char* what) {
+int64_t flag_and_scan(const Tensor& flag_source, const Shape& shape, const Tensor& flags,
+                      const Tensor& positions, const char* what) {
   const int dev = flag_source.device().index;
   cudaStream_t s = stream(dev);
   const int64_t n = numel(shape);
@@ -36,7 +36,8 @@ int64_t flag_and_scan(const Tensor& flag_source, const Shape& shape, const Tenso
   int32_t* p = positions.data<int32_t>();
   OffsetCalc<1> calc(shape, {flag_source.strides()});
   dispatch_all(flag_source.dtype(), what, [&]<typename T>() {
-    flag_kernel<T><<<blocks_for(n), 256, 0, s>>>(f, static_cast<const T*>(flag_source.data_ptr()), calc, n);
+    flag_kernel<T>
+        <<<blocks_for(n), 256, 0, s>>>(f, static_cast<const T*>(flag_source.data_ptr()), calc, n);
     SP_CUDA_LAUNCH_CHECK("flag_kernel");
   });
   size_t temp_bytes = 0;
@@ -56,9 +57,10 @@ struct Sizes {
   int64_t d[kMaxRank];
 };
 
-__global__ void nonzero_write_kernel(int64_t* out, const int32_t* flags, const int32_t* positions, Sizes sizes,
-                                     int rank, int64_t n) {
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x) {
+__global__ void nonzero_write_kernel(int64_t* out, const int32_t* flags, const int32_t* positions,
+                                     Sizes sizes, int rank, int64_t n) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n;
+       k += int64_t(gridDim.x) * blockDim.x) {
     if (!flags[k]) continue;
     int64_t* row = out + int64_t(positions[k] - 1) * rank;
     int64_t rem = k;
@@ -70,9 +72,10 @@ __global__ void nonzero_write_kernel(int64_t* out, const int32_t* flags, const i
 }
 
 template <typename T>
-__global__ void masked_write_kernel(T* out, const T* src, const int32_t* flags, const int32_t* positions,
-                                    OffsetCalc<1> calc, int64_t n) {
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x) {
+__global__ void masked_write_kernel(T* out, const T* src, const int32_t* flags,
+                                    const int32_t* positions, OffsetCalc<1> calc, int64_t n) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n;
+       k += int64_t(gridDim.x) * blockDim.x) {
     if (!flags[k]) continue;
     int64_t off;
     calc.get(k, &off);
@@ -81,9 +84,10 @@ __global__ void masked_write_kernel(T* out, const T* src, const int32_t* flags, 
 }
 
 template <typename I>
-__global__ void one_hot_kernel(int64_t* out, const I* idx, OffsetCalc<1> calc, int64_t n, int64_t num_classes,
-                               long long* err) {
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x) {
+__global__ void one_hot_kernel(int64_t* out, const I* idx, OffsetCalc<1> calc, int64_t n,
+                               int64_t num_classes, long long* err) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n;
+       k += int64_t(gridDim.x) * blockDim.x) {
     int64_t off;
     calc.get(k, &off);
     const int64_t v = int64_t(idx[off]);
@@ -111,8 +115,8 @@ Tensor nonzero(const Tensor& t) {
   if (count == 0 || rank == 0) return out;
   Sizes sizes{};
   for (int d = 0; d < rank; ++d) sizes.d[d] = t.shape()[d];
-  nonzero_write_kernel<<<blocks_for(n), 256, 0, stream(dev)>>>(out.data<int64_t>(), flags.data<int32_t>(),
-                                                               positions.data<int32_t>(), sizes, rank, n);
+  nonzero_write_kernel<<<blocks_for(n), 256, 0, stream(dev)>>>(
+      out.data<int64_t>(), flags.data<int32_t>(), positions.data<int32_t>(), sizes, rank, n);
   SP_CUDA_LAUNCH_CHECK("nonzero_write_kernel");
   return out;
 }
@@ -146,9 +150,9 @@ void one_hot(const Tensor& out, const Tensor& indices, int64_t num_classes) {
   Tensor err = zeros({2}, DType::I64, indices.device());
   OffsetCalc<1> calc(indices.shape(), {indices.strides()});
   dispatch_index(indices.dtype(), "one_hot", [&]<typename I>() {
-    one_hot_kernel<I><<<blocks_for(n), 256, 0, stream(dev)>>>(out.data<int64_t>(),
-                                                              static_cast<const I*>(indices.data_ptr()), calc, n,
-                                                              num_classes, static_cast<long long*>(err.data_ptr()));
+    one_hot_kernel<I><<<blocks_for(n), 256, 0, stream(dev)>>>(
+        out.data<int64_t>(), static_cast<const I*>(indices.data_ptr()), calc, n, num_classes,
+        static_cast<long long*>(err.data_ptr()));
     SP_CUDA_LAUNCH_CHECK("one_hot_kernel");
   });
   std::vector<int64_t> e = err.to_vector<int64_t>();

@@ -16,7 +16,8 @@ namespace {
 
 // 64-bit keys for 64-bit types, 32-bit keys for everything else (f16/bf16 via float).
 template <typename T>
-using sort_key_t = std::conditional_t<std::is_same_v<T, double> || std::is_same_v<T, int64_t>, uint64_t, uint32_t>;
+using sort_key_t =
+    std::conditional_t<std::is_same_v<T, double> || std::is_same_v<T, int64_t>, uint64_t, uint32_t>;
 
 template <typename T>
 __device__ __forceinline__ sort_key_t<T> order_key(T v) {
@@ -40,10 +41,11 @@ __device__ __forceinline__ sort_key_t<T> order_key(T v) {
 
 // t contiguous [outer, n, inner]; row r = o * inner + i holds t[o, :, i].
 template <typename T>
-__global__ void keys_kernel(sort_key_t<T>* keys, int64_t* idx, const T* t, int64_t total, int64_t n, int64_t inner,
-                            bool descending) {
+__global__ void keys_kernel(sort_key_t<T>* keys, int64_t* idx, const T* t, int64_t total, int64_t n,
+                            int64_t inner, bool descending) {
   const sort_key_t<T> flip = descending ? ~sort_key_t<T>(0) : sort_key_t<T>(0);
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total; k += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total;
+       k += int64_t(gridDim.x) * blockDim.x) {
     const int64_t r = k / n, e = k % n;
     const int64_t o = r / inner, i = r % inner;
     keys[k] = order_key(t[(o * n + e) * inner + i]) ^ flip;
@@ -52,16 +54,18 @@ __global__ void keys_kernel(sort_key_t<T>* keys, int64_t* idx, const T* t, int64
 }
 
 __global__ void row_offsets_kernel(int64_t* offsets, int64_t rows, int64_t n) {
-  for (int64_t r = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; r <= rows; r += int64_t(gridDim.x) * blockDim.x)
+  for (int64_t r = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; r <= rows;
+       r += int64_t(gridDim.x) * blockDim.x)
     offsets[r] = r * n;
 }
 
 // values/indices contiguous [outer, k, inner] from the sorted row order.
 template <typename T>
-__global__ void take_kernel(T* values, int64_t* indices, const T* t, const int64_t* order, int64_t rows, int64_t n,
-                            int64_t k, int64_t inner) {
+__global__ void take_kernel(T* values, int64_t* indices, const T* t, const int64_t* order,
+                            int64_t rows, int64_t n, int64_t k, int64_t inner) {
   const int64_t total = rows * k;
-  for (int64_t q = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; q < total; q += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t q = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; q < total;
+       q += int64_t(gridDim.x) * blockDim.x) {
     const int64_t r = q / k, j = q % k;
     const int64_t o = r / inner, i = r % inner;
     const int64_t e = order ? order[r * n + j] : j;
@@ -71,11 +75,14 @@ __global__ void take_kernel(T* values, int64_t* indices, const T* t, const int64
   }
 }
 
-Tensor scratch(int64_t nbytes, Device device) { return empty({std::max<int64_t>(nbytes, 1)}, DType::U8, device); }
+Tensor scratch(int64_t nbytes, Device device) {
+  return empty({std::max<int64_t>(nbytes, 1)}, DType::U8, device);
+}
 
 }  // namespace
 
-void sort(const Tensor& values, const Tensor& indices, const Tensor& t, int dim, bool descending, int64_t k) {
+void sort(const Tensor& values, const Tensor& indices, const Tensor& t, int dim, bool descending,
+          int64_t k) {
   const int dev = t.device().index;
   set_device(dev);
   cudaStream_t s = stream(dev);
@@ -105,16 +112,15 @@ void sort(const Tensor& values, const Tensor& indices, const Tensor& t, int dim,
       row_offsets_kernel<<<blocks_for(rows + 1), 256, 0, s>>>(offsets.data<int64_t>(), rows, n);
       SP_CUDA_LAUNCH_CHECK("sort row_offsets_kernel");
       size_t temp_bytes = 0;
-      SP_CUDA_CHECK(cub::DeviceSegmentedSort::StableSortPairs(nullptr, temp_bytes, kin, kout, iin, iout, total, rows,
-                                                              off, off + 1, s));
+      SP_CUDA_CHECK(cub::DeviceSegmentedSort::StableSortPairs(nullptr, temp_bytes, kin, kout, iin,
+                                                              iout, total, rows, off, off + 1, s));
       Tensor temp = scratch(int64_t(temp_bytes), t.device());
-      SP_CUDA_CHECK(cub::DeviceSegmentedSort::StableSortPairs(temp.data_ptr(), temp_bytes, kin, kout, iin, iout,
-                                                              total, rows, off, off + 1, s));
+      SP_CUDA_CHECK(cub::DeviceSegmentedSort::StableSortPairs(
+          temp.data_ptr(), temp_bytes, kin, kout, iin, iout, total, rows, off, off + 1, s));
     }
-    take_kernel<T><<<blocks_for(rows * k), 256, 0, s>>>(static_cast<T*>(values.data_ptr()),
-                                                        indices.data<int64_t>(), src,
-                                                        sorted_idx.defined() ? sorted_idx.data<int64_t>() : nullptr,
-                                                        rows, n, k, inner);
+    take_kernel<T><<<blocks_for(rows * k), 256, 0, s>>>(
+        static_cast<T*>(values.data_ptr()), indices.data<int64_t>(), src,
+        sorted_idx.defined() ? sorted_idx.data<int64_t>() : nullptr, rows, n, k, inner);
     SP_CUDA_LAUNCH_CHECK("sort take_kernel");
   });
 }

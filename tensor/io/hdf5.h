@@ -29,7 +29,7 @@ class H5File {
   // Direct children (groups and datasets) of a group.
   std::vector<std::string> children(const std::string& group = "") const;
 
-  Tensor read(const std::string& name) const;  // on the CPU, in the file's element type
+  Tensor read(const std::string& name) const;            // on the CPU, in the file's element type
   void write(const std::string& name, const Tensor& t);  // replaces an existing dataset
   // Writes `t` converted to a narrower type in the file, stored the way h5py stores
   // numpy's float16 (IEEE half), int16 and uint16: hloc's and DISK's compact layouts.

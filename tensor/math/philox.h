@@ -53,7 +53,8 @@ SP_HOST_DEVICE inline Block philox4x32_10(Block ctr, uint32_t k0, uint32_t k1) {
 // The 4 words of block `offset + block_index` of the stream of `seed`.
 SP_HOST_DEVICE inline Block stream_block(uint64_t seed, uint64_t offset, uint64_t block_index) {
   const uint64_t b = offset + block_index;
-  return philox4x32_10(Block{{uint32_t(b), uint32_t(b >> 32), 0u, 0u}}, uint32_t(seed), uint32_t(seed >> 32));
+  return philox4x32_10(Block{{uint32_t(b), uint32_t(b >> 32), 0u, 0u}}, uint32_t(seed),
+                       uint32_t(seed >> 32));
 }
 
 // Word i of the draw starting at `offset`.
@@ -62,7 +63,9 @@ SP_HOST_DEVICE inline uint32_t stream_word(uint64_t seed, uint64_t offset, uint6
 }
 
 // [0, 1) with 24 random bits (exact in f32 and f64).
-SP_HOST_DEVICE inline double uniform(uint32_t word) { return double(word >> 8) * (1.0 / 16777216.0); }
+SP_HOST_DEVICE inline double uniform(uint32_t word) {
+  return double(word >> 8) * (1.0 / 16777216.0);
+}
 
 // ln(u) for u in (0, 1]: u = m * 2^e with m in [sqrt(1/2), sqrt(2)),
 // ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172, series to s^19 (error < 1e-16).
@@ -93,10 +96,22 @@ SP_HOST_DEVICE inline void sincos_turn(double t, double& sin_out, double& cos_ou
   }
   const double s = phi * ps, c = pc;
   switch (q) {
-    case 0: sin_out = s; cos_out = c; break;
-    case 1: sin_out = c; cos_out = -s; break;
-    case 2: sin_out = -s; cos_out = -c; break;
-    default: sin_out = -c; cos_out = s; break;
+    case 0:
+      sin_out = s;
+      cos_out = c;
+      break;
+    case 1:
+      sin_out = c;
+      cos_out = -s;
+      break;
+    case 2:
+      sin_out = -s;
+      cos_out = -c;
+      break;
+    default:
+      sin_out = -c;
+      cos_out = s;
+      break;
   }
 }
 

@@ -20,8 +20,9 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   // move the bytes, then convert on the destination side if dst is not that buffer.
   Tensor packed = s.to(dst.dtype()).contiguous();
   const bool direct = dst.is_contiguous();
-  Tensor landing = direct ? dst : Tensor(allocate_storage(dst.nbytes(), dd), 0, dst.shape(),
-                                         contiguous_strides(dst.shape()), dst.dtype());
+  Tensor landing = direct ? dst
+                          : Tensor(allocate_storage(dst.nbytes(), dd), 0, dst.shape(),
+                                   contiguous_strides(dst.shape()), dst.dtype());
   if (dd.is_cuda())
     cuda::copy_host_to_device(landing.data_ptr(), packed.data_ptr(), packed.nbytes(), dd.index);
   else

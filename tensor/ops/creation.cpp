@@ -20,13 +20,27 @@ Tensor full(const Shape& shape, double value, DType dtype, Device device) {
   return t;
 }
 
-Tensor zeros(const Shape& shape, DType dtype, Device device) { return full(shape, 0.0, dtype, device); }
-Tensor ones(const Shape& shape, DType dtype, Device device) { return full(shape, 1.0, dtype, device); }
-Tensor empty_like(const Tensor& t) { return empty(t.shape(), t.dtype(), t.device()); }
-Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype(), t.device()); }
-Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype(), t.device()); }
-Tensor full_like(const Tensor& t, double value) { return full(t.shape(), value, t.dtype(), t.device()); }
-Tensor scalar_tensor(double value, DType dtype, Device device) { return full(Shape{}, value, dtype, device); }
+Tensor zeros(const Shape& shape, DType dtype, Device device) {
+  return full(shape, 0.0, dtype, device);
+}
+Tensor ones(const Shape& shape, DType dtype, Device device) {
+  return full(shape, 1.0, dtype, device);
+}
+Tensor empty_like(const Tensor& t) {
+  return empty(t.shape(), t.dtype(), t.device());
+}
+Tensor zeros_like(const Tensor& t) {
+  return zeros(t.shape(), t.dtype(), t.device());
+}
+Tensor ones_like(const Tensor& t) {
+  return ones(t.shape(), t.dtype(), t.device());
+}
+Tensor full_like(const Tensor& t, double value) {
+  return full(t.shape(), value, t.dtype(), t.device());
+}
+Tensor scalar_tensor(double value, DType dtype, Device device) {
+  return full(Shape{}, value, dtype, device);
+}
 
 namespace {
 // Fills a host tensor with f(i) for i in [0, n), then moves it to `device`.
@@ -43,12 +57,15 @@ Tensor host_sequence(int64_t n, DType dtype, Device device, F f) {
 
 Tensor arange(double start, double end, double step, DType dtype, Device device) {
   SP_CHECK(step != 0, "arange: expected a non-zero step, got 0");
-  SP_CHECK((end - start) / step >= 0, "arange: expected the step ", step, " to go from ", start, " towards ", end);
+  SP_CHECK((end - start) / step >= 0, "arange: expected the step ", step, " to go from ", start,
+           " towards ", end);
   int64_t n = int64_t(std::ceil((end - start) / step));
   return host_sequence(n, dtype, device, [&](int64_t i) { return start + double(i) * step; });
 }
 
-Tensor arange(int64_t end, DType dtype, Device device) { return arange(0.0, double(end), 1.0, dtype, device); }
+Tensor arange(int64_t end, DType dtype, Device device) {
+  return arange(0.0, double(end), 1.0, dtype, device);
+}
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
   SP_CHECK(steps >= 0, "linspace: expected a non-negative number of steps, got ", steps);

@@ -20,9 +20,11 @@ Tensor full_like(const Tensor& t, double value);
 Tensor scalar_tensor(double value, DType dtype = DType::F32, Device device = kCPU);
 
 // [start, end) with step (PyTorch's arange): i64 by default.
-Tensor arange(double start, double end, double step = 1.0, DType dtype = DType::I64, Device device = kCPU);
+Tensor arange(double start, double end, double step = 1.0, DType dtype = DType::I64,
+              Device device = kCPU);
 Tensor arange(int64_t end, DType dtype = DType::I64, Device device = kCPU);
-Tensor linspace(double start, double end, int64_t steps, DType dtype = DType::F32, Device device = kCPU);
+Tensor linspace(double start, double end, int64_t steps, DType dtype = DType::F32,
+                Device device = kCPU);
 Tensor eye(int64_t n, int64_t m = -1, DType dtype = DType::F32, Device device = kCPU);
 
 // Copies host values into a new tensor of `shape` (numel must match).

@@ -20,9 +20,13 @@ struct Scalar {
   template <typename T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
   Scalar(T v)  // NOLINT: implicit so that add(t, 2) and add(t, 0.5) read naturally
       : value(static_cast<double>(v)),
-        kind(std::is_same_v<T, bool> ? Kind::Bool : std::is_integral_v<T> ? Kind::Int : Kind::Float) {}
+        kind(std::is_same_v<T, bool> ? Kind::Bool
+             : std::is_integral_v<T> ? Kind::Int
+                                     : Kind::Float) {}
   // The dtype a scalar of this kind takes part in promotion with (PyTorch defaults).
-  DType dtype() const { return kind == Kind::Bool ? DType::Bool : kind == Kind::Int ? DType::I64 : DType::F32; }
+  DType dtype() const {
+    return kind == Kind::Bool ? DType::Bool : kind == Kind::Int ? DType::I64 : DType::F32;
+  }
 };
 
 // PyTorch's result type: dimensioned tensors win over 0-dim tensors, which win over
@@ -33,13 +37,54 @@ DType result_type(const Tensor& a, const Tensor& b);
 DType result_type(const Tensor& a, const Scalar& b);
 
 enum class BinaryOp : uint8_t {
-  Add, Sub, Mul, Div, Pow, Maximum, Minimum, Atan2,
-  Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
+  Atan2,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  LogicalAnd,
+  LogicalOr,
+  LogicalXor
 };
 enum class UnaryOp : uint8_t {
-  Neg, Abs, Exp, Log, Sqrt, Rsqrt, Sigmoid, Tanh, Relu, LeakyRelu, Clamp, Sign, Square,
-  Reciprocal, Floor, Ceil, Round, IsNan, IsFinite, LogicalNot, Erf,
-  Sin, Cos, Log1p, Expm1, Softplus, LogSigmoid, Gelu, GeluTanh
+  Neg,
+  Abs,
+  Exp,
+  Log,
+  Sqrt,
+  Rsqrt,
+  Sigmoid,
+  Tanh,
+  Relu,
+  LeakyRelu,
+  Clamp,
+  Sign,
+  Square,
+  Reciprocal,
+  Floor,
+  Ceil,
+  Round,
+  IsNan,
+  IsFinite,
+  LogicalNot,
+  Erf,
+  Sin,
+  Cos,
+  Log1p,
+  Expm1,
+  Softplus,
+  LogSigmoid,
+  Gelu,
+  GeluTanh
 };
 const char* op_name(BinaryOp op);
 const char* op_name(UnaryOp op);
@@ -147,7 +192,8 @@ Tensor& clamp_(Tensor& self, std::optional<Scalar> min, std::optional<Scalar> ma
 namespace cpu {
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, double alpha);
 // a op scalar (scalar_first: scalar op a); the scalar is converted to the compute type.
-void binary_scalar(BinaryOp op, const Tensor& out, const Tensor& a, double scalar, bool scalar_first);
+void binary_scalar(BinaryOp op, const Tensor& out, const Tensor& a, double scalar,
+                   bool scalar_first);
 void unary(UnaryOp op, const Tensor& out, const Tensor& x, const UnaryParams& params);
 void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b);
 }  // namespace cpu

@@ -14,13 +14,13 @@ void check_index_tensor(const Tensor& index, const char* what, const char* arg) 
 }
 
 // gather / scatter shape rules: same rank, index.size(d) <= limit.size(d) (d != skip).
-void check_index_fits(const Tensor& index, const Tensor& limit, int skip, const char* what, const char* arg,
-                      const char* limit_name) {
-  SP_CHECK(index.dim() == limit.dim(), what, ": expected index of rank ", limit.dim(), " like ", limit_name, " ",
-           limit.shape(), ", got ", index.shape());
+void check_index_fits(const Tensor& index, const Tensor& limit, int skip, const char* what,
+                      const char* arg, const char* limit_name) {
+  SP_CHECK(index.dim() == limit.dim(), what, ": expected index of rank ", limit.dim(), " like ",
+           limit_name, " ", limit.shape(), ", got ", index.shape());
   for (int d = 0; d < index.dim(); ++d)
-    SP_CHECK(d == skip || index.shape()[d] <= limit.shape()[d], what, ": expected ", arg, " ", index.shape(),
-             " no larger than ", limit_name, " ", limit.shape(), " in dim ", d);
+    SP_CHECK(d == skip || index.shape()[d] <= limit.shape()[d], what, ": expected ", arg, " ",
+             index.shape(), " no larger than ", limit_name, " ", limit.shape(), " in dim ", d);
 }
 
 int dim_or_zero(int64_t dim, const Tensor& t, const char* what) {
@@ -59,12 +59,14 @@ Tensor& scatter_add_(Tensor& t, int64_t dim, const Tensor& index, const Tensor& 
   check_index_tensor(index, "scatter_add", "index");
   check_same_device(t, index, "scatter_add");
   check_same_device(t, src, "scatter_add");
-  SP_CHECK(src.dtype() == t.dtype(), "scatter_add: expected src of dtype ", t.dtype(), ", got ", src.dtype());
+  SP_CHECK(src.dtype() == t.dtype(), "scatter_add: expected src of dtype ", t.dtype(), ", got ",
+           src.dtype());
   const int d = dim_or_zero(dim, t, "scatter_add");
   check_index_fits(index, t, d, "scatter_add", "index", "self");
   check_index_fits(index, src, -1, "scatter_add", "index", "src");
   for (int i = 0; i < t.dim(); ++i)
-    SP_CHECK(t.strides()[i] != 0 || t.shape()[i] <= 1, "scatter_add: expected a tensor without broadcast ",
+    SP_CHECK(t.strides()[i] != 0 || t.shape()[i] <= 1,
+             "scatter_add: expected a tensor without broadcast ",
              "(stride 0) dims to write into, got strides ", t.strides(), " for ", t.shape());
   (t.is_cuda() ? cuda::scatter_add : cpu::scatter_add)(t, d, index, src);
   return t;
@@ -76,19 +78,21 @@ Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tens
   return out;
 }
 
-Tensor index_add(const Tensor& t, int64_t dim, const Tensor& indices, const Tensor& src, double alpha) {
+Tensor index_add(const Tensor& t, int64_t dim, const Tensor& indices, const Tensor& src,
+                 double alpha) {
   check_defined(t, "index_add");
   check_defined(src, "index_add");
   check_index_tensor(indices, "index_add", "indices");
   check_same_device(t, indices, "index_add");
   check_same_device(t, src, "index_add");
   SP_CHECK(indices.dim() <= 1, "index_add: expected 1-D indices, got ", indices.shape());
-  SP_CHECK(src.dtype() == t.dtype(), "index_add: expected src of dtype ", t.dtype(), ", got ", src.dtype());
+  SP_CHECK(src.dtype() == t.dtype(), "index_add: expected src of dtype ", t.dtype(), ", got ",
+           src.dtype());
   const int d = wrap_dim(dim, t.dim(), "index_add");
   Shape want = t.shape();
   want[d] = indices.numel();
-  SP_CHECK(src.shape() == want, "index_add: expected src of shape ", want, " for input ", t.shape(), " and ",
-           indices.numel(), " indices, got ", src.shape());
+  SP_CHECK(src.shape() == want, "index_add: expected src of shape ", want, " for input ", t.shape(),
+           " and ", indices.numel(), " indices, got ", src.shape());
   Tensor out = t.clone();
   (t.is_cuda() ? cuda::index_add : cpu::index_add)(out, d, indices, src, alpha);
   return out;
@@ -109,14 +113,17 @@ Tensor nonzero(const Tensor& t) {
 }
 
 namespace {
-ValuesIndices sort_impl(const Tensor& t, int64_t dim, bool descending, int64_t k, const char* what) {
+ValuesIndices sort_impl(const Tensor& t, int64_t dim, bool descending, int64_t k,
+                        const char* what) {
   check_defined(t, what);
   const int d = dim_or_zero(dim, t, what);
   const int64_t n = t.dim() ? t.shape()[d] : 1;
-  SP_CHECK(k >= 0 && k <= n, what, ": expected k in [0, ", n, "] for dim ", d, " of ", t.shape(), ", got ", k);
+  SP_CHECK(k >= 0 && k <= n, what, ": expected k in [0, ", n, "] for dim ", d, " of ", t.shape(),
+           ", got ", k);
   Shape out_shape = t.shape();
   if (t.dim()) out_shape[d] = k;
-  ValuesIndices r{empty(out_shape, t.dtype(), t.device()), empty(out_shape, DType::I64, t.device())};
+  ValuesIndices r{empty(out_shape, t.dtype(), t.device()),
+                  empty(out_shape, DType::I64, t.device())};
   if (r.values.numel())
     (t.is_cuda() ? cuda::sort : cpu::sort)(r.values, r.indices, t.contiguous(), d, descending, k);
   return r;
@@ -133,13 +140,15 @@ ValuesIndices sort(const Tensor& t, int64_t dim, bool descending) {
   return sort_impl(t, dim, descending, n, "sort");
 }
 
-Tensor argsort(const Tensor& t, int64_t dim, bool descending) { return sort(t, dim, descending).indices; }
+Tensor argsort(const Tensor& t, int64_t dim, bool descending) {
+  return sort(t, dim, descending).indices;
+}
 
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   check_index_tensor(indices, "one_hot", "indices");
   if (num_classes < 0) {
-    SP_CHECK(indices.numel() > 0, "one_hot: expected num_classes for an empty indices tensor ", indices.shape(),
-             "; hint: pass num_classes explicitly");
+    SP_CHECK(indices.numel() > 0, "one_hot: expected num_classes for an empty indices tensor ",
+             indices.shape(), "; hint: pass num_classes explicitly");
     int64_t max = 0;
     for (int64_t v : indices.to_vector<int64_t>()) max = std::max(max, v);
     num_classes = max + 1;

@@ -21,7 +21,8 @@ Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tens
 // In place on t (which must not be a broadcast view); returns t.
 Tensor& scatter_add_(Tensor& t, int64_t dim, const Tensor& index, const Tensor& src);
 // torch.Tensor.index_add: a copy of t with t.select(dim, indices[i]) += alpha * src.select(dim, i).
-Tensor index_add(const Tensor& t, int64_t dim, const Tensor& indices, const Tensor& src, double alpha = 1.0);
+Tensor index_add(const Tensor& t, int64_t dim, const Tensor& indices, const Tensor& src,
+                 double alpha = 1.0);
 // torch.masked_select: mask (bool) broadcasts with t; returns the selected elements 1-D.
 Tensor masked_select(const Tensor& t, const Tensor& mask);
 // torch.nonzero: [N, rank] i64 coordinates of non-zero elements in row-major order.
@@ -33,7 +34,8 @@ struct ValuesIndices {
 };
 // torch.topk: the k largest (or smallest) along dim; NaN counts as the largest value.
 // sorted=false still returns them in sorted order (a valid PyTorch result).
-ValuesIndices topk(const Tensor& t, int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true);
+ValuesIndices topk(const Tensor& t, int64_t k, int64_t dim = -1, bool largest = true,
+                   bool sorted = true);
 // torch.sort(stable=True): ties keep their input order (also when descending);
 // NaN sorts as the largest value.
 ValuesIndices sort(const Tensor& t, int64_t dim = -1, bool descending = false);
@@ -49,7 +51,8 @@ void scatter_add(const Tensor& t, int dim, const Tensor& index, const Tensor& sr
 void index_add(const Tensor& t, int dim, const Tensor& indices, const Tensor& src, double alpha);
 Tensor masked_select(const Tensor& t, const Tensor& mask);  // same shapes
 Tensor nonzero(const Tensor& t);
-void sort(const Tensor& values, const Tensor& indices, const Tensor& t, int dim, bool descending, int64_t k);
+void sort(const Tensor& values, const Tensor& indices, const Tensor& t, int dim, bool descending,
+          int64_t k);
 void one_hot(const Tensor& out, const Tensor& indices, int64_t num_classes);
 }  // namespace cpu
 

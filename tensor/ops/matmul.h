@@ -24,8 +24,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
 struct LinearGrads {
   Tensor grad_input, grad_weight;
 };
-LinearGrads linear_backward(const Tensor& grad, const Tensor& x, const Tensor& weight, bool input_grad = true,
-                            bool weight_grad = true);
+LinearGrads linear_backward(const Tensor& grad, const Tensor& x, const Tensor& weight,
+                            bool input_grad = true, bool weight_grad = true);
 
 namespace cpu {
 // out[..., M, N] = a[..., M, K] * b[..., K, N]. a and b are already expanded to out's

@@ -32,14 +32,15 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   out_shape[d] = 0;
   for (size_t k = 0; k < parts.size(); ++k) {
     const Tensor& t = parts[k];
-    SP_CHECK(t.dtype() == ref.dtype(), "cat: expected every tensor of dtype ", ref.dtype(), ", got ", t.dtype(),
-             " for tensor ", k);
+    SP_CHECK(t.dtype() == ref.dtype(), "cat: expected every tensor of dtype ", ref.dtype(),
+             ", got ", t.dtype(), " for tensor ", k);
     check_same_device(ref, t, "cat");
-    SP_CHECK(t.dim() == ref.dim(), "cat: expected tensors of rank ", ref.dim(), " like ", ref.shape(), ", got ",
-             t.shape(), " for tensor ", k);
+    SP_CHECK(t.dim() == ref.dim(), "cat: expected tensors of rank ", ref.dim(), " like ",
+             ref.shape(), ", got ", t.shape(), " for tensor ", k);
     for (int i = 0; i < t.dim(); ++i)
-      SP_CHECK(i == d || t.shape()[i] == ref.shape()[i], "cat: expected sizes to match except in dim ", d,
-               ", got ", ref.shape(), " and ", t.shape(), " for tensor ", k);
+      SP_CHECK(i == d || t.shape()[i] == ref.shape()[i],
+               "cat: expected sizes to match except in dim ", d, ", got ", ref.shape(), " and ",
+               t.shape(), " for tensor ", k);
     out_shape[d] += t.shape()[d];
   }
   Tensor out = empty(out_shape, ref.dtype(), ref.device());
@@ -70,11 +71,13 @@ std::vector<Tensor> split(const Tensor& t, int64_t split_size, int64_t dim) {
   check_defined(t, "split");
   const int d = wrap_dim(dim, t.dim(), "split");
   const int64_t n = t.shape()[d];
-  SP_CHECK(split_size > 0 || (split_size == 0 && n == 0), "split: expected a positive split_size, got ",
-           split_size, " for dim ", d, " of ", t.shape());
+  SP_CHECK(split_size > 0 || (split_size == 0 && n == 0),
+           "split: expected a positive split_size, got ", split_size, " for dim ", d, " of ",
+           t.shape());
   std::vector<Tensor> out;
   if (n == 0) return {t};
-  for (int64_t at = 0; at < n; at += split_size) out.push_back(t.narrow(d, at, std::min(split_size, n - at)));
+  for (int64_t at = 0; at < n; at += split_size)
+    out.push_back(t.narrow(d, at, std::min(split_size, n - at)));
   return out;
 }
 
@@ -86,8 +89,8 @@ std::vector<Tensor> split(const Tensor& t, const std::vector<int64_t>& sizes, in
     SP_CHECK(s >= 0, "split: expected non-negative sizes, got ", list_str(sizes));
     total += s;
   }
-  SP_CHECK(total == t.shape()[d], "split: expected sizes summing to ", t.shape()[d], " (dim ", d, " of ",
-           t.shape(), "), got ", list_str(sizes), " summing to ", total);
+  SP_CHECK(total == t.shape()[d], "split: expected sizes summing to ", t.shape()[d], " (dim ", d,
+           " of ", t.shape(), "), got ", list_str(sizes), " summing to ", total);
   std::vector<Tensor> out;
   int64_t at = 0;
   for (int64_t s : sizes) {
@@ -109,8 +112,9 @@ std::vector<Tensor> chunk(const Tensor& t, int64_t chunks, int64_t dim) {
 
 Tensor pad(const Tensor& t, const std::vector<int64_t>& pads, PadMode mode, double value) {
   check_defined(t, "pad");
-  SP_CHECK(pads.size() % 2 == 0 && int(pads.size()) / 2 <= t.dim(), "pad: expected an even number of pads, at most ",
-           2 * t.dim(), " for a tensor of shape ", t.shape(), ", got ", pads.size());
+  SP_CHECK(pads.size() % 2 == 0 && int(pads.size()) / 2 <= t.dim(),
+           "pad: expected an even number of pads, at most ", 2 * t.dim(), " for a tensor of shape ",
+           t.shape(), ", got ", pads.size());
   const int padded = int(pads.size()) / 2;
   std::vector<int64_t> before(t.dim(), 0), after(t.dim(), 0);
   Shape out_shape = t.shape();
@@ -119,15 +123,16 @@ Tensor pad(const Tensor& t, const std::vector<int64_t>& pads, PadMode mode, doub
     before[d] = pads[2 * k];
     after[d] = pads[2 * k + 1];
     out_shape[d] += before[d] + after[d];
-    SP_CHECK(out_shape[d] >= 0, "pad: expected a non-negative output size, got ", out_shape[d], " in dim ", d,
-             " padding ", t.shape(), " with ", list_str(pads));
+    SP_CHECK(out_shape[d] >= 0, "pad: expected a non-negative output size, got ", out_shape[d],
+             " in dim ", d, " padding ", t.shape(), " with ", list_str(pads));
   }
   if (mode == PadMode::Constant) {
     Tensor out = full(out_shape, value, t.dtype(), t.device());
     // Negative pads crop: copy the overlap of input and output.
     Tensor src = t, dst = out;
     for (int d = 0; d < t.dim(); ++d) {
-      const int64_t skip_src = std::max<int64_t>(0, -before[d]), skip_dst = std::max<int64_t>(0, before[d]);
+      const int64_t skip_src = std::max<int64_t>(0, -before[d]),
+                    skip_dst = std::max<int64_t>(0, before[d]);
       const int64_t len = t.shape()[d] - skip_src - std::max<int64_t>(0, -after[d]);
       if (len <= 0) return out;
       src = src.narrow(d, skip_src, len);
@@ -138,16 +143,19 @@ Tensor pad(const Tensor& t, const std::vector<int64_t>& pads, PadMode mode, doub
   }
   const char* mode_name = mode == PadMode::Reflect ? "reflect" : "replicate";
   SP_CHECK(padded <= 3 && padded < t.dim(), "pad: expected ", mode_name,
-           " padding of at most the last 3 dims and not the first dim, got ", padded, " dims for ", t.shape());
+           " padding of at most the last 3 dims and not the first dim, got ", padded, " dims for ",
+           t.shape());
   for (int d = 0; d < t.dim(); ++d) {
     if (before[d] == 0 && after[d] == 0) continue;
-    SP_CHECK(before[d] >= 0 && after[d] >= 0, "pad: expected non-negative pads for ", mode_name, " mode, got ",
-             list_str(pads));
+    SP_CHECK(before[d] >= 0 && after[d] >= 0, "pad: expected non-negative pads for ", mode_name,
+             " mode, got ", list_str(pads));
     if (mode == PadMode::Reflect)
       SP_CHECK(before[d] < t.shape()[d] && after[d] < t.shape()[d], "pad: expected ", mode_name,
-               " pads smaller than the size ", t.shape()[d], " of dim ", d, " of ", t.shape(), ", got ", list_str(pads));
+               " pads smaller than the size ", t.shape()[d], " of dim ", d, " of ", t.shape(),
+               ", got ", list_str(pads));
     else
-      SP_CHECK(t.shape()[d] > 0, "pad: expected a non-empty dim ", d, " for replicate mode, got ", t.shape());
+      SP_CHECK(t.shape()[d] > 0, "pad: expected a non-empty dim ", d, " for replicate mode, got ",
+               t.shape());
   }
   Tensor out = empty(out_shape, t.dtype(), t.device());
   if (out.numel() == 0) return out;
@@ -168,8 +176,8 @@ Tensor pixel_shuffle(const Tensor& t, int64_t r) {
   check_shuffle_input(t, r, "pixel_shuffle");
   const int n = t.dim();
   const int64_t c = t.size(-3), h = t.size(-2), w = t.size(-1);
-  SP_CHECK(c % (r * r) == 0, "pixel_shuffle: expected channels divisible by ", r * r, " (factor ", r,
-           " squared), got ", c, " in ", t.shape());
+  SP_CHECK(c % (r * r) == 0, "pixel_shuffle: expected channels divisible by ", r * r, " (factor ",
+           r, " squared), got ", c, " in ", t.shape());
   Shape batch;
   for (int i = 0; i < n - 3; ++i) batch.push_back(t.shape()[i]);
   Shape split = batch;  // [*, C, r, r, H, W]
@@ -187,8 +195,8 @@ Tensor pixel_unshuffle(const Tensor& t, int64_t r) {
   check_shuffle_input(t, r, "pixel_unshuffle");
   const int n = t.dim();
   const int64_t c = t.size(-3), h = t.size(-2), w = t.size(-1);
-  SP_CHECK(h % r == 0 && w % r == 0, "pixel_unshuffle: expected height and width divisible by ", r, ", got ",
-           t.shape());
+  SP_CHECK(h % r == 0 && w % r == 0, "pixel_unshuffle: expected height and width divisible by ", r,
+           ", got ", t.shape());
   Shape batch;
   for (int i = 0; i < n - 3; ++i) batch.push_back(t.shape()[i]);
   Shape split = batch;  // [*, C, H/r, r, W/r, r]

@@ -33,13 +33,18 @@ Tensor pad(const Tensor& t, const std::vector<int64_t>& pads, PadMode mode = Pad
 Tensor pixel_shuffle(const Tensor& t, int64_t upscale_factor);
 // torch.nn.functional.pixel_unshuffle: the inverse, [*, C, H*r, W*r] -> [*, C*r*r, H, W].
 Tensor pixel_unshuffle(const Tensor& t, int64_t downscale_factor);
-inline Tensor depth_to_space(const Tensor& t, int64_t block) { return pixel_shuffle(t, block); }
-inline Tensor space_to_depth(const Tensor& t, int64_t block) { return pixel_unshuffle(t, block); }
+inline Tensor depth_to_space(const Tensor& t, int64_t block) {
+  return pixel_shuffle(t, block);
+}
+inline Tensor space_to_depth(const Tensor& t, int64_t block) {
+  return pixel_unshuffle(t, block);
+}
 
 namespace cpu {
 // out = t padded with edge reflection (mode Reflect) or edge replication (Replicate);
 // pads is (left, right) per dim from the first dim, one pair per dim of t.
-void pad_edges(const Tensor& out, const Tensor& t, const std::vector<int64_t>& before, PadMode mode);
+void pad_edges(const Tensor& out, const Tensor& t, const std::vector<int64_t>& before,
+               PadMode mode);
 }  // namespace cpu
 
 }  // namespace sp

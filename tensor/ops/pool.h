@@ -30,11 +30,12 @@ MaxPool2dResult max_pool2d(const Tensor& input, const Pool2dArgs& args, bool wit
 Tensor max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Shape& input_shape);
 
 Tensor avg_pool2d(const Tensor& input, const Pool2dArgs& args);
-Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape, const Pool2dArgs& args);
+Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape,
+                           const Pool2dArgs& args);
 
 // PyTorch's pooling output size (ceil_mode windows must start inside the padded input).
-int64_t pool_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation,
-                         bool ceil_mode);
+int64_t pool_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding,
+                         int64_t dilation, bool ceil_mode);
 
 namespace cpu {
 // Geometry of one pooling call, resolved (stride filled in) and checked.
@@ -45,8 +46,10 @@ struct PoolGeometry {
 };
 // Contiguous tensors viewed as [planes, H, W] / [planes, out_h, out_w].
 // indices may be undefined (not written).
-void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input, const PoolGeometry& g);
-void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices, int64_t planes);
+void max_pool2d(const Tensor& values, const Tensor& indices, const Tensor& input,
+                const PoolGeometry& g);
+void max_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& indices,
+                         int64_t planes);
 void avg_pool2d(const Tensor& out, const Tensor& input, const PoolGeometry& g);
 void avg_pool2d_backward(const Tensor& grad_in, const Tensor& grad_out, const PoolGeometry& g);
 }  // namespace cpu

@@ -10,7 +10,9 @@ Generator& default_generator() {
   return gen;
 }
 
-void manual_seed(uint64_t seed) { default_generator() = Generator(seed, 0); }
+void manual_seed(uint64_t seed) {
+  default_generator() = Generator(seed, 0);
+}
 
 namespace {
 enum class Dist { Uniform, Normal };
@@ -27,9 +29,10 @@ void fill_dist(const Tensor& out, Dist dist, double a, double b, Generator& gen)
   return cuda::fill_normal(out, gen.seed, offset, a, b);
 }
 
-Tensor draw(const Shape& shape, DType dtype, Device device, Dist dist, double a, double b, Generator& gen,
-            const char* what) {
-  SP_CHECK(is_floating(dtype), what, ": expected a floating dtype (f32, f64, f16, bf16), got ", dtype);
+Tensor draw(const Shape& shape, DType dtype, Device device, Dist dist, double a, double b,
+            Generator& gen, const char* what) {
+  SP_CHECK(is_floating(dtype), what, ": expected a floating dtype (f32, f64, f16, bf16), got ",
+           dtype);
   Tensor out = empty(shape, dtype, device);
   fill_dist(out, dist, a, b, gen);
   return out;
@@ -53,7 +56,9 @@ Tensor& fill_in_place(Tensor& t, Dist dist, double a, double b, Generator& gen, 
 Tensor rand(const Shape& shape, Generator& gen, DType dtype, Device device) {
   return draw(shape, dtype, device, Dist::Uniform, 0.0, 1.0, gen, "rand");
 }
-Tensor rand(const Shape& shape, DType dtype, Device device) { return rand(shape, default_generator(), dtype, device); }
+Tensor rand(const Shape& shape, DType dtype, Device device) {
+  return rand(shape, default_generator(), dtype, device);
+}
 
 Tensor randn(const Shape& shape, Generator& gen, DType dtype, Device device) {
   return draw(shape, dtype, device, Dist::Normal, 0.0, 1.0, gen, "randn");
@@ -79,8 +84,10 @@ Tensor bernoulli(const Tensor& p, Generator& gen) {
   const uint64_t offset = gen.advance(out.numel());
   if (out.numel() == 0) return out;
   Tensor prob = p.contiguous();
-  if (p.is_cpu()) cpu::bernoulli(out, prob, gen.seed, offset);
-  else cuda::bernoulli(out, prob, gen.seed, offset);
+  if (p.is_cpu())
+    cpu::bernoulli(out, prob, gen.seed, offset);
+  else
+    cuda::bernoulli(out, prob, gen.seed, offset);
   return out;
 }
 
@@ -90,13 +97,16 @@ Tensor bernoulli(double p, const Shape& shape, Generator& gen, DType dtype, Devi
   const uint64_t offset = gen.advance(out.numel());
   if (out.numel() == 0) return out;
   Tensor prob = scalar_tensor(p, DType::F64, device);
-  if (device.is_cpu()) cpu::bernoulli(out, prob, gen.seed, offset);
-  else cuda::bernoulli(out, prob, gen.seed, offset);
+  if (device.is_cpu())
+    cpu::bernoulli(out, prob, gen.seed, offset);
+  else
+    cuda::bernoulli(out, prob, gen.seed, offset);
   return out;
 }
 
 // Integer draws are generated on the host and moved: the same numbers on every device.
-Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator& gen, DType dtype, Device device) {
+Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator& gen, DType dtype,
+               Device device) {
   SP_CHECK(high > low, "randint: expected low < high, got [", low, ", ", high, ")");
   const uint64_t range = uint64_t(high) - uint64_t(low);
   SP_CHECK(range <= (uint64_t(1) << 32), "randint: expected high - low <= 2^32, got ", range);
@@ -108,7 +118,8 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator& gen, DT
 }
 
 Tensor randperm(int64_t n, Generator& gen, DType dtype, Device device) {
-  SP_CHECK(n >= 0 && uint64_t(n) <= (uint64_t(1) << 32), "randperm: expected n in [0, 2^32], got ", n);
+  SP_CHECK(n >= 0 && uint64_t(n) <= (uint64_t(1) << 32), "randperm: expected n in [0, 2^32], got ",
+           n);
   SP_CHECK(dtype != DType::Bool, "randperm: expected a numeric dtype, got bool");
   Tensor out = empty({n}, dtype, kCPU);
   const uint64_t offset = gen.advance(n);

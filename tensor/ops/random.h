@@ -38,11 +38,12 @@ Tensor rand(const Shape& shape, DType dtype = DType::F32, Device device = kCPU);
 Tensor randn(const Shape& shape, Generator& gen, DType dtype = DType::F32, Device device = kCPU);
 Tensor randn(const Shape& shape, DType dtype = DType::F32, Device device = kCPU);
 // Integers in [low, high), high - low <= 2^32 (word % range: bias below 2^-32 * range).
-Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator& gen, DType dtype = DType::I64,
-               Device device = kCPU);
+Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator& gen,
+               DType dtype = DType::I64, Device device = kCPU);
 // 1 where u < p, else 0: same shape, dtype and device as p (p in [0, 1]).
 Tensor bernoulli(const Tensor& p, Generator& gen);
-Tensor bernoulli(double p, const Shape& shape, Generator& gen, DType dtype = DType::F32, Device device = kCPU);
+Tensor bernoulli(double p, const Shape& shape, Generator& gen, DType dtype = DType::F32,
+                 Device device = kCPU);
 // A random permutation of [0, n) (Fisher-Yates with word k choosing for position n-1-k).
 Tensor randperm(int64_t n, Generator& gen, DType dtype = DType::I64, Device device = kCPU);
 // In place; element i is the i-th element in row-major (logical) order, any strides.

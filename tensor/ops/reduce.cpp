@@ -43,8 +43,10 @@ Plan plan_reduce(const Tensor& x, const DimList& dims, bool keepdim, const char*
   p.reduced = reduced_mask(x, dims, what);
   const int rank = x.dim();
   for (int d = 0; d < rank; ++d) {
-    if (!p.reduced[d]) p.out_shape.push_back(x.size(d));
-    else if (keepdim) p.out_shape.push_back(1);
+    if (!p.reduced[d])
+      p.out_shape.push_back(x.size(d));
+    else if (keepdim)
+      p.out_shape.push_back(1);
   }
   // Reduced dims (ignoring size-1 dims) forming one block need no permutation.
   int first = -1, last = -1;
@@ -54,13 +56,17 @@ Plan plan_reduce(const Tensor& x, const DimList& dims, bool keepdim, const char*
       last = d;
     }
   bool block = true;
-  for (int d = first; first >= 0 && d <= last; ++d) block = block && (p.reduced[d] || x.size(d) == 1);
+  for (int d = first; first >= 0 && d <= last; ++d)
+    block = block && (p.reduced[d] || x.size(d) == 1);
   if (block) {
     p.in = x.contiguous();
     for (int d = 0; d < rank; ++d) {
-      if (p.reduced[d]) p.size *= x.size(d);
-      else if (first >= 0 && d > last) p.inner *= x.size(d);
-      else p.outer *= x.size(d);
+      if (p.reduced[d])
+        p.size *= x.size(d);
+      else if (first >= 0 && d > last)
+        p.inner *= x.size(d);
+      else
+        p.outer *= x.size(d);
     }
   } else {
     std::vector<int64_t> perm;
@@ -78,8 +84,10 @@ void run_reduce(const char* /*what*/, ReduceOp op, const Tensor& out, const Plan
   if (out.is_cpu()) return cpu::reduce(op, out, p.in, p.outer, p.size, p.inner, param);
   cuda::reduce(op, out, p.in, p.outer, p.size, p.inner, param);
 }
-void run_arg_reduce(const char* /*what*/, bool is_max, const Tensor& values, const Tensor& indices, const Plan& p) {
-  if (indices.is_cpu()) return cpu::arg_reduce(is_max, values, indices, p.in, p.outer, p.size, p.inner);
+void run_arg_reduce(const char* /*what*/, bool is_max, const Tensor& values, const Tensor& indices,
+                    const Plan& p) {
+  if (indices.is_cpu())
+    return cpu::arg_reduce(is_max, values, indices, p.in, p.outer, p.size, p.inner);
   cuda::arg_reduce(is_max, values, indices, p.in, p.outer, p.size, p.inner);
 }
 void run_cumsum(const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner) {
@@ -87,7 +95,9 @@ void run_cumsum(const Tensor& out, const Tensor& in, int64_t outer, int64_t size
   cuda::cumsum(out, in, outer, size, inner);
 }
 
-DType sum_dtype(DType t) { return is_integral(t) ? DType::I64 : t; }
+DType sum_dtype(DType t) {
+  return is_integral(t) ? DType::I64 : t;
+}
 
 // When the reduced dims form several blocks (NCHW over {0, 2, 3}: a bias gradient),
 // returns the dims of the last block, else nothing: the caller then reduces that block
@@ -117,10 +127,12 @@ Tensor reduce_op(const char* what, ReduceOp op, const Tensor& x, const DimList& 
   const bool decomposable = op == ReduceOp::Sum || op == ReduceOp::Prod || op == ReduceOp::Amax ||
                             op == ReduceOp::Amin || op == ReduceOp::Any || op == ReduceOp::All;
   // f16/bf16 would round the partial results: they take the permuting path.
-  if (decomposable && x.defined() && x.dtype() != DType::F16 && x.dtype() != DType::BF16 && x.numel() > 0) {
+  if (decomposable && x.defined() && x.dtype() != DType::F16 && x.dtype() != DType::BF16 &&
+      x.numel() > 0) {
     const DimList block = last_block_if_split(x, dims, what);
     // The second pass reduces every listed dim: those of the block now have size 1.
-    if (!block.empty()) return reduce_op(what, op, reduce_op(what, op, x, block, true, param), dims, keepdim, param);
+    if (!block.empty())
+      return reduce_op(what, op, reduce_op(what, op, x, block, true, param), dims, keepdim, param);
   }
   Plan p = plan_reduce(x, dims, keepdim, what);
   DType out_dtype = x.dtype();
@@ -131,14 +143,16 @@ Tensor reduce_op(const char* what, ReduceOp op, const Tensor& x, const DimList& 
              "; hint: convert with .to(DType::F32)");
   if (op == ReduceOp::Amax || op == ReduceOp::Amin)
     SP_CHECK(p.size > 0 || p.outer * p.inner == 0, what,
-             ": expected a non-empty reduction, got shape ", x.shape(), "; hint: the identity is undefined");
+             ": expected a non-empty reduction, got shape ", x.shape(),
+             "; hint: the identity is undefined");
   Tensor out = empty(p.out_shape, out_dtype, x.device());
   if (out.numel() == 0) return out;
   run_reduce(what, op, out, p, param);
   return out;
 }
 
-ValuesIndices arg_op(const char* what, bool is_max, const Tensor& x, int64_t dim, bool keepdim, bool values) {
+ValuesIndices arg_op(const char* what, bool is_max, const Tensor& x, int64_t dim, bool keepdim,
+                     bool values) {
   Plan p = plan_reduce(x, {dim}, keepdim, what);
   SP_CHECK(p.size > 0, what, ": expected a non-empty dim ", dim, ", got shape ", x.shape());
   ValuesIndices r;
@@ -199,10 +213,18 @@ Tensor logsumexp(const Tensor& x, const DimList& dims, bool keepdim) {
   return keepdim ? r : r.reshape(plan_reduce(x, dims, false, "logsumexp").out_shape);
 }
 
-ValuesIndices max(const Tensor& x, int64_t dim, bool keepdim) { return arg_op("max", true, x, dim, keepdim, true); }
-ValuesIndices min(const Tensor& x, int64_t dim, bool keepdim) { return arg_op("min", false, x, dim, keepdim, true); }
-Tensor max(const Tensor& x) { return amax(x); }
-Tensor min(const Tensor& x) { return amin(x); }
+ValuesIndices max(const Tensor& x, int64_t dim, bool keepdim) {
+  return arg_op("max", true, x, dim, keepdim, true);
+}
+ValuesIndices min(const Tensor& x, int64_t dim, bool keepdim) {
+  return arg_op("min", false, x, dim, keepdim, true);
+}
+Tensor max(const Tensor& x) {
+  return amax(x);
+}
+Tensor min(const Tensor& x) {
+  return amin(x);
+}
 Tensor argmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
   if (!dim) {
     check_defined(x, "argmax");

@@ -19,8 +19,10 @@ Tensor sum(const Tensor& x, const DimList& dims = {}, bool keepdim = false);
 Tensor prod(const Tensor& x, const DimList& dims = {}, bool keepdim = false);
 Tensor mean(const Tensor& x, const DimList& dims = {}, bool keepdim = false);  // floating only
 // Variance with divisor N - correction (correction 1 = unbiased, PyTorch's default).
-Tensor var(const Tensor& x, const DimList& dims = {}, double correction = 1.0, bool keepdim = false);
-Tensor std_dev(const Tensor& x, const DimList& dims = {}, double correction = 1.0, bool keepdim = false);
+Tensor var(const Tensor& x, const DimList& dims = {}, double correction = 1.0,
+           bool keepdim = false);
+Tensor std_dev(const Tensor& x, const DimList& dims = {}, double correction = 1.0,
+               bool keepdim = false);
 Tensor amax(const Tensor& x, const DimList& dims = {}, bool keepdim = false);
 Tensor amin(const Tensor& x, const DimList& dims = {}, bool keepdim = false);
 // Vector p-norm over dims: p = 2 (default), 1, INFINITY, -INFINITY, 0 (count of
@@ -54,11 +56,11 @@ enum class ReduceOp : uint8_t { Sum, Prod, Mean, Amax, Amin, Any, All, Norm };
 // device in tensor/ops/reduce.cpp (run_reduce and friends).
 namespace cpu {
 // out dtype: Sum/Prod: i64 for integral inputs, else in's; Any/All: bool; else in's.
-void reduce(ReduceOp op, const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner,
-            double p);
+void reduce(ReduceOp op, const Tensor& out, const Tensor& in, int64_t outer, int64_t size,
+            int64_t inner, double p);
 // values (in's dtype; may be undefined) and indices (i64) of the max (or min).
-void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in, int64_t outer,
-                int64_t size, int64_t inner);
+void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& in,
+                int64_t outer, int64_t size, int64_t inner);
 // out has in's shape ([outer, size, inner]); i64 for integral inputs.
 void cumsum(const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner);
 }  // namespace cpu

@@ -7,8 +7,8 @@ namespace sp {
 namespace {
 
 // ---- the device dispatch (CUDA kernels plug in here)
-void run_softmax(const char* /*what*/, const Tensor& out, const Tensor& in, int64_t outer, int64_t size,
-                 int64_t inner, bool log) {
+void run_softmax(const char* /*what*/, const Tensor& out, const Tensor& in, int64_t outer,
+                 int64_t size, int64_t inner, bool log) {
   if (out.is_cpu()) return cpu::softmax(out, in, outer, size, inner, log);
   cuda::softmax(out, in, outer, size, inner, log);
 }
@@ -30,7 +30,11 @@ Tensor softmax_op(const char* what, const Tensor& x, int64_t dim, bool log) {
 
 }  // namespace
 
-Tensor softmax(const Tensor& x, int64_t dim) { return softmax_op("softmax", x, dim, false); }
-Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_op("log_softmax", x, dim, true); }
+Tensor softmax(const Tensor& x, int64_t dim) {
+  return softmax_op("softmax", x, dim, false);
+}
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  return softmax_op("log_softmax", x, dim, true);
+}
 
 }  // namespace sp

@@ -14,7 +14,8 @@ Tensor log_softmax(const Tensor& x, int64_t dim);
 // the middle dim; `out` is contiguous with in's shape and dtype. The public ops
 // dispatch on the device in tensor/ops/softmax.cpp (run_softmax).
 namespace cpu {
-void softmax(const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner, bool log);
+void softmax(const Tensor& out, const Tensor& in, int64_t outer, int64_t size, int64_t inner,
+             bool log);
 }  // namespace cpu
 
 }  // namespace sp

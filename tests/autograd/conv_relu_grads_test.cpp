@@ -82,8 +82,10 @@ void expect_conv_relu_matches_composition(Device device, DType dt, double tol) {
       Var y = fused ? conv2d_relu(x, w, b, args) : relu(conv2d(x, w, b, args));
       backward(y, go);
       results[fused] = {y.data().cpu(), w.grad().cpu(), with_bias ? b.grad().cpu() : Tensor()};
-      if (fused == 0) results[fused].push_back(x.grad().cpu());
-      else EXPECT_FALSE(x.grad().defined());
+      if (fused == 0)
+        results[fused].push_back(x.grad().cpu());
+      else
+        EXPECT_FALSE(x.grad().defined());
     }
     EXPECT_TRUE(all_close(results[1][0], results[0][0], tol, tol));
     EXPECT_TRUE(all_close(results[1][1], results[0][1], tol, tol));
@@ -97,7 +99,9 @@ void expect_conv_relu_matches_composition(Device device, DType dt, double tol) {
   }
 }
 
-TEST(AgConvRelu, MatchesReluOfConv) { expect_conv_relu_matches_composition(kCPU, DType::F64, 1e-12); }
+TEST(AgConvRelu, MatchesReluOfConv) {
+  expect_conv_relu_matches_composition(kCPU, DType::F64, 1e-12);
+}
 
 TEST(AgConvReluGpu, MatchesReluOfConv) {
   SP_SKIP_WITHOUT_GPU();

@@ -27,9 +27,11 @@ AG_TEST(AgElementwise, MulDivBroadcast) {
   Tensor b = away_from_zero({3, 1}, 0.5, 2, 5, device);
   EXPECT_GRADCHECK([](const Vars& v) { return v[0] * v[1] * 3.0; }, {a, b});
   EXPECT_GRADCHECK([](const Vars& v) { return v[0] / v[1] / 2.0; }, {a, b});
-  EXPECT_GRADCHECK([](const Vars& v) { return 1.5 / v[0]; }, {non_contiguous(away_from_zero({3, 4}, 0.5, 2, 6, device))});
+  EXPECT_GRADCHECK([](const Vars& v) { return 1.5 / v[0]; },
+                   {non_contiguous(away_from_zero({3, 4}, 0.5, 2, 6, device))});
   // The same value used twice (gradients accumulate in the engine).
-  EXPECT_GRADCHECK([](const Vars& v) { return v[0] * v[0] + v[0]; }, {non_contiguous(uniform({4, 3}, -1, 1, 7, device))});
+  EXPECT_GRADCHECK([](const Vars& v) { return v[0] * v[0] + v[0]; },
+                   {non_contiguous(uniform({4, 3}, -1, 1, 7, device))});
 }
 
 AG_TEST(AgElementwise, Pow) {
@@ -69,8 +71,11 @@ AG_TEST(AgElementwise, KinkedUnaryAwayFromKinks) {
   EXPECT_GRADCHECK([](const Vars& v) { return leaky_relu(v[0], 0.2); }, {x});
   // Values on both sides of the bounds -1 and 1, none near them.
   Tensor c = from_vector(std::vector<double>{-1.7, -0.6, -0.2, 0.3, 0.8, 1.9}, {2, 3}).to(device);
-  EXPECT_GRADCHECK([](const Vars& v) { return clamp(v[0], -1.0, 1.0) + clamp(v[0], {}, 1.0) * 2.0 + clamp(v[0], -1.0, {}) * 3.0; },
-                   {non_contiguous(c)});
+  EXPECT_GRADCHECK(
+      [](const Vars& v) {
+        return clamp(v[0], -1.0, 1.0) + clamp(v[0], {}, 1.0) * 2.0 + clamp(v[0], -1.0, {}) * 3.0;
+      },
+      {non_contiguous(c)});
 }
 
 TEST(AgElementwise, MixedDtypesGiveGradsInEachInputsDtype) {

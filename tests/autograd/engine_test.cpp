@@ -6,8 +6,8 @@
 
 #include "autograd/checkpoint.h"
 #include "autograd/functions/views.h"
-#include "autograd/gradcheck.h"
 #include "autograd/grad_mode.h"
+#include "autograd/gradcheck.h"
 #include "autograd/node.h"
 #include "helpers/test_helpers.h"
 #include "tensor/ops/creation.h"
@@ -34,19 +34,22 @@ Tensor host_zip(const Tensor& a, const Tensor& b, const std::function<double(dou
 Var square(const Var& x) {
   return make_result("square", host_map(x.data(), [](double v) { return v * v; }), {x}, {x.data()},
                      [](const BackwardArgs& a) {
-                       return std::vector<Tensor>{host_zip(a.grad(), a.saved[0], [](double g, double v) { return 2 * g * v; })};
+                       return std::vector<Tensor>{host_zip(
+                           a.grad(), a.saved[0], [](double g, double v) { return 2 * g * v; })};
                      });
 }
 // y = log(x), to provoke NaN in anomaly mode.
 Var host_log(const Var& x) {
-  return make_result("log", host_map(x.data(), [](double v) { return std::log(v); }), {x}, {x.data()},
-                     [](const BackwardArgs& a) {
-                       return std::vector<Tensor>{host_zip(a.grad(), a.saved[0], [](double g, double v) { return g / v; })};
+  return make_result("log", host_map(x.data(), [](double v) { return std::log(v); }), {x},
+                     {x.data()}, [](const BackwardArgs& a) {
+                       return std::vector<Tensor>{host_zip(
+                           a.grad(), a.saved[0], [](double g, double v) { return g / v; })};
                      });
 }
 // Elementwise product of two same-shape values.
 Var product(const Var& a, const Var& b) {
-  return make_result("product", host_zip(a.data(), b.data(), [](double x, double y) { return x * y; }), {a, b},
+  return make_result("product",
+                     host_zip(a.data(), b.data(), [](double x, double y) { return x * y; }), {a, b},
                      {a.data(), b.data()}, [](const BackwardArgs& args) {
                        auto mul = [](double x, double y) { return x * y; };
                        return std::vector<Tensor>{host_zip(args.grad(), args.saved[1], mul),
@@ -58,12 +61,16 @@ Var total(const Var& x) {
   std::vector<double> v = x.data().to(DType::F64).cpu().to_vector<double>();
   double s = 0;
   for (double e : v) s += e;
-  return make_result("total", scalar_tensor(s, x.dtype(), x.device()), {x}, {}, [](const BackwardArgs& a) {
-    return std::vector<Tensor>{full(a.inputs[0].shape, a.grad().item<double>(), a.inputs[0].dtype, a.inputs[0].device)};
-  });
+  return make_result("total", scalar_tensor(s, x.dtype(), x.device()), {x}, {},
+                     [](const BackwardArgs& a) {
+                       return std::vector<Tensor>{full(a.inputs[0].shape, a.grad().item<double>(),
+                                                       a.inputs[0].dtype, a.inputs[0].device)};
+                     });
 }
 
-Tensor values(std::vector<double> v, const Shape& shape) { return from_vector(v, shape); }
+Tensor values(std::vector<double> v, const Shape& shape) {
+  return from_vector(v, shape);
+}
 
 TEST(Engine, ReusedValueGradientsAccumulate) {
   Var x(values({1, 2, 3}, {3}), true);
@@ -80,8 +87,8 @@ TEST(Engine, ReusedValueGradientsAccumulate) {
 TEST(Engine, DiamondGraphVisitsEachNodeOnce) {
   Var x(values({0.5, -1.5}, {2}), true);
   Var a = square(x);
-  Var b = product(a, x);                 // x^3
-  Var c = product(b, reshape(a, {2}));   // x^5
+  Var b = product(a, x);                // x^3
+  Var c = product(b, reshape(a, {2}));  // x^5
   backward(total(c));
   EXPECT_TRUE(all_close(x.grad(), values({5 * std::pow(0.5, 4), 5 * std::pow(1.5, 4)}, {2})));
 }
@@ -167,11 +174,12 @@ TEST(Engine, AnomalyModeNamesTheOp) {
 TEST(Engine, AnomalyModeChecksGradients) {
   // sqrt(0) is finite but its gradient is not.
   auto host_sqrt = [](const Var& x) {
-    return make_result("sqrt", host_map(x.data(), [](double v) { return std::sqrt(v); }), {x}, {x.data()},
-                       [](const BackwardArgs& a) {
-                         return std::vector<Tensor>{
-                             host_zip(a.grad(), a.saved[0], [](double g, double v) { return g / (2 * std::sqrt(v)); })};
-                       });
+    return make_result(
+        "sqrt", host_map(x.data(), [](double v) { return std::sqrt(v); }), {x}, {x.data()},
+        [](const BackwardArgs& a) {
+          return std::vector<Tensor>{host_zip(
+              a.grad(), a.saved[0], [](double g, double v) { return g / (2 * std::sqrt(v)); })};
+        });
   };
   Var x(values({0, 1}, {2}), true);
   Var loss = total(host_sqrt(x));
@@ -193,7 +201,8 @@ TEST(Gradcheck, PassesForCorrectAndReportsWrongGradients) {
   GradcheckResult bad = gradcheck(wrong, {x});
   EXPECT_FALSE(bad.ok);
   EXPECT_EQ(bad.worst_input, 0);
-  EXPECT_EQ(bad.worst_element, 5);  // x = -0.3: analytic r vs numeric -0.6 r, the worst relative gap
+  EXPECT_EQ(bad.worst_element,
+            5);  // x = -0.3: analytic r vs numeric -0.6 r, the worst relative gap
   EXPECT_NE(bad.message.find("FAILED"), std::string::npos);
 }
 
@@ -201,12 +210,12 @@ TEST(Gradcheck, ViewsOnNonContiguousInputs) {
   Tensor base = arange(0.0, 24.0, 1.0, DType::F64).reshape({2, 3, 4});
   Tensor x = base.transpose(0, 2);  // [4, 3, 2], non-contiguous
   auto fn = [](const std::vector<Var>& v) {
-    Var y = permute(v[0], {2, 0, 1});                          // [2, 4, 3]
-    y = slice(y, 1, 1, 4, 2);                                  // [2, 2, 3]
-    y = select(y, 2, -1);                                      // [2, 2]
-    y = unsqueeze(reshape(contiguous(y), {4}), 0);             // [1, 4]
+    Var y = permute(v[0], {2, 0, 1});               // [2, 4, 3]
+    y = slice(y, 1, 1, 4, 2);                       // [2, 2, 3]
+    y = select(y, 2, -1);                           // [2, 2]
+    y = unsqueeze(reshape(contiguous(y), {4}), 0);  // [1, 4]
     y = expand(y, {3, 4});
-    y = narrow(squeeze(unsqueeze(y, 1), 1), 0, 1, 2);          // [2, 4]
+    y = narrow(squeeze(unsqueeze(y, 1), 1), 0, 1, 2);  // [2, 4]
     return product(square(transpose(y, 0, 1)), transpose(y, 0, 1));
   };
   GradcheckResult r = gradcheck(fn, {x});

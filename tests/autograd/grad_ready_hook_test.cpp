@@ -59,11 +59,13 @@ TEST(LeafGradReadyHook, SameLeafTwiceInOneOpFiresOnce) {
   Recorder rec;
   backward(sum(mul(w, w)), {}, false, rec.hook());
   EXPECT_EQ(rec.order, (std::vector<std::string>{"w"}));
-  EXPECT_TRUE(all_close(rec.grad_at_fire["w"], from_vector(std::vector<double>{2, -4}, {2}), 1e-12, 0));
+  EXPECT_TRUE(
+      all_close(rec.grad_at_fire["w"], from_vector(std::vector<double>{2, -4}, {2}), 1e-12, 0));
 }
 
 TEST(LeafGradReadyHook, UnreachedLeavesDoNotFire) {
-  Var used = leaf({1, 2}, "used"), unused = leaf({3, 4}, "unused"), frozen = leaf({5, 6}, "frozen", false);
+  Var used = leaf({1, 2}, "used"), unused = leaf({3, 4}, "unused"),
+      frozen = leaf({5, 6}, "frozen", false);
   Var other = sum(mul(unused, frozen));  // a graph of its own, never backpropagated
   Recorder rec;
   backward(sum(mul(used, frozen)), {}, false, rec.hook());

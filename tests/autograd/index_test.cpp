@@ -15,8 +15,12 @@ using test::non_contiguous;
 using test::uniform;
 using Vars = std::vector<Var>;
 
-Tensor indices(std::vector<int64_t> v, const Shape& shape, Device device) { return from_vector(v, shape).to(device); }
-Tensor values(std::vector<double> v, const Shape& shape, Device device) { return from_vector(v, shape).to(device); }
+Tensor indices(std::vector<int64_t> v, const Shape& shape, Device device) {
+  return from_vector(v, shape).to(device);
+}
+Tensor values(std::vector<double> v, const Shape& shape, Device device) {
+  return from_vector(v, shape).to(device);
+}
 // A bool mask: true where `pattern` is 1.
 Tensor mask_of(std::vector<double> pattern, const Shape& shape, Device device) {
   return sp::gt(values(pattern, shape, device), 0.5);
@@ -34,7 +38,8 @@ AG_TEST(AgIndex, ScatterAddDestinationAndSource) {
                    {x, uniform({2, 4}, -1, 1, 4, device), w});  // broadcast destination
   // Only one of the two needs a gradient.
   EXPECT_GRADCHECK([idx0](const Vars& v) { return scatter_add(v[0], 0, idx0, v[1]); },
-                   {x, uniform({2, 4}, -1, 1, 5, device)}, GradcheckOptions{.requires_grad = {false, true}});
+                   {x, uniform({2, 4}, -1, 1, 5, device)},
+                   GradcheckOptions{.requires_grad = {false, true}});
 }
 
 AG_TEST(AgIndex, ScatterAddGradientsLikePyTorch) {
@@ -51,12 +56,15 @@ AG_TEST(AgIndex, IndexAddDestinationAndSource) {
   Tensor idx = indices({2, 0, 2}, {3}, device);
   EXPECT_GRADCHECK([idx](const Vars& v) { return index_add(v[0], 0, idx, v[1]); },
                    {x, non_contiguous(uniform({3, 3}, -1, 1, 7, device))});
-  EXPECT_GRADCHECK([idx](const Vars& v) { return index_add(v[0] * v[2], 1, idx.narrow(0, 0, 2), v[1], -0.5); },
-                   {x, uniform({4, 2}, -1, 1, 8, device), uniform({3}, 0.5, 1.5, 9, device)});
+  EXPECT_GRADCHECK(
+      [idx](const Vars& v) { return index_add(v[0] * v[2], 1, idx.narrow(0, 0, 2), v[1], -0.5); },
+      {x, uniform({4, 2}, -1, 1, 8, device), uniform({3}, 0.5, 1.5, 9, device)});
   Var a(values({0, 0}, {2}, device), true), s(values({1, 2, 3}, {3}, device), true);
-  backward(sum(index_add(a, 0, indices({1, 1, 0}, {3}, device), s, 2.0) * Var(values({3, 5}, {2}, device))));
+  backward(sum(index_add(a, 0, indices({1, 1, 0}, {3}, device), s, 2.0) *
+               Var(values({3, 5}, {2}, device))));
   EXPECT_EQ(a.grad().cpu().to_vector<double>(), (std::vector<double>{3, 5}));
-  EXPECT_EQ(s.grad().cpu().to_vector<double>(), (std::vector<double>{10, 10, 6}));  // torch: alpha * w[index]
+  EXPECT_EQ(s.grad().cpu().to_vector<double>(),
+            (std::vector<double>{10, 10, 6}));  // torch: alpha * w[index]
 }
 
 AG_TEST(AgIndex, MaskedSelect) {
@@ -66,8 +74,10 @@ AG_TEST(AgIndex, MaskedSelect) {
   Tensor row = mask_of({0, 1, 1, 0}, {4}, device);  // broadcast mask
   EXPECT_GRADCHECK([row](const Vars& v) { return masked_select(v[0], row); }, {x});
   // Broadcast input: each element's gradient sums over the rows that select it.
-  EXPECT_GRADCHECK([mask](const Vars& v) { return masked_select(v[0], mask); }, {uniform({4}, -1, 1, 11, device)});
-  EXPECT_GRADCHECK([row](const Vars& v) { return masked_select(v[0], row); }, {uniform({}, -1, 1, 14, device)});
+  EXPECT_GRADCHECK([mask](const Vars& v) { return masked_select(v[0], mask); },
+                   {uniform({4}, -1, 1, 11, device)});
+  EXPECT_GRADCHECK([row](const Vars& v) { return masked_select(v[0], row); },
+                   {uniform({}, -1, 1, 14, device)});
   Var y(values({1, 2}, {2}, device), true);
   backward(sum(masked_select(y, mask_of({1, 0, 1, 1}, {2, 2}, device))));
   EXPECT_EQ(y.grad().cpu().to_vector<double>(), (std::vector<double>{2, 1}));
@@ -78,8 +88,10 @@ AG_TEST(AgIndex, MaskedSelect) {
 
 AG_TEST(AgIndex, IndexOpErrorsNameTheOp) {
   Var x(uniform({3, 4}, -1, 1, 12, device), true), src(uniform({2, 4}, -1, 1, 13, device), true);
-  EXPECT_SP_ERROR(scatter_add(x, 0, indices({0, 3, 0, 0, 1, 1, 1, 1}, {2, 4}, device), src), "[0, 3)");
-  EXPECT_SP_ERROR(index_add(x, 0, indices({0, 1, 2}, {3}, device), src), "index_add: expected src of shape");
+  EXPECT_SP_ERROR(scatter_add(x, 0, indices({0, 3, 0, 0, 1, 1, 1, 1}, {2, 4}, device), src),
+                  "[0, 3)");
+  EXPECT_SP_ERROR(index_add(x, 0, indices({0, 1, 2}, {3}, device), src),
+                  "index_add: expected src of shape");
   EXPECT_SP_ERROR(masked_select(x, values({1, 0, 1, 0}, {4}, device)), "masked_select");
   EXPECT_SP_ERROR(masked_select(x, mask_of({1, 0, 1}, {3}, device)), "masked_select");
 }
@@ -98,9 +110,11 @@ AG_TEST(AgIndex, SortValues) {
   for (bool descending : {false, true}) {
     EXPECT_GRADCHECK([descending](const Vars& v) { return sort(v[0], -1, descending).first; }, {x});
     EXPECT_GRADCHECK([descending](const Vars& v) { return sort(v[0], 0, descending).first; }, {x});
-    EXPECT_GRADCHECK([descending](const Vars& v) { return sort(v[0], 1, descending).first; }, {non_contiguous(x)});
+    EXPECT_GRADCHECK([descending](const Vars& v) { return sort(v[0], 1, descending).first; },
+                     {non_contiguous(x)});
   }
-  EXPECT_GRADCHECK([](const Vars& v) { return sort(v[0], 1, true).first; }, {distinct({2, 4, 3}, 5, device)});
+  EXPECT_GRADCHECK([](const Vars& v) { return sort(v[0], 1, true).first; },
+                   {distinct({2, 4, 3}, 5, device)});
   // torch: x = [3, 1, 2]; sort(x).values.backward([1, 10, 100]) gives x.grad = [100, 1, 10].
   Var y(values({3, 1, 2}, {3}, device), true);
   auto [sorted, order] = sort(y);
@@ -113,9 +127,11 @@ AG_TEST(AgIndex, TopkValues) {
   Tensor x = distinct({4, 5}, 3, device);
   for (bool largest : {true, false}) {
     for (int64_t k : {1, 3, 5})
-      EXPECT_GRADCHECK([k, largest](const Vars& v) { return topk(v[0], k, -1, largest).first; }, {x});
+      EXPECT_GRADCHECK([k, largest](const Vars& v) { return topk(v[0], k, -1, largest).first; },
+                       {x});
     for (int64_t k : {1, 4})
-      EXPECT_GRADCHECK([k, largest](const Vars& v) { return topk(v[0], k, 0, largest).first; }, {non_contiguous(x)});
+      EXPECT_GRADCHECK([k, largest](const Vars& v) { return topk(v[0], k, 0, largest).first; },
+                       {non_contiguous(x)});
   }
   // torch: x = [0.5, 2, -1, 3]; topk(x, 2).values.backward([1, 10]) gives [0, 10, 0, 1];
   // the elements topk drops get 0 (also with k = 0).

@@ -26,21 +26,31 @@ const std::map<std::string, Tensor>& fixture() {
   static const auto f = sp::test::load_fixture("autograd_nn.h5");
   return f;
 }
-Tensor at(const std::string& name, Device device) { return fixture().at(name).to(device); }
+Tensor at(const std::string& name, Device device) {
+  return fixture().at(name).to(device);
+}
 
 AG_TEST(AgPool, MaxPool2d) {
   Tensor x = non_contiguous(uniform({2, 3, 6, 7}, -1, 1, 1, device));  // distinct values: no ties
   EXPECT_GRADCHECK([](const Vars& v) { return max_pool2d(v[0], {}); }, {x});
-  Pool2dArgs args{.kernel = {3, 2}, .stride = {2, 1}, .padding = {1, 1}, .dilation = {1, 2}, .ceil_mode = true};
+  Pool2dArgs args{
+      .kernel = {3, 2}, .stride = {2, 1}, .padding = {1, 1}, .dilation = {1, 2}, .ceil_mode = true};
   EXPECT_GRADCHECK([args](const Vars& v) { return max_pool2d(v[0], args); }, {x});
-  EXPECT_GRADCHECK([](const Vars& v) { return max_pool2d(v[0], {.kernel = {2, 3}}); },
-                   {uniform({3, 4, 6}, -1, 1, 2, device)});  // unbatched
+  EXPECT_GRADCHECK(
+      [](const Vars& v) {
+        return max_pool2d(v[0], {.kernel = {2, 3}});
+      },
+      {uniform({3, 4, 6}, -1, 1, 2, device)});  // unbatched
 }
 
 AG_TEST(AgPool, AvgPool2d) {
   Tensor x = non_contiguous(uniform({2, 3, 5, 7}, -1, 1, 3, device));
   EXPECT_GRADCHECK([](const Vars& v) { return avg_pool2d(v[0], {}); }, {x});
-  Pool2dArgs args{.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}, .ceil_mode = true, .count_include_pad = false};
+  Pool2dArgs args{.kernel = {3, 3},
+                  .stride = {2, 2},
+                  .padding = {1, 1},
+                  .ceil_mode = true,
+                  .count_include_pad = false};
   EXPECT_GRADCHECK([args](const Vars& v) { return avg_pool2d(v[0], args); }, {x});
   EXPECT_SP_ERROR(avg_pool2d(Var(), {}), "avg_pool2d");
 }
@@ -58,7 +68,8 @@ AG_TEST(AgBatchNorm, TrainingMatchesPyTorchAndUpdatesBuffers) {
     NoGradGuard no_grad;
     batch_norm(Var(x.data() * 2.0 + 1.0), w, b, rm, rv, true, 0.2, 1e-3);
   }
-  EXPECT_TRUE(all_close(rm.cpu(), at("bn_rm2", kCPU), 1e-10, 1e-12));  // unbiased var in running_var
+  EXPECT_TRUE(
+      all_close(rm.cpu(), at("bn_rm2", kCPU), 1e-10, 1e-12));  // unbiased var in running_var
   EXPECT_TRUE(all_close(rv.cpu(), at("bn_rv2", kCPU), 1e-10, 1e-12));
   Tensor rm_before = rm.clone(), rv_before = rv.clone();
   Var e = batch_norm(x, w, b, rm, rv, false, 0.2, 1e-3);
@@ -71,26 +82,35 @@ AG_TEST(AgBatchNorm, Gradchecks) {
   Tensor x = non_contiguous(uniform({4, 3, 2, 3}, -1, 1, 4, device));
   Tensor w = uniform({3}, 0.5, 1.5, 5, device), b = uniform({3}, -1, 1, 6, device);
   // Training without tracked buffers (nothing changes between gradcheck's calls).
-  EXPECT_GRADCHECK([](const Vars& v) { return batch_norm(v[0], v[1], v[2], {}, {}, true, 0.1, 1e-5); }, {x, w, b});
-  EXPECT_GRADCHECK([](const Vars& v) { return batch_norm(v[0], {}, {}, {}, {}, true, 0.1, 1e-5); }, {x});
+  EXPECT_GRADCHECK(
+      [](const Vars& v) { return batch_norm(v[0], v[1], v[2], {}, {}, true, 0.1, 1e-5); },
+      {x, w, b});
+  EXPECT_GRADCHECK([](const Vars& v) { return batch_norm(v[0], {}, {}, {}, {}, true, 0.1, 1e-5); },
+                   {x});
   Tensor rm = uniform({3}, -0.5, 0.5, 7, device), rv = uniform({3}, 0.5, 2, 8, device);
-  EXPECT_GRADCHECK([rm, rv](const Vars& v) { return batch_norm(v[0], v[1], v[2], rm, rv, false, 0.1, 1e-5); },
-                   {x, w, b});
+  EXPECT_GRADCHECK(
+      [rm, rv](const Vars& v) { return batch_norm(v[0], v[1], v[2], rm, rv, false, 0.1, 1e-5); },
+      {x, w, b});
   Tensor nc = uniform({5, 3}, -1, 1, 9, device);  // [N, C]
-  EXPECT_GRADCHECK([](const Vars& v) { return batch_norm(v[0] * v[0], v[1], {}, {}, {}, true, 0.1, 1e-5); }, {nc, w});
+  EXPECT_GRADCHECK(
+      [](const Vars& v) { return batch_norm(v[0] * v[0], v[1], {}, {}, {}, true, 0.1, 1e-5); },
+      {nc, w});
   EXPECT_SP_ERROR(batch_norm(Var(nc), {}, {}, {}, {}, false, 0.1, 1e-5), "running_mean");
-  EXPECT_SP_ERROR(batch_norm(Var(nc), Var(w.slice(0, 0, 2)), {}, {}, {}, true, 0.1, 1e-5), "weight");
+  EXPECT_SP_ERROR(batch_norm(Var(nc), Var(w.slice(0, 0, 2)), {}, {}, {}, true, 0.1, 1e-5),
+                  "weight");
 }
 
 AG_TEST(AgNormalize, MatchesPyTorchAndGradchecks) {
   Tensor n = at("norm_x", device);
   EXPECT_TRUE(all_close(normalize(Var(n)).data().cpu(), at("normalize_2_1", kCPU)));
   EXPECT_TRUE(all_close(normalize(Var(n), 1.0, 0).data().cpu(), at("normalize_1_0", kCPU)));
-  EXPECT_TRUE(all_close(normalize(Var(n), 3.0, -1, 1e-3).data().cpu(), at("normalize_3_last", kCPU)));
+  EXPECT_TRUE(
+      all_close(normalize(Var(n), 3.0, -1, 1e-3).data().cpu(), at("normalize_3_last", kCPU)));
   Tensor x = non_contiguous(test::away_from_zero({3, 4}, 0.2, 1.5, 10, device));
   EXPECT_GRADCHECK([](const Vars& v) { return normalize(v[0]); }, {x});
   EXPECT_GRADCHECK([](const Vars& v) { return normalize(v[0], 1.0, 0); }, {x});
-  EXPECT_GRADCHECK([](const Vars& v) { return normalize(v[0] * v[1], 2.0, -1); }, {x, uniform({4}, 0.5, 1, 11, device)});
+  EXPECT_GRADCHECK([](const Vars& v) { return normalize(v[0] * v[1], 2.0, -1); },
+                   {x, uniform({4}, 0.5, 1, 11, device)});
 }
 
 AG_TEST(AgGelu, ErfAndGeluMatchPyTorch) {
@@ -101,8 +121,9 @@ AG_TEST(AgGelu, ErfAndGeluMatchPyTorch) {
   EXPECT_TRUE(all_close(y.data().cpu(), at("gelu", kCPU), 1e-12, 1e-14));
   backward(y, sp::ones_like(y.data()));
   EXPECT_TRUE(all_close(g.grad().cpu(), at("gelu_grad", kCPU), 1e-12, 1e-14));
-  EXPECT_GRADCHECK([](const Vars& v) { return gelu(v[0] * v[1]); },
-                   {non_contiguous(uniform({3, 4}, -3, 3, 12, device)), uniform({4}, 0.5, 1.5, 13, device)});
+  EXPECT_GRADCHECK(
+      [](const Vars& v) { return gelu(v[0] * v[1]); },
+      {non_contiguous(uniform({3, 4}, -3, 3, 12, device)), uniform({4}, 0.5, 1.5, 13, device)});
 }
 
 AG_TEST(AgDropout, MaskScaleAndGradient) {

@@ -3,8 +3,8 @@
 #include "autograd/functions/conv.h"
 #include "autograd/functions/matmul.h"
 #include "autograd/functions/reduce.h"
-#include "autograd/operators.h"
 #include "autograd/functions/sample.h"
+#include "autograd/operators.h"
 #include "gradcheck_helpers.h"
 
 namespace sp::ag {
@@ -18,29 +18,38 @@ AG_TEST(AgMatmul, BatchedBroadcastAndVectors) {
   Tensor a = uniform({2, 3, 4}, -1, 1, 1, device);
   Tensor b = non_contiguous(uniform({4, 5}, -1, 1, 2, device));
   EXPECT_GRADCHECK([](const Vars& v) { return matmul(v[0], v[1]); }, {a, b});
-  EXPECT_GRADCHECK([](const Vars& v) { return matmul(v[0], v[1]); }, {uniform({4}, -1, 1, 3, device), b});
+  EXPECT_GRADCHECK([](const Vars& v) { return matmul(v[0], v[1]); },
+                   {uniform({4}, -1, 1, 3, device), b});
 }
 
 AG_TEST(AgConv, StridePadDilationGroups) {
   Tensor x = uniform({2, 4, 5, 6}, -1, 1, 4, device);
   Tensor w = uniform({6, 2, 3, 3}, -1, 1, 5, device);
   Tensor b = uniform({6}, -1, 1, 6, device);
-  EXPECT_GRADCHECK([](const Vars& v) { return conv2d(v[0], v[1], v[2], {2, 1}, {1, 2}, {1, 2}, 2); }, {x, w, b});
+  EXPECT_GRADCHECK(
+      [](const Vars& v) {
+        return conv2d(v[0], v[1], v[2], {2, 1}, {1, 2}, {1, 2}, 2);
+      },
+      {x, w, b});
 }
 
 AG_TEST(AgSample, GridSampleInputAndGrid) {
   Tensor x = uniform({1, 2, 4, 5}, -1, 1, 7, device);
   Tensor grid = uniform({1, 3, 2, 2}, -0.9, 0.9, 8, device);
   EXPECT_GRADCHECK([](const Vars& v) { return grid_sample(v[0], v[1], false); }, {x, grid});
-  EXPECT_GRADCHECK([](const Vars& v) { return interpolate(v[0], 7, 3, InterpMode::Bilinear, true); }, {x});
+  EXPECT_GRADCHECK(
+      [](const Vars& v) { return interpolate(v[0], 7, 3, InterpMode::Bilinear, true); }, {x});
 }
 
 AG_TEST(AgSample, InterpolateNearest) {
   Tensor x = non_contiguous(uniform({2, 3, 4, 5}, -1, 1, 9, device));
-  EXPECT_GRADCHECK([](const Vars& v) { return interpolate(v[0], 7, 3, InterpMode::Nearest); }, {x});  // up, down
-  EXPECT_GRADCHECK([](const Vars& v) { return interpolate(v[0], 8, 10, InterpMode::Nearest); }, {x});  // exact 2x
-  EXPECT_GRADCHECK([](const Vars& v) { return interpolate(v[0] * v[1], 4, 2, InterpMode::Nearest); },
-                   {x, uniform({5}, 0.5, 1.5, 10, device)});  // broadcast factor, identity rows
+  EXPECT_GRADCHECK([](const Vars& v) { return interpolate(v[0], 7, 3, InterpMode::Nearest); },
+                   {x});  // up, down
+  EXPECT_GRADCHECK([](const Vars& v) { return interpolate(v[0], 8, 10, InterpMode::Nearest); },
+                   {x});  // exact 2x
+  EXPECT_GRADCHECK(
+      [](const Vars& v) { return interpolate(v[0] * v[1], 4, 2, InterpMode::Nearest); },
+      {x, uniform({5}, 0.5, 1.5, 10, device)});  // broadcast factor, identity rows
 }
 
 AG_TEST(AgSample, InterpolateNearestSumsLikePyTorch) {

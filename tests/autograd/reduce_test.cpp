@@ -18,7 +18,9 @@ using test::non_contiguous;
 using test::uniform;
 using Vars = std::vector<Var>;
 
-Tensor values(std::vector<double> v, const Shape& shape, Device device) { return from_vector(v, shape).to(device); }
+Tensor values(std::vector<double> v, const Shape& shape, Device device) {
+  return from_vector(v, shape).to(device);
+}
 
 AG_TEST(AgReduce, SumMean) {
   Tensor x = non_contiguous(uniform({3, 4, 2}, -1, 1, 1, device));
@@ -28,17 +30,20 @@ AG_TEST(AgReduce, SumMean) {
   EXPECT_GRADCHECK([](const Vars& v) { return sum(v[0]); }, {x});
   EXPECT_GRADCHECK([](const Vars& v) { return mean(v[0], {2, 0}); }, {x});
   EXPECT_GRADCHECK([](const Vars& v) { return mean(v[0] * v[1], {}, true); }, {x, w});
-  EXPECT_GRADCHECK([](const Vars& v) { return mean(v[0], {1}); }, {uniform({2, 1, 3}, -1, 1, 3, device)});
+  EXPECT_GRADCHECK([](const Vars& v) { return mean(v[0], {1}); },
+                   {uniform({2, 1, 3}, -1, 1, 3, device)});
   // 0-dim input. CPU only for now: a CUDA reduction of a 0-dim tensor views [] as
   // [1, 1, 1], which Tensor::view refuses (view_strides does not handle rank 0).
-  if (device.is_cpu()) EXPECT_GRADCHECK([](const Vars& v) { return sum(v[0]); }, {uniform({}, -1, 1, 4, device)});
+  if (device.is_cpu())
+    EXPECT_GRADCHECK([](const Vars& v) { return sum(v[0]); }, {uniform({}, -1, 1, 4, device)});
 }
 
 AG_TEST(AgReduce, Var) {
   Tensor x = non_contiguous(uniform({4, 5}, -1, 1, 5, device));
   EXPECT_GRADCHECK([](const Vars& v) { return var(v[0]); }, {x});
   EXPECT_GRADCHECK([](const Vars& v) { return var(v[0], {1}, 0.0, true); }, {x});
-  EXPECT_GRADCHECK([](const Vars& v) { return var(v[0] * v[1], {0}, 1.0); }, {x, uniform({5}, 0.5, 1.5, 6, device)});
+  EXPECT_GRADCHECK([](const Vars& v) { return var(v[0] * v[1], {0}, 1.0); },
+                   {x, uniform({5}, 0.5, 1.5, 6, device)});
 }
 
 AG_TEST(AgReduce, AmaxAminAwayFromTies) {
@@ -55,7 +60,8 @@ AG_TEST(AgReduce, TiesSplitLikePyTorch) {
   // to the returned (first) index.
   Var x(values({1, 3, 3, 2, -1, -1, 0, 5}, {2, 4}, device), true);
   backward(sum(amax(x, {1}) * 2.0 + amin(x, {1})));
-  EXPECT_TRUE(sp::test::all_close(x.grad().cpu(), values({1, 1, 1, 0, 0.5, 0.5, 0, 2}, {2, 4}, kCPU)));
+  EXPECT_TRUE(
+      sp::test::all_close(x.grad().cpu(), values({1, 1, 1, 0, 0.5, 0.5, 0, 2}, {2, 4}, kCPU)));
   Var y(values({-3, 3, 1, 2}, {4}, device), true);
   backward(norm(y, INFINITY));
   EXPECT_TRUE(sp::test::all_close(y.grad().cpu(), values({-0.5, 0.5, 0, 0}, {4}, kCPU)));
@@ -98,7 +104,8 @@ AG_TEST(AgReduce, Prod) {
   EXPECT_GRADCHECK([](const Vars& v) { return prod(v[0], {1}); }, {x});
   EXPECT_GRADCHECK([](const Vars& v) { return prod(v[0], {0}, true); }, {x});
   EXPECT_GRADCHECK([](const Vars& v) { return prod(v[0]); }, {x});
-  EXPECT_GRADCHECK([](const Vars& v) { return prod(v[0] * v[1], {0}); }, {x, uniform({4}, 0.5, 1.5, 15, device)});
+  EXPECT_GRADCHECK([](const Vars& v) { return prod(v[0] * v[1], {0}); },
+                   {x, uniform({4}, 0.5, 1.5, 15, device)});
   // prod is linear in each element, so central differences are exact at zeros too: rows
   // with no zero, one zero and two zeros.
   Tensor z = non_contiguous(values({2, 0, 3, -1, 0, 0, 5, 2, 1, 2, 4, 0.5}, {3, 4}, device));
@@ -110,7 +117,8 @@ AG_TEST(AgReduce, ProdZerosLikePyTorch) {
   // torch: one zero in a row gets the product of the others; two zeros give 0 everywhere.
   Var x(values({2, 0, 3, 0, 0, 5, 1, 2, 4}, {3, 3}, device), true);
   backward(sum(prod(x, {1})));
-  EXPECT_TRUE(sp::test::all_close(x.grad().cpu(), values({0, 6, 0, 0, 0, 0, 8, 4, 2}, {3, 3}, kCPU)));
+  EXPECT_TRUE(
+      sp::test::all_close(x.grad().cpu(), values({0, 6, 0, 0, 0, 0, 8, 4, 2}, {3, 3}, kCPU)));
   Var y(values({2, 0, 3, 1, 5, 4}, {2, 3}, device), true);
   backward(prod(y));
   EXPECT_TRUE(sp::test::all_close(y.grad().cpu(), values({0, 120, 0, 0, 0, 0}, {2, 3}, kCPU)));
@@ -120,19 +128,22 @@ AG_TEST(AgReduce, StdDev) {
   Tensor x = non_contiguous(uniform({4, 5}, -1, 1, 16, device));
   EXPECT_GRADCHECK([](const Vars& v) { return std_dev(v[0]); }, {x});
   EXPECT_GRADCHECK([](const Vars& v) { return std_dev(v[0], {1}, 0.0, true); }, {x});
-  EXPECT_GRADCHECK([](const Vars& v) { return std_dev(v[0] * v[1], {0}, 1.0); }, {x, uniform({5}, 0.5, 1.5, 17, device)});
+  EXPECT_GRADCHECK([](const Vars& v) { return std_dev(v[0] * v[1], {0}, 1.0); },
+                   {x, uniform({5}, 0.5, 1.5, 17, device)});
   // A constant row has std 0 and (like PyTorch) a zero gradient, not NaN.
   Var c(values({1, 1, 1, 1, 2, 4}, {2, 3}, device), true);
   backward(sum(std_dev(c, {1})));
   const double s = std::sqrt(7.0 / 3.0), m = 7.0 / 3.0;
-  EXPECT_TRUE(sp::test::all_close(c.grad().cpu(),
-                                  values({0, 0, 0, (1 - m) / (2 * s), (2 - m) / (2 * s), (4 - m) / (2 * s)}, {2, 3}, kCPU)));
+  EXPECT_TRUE(sp::test::all_close(
+      c.grad().cpu(),
+      values({0, 0, 0, (1 - m) / (2 * s), (2 - m) / (2 * s), (4 - m) / (2 * s)}, {2, 3}, kCPU)));
 }
 
 AG_TEST(AgReduce, MinDim) {
   Tensor x = non_contiguous(uniform({3, 5}, -1, 1, 18, device));
   EXPECT_GRADCHECK([](const Vars& v) { return min(v[0], -1).first; }, {x});
-  EXPECT_GRADCHECK([](const Vars& v) { return min(v[0] * v[1], 0, true).first; }, {x, uniform({5}, 0.5, 1.5, 19, device)});
+  EXPECT_GRADCHECK([](const Vars& v) { return min(v[0] * v[1], 0, true).first; },
+                   {x, uniform({5}, 0.5, 1.5, 19, device)});
   // Ties: like max(dim), only the returned (first) index gets the gradient.
   Var z(values({1, -3, -3, 2}, {1, 4}, device), true);
   auto [v, idx] = min(z, 1);
@@ -143,9 +154,12 @@ AG_TEST(AgReduce, MinDim) {
 
 AG_TEST(AgReduce, Cumsum) {
   Tensor x = non_contiguous(uniform({3, 4, 2}, -1, 1, 20, device));
-  for (int64_t dim : {0, 1, -1}) EXPECT_GRADCHECK([dim](const Vars& v) { return cumsum(v[0], dim); }, {x});
-  EXPECT_GRADCHECK([](const Vars& v) { return cumsum(v[0] * v[1], 1); }, {x, uniform({4, 1}, 0.5, 1.5, 21, device)});
-  EXPECT_GRADCHECK([](const Vars& v) { return cumsum(v[0], 1); }, {uniform({2, 1, 3}, -1, 1, 22, device)});
+  for (int64_t dim : {0, 1, -1})
+    EXPECT_GRADCHECK([dim](const Vars& v) { return cumsum(v[0], dim); }, {x});
+  EXPECT_GRADCHECK([](const Vars& v) { return cumsum(v[0] * v[1], 1); },
+                   {x, uniform({4, 1}, 0.5, 1.5, 21, device)});
+  EXPECT_GRADCHECK([](const Vars& v) { return cumsum(v[0], 1); },
+                   {uniform({2, 1, 3}, -1, 1, 22, device)});
   // The gradient of a prefix sum of ones is the suffix count.
   Var y(values({1, 2, 3, 4}, {4}, device), true);
   backward(sum(cumsum(y, 0)));
@@ -167,7 +181,8 @@ AG_TEST(AgSoftmax, SoftmaxLogSoftmax) {
     EXPECT_GRADCHECK([dim](const Vars& v) { return softmax(v[0] * v[1], dim); }, {x, w});
     EXPECT_GRADCHECK([dim](const Vars& v) { return log_softmax(v[0], dim); }, {x});
   }
-  EXPECT_GRADCHECK([](const Vars& v) { return log_softmax(v[0], 1); }, {uniform({2, 1}, -1, 1, 13, device)});
+  EXPECT_GRADCHECK([](const Vars& v) { return log_softmax(v[0], 1); },
+                   {uniform({2, 1}, -1, 1, 13, device)});
 }
 
 }  // namespace

@@ -27,7 +27,8 @@ struct Linear {
 };
 
 // p -= lr * v with v = momentum * v + grad (PyTorch's SGD); velocity starts empty.
-void sgd_step(const std::vector<Var>& params, std::vector<Tensor>& velocity, double lr, double momentum = 0.0) {
+void sgd_step(const std::vector<Var>& params, std::vector<Tensor>& velocity, double lr,
+              double momentum = 0.0) {
   velocity.resize(params.size());
   for (size_t i = 0; i < params.size(); ++i) {
     Var p = params[i];

@@ -86,12 +86,14 @@ TEST(Datasets, WarpedPairMapsLabelsWithTheHomography) {
   AugmentConfig aug;
   aug.homography_params = HomographyParams::warped_pair();
   Sample s = warped_pair(img, from_vector(pts, {3, 2}), aug, 7);
-  for (const char* k : {"image", "warped_image", "labels_2D", "warped_labels", "valid_mask", "warped_valid_mask"})
+  for (const char* k :
+       {"image", "warped_image", "labels_2D", "warped_labels", "valid_mask", "warped_valid_mask"})
     EXPECT_EQ(s.at(k).shape(), (Shape{1, 60, 80})) << k;
   EXPECT_TRUE(test::equal(s.at("image"), img));
   Tensor h = s.at("homography"), hinv = s.at("inv_homography");
   Mat3 m, mi;
-  for (int i = 0; i < 9; ++i) m(i / 3, i % 3) = h.data<float>()[i], mi(i / 3, i % 3) = hinv.data<float>()[i];
+  for (int i = 0; i < 9; ++i)
+    m(i / 3, i % 3) = h.data<float>()[i], mi(i / 3, i % 3) = hinv.data<float>()[i];
   EXPECT_LT((m * mi - Mat3::Identity()).norm(), 1e-4);
   Tensor w = filter_points(warp_points(from_vector(pts, {3, 2}), m), 60, 80);
   const float* wl = s.at("warped_labels").data<float>();
@@ -105,13 +107,16 @@ TEST(Datasets, WarpedPairMapsLabelsWithTheHomography) {
 TEST(Datasets, ImageFoldersCocoKittiAndLabels) {
   std::string root = test::temp_dir("folders");
   std::string kitti = root + "/KITTI/2011_09_26/2011_09_26_drive_0001_sync";
-  for (std::string d : {root + "/COCO/train2014", kitti + "/image_02/data", kitti + "/image_00/data", root + "/labels"})
+  for (std::string d : {root + "/COCO/train2014", kitti + "/image_02/data",
+                        kitti + "/image_00/data", root + "/labels"})
     fs::create_directories(d);
   Tensor img = dots(48, 64, {10, 10, 30, 20});
-  for (const char* n : {"a", "b", "c"}) write_png(root + "/COCO/train2014/" + std::string(n) + ".png", img);
+  for (const char* n : {"a", "b", "c"})
+    write_png(root + "/COCO/train2014/" + std::string(n) + ".png", img);
   write_png(kitti + "/image_02/data/0000000000.png", img);
   write_png(kitti + "/image_00/data/0000000000.png", img);
-  write_keypoint_labels(root + "/labels/a.h5", from_vector<float>({5, 5, 0.9f, 15, 10, 0.5f}, {2, 3}));
+  write_keypoint_labels(root + "/labels/a.h5",
+                        from_vector<float>({5, 5, 0.9f, 15, 10, 0.5f}, {2, 3}));
   write_keypoint_labels(root + "/labels/c.h5", from_vector<float>({1, 2, 0.3f}, {1, 3}));
   EXPECT_EQ(read_keypoint_labels(root + "/labels/a.h5").shape(), (Shape{2, 3}));
 
@@ -142,7 +147,8 @@ TEST(Datasets, ImageFoldersCocoKittiAndLabels) {
   ASSERT_EQ(drives.size(), 2);
   EXPECT_EQ(drives.label_name(0), "2011_09_26/2011_09_26_drive_0001_sync/image_02/data/0000000000");
   EXPECT_EQ(drives.label_name(1), "2011_09_26/2011_09_26_drive_0002_sync/image_02/data/0000000000");
-  const std::string kitti_labels = root + "/kitti_labels/2011_09_26/2011_09_26_drive_0002_sync/image_02/data";
+  const std::string kitti_labels =
+      root + "/kitti_labels/2011_09_26/2011_09_26_drive_0002_sync/image_02/data";
   fs::create_directories(kitti_labels);
   write_keypoint_labels(kitti_labels + "/0000000000.h5", from_vector<float>({7, 3, 0.8f}, {1, 3}));
   k.labels_dir = root + "/kitti_labels";

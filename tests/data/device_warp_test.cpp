@@ -61,9 +61,12 @@ TEST(DeviceWarp, ValidMasksEqualTheCpuMasksBitForBit) {
 }
 
 TEST(DeviceWarp, BadShapesAreNamed) {
-  EXPECT_SP_ERROR(warp_batch(zeros({2, 1, 8, 8}), zeros({3, 3, 3})), "expected images [3, C, H, W] for 3 homographies");
-  EXPECT_SP_ERROR(valid_mask_batch(8, 8, zeros({3, 3}), 2), "expected homographies [B, 3, 3], got [3, 3]");
-  EXPECT_SP_ERROR(valid_mask_batch(8, 8, zeros({1, 3, 3}, DType::I64), 2), "expected f32 or f64 homographies");
+  EXPECT_SP_ERROR(warp_batch(zeros({2, 1, 8, 8}), zeros({3, 3, 3})),
+                  "expected images [3, C, H, W] for 3 homographies");
+  EXPECT_SP_ERROR(valid_mask_batch(8, 8, zeros({3, 3}), 2),
+                  "expected homographies [B, 3, 3], got [3, 3]");
+  EXPECT_SP_ERROR(valid_mask_batch(8, 8, zeros({1, 3, 3}, DType::I64), 2),
+                  "expected f32 or f64 homographies");
 }
 
 TEST(DeviceWarpGpu, CudaWarpsAndMasksMatchTheCpu) {
@@ -77,7 +80,8 @@ TEST(DeviceWarpGpu, CudaWarpsAndMasksMatchTheCpu) {
   EXPECT_TRUE(test::all_close(gpu_warp.cpu(), cpu_warp, 1e-5, 1e-6));
   for (int radius : {0, 2}) {
     Tensor gpu_mask = valid_mask_batch(kH, kW, h.to(cuda_device()), radius);
-    EXPECT_TRUE(test::equal(gpu_mask.cpu(), valid_masks(kH, kW, hs, radius))) << "radius " << radius;
+    EXPECT_TRUE(test::equal(gpu_mask.cpu(), valid_masks(kH, kW, hs, radius)))
+        << "radius " << radius;
   }
 }
 

@@ -20,7 +20,8 @@ TEST(Homography, PerspectiveTransformMapsTheFourCorners) {
   src << 0, 0, 0, 1, 1, 1, 1, 0;
   dst << 0.1, 0.2, 0.05, 0.9, 0.8, 1.0, 0.95, 0.1;
   Mat3 h = perspective_transform(src, dst);
-  for (int i = 0; i < 4; ++i) EXPECT_LT((apply(h, src(i, 0), src(i, 1)) - dst.row(i).transpose()).norm(), 1e-12);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_LT((apply(h, src(i, 0), src(i, 1)) - dst.row(i).transpose()).norm(), 1e-12);
 }
 
 TEST(Homography, WithoutArtifactsTheWarpedPatchStaysInside) {
@@ -36,7 +37,8 @@ TEST(Homography, WithoutArtifactsTheWarpedPatchStaysInside) {
       for (double x : {-1.0, 1.0})
         for (double y : {-1.0, 1.0}) {
           Eigen::Vector2d q = apply(h, x, y);
-          ASSERT_TRUE(q.cwiseAbs().maxCoeff() <= 1 + 1e-9) << "sample " << i << " corner " << q.transpose();
+          ASSERT_TRUE(q.cwiseAbs().maxCoeff() <= 1 + 1e-9)
+              << "sample " << i << " corner " << q.transpose();
         }
     }
   }
@@ -94,10 +96,15 @@ TEST(Homography, FramesAndPointWarpsMatchAnalyticTransforms) {
   Mat3 h = t2 * r * t1;
   Tensor pts = from_vector<float>({10, 5, 11, 5, 10, 7}, {3, 2});
   std::vector<float> got = warp_points(pts, h).to_vector<float>();
-  std::vector<float> want = {10, 5, float(10 + 2 * std::cos(a)), float(5 + 2 * std::sin(a)),
-                             float(10 - 4 * std::sin(a)), float(5 + 4 * std::cos(a))};
+  std::vector<float> want = {10,
+                             5,
+                             float(10 + 2 * std::cos(a)),
+                             float(5 + 2 * std::sin(a)),
+                             float(10 - 4 * std::sin(a)),
+                             float(5 + 4 * std::cos(a))};
   for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5);
-  Tensor kept = filter_points(from_vector<float>({0, 0, 39, 29, 39.5f, 3, -0.1f, 2}, {4, 2}), hgt, wid);
+  Tensor kept =
+      filter_points(from_vector<float>({0, 0, 39, 29, 39.5f, 3, -0.1f, 2}, {4, 2}), hgt, wid);
   EXPECT_EQ(kept.shape(), (Shape{2, 2}));
   EXPECT_EQ(warp_points(zeros({0, 2}), h).shape(), (Shape{0, 2}));
   EXPECT_SP_ERROR(warp_points(zeros({3, 3}), h), "[3, 3]");

@@ -62,7 +62,8 @@ TEST(ImageIO, PpmRoundTripsAndParsesComments16Bit) {
 }
 
 TEST(ImageIO, JpegDecodesARedRamp) {
-  // The fixture (written by cv2) is a horizontal red ramp: R grows left to right, G and B stay near 0.
+  // The fixture (written by cv2) is a horizontal red ramp: R grows left to right, G and B stay near
+  // 0.
   Tensor j = read_image(test::fixture_path("data_small.jpg"));
   ASSERT_EQ(j.shape(), (Shape{3, 24, 32}));
   const float* p = j.data<float>();
@@ -111,7 +112,8 @@ TEST(ImageIO, GrayAndResizeMatchOpenCV) {
   for (const auto& [name, expected] : f) {
     bool linear = name.rfind("linear_", 0) == 0, area = name.rfind("area_", 0) == 0;
     if (!linear && !area) continue;
-    Tensor got = resize(gray, expected.size(0), expected.size(1), linear ? Interp::Linear : Interp::Area);
+    Tensor got =
+        resize(gray, expected.size(0), expected.size(1), linear ? Interp::Linear : Interp::Area);
     EXPECT_TRUE(all_close(got, expected, 1e-5, 2e-6)) << name;
   }
   EXPECT_SP_ERROR(resize(gray, 0, 3), "positive output size");

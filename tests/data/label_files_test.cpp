@@ -29,7 +29,9 @@ TEST(LabelFiles, FullDiskLeavesNoHalfWrittenLabel) {
   const pid_t pid = fork();
   if (pid == 0) {
     signal(SIGXFSZ, SIG_IGN);  // writes beyond the limit fail with EFBIG instead of killing
-    struct rlimit limit{8192, 8192};
+    struct rlimit limit {
+      8192, 8192
+    };
     setrlimit(RLIMIT_FSIZE, &limit);
     try {
       write_keypoint_labels(target, points);

@@ -60,10 +60,13 @@ TEST(Loader, CollatePadsKeypointSetsWithAMask) {
            {"image", zeros({1, 4, 4})}};
   Batch batch = collate({a, b});
   EXPECT_EQ(batch.at("keypoints0").shape(), Shape({2, 2, 2}));
-  EXPECT_EQ(batch.at("keypoints0").to_vector<float>(), (std::vector<float>{1, 2, 3, 4, 5, 6, 0, 0}));
+  EXPECT_EQ(batch.at("keypoints0").to_vector<float>(),
+            (std::vector<float>{1, 2, 3, 4, 5, 6, 0, 0}));
   EXPECT_EQ(batch.at("descriptors0").shape(), Shape({2, 2, 3}));
-  EXPECT_EQ(batch.at("gt_matches0").to_vector<int64_t>(), (std::vector<int64_t>{1, 0, 0, -1}));  // -1: unmatched
-  EXPECT_EQ(batch.at("keypoint_mask0").to(DType::I64).to_vector<int64_t>(), (std::vector<int64_t>{1, 1, 1, 0}));
+  EXPECT_EQ(batch.at("gt_matches0").to_vector<int64_t>(),
+            (std::vector<int64_t>{1, 0, 0, -1}));  // -1: unmatched
+  EXPECT_EQ(batch.at("keypoint_mask0").to(DType::I64).to_vector<int64_t>(),
+            (std::vector<int64_t>{1, 1, 1, 0}));
   EXPECT_EQ(batch.at("image").shape(), Shape({2, 1, 4, 4}));
   Sample c = b;
   c["image"] = zeros({1, 4, 5});  // only the first dimension may differ
@@ -88,7 +91,8 @@ TEST(Loader, SameBatchesWithOneOrThreeWorkers) {
   for (size_t r = 2; r < runs.size(); ++r) {
     ASSERT_EQ(runs[r].size(), runs[r % 2].size());
     for (size_t b = 0; b < runs[r].size(); ++b)
-      for (const char* k : {"index", "seed", "noise"}) EXPECT_TRUE(test::equal(runs[r][b].at(k), runs[r % 2][b].at(k)));
+      for (const char* k : {"index", "seed", "noise"})
+        EXPECT_TRUE(test::equal(runs[r][b].at(k), runs[r % 2][b].at(k)));
   }
   // Shuffled epochs differ from each other.
   EXPECT_FALSE(test::equal(runs[0][0].at("index"), runs[1][0].at("index")));
@@ -122,7 +126,8 @@ TEST(Loader, StartsAnEpochAtABatchWithoutBuildingTheOnesBefore) {
     std::vector<Batch> rest = drain(l);
     ASSERT_EQ(rest.size(), whole.size() - 4);
     for (size_t b = 0; b < rest.size(); ++b)
-      for (const char* k : {"index", "seed", "noise"}) EXPECT_TRUE(test::equal(rest[b].at(k), whole[b + 4].at(k)));
+      for (const char* k : {"index", "seed", "noise"})
+        EXPECT_TRUE(test::equal(rest[b].at(k), whole[b + 4].at(k)));
     EXPECT_EQ(ds->reads.load(), 23 - 16);  // batches 4 and 5 only: 4 + 3 samples
     l.start_epoch(0, l.num_batches());
     EXPECT_FALSE(l.next().has_value());
@@ -147,7 +152,8 @@ TEST(Loader, WorkerErrorsNameTheSampleAndShutdownIsClean) {
   // Destroying a loader mid-epoch with busy workers joins them.
   { Loader early(std::make_shared<Recorder>(100), o); }
   EXPECT_SP_ERROR(collate({}), "at least one sample");
-  EXPECT_SP_ERROR(collate({{{"a", zeros({2})}}, {{"a", zeros({3}, DType::I64)}}}), "'a' of shape [2] f32");
+  EXPECT_SP_ERROR(collate({{{"a", zeros({2})}}, {{"a", zeros({3}, DType::I64)}}}),
+                  "'a' of shape [2] f32");
 }
 
 TEST(LoaderGpu, DeliversDeviceBatchesEqualToTheHostBatches) {
@@ -166,7 +172,8 @@ TEST(LoaderGpu, DeliversDeviceBatchesEqualToTheHostBatches) {
   for (size_t b = 0; b < got.size(); ++b)
     for (const char* k : {"index", "seed", "noise"}) {
       EXPECT_EQ(got[b].at(k).device(), cuda_device());
-      EXPECT_TRUE(test::equal(got[b].at(k).cpu(), expected[b].at(k))) << "batch " << b << " key " << k;
+      EXPECT_TRUE(test::equal(got[b].at(k).cpu(), expected[b].at(k)))
+          << "batch " << b << " key " << k;
     }
 }
 

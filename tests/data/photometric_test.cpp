@@ -20,14 +20,16 @@ Tensor gradient_image(int64_t c, int64_t h, int64_t w) {
 
 TEST(Photometric, DeterministicGivenSeedAndInRange) {
   Tensor img = gradient_image(1, 60, 80);
-  for (auto params : {PhotometricParams(), PhotometricParams::synthetic_shapes(), PhotometricParams::superpoint_coco()}) {
+  for (auto params : {PhotometricParams(), PhotometricParams::synthetic_shapes(),
+                      PhotometricParams::superpoint_coco()}) {
     Tensor a = photometric_augment(img, params, 5), b = photometric_augment(img, params, 5),
            c = photometric_augment(img, params, 6);
     EXPECT_TRUE(test::equal(a, b));
     EXPECT_FALSE(test::equal(a, c));
     for (float v : a.to_vector<float>()) ASSERT_TRUE(v >= 0.0f && v <= 1.0f);
   }
-  EXPECT_EQ(photometric_augment(gradient_image(3, 20, 30), PhotometricParams(), 1).shape(), (Shape{3, 20, 30}));
+  EXPECT_EQ(photometric_augment(gradient_image(3, 20, 30), PhotometricParams(), 1).shape(),
+            (Shape{3, 20, 30}));
   PhotometricParams bad;
   bad.contrast_range = {1.5, 0.5};
   EXPECT_SP_ERROR(photometric_augment(img, bad, 0), "contrast");

@@ -36,12 +36,14 @@ TEST(ShapesStore, ServesTheGeneratedSamplesQuantizedToBytes) {
 
 TEST(ShapesStore, ReusesAMatchingFileAndRegeneratesOnOtherParameters) {
   fs::path dir = fs::path(test::temp_dir("shapes_cache")) / "store";
-  ShapesStore first = ShapesStore::build(Primitive::Lines, Split::Val, 3, tiny_shapes(), 1, dir.string());
+  ShapesStore first =
+      ShapesStore::build(Primitive::Lines, Split::Val, 3, tiny_shapes(), 1, dir.string());
   fs::path file = dir / ShapesStore::file_name(Primitive::Lines, Split::Val);
   ASSERT_TRUE(fs::exists(file));
   auto stamp = fs::last_write_time(file);
 
-  ShapesStore again = ShapesStore::build(Primitive::Lines, Split::Val, 3, tiny_shapes(), 1, dir.string());
+  ShapesStore again =
+      ShapesStore::build(Primitive::Lines, Split::Val, 3, tiny_shapes(), 1, dir.string());
   EXPECT_EQ(fs::last_write_time(file), stamp);  // read back, not rewritten
   for (int64_t i = 0; i < 3; ++i) EXPECT_TRUE(test::equal(again.get(i).image, first.get(i).image));
 
@@ -52,10 +54,12 @@ TEST(ShapesStore, ReusesAMatchingFileAndRegeneratesOnOtherParameters) {
 
 TEST(ShapesStore, ForeignFileGivesAClearError) {
   fs::path dir = test::temp_dir("shapes_cache_foreign");
-  io::write_atomically((dir / ShapesStore::file_name(Primitive::Star, Split::Test)).string(),
-                       [](io::H5File& f) { f.set_attr("", "format", std::string("something else")); });
-  EXPECT_SP_ERROR(ShapesStore::build(Primitive::Star, Split::Test, 2, tiny_shapes(), 0, dir.string()),
-                  "synthetic shapes cache: expected a sp-synthetic-shapes-1 file at");
+  io::write_atomically(
+      (dir / ShapesStore::file_name(Primitive::Star, Split::Test)).string(),
+      [](io::H5File& f) { f.set_attr("", "format", std::string("something else")); });
+  EXPECT_SP_ERROR(
+      ShapesStore::build(Primitive::Star, Split::Test, 2, tiny_shapes(), 0, dir.string()),
+      "synthetic shapes cache: expected a sp-synthetic-shapes-1 file at");
 }
 
 TEST(ShapesStore, CachedDatasetMatchesTheOnTheFlyDataset) {

@@ -15,8 +15,10 @@ namespace {
 TEST(SyntheticShapes, DeterministicInSeedAndIndex) {
   ShapesConfig cfg;
   for (Primitive p : {Primitive::Polygon, Primitive::Checkerboard, Primitive::GaussianNoise}) {
-    ShapeSample a = generate_shape(p, cfg, 3, Split::Train, 17), b = generate_shape(p, cfg, 3, Split::Train, 17);
-    ShapeSample c = generate_shape(p, cfg, 3, Split::Train, 18), d = generate_shape(p, cfg, 3, Split::Val, 17);
+    ShapeSample a = generate_shape(p, cfg, 3, Split::Train, 17),
+                b = generate_shape(p, cfg, 3, Split::Train, 17);
+    ShapeSample c = generate_shape(p, cfg, 3, Split::Train, 18),
+                d = generate_shape(p, cfg, 3, Split::Val, 17);
     EXPECT_TRUE(test::equal(a.image, b.image));
     EXPECT_TRUE(test::equal(a.points, b.points));
     EXPECT_FALSE(test::equal(a.image, c.image));
@@ -40,8 +42,9 @@ TEST(SyntheticShapes, NamesAndCounts) {
 // neighbourhood (21x21: a thick line's endpoint is the center of its round cap) holds
 // at least two clearly different values.
 TEST(SyntheticShapes, PointsLieOnRenderedCorners) {
-  for (Primitive p : {Primitive::Lines, Primitive::Polygon, Primitive::MultiplePolygons, Primitive::Star,
-                      Primitive::Checkerboard, Primitive::Stripes, Primitive::Cube}) {
+  for (Primitive p :
+       {Primitive::Lines, Primitive::Polygon, Primitive::MultiplePolygons, Primitive::Star,
+        Primitive::Checkerboard, Primitive::Stripes, Primitive::Cube}) {
     int total = 0, on_corner = 0;
     for (uint64_t i = 0; i < 6; ++i) {
       Canvas c(480, 640, 0.0f);
@@ -61,7 +64,8 @@ TEST(SyntheticShapes, PointsLieOnRenderedCorners) {
       }
     }
     EXPECT_GT(total, 0) << primitive_name(p);
-    EXPECT_GE(on_corner, int(0.9 * total)) << primitive_name(p) << ": " << on_corner << "/" << total;
+    EXPECT_GE(on_corner, int(0.9 * total))
+        << primitive_name(p) << ": " << on_corner << "/" << total;
   }
   for (Primitive p : {Primitive::Ellipses, Primitive::GaussianNoise}) {
     Canvas c(480, 640, 0.0f);
@@ -85,14 +89,18 @@ TEST(SyntheticShapes, ResizedPointsKeepContrast) {
       float lo = 1e9f, hi = -1e9f;
       for (int64_t dy = -2; dy <= 2; ++dy)
         for (int64_t dx = -2; dx <= 2; ++dx) {
-          int64_t yy = std::clamp<int64_t>(y + dy, 0, 119), xx = std::clamp<int64_t>(x + dx, 0, 159);
+          int64_t yy = std::clamp<int64_t>(y + dy, 0, 119),
+                  xx = std::clamp<int64_t>(x + dx, 0, 159);
           lo = std::min(lo, img[yy * 160 + xx]), hi = std::max(hi, img[yy * 160 + xx]);
         }
       return double(hi - lo);
     };
     for (int64_t k = 0; k < s.points.size(0); ++k, ++n_points)
-      at_points += contrast(std::lround(s.points.data<float>()[2 * k]), std::lround(s.points.data<float>()[2 * k + 1]));
-    for (int k = 0; k < 20; ++k, ++n_random) at_random += contrast(pick.randint(int64_t(0), int64_t(160)), pick.randint(int64_t(0), int64_t(120)));
+      at_points += contrast(std::lround(s.points.data<float>()[2 * k]),
+                            std::lround(s.points.data<float>()[2 * k + 1]));
+    for (int k = 0; k < 20; ++k, ++n_random)
+      at_random +=
+          contrast(pick.randint(int64_t(0), int64_t(160)), pick.randint(int64_t(0), int64_t(120)));
   }
   ASSERT_GT(n_points, 0);
   EXPECT_GT(at_points / n_points, 1.5 * at_random / n_random);
@@ -104,7 +112,8 @@ TEST(SyntheticShapes, ContactSheetDecodes) {
   auto t0 = std::chrono::steady_clock::now();
   for (Primitive p : all_primitives())
     for (int64_t i = 0; i < 2; ++i) samples.push_back(generate_shape(p, cfg, 0, Split::Train, i));
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::string path = std::string(SP_BINARY_DIR) + "/synthetic_shapes_contact_sheet.png";
   write_contact_sheet(path, samples, 6);
   Tensor sheet = read_image(path);

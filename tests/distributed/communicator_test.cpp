@@ -6,10 +6,10 @@
 #include <cstring>
 #include <set>
 
+#include "distributed/world.h"
 #include "helpers/test_helpers.h"
 #include "tensor/ops/creation.h"
 #include "tensor/tensor.h"
-#include "distributed/world.h"
 #include "train/distributed/data_parallel.h"
 
 namespace sp::test {
@@ -27,17 +27,23 @@ using train::ShardSampler;
   Tensor t = from_vector<float>({float(r + 1), float(10 * (r + 1)), -1.0f}).to(device);
   comm.allreduce_sum(t);
   float s = float(n * (n + 1) / 2);
-  if (auto ok = check("allreduce_sum", all_close(t, from_vector<float>({s, 10 * s, -float(n)}).to(device), 0, 0)); !ok)
+  if (auto ok = check("allreduce_sum",
+                      all_close(t, from_vector<float>({s, 10 * s, -float(n)}).to(device), 0, 0));
+      !ok)
     return ok;
 
   Tensor m = full({2, 3}, double(r), DType::F64, device);
   comm.allreduce_mean(m);
-  if (auto ok = check("allreduce_mean", all_close(m, full({2, 3}, (n - 1) / 2.0, DType::F64, device), 0, 0)); !ok)
+  if (auto ok = check("allreduce_mean",
+                      all_close(m, full({2, 3}, (n - 1) / 2.0, DType::F64, device), 0, 0));
+      !ok)
     return ok;
 
   Tensor async = full({5}, 1.0, DType::F32, device);
   comm.allreduce_sum_async(async)->wait();
-  if (auto ok = check("allreduce_sum_async", all_close(async, full({5}, double(n), DType::F32, device), 0, 0)); !ok)
+  if (auto ok = check("allreduce_sum_async",
+                      all_close(async, full({5}, double(n), DType::F32, device), 0, 0));
+      !ok)
     return ok;
 
   Tensor ints = full({3}, double(r), DType::I64, device);
@@ -47,7 +53,9 @@ using train::ShardSampler;
 
   Tensor b = full({4}, double(r + 7), DType::F32, device);
   comm.broadcast(b, n - 1);
-  if (auto ok = check("broadcast", all_close(b, full({4}, double(n - 1 + 7), DType::F32, device), 0, 0)); !ok)
+  if (auto ok =
+          check("broadcast", all_close(b, full({4}, double(n - 1 + 7), DType::F32, device), 0, 0));
+      !ok)
     return ok;
 
   Tensor empty_tensor = empty({0}, DType::F32, device);
@@ -58,7 +66,8 @@ using train::ShardSampler;
     return ::testing::AssertionFailure() << "allreduce_sum of a transposed view: expected an error";
   } catch (const Error& e) {
     if (std::string(e.what()).find("contiguous") == std::string::npos)
-      return ::testing::AssertionFailure() << "allreduce_sum of a transposed view: unexpected error " << e.what();
+      return ::testing::AssertionFailure()
+             << "allreduce_sum of a transposed view: unexpected error " << e.what();
   }
   comm.barrier();
   return ::testing::AssertionSuccess();
@@ -76,7 +85,8 @@ TEST(Communicator, RankAndWorldSize) {
   // Variable-length host data.
   std::vector<uint8_t> mine(size_t(comm->rank() + 1), uint8_t(comm->rank()));
   auto all = comm->allgather_bytes(mine);
-  for (int i = 0; i < comm->world_size(); ++i) EXPECT_EQ(all[i], std::vector<uint8_t>(size_t(i + 1), uint8_t(i)));
+  for (int i = 0; i < comm->world_size(); ++i)
+    EXPECT_EQ(all[i], std::vector<uint8_t>(size_t(i + 1), uint8_t(i)));
 }
 
 TEST(Communicator, HostAgreement) {
@@ -87,7 +97,9 @@ TEST(Communicator, HostAgreement) {
   EXPECT_DOUBLE_EQ(train::mean_over_ranks(*comm, double(r)), (n - 1) / 2.0);
 }
 
-TEST(Communicator, CollectivesOnCpuTensors) { EXPECT_TRUE(collectives_work(*world(), kCPU)); }
+TEST(Communicator, CollectivesOnCpuTensors) {
+  EXPECT_TRUE(collectives_work(*world(), kCPU));
+}
 
 TEST(Communicator, SingleProcessIsIdentity) {
   train::SingleProcessCommunicator single;
@@ -101,7 +113,8 @@ TEST(Communicator, SingleProcessIsIdentity) {
 TEST(Communicator, NotLaunchedByMpiMeansSingleProcess) {
   EXPECT_EQ(train::launched_by_mpi(), world()->world_size() > 1 || world()->backend() == "mpi");
   auto cmd = train::mpirun_command(4, {"sptrain", "train", "x"}, {"--allow-run-as-root"});
-  EXPECT_EQ(cmd, (std::vector<std::string>{"mpirun", "-np", "4", "--allow-run-as-root", "sptrain", "train", "x"}));
+  EXPECT_EQ(cmd, (std::vector<std::string>{"mpirun", "-np", "4", "--allow-run-as-root", "sptrain",
+                                           "train", "x"}));
   EXPECT_SP_ERROR(train::mpirun_command(0, {"sptrain"}), "at least one process");
 }
 
@@ -126,14 +139,17 @@ TEST(Communicator, DISABLED_OneRankThrowingEndsTheJob) {
   if (comm->rank() == 1) SP_CHECK(false, "rank 1 fails on purpose");
   Tensor t = zeros({4});
   comm->allreduce_sum(t);
-  EXPECT_EQ(comm->world_size(), 1) << "rank 0 went on after rank 1 failed: the job should have ended";
+  EXPECT_EQ(comm->world_size(), 1)
+      << "rank 0 went on after rank 1 failed: the job should have ended";
 }
 
 // ---- shards
 
-std::vector<std::vector<int64_t>> all_shards(int64_t size, int world_size, int64_t epoch, bool drop_last) {
+std::vector<std::vector<int64_t>> all_shards(int64_t size, int world_size, int64_t epoch,
+                                             bool drop_last) {
   std::vector<std::vector<int64_t>> shards;
-  for (int r = 0; r < world_size; ++r) shards.push_back(ShardSampler(size, r, world_size, 42, true, drop_last).indices(epoch));
+  for (int r = 0; r < world_size; ++r)
+    shards.push_back(ShardSampler(size, r, world_size, 42, true, drop_last).indices(epoch));
   return shards;
 }
 
@@ -147,21 +163,24 @@ TEST(ShardSampler, DisjointCoveringEqualSizes) {
         seen.insert(s.begin(), s.end());
       }
       std::set<int64_t> distinct(seen.begin(), seen.end());
-      EXPECT_EQ(int64_t(distinct.size()), size) << "covering, size " << size << " world " << world_size;
+      EXPECT_EQ(int64_t(distinct.size()), size)
+          << "covering, size " << size << " world " << world_size;
       if (size % world_size == 0) {
         EXPECT_EQ(seen.size(), distinct.size()) << "disjoint";
       }
       // Padding repeats at most world_size - 1 samples.
       EXPECT_LT(int64_t(seen.size()) - size, world_size);
       if (size > 0 && size < world_size) {
-        EXPECT_SP_ERROR(ShardSampler(size, 0, world_size, 42, true, true), "drop_last leaves no sample");
+        EXPECT_SP_ERROR(ShardSampler(size, 0, world_size, 42, true, true),
+                        "drop_last leaves no sample");
         continue;
       }
       auto dropped = all_shards(size, world_size, 3, true);
       std::set<int64_t> kept;
       for (auto& s : dropped) {
         EXPECT_EQ(int64_t(s.size()), size / world_size);
-        for (int64_t i : s) EXPECT_TRUE(kept.insert(i).second) << "drop_last shards overlap at " << i;
+        for (int64_t i : s)
+          EXPECT_TRUE(kept.insert(i).second) << "drop_last shards overlap at " << i;
       }
     }
   }
@@ -202,7 +221,8 @@ class Indices : public data::Dataset {
   explicit Indices(int64_t n) : n_(n) {}
   int64_t size() const override { return n_; }
   data::Sample get(int64_t index, uint64_t seed) const override {
-    return {{"index", full({}, double(index), DType::I64)}, {"seed", full({}, double(seed % 1000003), DType::I64)}};
+    return {{"index", full({}, double(index), DType::I64)},
+            {"seed", full({}, double(seed % 1000003), DType::I64)}};
   }
 
  private:
@@ -217,12 +237,14 @@ TEST(ShardedDataset, ServesThisRanksShardOfEachEpoch) {
   for (int64_t epoch : {0, 1}) {
     shard.set_epoch(epoch);
     std::vector<int64_t> expected = sampler.indices(epoch), got;
-    for (int64_t i = 0; i < shard.size(); ++i) got.push_back(shard.get(i, 100).at("index").item<int64_t>());
+    for (int64_t i = 0; i < shard.size(); ++i)
+      got.push_back(shard.get(i, 100).at("index").item<int64_t>());
     EXPECT_EQ(got, expected) << "epoch " << epoch;
   }
   // Ranks draw different augmentation seeds for the same loader seed.
   train::ShardedDataset other(base, ShardSampler(9, 0, 2, 11));
-  EXPECT_NE(other.get(0, 100).at("seed").item<int64_t>(), shard.get(0, 100).at("seed").item<int64_t>());
+  EXPECT_NE(other.get(0, 100).at("seed").item<int64_t>(),
+            shard.get(0, 100).at("seed").item<int64_t>());
   EXPECT_SP_ERROR(shard.get(5, 0), "expected an index in [0, 5)");
 }
 

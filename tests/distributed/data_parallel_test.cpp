@@ -3,6 +3,8 @@
 // SyncBatchNorm and the GradientBucketer; a reference model (BatchNorm2d) trained by one
 // process on the concatenated batch (computed on every rank) must give the same
 // averaged gradients, parameters and running statistics.
+#include "train/distributed/data_parallel.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -16,7 +18,6 @@
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
-#include "train/distributed/data_parallel.h"
 #include "train/distributed/gradient_bucketer.h"
 #include "train/distributed/sync_batch_norm.h"
 
@@ -26,15 +27,17 @@ namespace {
 using train::Communicator;
 
 // Trains both models for `steps` steps and compares after each.
-void check_matches_single_process(std::shared_ptr<Communicator> comm, Device device, size_t bucket_bytes,
-                                  int steps = 3) {
-  const auto [x_all, t_all, x, t] = rank_batch(comm->rank(), comm->world_size(), 2, 6, 5, 99, device);
+void check_matches_single_process(std::shared_ptr<Communicator> comm, Device device,
+                                  size_t bucket_bytes, int steps = 3) {
+  const auto [x_all, t_all, x, t] =
+      rank_batch(comm->rank(), comm->world_size(), 2, 6, 5, 99, device);
 
-  auto reference =
-      make_conv_norm_model(1000, [](int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }, device, 1);
+  auto reference = make_conv_norm_model(
+      1000, [](int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }, device, 1);
   // Different initial weights per rank: broadcast_parameters must make them rank 0's.
   auto model = make_conv_norm_model(
-      1000 + uint64_t(comm->rank()), [&](int64_t c) { return std::make_shared<train::SyncBatchNorm>(c, comm); }, device, 1);
+      1000 + uint64_t(comm->rank()),
+      [&](int64_t c) { return std::make_shared<train::SyncBatchNorm>(c, comm); }, device, 1);
   train::broadcast_parameters(*model, *comm);
   EXPECT_TRUE(train::parameters_in_sync(*model, *comm));
   for (const auto& [name, value] : reference->state_dict())
@@ -64,7 +67,8 @@ void check_matches_single_process(std::shared_ptr<Communicator> comm, Device dev
   nn::TensorMap ref_state = reference->state_dict(), state = model->state_dict();
   ASSERT_EQ(state.size(), ref_state.size());
   for (const auto& [name, value] : ref_state)
-    EXPECT_TRUE(all_close(state.at(name), value, 1e-9, 1e-12)) << name << " after " << steps << " steps";
+    EXPECT_TRUE(all_close(state.at(name), value, 1e-9, 1e-12))
+        << name << " after " << steps << " steps";
   EXPECT_TRUE(train::parameters_in_sync(*model, *comm));
 }
 
@@ -83,13 +87,15 @@ TEST(DataParallel, WorldSizeOneEqualsThePlainLoop) {
 TEST(DataParallelGpu, NcclMatchesOneProcess) {
   SP_SKIP_WITHOUT_GPU();
   auto nccl = nccl_world();
-  check_matches_single_process(nccl, train::device_for_rank(cuda_device(0), nccl->local_rank()), 256);
+  check_matches_single_process(nccl, train::device_for_rank(cuda_device(0), nccl->local_rank()),
+                               256);
 }
 
 TEST(GradientBucketer, ReverseRegistrationOrderInBoundedBuckets) {
   auto comm = std::make_shared<train::SingleProcessCommunicator>();
   std::vector<ag::Var> params{ag::Var(zeros({10}), true, "a"), ag::Var(zeros({30}), true, "b"),
-                              ag::Var(zeros({5}), false, "frozen"), ag::Var(zeros({20}), true, "c")};
+                              ag::Var(zeros({5}), false, "frozen"),
+                              ag::Var(zeros({20}), true, "c")};
   // 30 floats = 120 bytes: c (80 B) + b (120 B) fill the first bucket, a starts the next.
   train::GradientBucketer bucketer(params, comm, 120);
   EXPECT_EQ(bucketer.bucket_layout(), (std::vector<std::vector<size_t>>{{2, 1}, {0}}));
@@ -99,7 +105,8 @@ TEST(GradientBucketer, ReverseRegistrationOrderInBoundedBuckets) {
 
 TEST(GradientBucketer, UnusedParameterOnSomeRanksGetsTheAverage) {
   auto comm = world();
-  ag::Var used(zeros({3}), true, "used"), sometimes(zeros({2}), true, "sometimes"), never(zeros({2}), true, "never");
+  ag::Var used(zeros({3}), true, "used"), sometimes(zeros({2}), true, "sometimes"),
+      never(zeros({2}), true, "never");
   used.set_grad(full({3}, double(comm->rank() + 1)));
   if (comm->rank() == 0) sometimes.set_grad(full({2}, 4.0));
   train::GradientBucketer bucketer({used, sometimes, never}, comm, 8);

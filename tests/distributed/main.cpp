@@ -6,8 +6,8 @@
 #include <exception>
 #include <iostream>
 
-#include "tensor/cuda/context.h"
 #include "distributed/world.h"
+#include "tensor/cuda/context.h"
 #include "train/distributed/backends.h"
 
 namespace sp::test {
@@ -23,7 +23,9 @@ std::shared_ptr<train::Communicator>& world_slot() {
 class AbortOnFatalFailure : public ::testing::EmptyTestEventListener {
   void OnTestPartResult(const ::testing::TestPartResult& result) override {
     if (!result.fatally_failed()) return;
-    std::string where = result.file_name() ? std::string(result.file_name()) + ":" + std::to_string(result.line_number()) : "";
+    std::string where = result.file_name() ? std::string(result.file_name()) + ":" +
+                                                 std::to_string(result.line_number())
+                                           : "";
     train::abort_distributed_job("fatal test failure at " + where + ": " + result.summary());
   }
 };
@@ -34,8 +36,9 @@ class FailurePrinter : public ::testing::EmptyTestEventListener {
   explicit FailurePrinter(int rank) : rank_(rank) {}
   void OnTestPartResult(const ::testing::TestPartResult& result) override {
     if (!result.failed()) return;
-    std::fprintf(stderr, "[rank %d] %s:%d: Failure\n%s\n", rank_, result.file_name() ? result.file_name() : "?",
-                 result.line_number(), result.summary());
+    std::fprintf(stderr, "[rank %d] %s:%d: Failure\n%s\n", rank_,
+                 result.file_name() ? result.file_name() : "?", result.line_number(),
+                 result.summary());
   }
 
  private:
@@ -44,7 +47,9 @@ class FailurePrinter : public ::testing::EmptyTestEventListener {
 
 }  // namespace
 
-std::shared_ptr<train::Communicator> world() { return world_slot(); }
+std::shared_ptr<train::Communicator> world() {
+  return world_slot();
+}
 
 std::shared_ptr<train::Communicator> nccl_world() {
   static std::shared_ptr<train::Communicator> nccl;

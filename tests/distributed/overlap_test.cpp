@@ -39,14 +39,17 @@ std::shared_ptr<Communicator> mpi_world() {
 // Three models step together for `steps` SGD steps: one process on the global batch
 // (BatchNorm2d), and on this rank's slice with SyncBatchNorm the reduction after
 // backward and the overlapped one.
-void check_overlapped_matches(std::shared_ptr<Communicator> comm, Device device, size_t bucket_bytes,
-                              int steps = 2) {
-  const auto [x_all, t_all, x, t] = rank_batch(comm->rank(), comm->world_size(), 2, 5, 4, 5, device);
+void check_overlapped_matches(std::shared_ptr<Communicator> comm, Device device,
+                              size_t bucket_bytes, int steps = 2) {
+  const auto [x_all, t_all, x, t] =
+      rank_batch(comm->rank(), comm->world_size(), 2, 5, 4, 5, device);
   auto sync_norm = [&](int64_t c) { return std::make_shared<train::SyncBatchNorm>(c, comm); };
-  auto reference =
-      make_conv_norm_model(7, [](int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }, device, 2);
-  auto after = make_conv_norm_model(7, sync_norm, device, 2), overlapped = make_conv_norm_model(7, sync_norm, device, 2);
-  GradientBucketer after_bucketer(*after, comm, bucket_bytes), overlap_bucketer(*overlapped, comm, bucket_bytes);
+  auto reference = make_conv_norm_model(
+      7, [](int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }, device, 2);
+  auto after = make_conv_norm_model(7, sync_norm, device, 2),
+       overlapped = make_conv_norm_model(7, sync_norm, device, 2);
+  GradientBucketer after_bucketer(*after, comm, bucket_bytes),
+      overlap_bucketer(*overlapped, comm, bucket_bytes);
   for (int step = 0; step < steps; ++step) {
     for (auto* m : {reference.get(), after.get(), overlapped.get()}) m->zero_grad();
     ag::backward(mse(*reference, x_all, t_all));
@@ -58,7 +61,8 @@ void check_overlapped_matches(std::shared_ptr<Communicator> comm, Device device,
     // Every bucket completes inside backward (the first layer's parameters come last).
     EXPECT_EQ(overlap_bucketer.buckets_started_during_backward(), overlap_bucketer.bucket_count());
     EXPECT_EQ(after_bucketer.buckets_started_during_backward(), 0u);
-    auto ref = reference->named_parameters(), a = after->named_parameters(), o = overlapped->named_parameters();
+    auto ref = reference->named_parameters(), a = after->named_parameters(),
+         o = overlapped->named_parameters();
     ASSERT_EQ(o.size(), ref.size());
     for (size_t i = 0; i < o.size(); ++i) {
       ASSERT_TRUE(o[i].second.grad().defined()) << o[i].first;
@@ -77,7 +81,8 @@ TEST(OverlappedBucketer, EqualsReductionAfterBackwardAndOneProcess) {
 }
 
 TEST(OverlappedBucketer, TinyBucketsStartInOrderDuringBackward) {
-  check_overlapped_matches(mpi_world(), kCPU, 100);  // about one parameter per bucket: many early starts
+  check_overlapped_matches(mpi_world(), kCPU,
+                           100);  // about one parameter per bucket: many early starts
 }
 
 TEST(OverlappedBucketerGpu, NcclEqualsReductionAfterBackwardAndOneProcess) {
@@ -164,12 +169,14 @@ TEST(OverlappedBucketer, ParameterReportedTwiceIsAnError) {
   EXPECT_SP_ERROR(bucketer.mark_ready(0), "one report per step");
   EXPECT_SP_ERROR(bucketer.mark_ready(3), "below 3");
   bucketer.finish();  // every rank: the same collectives, then a clean state
-  EXPECT_TRUE(all_close(c.rank0.grad(), full({3}, (comm->world_size() + 1) / 2.0, DType::F64), 1e-12, 0));
+  EXPECT_TRUE(
+      all_close(c.rank0.grad(), full({3}, (comm->world_size() + 1) / 2.0, DType::F64), 1e-12, 0));
 }
 
 TEST(OverlappedBucketer, SingleProcessCommunicatorIsThePlainBackward) {
   UnusedCase plain, bucketed;
-  GradientBucketer bucketer(bucketed.params(), std::make_shared<train::SingleProcessCommunicator>(), 8);
+  GradientBucketer bucketer(bucketed.params(), std::make_shared<train::SingleProcessCommunicator>(),
+                            8);
   ag::backward(plain.loss(0, true));
   bucketer.backward(bucketed.loss(0, true));
   EXPECT_TRUE(all_close(bucketed.shared.grad(), plain.shared.grad(), 0, 0));

@@ -15,7 +15,6 @@
 #include "autograd/functions/elementwise.h"
 #include "autograd/functions/reduce.h"
 #include "nn/layers.h"
-#include "nn/layers.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
 #include "train/distributed/data_parallel.h"
@@ -36,9 +35,10 @@ int main(int argc, char** argv) {
     const int steps = argc > 2 ? std::atoi(argv[2]) : 10;
     const int64_t h = argc > 3 ? std::atoll(argv[3]) : 60, w = argc > 4 ? std::atoll(argv[4]) : 80;
     const std::string mode = argc > 5 ? argv[5] : "overlap";
-    SP_CHECK(mode == "overlap" || mode == "after", "distributed_step_bench: expected mode overlap or after, got ",
-             mode);
-    const size_t bucket_bytes = argc > 6 ? size_t(std::atoll(argv[6])) : train::GradientBucketer::kDefaultBucketBytes;
+    SP_CHECK(mode == "overlap" || mode == "after",
+             "distributed_step_bench: expected mode overlap or after, got ", mode);
+    const size_t bucket_bytes =
+        argc > 6 ? size_t(std::atoll(argv[6])) : train::GradientBucketer::kDefaultBucketBytes;
     Generator gen(7);
     nn::Sequential model;
     int64_t in = 1;
@@ -78,13 +78,15 @@ int main(int argc, char** argv) {
     int64_t params = 0;
     for (const ag::Var& p : model.parameters()) params += p.numel();
     if (comm->is_root())
-      std::printf("ranks %d  per-rank batch %lld  global batch %lld  image %lldx%lld  params %lld  buckets %zu"
-                  " (%s, %zu started during backward)\n"
-                  "step %.1f ms  (gradient all-reduce after backward %.2f ms)  throughput %.1f images/s\n",
-                  comm->world_size(), (long long)batch, (long long)(batch * comm->world_size()), (long long)h,
-                  (long long)w, (long long)params, bucketer.bucket_count(), mode.c_str(),
-                  bucketer.buckets_started_during_backward(), total / steps, reduce / steps,
-                  1000.0 * double(batch * comm->world_size()) / (total / steps));
+      std::printf(
+          "ranks %d  per-rank batch %lld  global batch %lld  image %lldx%lld  params %lld  buckets "
+          "%zu"
+          " (%s, %zu started during backward)\n"
+          "step %.1f ms  (gradient all-reduce after backward %.2f ms)  throughput %.1f images/s\n",
+          comm->world_size(), (long long)batch, (long long)(batch * comm->world_size()),
+          (long long)h, (long long)w, (long long)params, bucketer.bucket_count(), mode.c_str(),
+          bucketer.buckets_started_during_backward(), total / steps, reduce / steps,
+          1000.0 * double(batch * comm->world_size()) / (total / steps));
   } catch (const std::exception& e) {
     train::abort_distributed_job(e.what());
     std::fprintf(stderr, "distributed_step_bench: %s\n", e.what());

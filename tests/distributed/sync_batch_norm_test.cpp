@@ -1,17 +1,18 @@
 // SyncBatchNorm against BatchNorm2d on the concatenated batch. Ranks hold batches of
 // different sizes (rank r has r + 1 samples), so the element counts matter.
+#include "train/distributed/sync_batch_norm.h"
+
 #include <gtest/gtest.h>
 
 #include "autograd/functions/elementwise.h"
 #include "autograd/functions/reduce.h"
+#include "distributed/world.h"
 #include "helpers/test_helpers.h"
 #include "nn/layers.h"
 #include "tensor/ops/copy.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
-#include "distributed/world.h"
-#include "train/distributed/sync_batch_norm.h"
 
 namespace sp::test {
 namespace {
@@ -28,7 +29,8 @@ void check_sync_batch_norm(std::shared_ptr<Communicator> comm, Device device) {
   const int64_t mine = rank + 1;
   Generator gen(5);
   // An offset mean (3) makes a sum-of-squares variance formula work for its accuracy.
-  Tensor x_all = add(mul(randn({global, 3, 4, 5}, gen, DType::F64), Scalar(2.0)), Scalar(3.0)).to(device);
+  Tensor x_all =
+      add(mul(randn({global, 3, 4, 5}, gen, DType::F64), Scalar(2.0)), Scalar(3.0)).to(device);
   Tensor w_all = randn({global, 3, 4, 5}, gen, DType::F64).to(device);  // loss weights
   Tensor x = x_all.narrow(0, start, mine).contiguous();
   Tensor w = w_all.narrow(0, start, mine).contiguous();
@@ -47,14 +49,17 @@ void check_sync_batch_norm(std::shared_ptr<Communicator> comm, Device device) {
   for (int call = 0; call < 2; ++call) {
     ag::Var xr(x_all, true), xs(x, true);
     ag::Var yr = reference(xr), ys = sync(xs);
-    EXPECT_TRUE(all_close(ys.data(), yr.data().narrow(0, start, mine), 1e-10, 1e-12)) << "output, call " << call;
+    EXPECT_TRUE(all_close(ys.data(), yr.data().narrow(0, start, mine), 1e-10, 1e-12))
+        << "output, call " << call;
     ag::backward(ag::sum(ag::mul(yr, ag::Var(w_all))));
     ag::backward(ag::sum(ag::mul(ys, ag::Var(w))));
-    EXPECT_TRUE(all_close(xs.grad(), xr.grad().narrow(0, start, mine), 1e-9, 1e-11)) << "input grad, call " << call;
+    EXPECT_TRUE(all_close(xs.grad(), xr.grad().narrow(0, start, mine), 1e-9, 1e-11))
+        << "input grad, call " << call;
     for (const char* p : {"weight", "bias"}) {
       Tensor g = sync.param(p).grad().clone();  // local; the sum over ranks is the global one
       comm->allreduce_sum(g);
-      EXPECT_TRUE(all_close(g, reference.param(p).grad(), 1e-9, 1e-11)) << p << " grad, call " << call;
+      EXPECT_TRUE(all_close(g, reference.param(p).grad(), 1e-9, 1e-11))
+          << p << " grad, call " << call;
     }
     reference.zero_grad();
     sync.zero_grad();
@@ -68,7 +73,9 @@ void check_sync_batch_norm(std::shared_ptr<Communicator> comm, Device device) {
   EXPECT_TRUE(all_close(sync(ag::Var(x)).data(), reference(ag::Var(x)).data(), 1e-10, 1e-12));
 }
 
-TEST(SyncBatchNorm, EqualsBatchNormOnTheConcatenatedBatch) { check_sync_batch_norm(world(), kCPU); }
+TEST(SyncBatchNorm, EqualsBatchNormOnTheConcatenatedBatch) {
+  check_sync_batch_norm(world(), kCPU);
+}
 
 TEST(SyncBatchNorm, WorldSizeOneEqualsBatchNorm2d) {
   check_sync_batch_norm(std::make_shared<train::SingleProcessCommunicator>(), kCPU);

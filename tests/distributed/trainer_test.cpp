@@ -1,6 +1,8 @@
 // The Trainer data parallel: a run with the world's ranks (2 under mpirun) trains like one
 // process with the same global batch, world size 1 through the distributed path is the
 // plain trainer bit for bit, and only rank 0 writes the experiment folder.
+#include "train/trainer.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -8,17 +10,16 @@
 
 #include "distributed/world.h"
 #include "helpers/test_helpers.h"
-#include "nn/containers.h"
 #include "nn/activation.h"
+#include "nn/containers.h"
 #include "nn/normalization.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
-#include "train/distributed/sync_batch_norm.h"
 #include "train/distributed/data_parallel.h"
+#include "train/distributed/sync_batch_norm.h"
 #include "train/interrupt.h"
 #include "train/tiny_model.h"
-#include "train/trainer.h"
 
 namespace fs = std::filesystem;
 
@@ -112,7 +113,8 @@ TEST_F(DistributedTrainer, OnlyRankZeroWritesTheExperimentFolder) {
 
 TEST_F(DistributedTrainer, WorldSizeOneThroughTheDistributedPathIsThePlainTrainer) {
   auto single = std::make_shared<train::SingleProcessCommunicator>();
-  Config c = tiny_config({"train.shuffle=true", "train.optimizer=\"adam\"", "data.noise=0.1", "model.noise=0.05"});
+  Config c = tiny_config(
+      {"train.shuffle=true", "train.optimizer=\"adam\"", "data.noise=0.1", "model.noise=0.05"});
   Trainer via("via_comm", c, {}, single);
   via.run();
   Trainer plain("plain1", c);

@@ -1,6 +1,6 @@
 // Pieces of the hand-written training loops of the data-parallel tests: a small conv
-// model, the batch slices, the loss, the SGD step, and how the model gets its normalization layer (BatchNorm2d for the
-// one-process reference, SyncBatchNorm for the ranks).
+// model, the batch slices, the loss, the SGD step, and how the model gets its normalization layer
+// (BatchNorm2d for the one-process reference, SyncBatchNorm for the ranks).
 #pragma once
 
 #include <functional>
@@ -18,8 +18,8 @@ using MakeNorm = std::function<std::shared_ptr<nn::UnaryModule>(int64_t channels
 
 // f64 on `device`: `blocks` x (3x3 conv to 4 channels, norm, ReLU) from 2 input channels,
 // then a 1x1 conv to 3 channels; weights drawn from Generator(seed) in layer order.
-inline std::shared_ptr<nn::Sequential> make_conv_norm_model(uint64_t seed, const MakeNorm& norm, Device device,
-                                                            int blocks) {
+inline std::shared_ptr<nn::Sequential> make_conv_norm_model(uint64_t seed, const MakeNorm& norm,
+                                                            Device device, int blocks) {
   Generator gen(seed);
   auto model = std::make_shared<nn::Sequential>();
   for (int b = 0; b < blocks; ++b) {
@@ -38,8 +38,8 @@ inline std::shared_ptr<nn::Sequential> make_conv_norm_model(uint64_t seed, const
 struct RankBatch {
   Tensor x_all, t_all, x, t;
 };
-inline RankBatch rank_batch(int rank, int world_size, int64_t per_rank, int64_t h, int64_t w, uint64_t seed,
-                            Device device) {
+inline RankBatch rank_batch(int rank, int world_size, int64_t per_rank, int64_t h, int64_t w,
+                            uint64_t seed, Device device) {
   Generator gen(seed);
   RankBatch b;
   b.x_all = randn({per_rank * world_size, 2, h, w}, gen, DType::F64).to(device);

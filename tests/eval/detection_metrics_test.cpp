@@ -1,6 +1,7 @@
+#include "eval/detection_metrics.h"
+
 #include <gtest/gtest.h>
 
-#include "eval/detection_metrics.h"
 #include "helpers/test_helpers.h"
 #include "tensor/ops/creation.h"
 

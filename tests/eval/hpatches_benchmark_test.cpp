@@ -29,8 +29,8 @@ void write_dataset(const std::string& root, const std::string& preds, bool drop_
                       zeros({3, 48, 64}).fill_(0.5));
       if (k > 1) {
         std::ofstream f(fs::path(root) / seq / ("H_1_" + std::to_string(k)));
-        f << H(0, 0) << " " << H(0, 1) << " " << H(0, 2) << "\n" << H(1, 0) << " " << H(1, 1) << " " << H(1, 2)
-          << "\n0 0 1\n";
+        f << H(0, 0) << " " << H(0, 1) << " " << H(0, 2) << "\n"
+          << H(1, 0) << " " << H(1, 1) << " " << H(1, 2) << "\n0 0 1\n";
       }
       if (drop_last && seq[0] == 'v' && k == 6) continue;
       const int n = k == 1 ? 20 : 30;
@@ -100,7 +100,9 @@ TEST(HPatchesBenchmark, WritesOneMatchPicturePerPair) {
   Tensor full = data::read_image(opt.pictures_dir + "/v_two_1_6.png");
   EXPECT_EQ(full.shape(), (Shape{3, 48, 64 + kMatchPictureGap + 64}));
   // Every match of v_two is correct: green lines, no red anywhere.
-  auto px = [&](int64_t c, int64_t y, int64_t x) { return full.data<float>()[(c * 48 + y) * full.size(2) + x]; };
+  auto px = [&](int64_t c, int64_t y, int64_t x) {
+    return full.data<float>()[(c * 48 + y) * full.size(2) + x];
+  };
   int green = 0, red = 0;
   for (int64_t y = 0; y < 48; ++y)
     for (int64_t x = 0; x < full.size(2); ++x) {
@@ -126,8 +128,10 @@ TEST(HPatchesBenchmark, SpevalWritesJson) {
   if (!fs::exists(exe)) GTEST_SKIP() << "speval not built";
   std::string dir = test::temp_dir("speval_e2e");
   write_dataset(dir + "/hpatches", dir + "/preds.h5");
-  std::string cmd = exe + " --repeatability --homography --matching-score --nn-map --quiet --data-dir " + dir +
-                    "/hpatches --predictions " + dir + "/preds.h5 --out " + dir + "/results.json > " + dir + "/log.txt";
+  std::string cmd = exe +
+                    " --repeatability --homography --matching-score --nn-map --quiet --data-dir " +
+                    dir + "/hpatches --predictions " + dir + "/preds.h5 --out " + dir +
+                    "/results.json > " + dir + "/log.txt";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   std::ifstream f(dir + "/results.json");
   std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

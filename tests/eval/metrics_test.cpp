@@ -78,15 +78,16 @@ TEST(EvalMetrics, DescriptorMetricsIdentity) {
   kp << 10, 10, 200, 30, 40, 180, 300, 220, 150, 120;
   Eigen::VectorXd s = Eigen::VectorXd::LinSpaced(5, 1, 0.5);
   Descriptors d = Descriptors::Identity(5, 8);
-  DescriptorResult r = descriptor_metrics(kp, s, d, kp, s, d, Eigen::Matrix3d::Identity(), {320, 240}, {320, 240});
+  DescriptorResult r =
+      descriptor_metrics(kp, s, d, kp, s, d, Eigen::Matrix3d::Identity(), {320, 240}, {320, 240});
   EXPECT_TRUE(r.estimated);
   EXPECT_LT(r.corner_error, 1e-6);
   EXPECT_EQ(r.correct, (std::vector<uint8_t>{1, 1, 1}));
   EXPECT_DOUBLE_EQ(r.matching_score, 1.0);
   EXPECT_DOUBLE_EQ(r.nn_ap, 1.0);
   // Too few matches: estimation fails, every epsilon is incorrect.
-  r = descriptor_metrics(kp.topRows(3), s.head(3), d.topRows(3), kp.topRows(3), s.head(3), d.topRows(3),
-                         Eigen::Matrix3d::Identity(), {320, 240}, {320, 240});
+  r = descriptor_metrics(kp.topRows(3), s.head(3), d.topRows(3), kp.topRows(3), s.head(3),
+                         d.topRows(3), Eigen::Matrix3d::Identity(), {320, 240}, {320, 240});
   EXPECT_FALSE(r.estimated);
   EXPECT_TRUE(std::isinf(r.corner_error));
   EXPECT_EQ(r.correct, (std::vector<uint8_t>{0, 0, 0}));
@@ -120,8 +121,10 @@ TEST(EvalMetrics, MatchesReferenceImplementation) {
       }
     }
   }
-  Eigen::VectorXd err = vec(f.at("auc/errors")), thr = vec(f.at("auc/thresholds")), exp = vec(f.at("auc/expected"));
-  std::vector<double> aucs = error_auc({err.data(), err.data() + err.size()}, {thr.data(), thr.data() + thr.size()});
+  Eigen::VectorXd err = vec(f.at("auc/errors")), thr = vec(f.at("auc/thresholds")),
+                  exp = vec(f.at("auc/expected"));
+  std::vector<double> aucs =
+      error_auc({err.data(), err.data() + err.size()}, {thr.data(), thr.data() + thr.size()});
   for (int k = 0; k < thr.size(); ++k) EXPECT_NEAR(aucs[k], exp[k], 1e-12) << thr[k];
 }
 

@@ -14,7 +14,8 @@ TEST(PoseBenchmark, RecoversSyntheticPoseFromPairList) {
   std::string dir = test::temp_dir("pose_bench");
   Eigen::Matrix3d K;
   K << 500, 0, 320, 0, 500, 240, 0, 0, 1;
-  Eigen::Matrix3d R = Eigen::AngleAxisd(0.15, Eigen::Vector3d(0.2, 1, 0).normalized()).toRotationMatrix();
+  Eigen::Matrix3d R =
+      Eigen::AngleAxisd(0.15, Eigen::Vector3d(0.2, 1, 0).normalized()).toRotationMatrix();
   Eigen::Vector3d t(0.8, 0.05, 0.1);
   std::mt19937_64 rng(3);
   std::uniform_real_distribution<double> u(-2, 2), depth(4, 8);

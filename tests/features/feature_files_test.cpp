@@ -1,8 +1,9 @@
+#include "features/feature_files.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "features/feature_files.h"
 #include "helpers/test_helpers.h"
 #include "tensor/io/hdf5.h"
 #include "tensor/ops/creation.h"
@@ -39,11 +40,14 @@ TEST(FeatureFiles, RoundTripInEveryLayout) {
       const std::string path = dir + "/" + layout_name(layout) + (half ? "_half" : "") +
                                (layout == FeatureLayout::Disk ? "" : ".h5");
       FeatureWriter w(path, layout, {.half = half});
-      w.write("seq/a", a, layout == FeatureLayout::Disk ? std::map<std::string, int64_t>{}
-                                                        : std::map<std::string, int64_t>{{"processing_width", 60}});
+      w.write("seq/a", a,
+              layout == FeatureLayout::Disk
+                  ? std::map<std::string, int64_t>{}
+                  : std::map<std::string, int64_t>{{"processing_width", 60}});
       w.write("b", b);
       w.write("c", c);
-      EXPECT_FALSE(fs::exists(layout == FeatureLayout::Disk ? path + "/keypoints.h5" : path)) << "visible before close";
+      EXPECT_FALSE(fs::exists(layout == FeatureLayout::Disk ? path + "/keypoints.h5" : path))
+          << "visible before close";
       w.close();
       FeatureReader r(path);
       EXPECT_EQ(r.names(), (std::vector<std::string>{"b", "c", "seq/a"})) << path;
@@ -98,9 +102,11 @@ TEST(FeatureFiles, ReadsWhatH5pyWroteInHlocAndDiskLayouts) {
   EXPECT_TRUE(test::equal(b.descriptors, expected.at("b.png/descriptors")));
 
   MatchReader hm(root + "/hloc_matches.h5", MatchLayout::Hloc);
-  EXPECT_EQ(hm.read("seq/a.jpg", "b.png").to_vector<int64_t>(), (std::vector<int64_t>{0, 2, 2, 0, 4, 1}));
+  EXPECT_EQ(hm.read("seq/a.jpg", "b.png").to_vector<int64_t>(),
+            (std::vector<int64_t>{0, 2, 2, 0, 4, 1}));
   // Read the other way round: flipped, ordered by the first image's index.
-  EXPECT_EQ(hm.read("b.png", "seq/a.jpg").to_vector<int64_t>(), (std::vector<int64_t>{0, 2, 1, 4, 2, 0}));
+  EXPECT_EQ(hm.read("b.png", "seq/a.jpg").to_vector<int64_t>(),
+            (std::vector<int64_t>{0, 2, 1, 4, 2, 0}));
   MatchReader dm(root + "/disk", MatchLayout::Disk);
   EXPECT_EQ(dm.read("a", "b").to_vector<int64_t>(), (std::vector<int64_t>{0, 2, 2, 0, 4, 1}));
   EXPECT_EQ(dm.read("b", "a").to_vector<int64_t>(), (std::vector<int64_t>{0, 2, 1, 4, 2, 0}));
@@ -120,14 +126,18 @@ TEST(FeatureFiles, MatchFilesRoundTrip) {
       w.close();
     }
     MatchReader r(path, layout);
-    EXPECT_EQ(r.read("x/one.jpg", "two.jpg").to_vector<int64_t>(), (std::vector<int64_t>{0, 3, 2, 0, 3, 1}));
-    EXPECT_EQ(r.read("zeta", "alpha").to_vector<int64_t>(), (std::vector<int64_t>{0, 3, 2, 0, 3, 1}));
-    EXPECT_EQ(r.read("alpha", "zeta").to_vector<int64_t>(), (std::vector<int64_t>{0, 2, 1, 3, 3, 0}));
+    EXPECT_EQ(r.read("x/one.jpg", "two.jpg").to_vector<int64_t>(),
+              (std::vector<int64_t>{0, 3, 2, 0, 3, 1}));
+    EXPECT_EQ(r.read("zeta", "alpha").to_vector<int64_t>(),
+              (std::vector<int64_t>{0, 3, 2, 0, 3, 1}));
+    EXPECT_EQ(r.read("alpha", "zeta").to_vector<int64_t>(),
+              (std::vector<int64_t>{0, 2, 1, 3, 3, 0}));
   }
   io::H5File h(dir + "/hloc_matches.h5", io::H5File::Mode::Read);
   EXPECT_TRUE(h.has("x-one.jpg/two.jpg/matches0"));
   MatchWriter too_big(dir + "/big.h5", MatchLayout::Hloc);
-  EXPECT_SP_ERROR(too_big.write("a", "b", from_vector<int64_t>({40000}), from_vector<float>({1})), "int16");
+  EXPECT_SP_ERROR(too_big.write("a", "b", from_vector<int64_t>({40000}), from_vector<float>({1})),
+                  "int16");
 }
 
 }  // namespace

@@ -1,13 +1,15 @@
+#include "features/features.h"
+
 #include <gtest/gtest.h>
 
-#include "features/features.h"
 #include "helpers/test_helpers.h"
 #include "tensor/ops/creation.h"
 
 namespace sp::features {
 namespace {
 
-ImageFeatures image(std::vector<float> xy, std::vector<float> scores, int64_t D, int64_t w = 64, int64_t h = 48) {
+ImageFeatures image(std::vector<float> xy, std::vector<float> scores, int64_t D, int64_t w = 64,
+                    int64_t h = 48) {
   ImageFeatures f;
   const int64_t n = int64_t(scores.size());
   f.keypoints = from_vector<float>(xy, Shape{n, 2});
@@ -43,7 +45,8 @@ TEST(Features, BatchKeysRoundTripWithGlueFactoryNames) {
   Features f = pad({image({1, 2}, {0.5f}, 3), image({3, 4, 5, 6}, {0.1f, 0.2f}, 3)});
   NamedTensors batch;
   f.put(batch, "0");
-  for (const char* key : {"keypoints0", "keypoint_scores0", "descriptors0", "keypoint_mask0", "image_size0"})
+  for (const char* key :
+       {"keypoints0", "keypoint_scores0", "descriptors0", "keypoint_mask0", "image_size0"})
     EXPECT_TRUE(batch.count(key)) << key;
   Features back = Features::take(batch, "0");
   EXPECT_TRUE(test::equal(back.keypoints, f.keypoints));
@@ -60,7 +63,8 @@ TEST(Features, BadInputNamesTheImageAndShape) {
   ImageFeatures bad = image({1, 2}, {0.5f}, 4);
   bad.scores = zeros({2});
   EXPECT_SP_ERROR(pad({bad}), "expected scores of shape [1], got [2]");
-  EXPECT_SP_ERROR(pad({image({1, 2}, {0.5f}, 4), image({1, 2}, {0.5f}, 8)}), "descriptors of one size");
+  EXPECT_SP_ERROR(pad({image({1, 2}, {0.5f}, 4), image({1, 2}, {0.5f}, 8)}),
+                  "descriptors of one size");
   EXPECT_SP_ERROR(pad({}), "at least one image");
 }
 

@@ -1,6 +1,7 @@
+#include "features/nearest_neighbor.h"
+
 #include <gtest/gtest.h>
 
-#include "features/nearest_neighbor.h"
 #include "helpers/test_helpers.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/operators.h"
@@ -10,8 +11,12 @@ namespace {
 
 // d0: three unit vectors; d1: two. d0[0] <-> d1[1] and d0[1] <-> d1[0] are mutual; d0[2]
 // is nearest to d1[0] (0.632 away; d1[1] is 0.894 away), which prefers d0[1].
-Tensor d0() { return from_vector<float>({1, 0, 0, 1, 0.6f, 0.8f}, Shape{1, 3, 2}); }
-Tensor d1() { return from_vector<float>({0, 1, 1, 0}, Shape{1, 2, 2}); }
+Tensor d0() {
+  return from_vector<float>({1, 0, 0, 1, 0.6f, 0.8f}, Shape{1, 3, 2});
+}
+Tensor d1() {
+  return from_vector<float>({0, 1, 1, 0}, Shape{1, 2, 2});
+}
 
 TEST(NearestNeighbor, MutualMatchesAndScores) {
   Matches m = match_nearest_neighbors(d0(), d1());
@@ -53,21 +58,27 @@ TEST(NearestNeighbor, EmptySetsAndBadInput) {
   Matches m = match_nearest_neighbors(zeros({2, 0, 4}), zeros({2, 3, 4}));
   EXPECT_EQ(m.matches0.shape(), Shape({2, 0}));
   EXPECT_EQ(m.matches1.to_vector<int64_t>(), std::vector<int64_t>(6, -1));
-  EXPECT_SP_ERROR(match_nearest_neighbors(zeros({1, 2, 4}), zeros({1, 2, 3})), "[1, 2, 4] and [1, 2, 3]");
-  EXPECT_SP_ERROR(match_nearest_neighbors(zeros({1, 2, 4}), zeros({1, 2, 4}, DType::F64)), "one floating dtype");
-  EXPECT_SP_ERROR(match_nearest_neighbors(zeros({1, 2, 4}), zeros({1, 2, 4}), zeros({1, 3}, DType::Bool)),
-                  "mask0 of shape [1, 2]");
+  EXPECT_SP_ERROR(match_nearest_neighbors(zeros({1, 2, 4}), zeros({1, 2, 3})),
+                  "[1, 2, 4] and [1, 2, 3]");
+  EXPECT_SP_ERROR(match_nearest_neighbors(zeros({1, 2, 4}), zeros({1, 2, 4}, DType::F64)),
+                  "one floating dtype");
+  EXPECT_SP_ERROR(
+      match_nearest_neighbors(zeros({1, 2, 4}), zeros({1, 2, 4}), zeros({1, 3}, DType::Bool)),
+      "mask0 of shape [1, 2]");
   EXPECT_SP_ERROR(match_nearest_neighbors(Tensor(), zeros({1, 2, 4})), "detector-only");
 }
 
 TEST(NearestNeighbor, F64AgreesWithBruteForceOnRandomSets) {
-  Tensor a = test::lcg_uniform({3, 40, 8}, 1, -1, 1, 3), b = test::lcg_uniform({3, 30, 8}, 2, -1, 1, 3);
+  Tensor a = test::lcg_uniform({3, 40, 8}, 1, -1, 1, 3),
+         b = test::lcg_uniform({3, 30, 8}, 2, -1, 1, 3);
   Matches m = match_nearest_neighbors(a, b);
   const double* pa = a.data<double>();
   const double* pb = b.data<double>();
   auto dist = [&](int64_t k, int64_t i, int64_t j) {
     double s = 0;
-    for (int d = 0; d < 8; ++d) s += (pa[(k * 40 + i) * 8 + d] - pb[(k * 30 + j) * 8 + d]) * (pa[(k * 40 + i) * 8 + d] - pb[(k * 30 + j) * 8 + d]);
+    for (int d = 0; d < 8; ++d)
+      s += (pa[(k * 40 + i) * 8 + d] - pb[(k * 30 + j) * 8 + d]) *
+           (pa[(k * 40 + i) * 8 + d] - pb[(k * 30 + j) * 8 + d]);
     return s;
   };
   std::vector<int64_t> m0 = m.matches0.to_vector<int64_t>();

@@ -2,7 +2,6 @@
 
 #include <random>
 
-
 #include "helpers/test_helpers.h"
 
 namespace sp::geometry {
@@ -28,7 +27,8 @@ Scene make_scene(int n, uint64_t seed, double noise_px = 0.0) {
     Eigen::Vector3d X(u(rng), u(rng), depth(rng));
     Eigen::Vector3d p0 = s.K * X, p1 = s.K * (s.R * X + s.t);
     s.x0.row(i) << p0.x() / p0.z(), p0.y() / p0.z();
-    s.x1.row(i) << p1.x() / p1.z() + (noise_px > 0 ? noise(rng) : 0), p1.y() / p1.z() + (noise_px > 0 ? noise(rng) : 0);
+    s.x1.row(i) << p1.x() / p1.z() + (noise_px > 0 ? noise(rng) : 0),
+        p1.y() / p1.z() + (noise_px > 0 ? noise(rng) : 0);
   }
   return s;
 }
@@ -49,7 +49,8 @@ TEST(Epipolar, EightPointSatisfiesConstraints) {
   Eigen::Matrix3d E_gt = skew(s.t) * s.R;
   E_gt /= E_gt.norm();
   EXPECT_LT(std::min((E - E_gt).norm(), (E + E_gt).norm()), 1e-8);
-  EXPECT_SP_ERROR(fundamental_8point(s.x0.topRows(7), s.x1.topRows(7)), "at least 8 correspondences, got 7");
+  EXPECT_SP_ERROR(fundamental_8point(s.x0.topRows(7), s.x1.topRows(7)),
+                  "at least 8 correspondences, got 7");
 }
 
 TEST(Epipolar, RecoverPoseOnSyntheticPoints) {
@@ -88,7 +89,8 @@ TEST(Epipolar, FundamentalRansac) {
 }
 
 TEST(PoseErrors, KnownAngles) {
-  Eigen::Matrix3d R = Eigen::AngleAxisd(30.0 * M_PI / 180, Eigen::Vector3d::UnitZ()).toRotationMatrix();
+  Eigen::Matrix3d R =
+      Eigen::AngleAxisd(30.0 * M_PI / 180, Eigen::Vector3d::UnitZ()).toRotationMatrix();
   EXPECT_NEAR(rotation_error_deg(R, Eigen::Matrix3d::Identity()), 30.0, 1e-9);
   EXPECT_NEAR(rotation_error_deg(R, R), 0.0, 1e-6);
   Eigen::Vector3d a(1, 0, 0), b(1, 1, 0);

@@ -2,7 +2,6 @@
 
 #include <random>
 
-
 #include "helpers/test_helpers.h"
 
 namespace sp::geometry {
@@ -73,7 +72,8 @@ TEST(HomographyCorners, KnownErrors) {
   double expected = (0 + 9 + 19 + std::sqrt(81.0 + 361.0)) / 4;
   EXPECT_NEAR(mean_corner_error(S, Eigen::Matrix3d::Identity(), 10, 20), expected, 1e-12);
   double border = (0 + 10 + 20 + std::sqrt(500.0)) / 4;
-  EXPECT_NEAR(mean_corner_error(S, Eigen::Matrix3d::Identity(), 10, 20, Corners::ImageBorder), border, 1e-12);
+  EXPECT_NEAR(mean_corner_error(S, Eigen::Matrix3d::Identity(), 10, 20, Corners::ImageBorder),
+              border, 1e-12);
 }
 
 TEST(HomographyRansac, RecoversKnownHomographyUnderHalfOutliers) {

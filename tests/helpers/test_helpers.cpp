@@ -1,10 +1,11 @@
 #include "helpers/test_helpers.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
-#include <unistd.h>
 
 #include "tensor/io/hdf5.h"
 #include "tensor/ops/creation.h"
@@ -19,9 +20,13 @@ std::string env_or(const char* var, const char* fallback) {
 }
 }  // namespace
 
-std::string fixture_path(const std::string& name) { return env_or("SP_FIXTURE_DIR", SP_FIXTURE_DIR) + "/" + name; }
+std::string fixture_path(const std::string& name) {
+  return env_or("SP_FIXTURE_DIR", SP_FIXTURE_DIR) + "/" + name;
+}
 
-std::map<std::string, Tensor> load_fixture(const std::string& name) { return io::read_all(fixture_path(name)); }
+std::map<std::string, Tensor> load_fixture(const std::string& name) {
+  return io::read_all(fixture_path(name));
+}
 
 Tensor lcg_uniform(const Shape& shape, uint64_t seed, double lo, double hi, uint64_t stream) {
   std::vector<double> v(size_t(numel(shape)));
@@ -36,18 +41,21 @@ Tensor lcg_uniform(const Shape& shape, uint64_t seed, double lo, double hi, uint
 std::string temp_dir(const std::string& tag) {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "global";
-  std::filesystem::path p = std::filesystem::path(env_or("SP_TEST_TMP", SP_BINARY_DIR "/test_tmp")) /
-                            (test + "." + tag + "." + std::to_string(::getpid()));
+  std::filesystem::path p =
+      std::filesystem::path(env_or("SP_TEST_TMP", SP_BINARY_DIR "/test_tmp")) /
+      (test + "." + tag + "." + std::to_string(::getpid()));
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p.string();
 }
 
-::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double rtol, double atol) {
+::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double rtol,
+                                     double atol) {
   if (!actual.defined() || !expected.defined())
     return ::testing::AssertionFailure() << "undefined tensor";
   if (actual.shape() != expected.shape())
-    return ::testing::AssertionFailure() << "shape " << actual.shape() << " vs expected " << expected.shape();
+    return ::testing::AssertionFailure()
+           << "shape " << actual.shape() << " vs expected " << expected.shape();
   std::vector<double> a = actual.to_vector<double>(), b = expected.to_vector<double>();
   double worst = 0;
   int64_t worst_i = -1;
@@ -71,14 +79,16 @@ std::string temp_dir(const std::string& tag) {
     rem %= st[d];
   }
   idx << ']';
-  return ::testing::AssertionFailure() << "worst element at " << idx.str() << ": actual " << a[worst_i]
-                                       << ", expected " << b[worst_i] << " (rtol " << rtol << ", atol " << atol
-                                       << ", shape " << actual.shape() << ")";
+  return ::testing::AssertionFailure()
+         << "worst element at " << idx.str() << ": actual " << a[worst_i] << ", expected "
+         << b[worst_i] << " (rtol " << rtol << ", atol " << atol << ", shape " << actual.shape()
+         << ")";
 }
 
 ::testing::AssertionResult equal(const Tensor& actual, const Tensor& expected) {
   if (actual.dtype() != expected.dtype())
-    return ::testing::AssertionFailure() << "dtype " << actual.dtype() << " vs expected " << expected.dtype();
+    return ::testing::AssertionFailure()
+           << "dtype " << actual.dtype() << " vs expected " << expected.dtype();
   return all_close(actual, expected, 0.0, 0.0);
 }
 

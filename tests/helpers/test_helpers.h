@@ -2,10 +2,10 @@
 // and skipping GPU tests where no GPU exists.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "tensor/cuda/context.h"
 #include "tensor/tensor.h"
@@ -26,21 +26,20 @@ Tensor lcg_uniform(const Shape& shape, uint64_t seed, double lo, double hi, uint
 
 // Elementwise |a - b| <= atol + rtol * |b| with equal shapes (NaNs equal NaNs); on
 // failure reports the worst element, its index and both values.
-::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double rtol = 1e-5,
-                                     double atol = 1e-6);
+::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected,
+                                     double rtol = 1e-5, double atol = 1e-6);
 // Exact equality of shape, dtype and values.
 ::testing::AssertionResult equal(const Tensor& actual, const Tensor& expected);
 
 // Runs `statement` and checks that it throws sp::Error whose message contains `needle`.
-#define EXPECT_SP_ERROR(statement, needle)                                                  \
-  do {                                                                                      \
-    try {                                                                                   \
-      statement;                                                                            \
-      ADD_FAILURE() << "expected sp::Error containing \"" << (needle) << "\", got no error"; \
-    } catch (const ::sp::Error& e) {                                                        \
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)                     \
-          << "message: " << e.what();                                                       \
-    }                                                                                       \
+#define EXPECT_SP_ERROR(statement, needle)                                                         \
+  do {                                                                                             \
+    try {                                                                                          \
+      statement;                                                                                   \
+      ADD_FAILURE() << "expected sp::Error containing \"" << (needle) << "\", got no error";       \
+    } catch (const ::sp::Error& e) {                                                               \
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what(); \
+    }                                                                                              \
   } while (0)
 
 // In GPU tests: skips (GTEST_SKIP) when no GPU is usable.

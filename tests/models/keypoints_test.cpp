@@ -12,7 +12,9 @@ using test::all_close;
 
 class KeypointsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { fx_ = new std::map<std::string, Tensor>(test::load_fixture("models_keypoints.h5")); }
+  static void SetUpTestSuite() {
+    fx_ = new std::map<std::string, Tensor>(test::load_fixture("models_keypoints.h5"));
+  }
   static const Tensor& fx(const std::string& k) { return fx_->at(k); }
   static std::map<std::string, Tensor>* fx_;
 };
@@ -20,11 +22,13 @@ std::map<std::string, Tensor>* KeypointsTest::fx_ = nullptr;
 
 TEST_F(KeypointsTest, HeatmapIsSoftmaxThenDepthToSpace) {
   EXPECT_TRUE(all_close(detector_heatmap(fx("logits")), fx("heatmap"), 1e-5, 1e-7));
-  EXPECT_SP_ERROR(detector_heatmap(zeros({1, 64, 2, 2})), "expected 65 channels, got shape [1, 64, 2, 2]");
+  EXPECT_SP_ERROR(detector_heatmap(zeros({1, 64, 2, 2})),
+                  "expected 65 channels, got shape [1, 64, 2, 2]");
 }
 
 TEST_F(KeypointsTest, GridNmsMatchesTheOfficialDemo) {
-  Keypoints k = extract_keypoints(fx("nms_heat"), {.threshold = 0.05f, .nms_radius = 4, .border = 4, .top_k = -1});
+  Keypoints k = extract_keypoints(fx("nms_heat"),
+                                  {.threshold = 0.05f, .nms_radius = 4, .border = 4, .top_k = -1});
   const Tensor& expected = fx("nms_keypoints");
   ASSERT_EQ(k.xy.size(0), expected.size(0));
   EXPECT_TRUE(all_close(k.xy, expected.slice(1, 0, 2), 0, 0));
@@ -40,7 +44,8 @@ TEST_F(KeypointsTest, TopKKeepsTheStrongest) {
 }
 
 TEST_F(KeypointsTest, DescriptorsSampleCellCentresBilinearly) {
-  EXPECT_TRUE(all_close(sample_descriptors(fx("desc"), fx("desc_xy")), fx("desc_sampled"), 1e-5, 1e-6));
+  EXPECT_TRUE(
+      all_close(sample_descriptors(fx("desc"), fx("desc_xy")), fx("desc_sampled"), 1e-5, 1e-6));
   // Non-contiguous input gives the same result.
   Tensor dt = fx("desc").transpose(1, 2).contiguous().transpose(1, 2);
   EXPECT_TRUE(all_close(sample_descriptors(dt, fx("desc_xy")), fx("desc_sampled"), 1e-5, 1e-6));

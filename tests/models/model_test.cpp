@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "tensor/ops/creation.h"
 #include "helpers/test_helpers.h"
+#include "tensor/ops/creation.h"
 
 namespace sp::models {
 namespace {
@@ -13,7 +13,8 @@ TEST(Batch, LookupOfMissingKeyNamesKeyAndKeysPresent) {
   batch.set("image", zeros({2, 1, 8, 8}));
   batch.set("valid_mask", ones({2, 8, 8}));
   EXPECT_EQ(batch.at("image").size(0), 2);
-  EXPECT_SP_ERROR(batch.at("keypoint_map"), "batch: expected key 'keypoint_map', got keys [image, valid_mask]");
+  EXPECT_SP_ERROR(batch.at("keypoint_map"),
+                  "batch: expected key 'keypoint_map', got keys [image, valid_mask]");
   EXPECT_SP_ERROR(batch.require({"image", "warped_image"}), "'warped_image'");
 }
 
@@ -45,7 +46,8 @@ TEST(ModelRegistry, CreatesByNameAndListsNamesOnUnknown) {
   MapConfig config;
   auto model = create_model("test_constant", config);
   EXPECT_EQ(model->type_name(), "ConstantModel");
-  EXPECT_SP_ERROR(create_model("no_such_model", config), "unknown model 'no_such_model'; registered:");
+  EXPECT_SP_ERROR(create_model("no_such_model", config),
+                  "unknown model 'no_such_model'; registered:");
   EXPECT_SP_ERROR(create_model("no_such_model", config), "test_constant");
 
   Batch batch("batch");

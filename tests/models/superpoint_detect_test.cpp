@@ -19,11 +19,13 @@ Tensor naive_maxpool_nms(const Tensor& heat, int r) {
   auto window_max = [&](const std::vector<float>& v, int64_t y, int64_t x) {
     float m = -1e30f;
     for (int64_t yy = std::max<int64_t>(0, y - r); yy <= std::min(H - 1, y + r); ++yy)
-      for (int64_t xx = std::max<int64_t>(0, x - r); xx <= std::min(W - 1, x + r); ++xx) m = std::max(m, v[yy * W + xx]);
+      for (int64_t xx = std::max<int64_t>(0, x - r); xx <= std::min(W - 1, x + r); ++xx)
+        m = std::max(m, v[yy * W + xx]);
     return m;
   };
   std::vector<float> score(h, h + H * W), keep(size_t(H * W));
-  for (int64_t i = 0; i < H * W; ++i) keep[i] = score[i] == window_max(score, i / W, i % W) ? 1.f : 0.f;
+  for (int64_t i = 0; i < H * W; ++i)
+    keep[i] = score[i] == window_max(score, i / W, i % W) ? 1.f : 0.f;
   for (int round = 0; round < 2; ++round) {
     std::vector<float> supp(size_t(H * W)), rest(size_t(H * W));
     for (int64_t i = 0; i < H * W; ++i) {
@@ -93,7 +95,8 @@ TEST(SuperPointDetect, BothNmsModesMatchTheirCpuReferences) {
       EXPECT_GT(m.scores.size(0), 3);
       EXPECT_TRUE(test::equal(pool[b].keypoints, m.xy));
       EXPECT_TRUE(test::all_close(pool[b].scores, m.scores, 1e-6, 1e-8));
-      EXPECT_TRUE(test::all_close(pool[b].descriptors, sample_descriptors(desc.select(0, b), m.xy), 1e-5, 1e-6));
+      EXPECT_TRUE(test::all_close(pool[b].descriptors, sample_descriptors(desc.select(0, b), m.xy),
+                                  1e-5, 1e-6));
       if (top_k > 0) {
         EXPECT_EQ(pool[b].scores.size(0), top_k);
       }
@@ -128,11 +131,14 @@ TEST(SuperPointDetect, IsolatedPeaksGiveTheSameKeypointsWithEitherNms) {
 TEST(SuperPointDetect, DeviceDescriptorSamplingEqualsCpuReference) {
   Generator gen(4);
   Tensor desc = randn({8, 3, 5}, gen);
-  Tensor xy = from_vector<float>({0, 0, 39, 23, 3.5f, 3.5f, 17.2f, 9.9f, -5, 30, 100, -2, 11.5f, 19.5f}, {7, 2});
-  EXPECT_TRUE(test::all_close(sample_descriptors_device(desc, xy), sample_descriptors(desc, xy), 1e-5, 1e-6));
+  Tensor xy = from_vector<float>(
+      {0, 0, 39, 23, 3.5f, 3.5f, 17.2f, 9.9f, -5, 30, 100, -2, 11.5f, 19.5f}, {7, 2});
+  EXPECT_TRUE(test::all_close(sample_descriptors_device(desc, xy), sample_descriptors(desc, xy),
+                              1e-5, 1e-6));
   EXPECT_EQ(sample_descriptors_device(desc, zeros({0, 2})).shape(), (Shape{0, 8}));
   Tensor one = randn({4, 1, 1}, gen);  // a 1x1 map: every point reads the only cell
-  EXPECT_TRUE(test::all_close(sample_descriptors_device(one, xy), sample_descriptors(one, xy), 1e-5, 1e-6));
+  EXPECT_TRUE(
+      test::all_close(sample_descriptors_device(one, xy), sample_descriptors(one, xy), 1e-5, 1e-6));
 }
 
 TEST(SuperPointDetectGpu, DeviceDecodingOnCudaEqualsCpu) {
@@ -142,13 +148,15 @@ TEST(SuperPointDetectGpu, DeviceDecodingOnCudaEqualsCpu) {
   Tensor desc = randn({2, 32, 6, 8}, gen);
   Tensor heat = rand({2, 1, 19, 29}, gen);
   EXPECT_TRUE(test::equal(maxpool_nms(heat.cuda(), 3).cpu(), maxpool_nms(heat, 3)));
-  EXPECT_TRUE(test::all_close(detector_probabilities(logits.cuda()).cpu(), detector_probabilities(logits), 1e-5, 1e-7));
+  EXPECT_TRUE(test::all_close(detector_probabilities(logits.cuda()).cpu(),
+                              detector_probabilities(logits), 1e-5, 1e-7));
   DetectConfig c;
   c.options.threshold = 0.01f;
   c.options.top_k = 20;
   for (NmsKind kind : {NmsKind::MaxPool, NmsKind::Grid}) {
     c.nms = kind;
-    std::vector<Detections> cpu = detect(logits, desc, c), gpu = detect(logits.cuda(), desc.cuda(), c);
+    std::vector<Detections> cpu = detect(logits, desc, c),
+                            gpu = detect(logits.cuda(), desc.cuda(), c);
     for (size_t b = 0; b < 2; ++b) {
       EXPECT_TRUE(gpu[b].keypoints.is_cuda());
       EXPECT_TRUE(test::equal(gpu[b].keypoints.cpu(), cpu[b].keypoints));

@@ -19,7 +19,9 @@
 namespace sp::models {
 namespace {
 
-ag::Var leaf(const Tensor& t) { return ag::Var(t.clone(), true); }
+ag::Var leaf(const Tensor& t) {
+  return ag::Var(t.clone(), true);
+}
 
 TEST(SuperPointLoss, MatchesPyTorchReferenceWithGradients) {
   auto fx = test::load_fixture("models_superpoint_loss.h5");
@@ -27,7 +29,8 @@ TEST(SuperPointLoss, MatchesPyTorchReferenceWithGradients) {
   Tensor targets = detector_targets(fx.at("labels"));
   EXPECT_TRUE(test::all_close(targets, fx.at("targets"), 1e-6, 1e-7));
   for (int64_t b = 0; b < 2; ++b)
-    EXPECT_TRUE(test::all_close(targets.select(0, b), cell_targets(fx.at("labels").select(0, b).select(0, 0))));
+    EXPECT_TRUE(test::all_close(targets.select(0, b),
+                                cell_targets(fx.at("labels").select(0, b).select(0, 0))));
 
   ag::Var logits = leaf(fx.at("logits")), wlogits = leaf(fx.at("warped_logits"));
   ag::Var desc = leaf(fx.at("descriptors")), wdesc = leaf(fx.at("warped_descriptors"));
@@ -46,15 +49,16 @@ TEST(SuperPointLoss, MatchesPyTorchReferenceWithGradients) {
   EXPECT_TRUE(test::all_close(wdesc.grad(), fx.at("grad_warped_descriptors"), 1e-4, 1e-6));
 
   ag::Var bce_logits = leaf(fx.at("logits"));
-  ag::Var bce = detector_loss(bce_logits, fx.at("labels"), fx.at("valid_mask"), DetectorLossKind::SoftmaxBce);
+  ag::Var bce =
+      detector_loss(bce_logits, fx.at("labels"), fx.at("valid_mask"), DetectorLossKind::SoftmaxBce);
   EXPECT_TRUE(test::all_close(bce.data(), fx.at("detector_bce"), 1e-5, 1e-6));
   ag::backward(bce);
   EXPECT_TRUE(test::all_close(bce_logits.grad(), fx.at("grad_logits_bce"), 1e-4, 1e-7));
 }
 
 // The dense loss written out with every (cell, cell) pair materialised: [N, N] per image.
-ag::Var unchunked_descriptor_loss(const ag::Var& d, const ag::Var& wd, const Tensor& h, const Tensor& wmask,
-                                  const DescriptorLossOptions& o) {
+ag::Var unchunked_descriptor_loss(const ag::Var& d, const ag::Var& wd, const Tensor& h,
+                                  const Tensor& wmask, const DescriptorLossOptions& o) {
   const int64_t B = d.size(0), D = d.size(1), Hc = d.size(2), Wc = d.size(3), N = Hc * Wc;
   Tensor mask = cell_valid_mask(wmask).to(d.dtype());
   Tensor hh = h.to(d.dtype()).contiguous();
@@ -63,18 +67,23 @@ ag::Var unchunked_descriptor_loss(const ag::Var& d, const ag::Var& wd, const Ten
     Tensor s = zeros({N, N}, d.dtype());
     for (int64_t i = 0; i < N; ++i) {
       const double x = 8.0 * double(i % Wc) + 3.5, y = 8.0 * double(i / Wc) + 3.5;
-      auto H = [&](int r, int c) { return hh.select(0, b).select(0, r).select(0, c).item<double>(); };
+      auto H = [&](int r, int c) {
+        return hh.select(0, b).select(0, r).select(0, c).item<double>();
+      };
       const double z = H(2, 0) * x + H(2, 1) * y + H(2, 2);
-      const double wx = (H(0, 0) * x + H(0, 1) * y + H(0, 2)) / z, wy = (H(1, 0) * x + H(1, 1) * y + H(1, 2)) / z;
+      const double wx = (H(0, 0) * x + H(0, 1) * y + H(0, 2)) / z,
+                   wy = (H(1, 0) * x + H(1, 1) * y + H(1, 2)) / z;
       for (int64_t j = 0; j < N; ++j) {
         const double dx = wx - (8.0 * double(j % Wc) + 3.5), dy = wy - (8.0 * double(j / Wc) + 3.5);
         if (dx * dx + dy * dy <= o.distance * o.distance) s.select(0, i).select(0, j).fill_(1.0);
       }
     }
-    ag::Var a = ag::reshape(ag::select(d, 0, b), {D, N}), c = ag::reshape(ag::select(wd, 0, b), {D, N});
+    ag::Var a = ag::reshape(ag::select(d, 0, b), {D, N}),
+            c = ag::reshape(ag::select(wd, 0, b), {D, N});
     ag::Var dot = ag::matmul(ag::transpose(a, 0, 1), c);
     ag::Var sv(s), m(mask.select(0, b).reshape({1, N}));
-    ag::Var l = o.lambda_d * sv * ag::relu(o.positive_margin - dot) + (1.0 - sv) * ag::relu(dot - o.negative_margin);
+    ag::Var l = o.lambda_d * sv * ag::relu(o.positive_margin - dot) +
+                (1.0 - sv) * ag::relu(dot - o.negative_margin);
     ag::Var term = ag::sum(l * m);
     total = total.defined() ? total + term : term;
   }
@@ -120,7 +129,8 @@ TEST(SuperPointLoss, ChunkedDescriptorLossEqualsUnchunkedForEveryChunkSize) {
 
 TEST(SuperPointLoss, DescriptorLossGradcheckInF64) {
   Generator gen(11);
-  Tensor d0 = normalized({2, 4, 3, 4}, gen, DType::F64), w0 = normalized({2, 4, 3, 4}, gen, DType::F64);
+  Tensor d0 = normalized({2, 4, 3, 4}, gen, DType::F64),
+         w0 = normalized({2, 4, 3, 4}, gen, DType::F64);
   Tensor mask = ones({2, 1, 24, 32}, DType::F64);
   mask.select(0, 0).narrow(1, 16, 8).fill_(0.0);
   DescriptorLossOptions o;
@@ -154,9 +164,11 @@ TEST(SuperPointLoss, DetectorLossEdgeCasesAndErrors) {
   // Logits that put all mass on the target class give a loss near 0; a fully invalid
   // mask gives exactly 0.
   Tensor labels = zeros({1, 1, 16, 16});
-  labels.select(0, 0).select(0, 0).select(0, 3).select(0, 10).fill_(1.0);  // cell (0, 1), k = 3*8 + 2
+  labels.select(0, 0).select(0, 0).select(0, 3).select(0, 10).fill_(
+      1.0);  // cell (0, 1), k = 3*8 + 2
   Tensor logits = zeros({1, 65, 2, 2});
-  for (int64_t cell = 0; cell < 4; ++cell) logits.select(1, 64).select(1, cell / 2).select(1, cell % 2).fill_(30.0);
+  for (int64_t cell = 0; cell < 4; ++cell)
+    logits.select(1, 64).select(1, cell / 2).select(1, cell % 2).fill_(30.0);
   logits.select(1, 64).select(1, 0).select(1, 1).fill_(0.0);
   logits.select(1, 26).select(1, 0).select(1, 1).fill_(30.0);
   for (auto kind : {DetectorLossKind::CrossEntropy, DetectorLossKind::SoftmaxBce})
@@ -164,12 +176,14 @@ TEST(SuperPointLoss, DetectorLossEdgeCasesAndErrors) {
   EXPECT_EQ(detector_loss(ag::Var(logits), labels, zeros({1, 1, 16, 16})).item<float>(), 0.0f);
   EXPECT_SP_ERROR(detector_loss(ag::Var(logits), zeros({1, 1, 16, 8}), Tensor()),
                   "expected labels of shape [1, 1, 16, 16], got [1, 1, 16, 8]");
-  EXPECT_SP_ERROR(detector_loss(ag::Var(zeros({1, 64, 2, 2})), labels, Tensor()), "expected logits [B, 65, Hc, Wc]");
+  EXPECT_SP_ERROR(detector_loss(ag::Var(zeros({1, 64, 2, 2})), labels, Tensor()),
+                  "expected logits [B, 65, Hc, Wc]");
   EXPECT_SP_ERROR(detector_loss_kind("focal"), "expected \"ce\" or \"bce\", got \"focal\"");
   ag::Var d(zeros({1, 4, 2, 2}));
   EXPECT_SP_ERROR(descriptor_loss(d, ag::Var(zeros({1, 4, 2, 3})), eye(3).unsqueeze(0), Tensor()),
                   "of equal shapes");
-  EXPECT_SP_ERROR(descriptor_loss(d, d, eye(3), Tensor()), "expected homographies [1, 3, 3], got [3, 3]");
+  EXPECT_SP_ERROR(descriptor_loss(d, d, eye(3), Tensor()),
+                  "expected homographies [1, 3, 3], got [3, 3]");
 }
 
 TEST(SuperPointLossGpu, DescriptorLossOnCudaEqualsCpu) {
@@ -189,11 +203,14 @@ TEST(SuperPointLossGpu, DescriptorLossOnCudaEqualsCpu) {
       ag::Var cpu = descriptor_loss(cd, cw, test_homographies(), mask, o);
       ag::Var gpu = descriptor_loss(gd, gw, test_homographies().cuda(), mask.cuda(), o);
       EXPECT_TRUE(gpu.data().is_cuda());
-      EXPECT_TRUE(test::all_close(gpu.data().cpu(), cpu.data(), 1e-5, 1e-6)) << dtype << " rows " << rows;
+      EXPECT_TRUE(test::all_close(gpu.data().cpu(), cpu.data(), 1e-5, 1e-6))
+          << dtype << " rows " << rows;
       ag::backward(cpu);
       ag::backward(gpu);
-      EXPECT_TRUE(test::all_close(gd.grad().cpu(), cd.grad(), 1e-4, 1e-6)) << dtype << " rows " << rows;
-      EXPECT_TRUE(test::all_close(gw.grad().cpu(), cw.grad(), 1e-4, 1e-6)) << dtype << " rows " << rows;
+      EXPECT_TRUE(test::all_close(gd.grad().cpu(), cd.grad(), 1e-4, 1e-6))
+          << dtype << " rows " << rows;
+      EXPECT_TRUE(test::all_close(gw.grad().cpu(), cw.grad(), 1e-4, 1e-6))
+          << dtype << " rows " << rows;
     }
   }
 }

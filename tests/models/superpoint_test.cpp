@@ -64,14 +64,18 @@ Batch image_batch(const Tensor& image) {
 TEST(SuperPoint, ParameterNamesAndShapesAreThoseOfSuperpointV1) {
   SuperPoint net(variant(false));
   const std::vector<std::pair<std::string, Shape>> expected = {
-      {"conv1a.weight", {64, 1, 3, 3}},    {"conv1a.bias", {64}},  {"conv1b.weight", {64, 64, 3, 3}},
-      {"conv1b.bias", {64}},               {"conv2a.weight", {64, 64, 3, 3}},  {"conv2a.bias", {64}},
-      {"conv2b.weight", {64, 64, 3, 3}},   {"conv2b.bias", {64}},  {"conv3a.weight", {128, 64, 3, 3}},
-      {"conv3a.bias", {128}},              {"conv3b.weight", {128, 128, 3, 3}}, {"conv3b.bias", {128}},
-      {"conv4a.weight", {128, 128, 3, 3}}, {"conv4a.bias", {128}}, {"conv4b.weight", {128, 128, 3, 3}},
-      {"conv4b.bias", {128}},              {"convPa.weight", {256, 128, 3, 3}}, {"convPa.bias", {256}},
-      {"convPb.weight", {65, 256, 1, 1}},  {"convPb.bias", {65}},  {"convDa.weight", {256, 128, 3, 3}},
-      {"convDa.bias", {256}},              {"convDb.weight", {256, 256, 1, 1}}, {"convDb.bias", {256}}};
+      {"conv1a.weight", {64, 1, 3, 3}},    {"conv1a.bias", {64}},
+      {"conv1b.weight", {64, 64, 3, 3}},   {"conv1b.bias", {64}},
+      {"conv2a.weight", {64, 64, 3, 3}},   {"conv2a.bias", {64}},
+      {"conv2b.weight", {64, 64, 3, 3}},   {"conv2b.bias", {64}},
+      {"conv3a.weight", {128, 64, 3, 3}},  {"conv3a.bias", {128}},
+      {"conv3b.weight", {128, 128, 3, 3}}, {"conv3b.bias", {128}},
+      {"conv4a.weight", {128, 128, 3, 3}}, {"conv4a.bias", {128}},
+      {"conv4b.weight", {128, 128, 3, 3}}, {"conv4b.bias", {128}},
+      {"convPa.weight", {256, 128, 3, 3}}, {"convPa.bias", {256}},
+      {"convPb.weight", {65, 256, 1, 1}},  {"convPb.bias", {65}},
+      {"convDa.weight", {256, 128, 3, 3}}, {"convDa.bias", {256}},
+      {"convDb.weight", {256, 256, 1, 1}}, {"convDb.bias", {256}}};
   auto params = net.named_parameters();
   ASSERT_EQ(params.size(), expected.size());
   int64_t total = 0;
@@ -82,7 +86,8 @@ TEST(SuperPoint, ParameterNamesAndShapesAreThoseOfSuperpointV1) {
   }
   EXPECT_EQ(total, 1300865);  // spec 4.1
   EXPECT_TRUE(net.named_buffers().empty());
-  EXPECT_EQ(SuperPoint(variant(false, true)).named_parameters().size(), 20u);  // MagicPoint: no convD*
+  EXPECT_EQ(SuperPoint(variant(false, true)).named_parameters().size(),
+            20u);  // MagicPoint: no convD*
 }
 
 TEST(SuperPoint, ForwardMatchesPyTorchReference) {
@@ -107,9 +112,10 @@ TEST(SuperPoint, BatchNormVariantHasGauss2NamesAndMatchesPyTorchInBothModes) {
   auto fx = test::load_fixture("models_superpoint_bn.h5");
   SuperPoint net(variant(true));
   auto state = net.state_dict();
-  for (const char* key : {"inc.conv.conv.0.weight", "inc.conv.conv.1.running_var", "inc.conv.conv.4.bias",
-                          "down1.mpconv.1.conv.0.weight", "down3.mpconv.1.conv.4.num_batches_tracked",
-                          "convPa.weight", "bnPa.weight", "bnPb.running_mean", "convDb.bias", "bnDb.bias"})
+  for (const char* key :
+       {"inc.conv.conv.0.weight", "inc.conv.conv.1.running_var", "inc.conv.conv.4.bias",
+        "down1.mpconv.1.conv.0.weight", "down3.mpconv.1.conv.4.num_batches_tracked",
+        "convPa.weight", "bnPa.weight", "bnPb.running_mean", "convDb.bias", "bnDb.bias"})
     EXPECT_TRUE(state.count(key)) << key;
   EXPECT_EQ(int64_t(net.named_parameters().size()), fx.at("num_params").item<int64_t>());
   fill_deterministic(net);
@@ -126,13 +132,16 @@ TEST(SuperPoint, BatchNormVariantHasGauss2NamesAndMatchesPyTorchInBothModes) {
 
   net.train();
   Predictions train = net.run(image_batch(image));
-  // Batch statistics amplify rounding differences (~1e-6 relative even in f64); a wrong formula is off by >1e-2.
+  // Batch statistics amplify rounding differences (~1e-6 relative even in f64); a wrong formula is
+  // off by >1e-2.
   EXPECT_TRUE(test::all_close(train.at("logits").data(), fx.at("semi_train"), 1e-4, 1e-6));
   EXPECT_TRUE(test::all_close(train.at("descriptors").data(), fx.at("desc_train"), 1e-4, 1e-6));
   state = net.state_dict();
-  EXPECT_TRUE(test::all_close(state.at("bnPb.running_mean"), fx.at("bnPb_running_mean"), 1e-7, 1e-9));
+  EXPECT_TRUE(
+      test::all_close(state.at("bnPb.running_mean"), fx.at("bnPb_running_mean"), 1e-7, 1e-9));
   EXPECT_TRUE(test::all_close(state.at("bnPb.running_var"), fx.at("bnPb_running_var"), 1e-7, 1e-9));
-  EXPECT_TRUE(test::all_close(state.at("inc.conv.conv.1.running_var"), fx.at("inc_bn0_running_var"), 1e-7, 1e-9));
+  EXPECT_TRUE(test::all_close(state.at("inc.conv.conv.1.running_var"), fx.at("inc_bn0_running_var"),
+                              1e-7, 1e-9));
   EXPECT_EQ(state.at("bnPb.num_batches_tracked").item<int64_t>(), 1);
 }
 
@@ -143,7 +152,8 @@ TEST(SuperPoint, LoadsMlStateDictAndPsCheckpointByName) {
   c.width = 0.125;
   c.descriptor_dim = 16;
   SuperPoint ml(c);
-  nn::LoadResult r = nn::load_weights(ml, test::fixture_path("models_superpoint_tiny.pth"));  // legacy format
+  nn::LoadResult r =
+      nn::load_weights(ml, test::fixture_path("models_superpoint_tiny.pth"));  // legacy format
   EXPECT_TRUE(r.missing_keys.empty() && r.unexpected_keys.empty());
   ag::NoGradGuard no_grad;
   Predictions p = ml.run(image_batch(fx.at("image")));
@@ -154,7 +164,8 @@ TEST(SuperPoint, LoadsMlStateDictAndPsCheckpointByName) {
   SuperPoint ps(c);
   nn::PthOptions select;
   select.select = "model_state_dict";
-  ps.load_state_dict(nn::load_pth(test::fixture_path("models_superpoint_tiny_bn.pth.tar"), select), true);
+  ps.load_state_dict(nn::load_pth(test::fixture_path("models_superpoint_tiny_bn.pth.tar"), select),
+                     true);
   EXPECT_EQ(ps.state_dict().at("bnDb.num_batches_tracked").item<int64_t>(), 3);
   ps.eval();
   Predictions q = ps.run(image_batch(fx.at("image")));
@@ -174,13 +185,15 @@ TEST(SuperPoint, PairForwardSplitsBothImagesAndMatchesSingleForwards) {
   batch.set("warped_image", b);
   ag::NoGradGuard no_grad;
   Predictions pred = net.run(batch);
-  EXPECT_EQ(pred.keys(),
-            (std::vector<std::string>{"descriptors", "logits", "warped_descriptors", "warped_logits"}));
+  EXPECT_EQ(pred.keys(), (std::vector<std::string>{"descriptors", "logits", "warped_descriptors",
+                                                   "warped_logits"}));
   EXPECT_EQ(pred.at("warped_logits").shape(), (Shape{2, 65, 2, 3}));
   EXPECT_EQ(pred.at("descriptors").shape(), (Shape{2, 8, 2, 3}));
   Predictions single = net.run(image_batch(b));
-  EXPECT_TRUE(test::all_close(pred.at("warped_logits").data(), single.at("logits").data(), 1e-5, 1e-6));
-  EXPECT_TRUE(test::all_close(pred.at("warped_descriptors").data(), single.at("descriptors").data(), 1e-5, 1e-6));
+  EXPECT_TRUE(
+      test::all_close(pred.at("warped_logits").data(), single.at("logits").data(), 1e-5, 1e-6));
+  EXPECT_TRUE(test::all_close(pred.at("warped_descriptors").data(), single.at("descriptors").data(),
+                              1e-5, 1e-6));
 }
 
 TEST(SuperPoint, RegistryConfigAndErrors) {
@@ -194,14 +207,17 @@ TEST(SuperPoint, RegistryConfigAndErrors) {
   EXPECT_EQ(sp->config().detect_config().nms, NmsKind::Grid);
   EXPECT_EQ(sp->state_dict().at("convDb.weight").shape(), (Shape{32, 64, 1, 1}));
   MapConfig empty;
-  EXPECT_TRUE(dynamic_cast<SuperPoint*>(create_model("magicpoint", empty).get())->config().detector_only);
+  EXPECT_TRUE(
+      dynamic_cast<SuperPoint*>(create_model("magicpoint", empty).get())->config().detector_only);
   EXPECT_EQ(create_model("magicpoint", empty)->type_name(), "MagicPoint");
 
   MapConfig bad_nms(std::map<std::string, std::string>{{"nms", "box"}});
-  EXPECT_SP_ERROR(create_model("superpoint", bad_nms), "expected nms \"maxpool\" or \"grid\", got \"box\"");
+  EXPECT_SP_ERROR(create_model("superpoint", bad_nms),
+                  "expected nms \"maxpool\" or \"grid\", got \"box\"");
   MapConfig bad_loss(std::map<std::string, std::string>{{"detector_loss", "focal"}});
   EXPECT_SP_ERROR(create_model("magicpoint", bad_loss), "expected \"ce\" or \"bce\"");
-  EXPECT_SP_ERROR(sp->run(image_batch(zeros({1, 1, 20, 24}))), "H and W multiples of 8, got [1, 1, 20, 24]");
+  EXPECT_SP_ERROR(sp->run(image_batch(zeros({1, 1, 20, 24}))),
+                  "H and W multiples of 8, got [1, 1, 20, 24]");
   EXPECT_SP_ERROR(sp->run(Batch("batch")), "expected key 'image'");
 }
 

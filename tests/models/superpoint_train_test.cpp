@@ -25,7 +25,8 @@ void set_pixel(Tensor& map, int64_t b, int64_t x, int64_t y, double v = 1.0) {
 struct DotBatch {
   Tensor image, labels;
 };
-DotBatch dots(int64_t B, int64_t H, int64_t W, const std::vector<std::vector<std::pair<int64_t, int64_t>>>& pts) {
+DotBatch dots(int64_t B, int64_t H, int64_t W,
+              const std::vector<std::vector<std::pair<int64_t, int64_t>>>& pts) {
   DotBatch d{full({B, 1, H, W}, 0.2), zeros({B, 1, H, W})};
   for (int64_t b = 0; b < B; ++b)
     for (auto [x, y] : pts[size_t(b)]) {
@@ -58,17 +59,20 @@ TEST(SuperPointTrain, JointLossCombinesTermsAndReachesEveryParameter) {
   Tensor wmask = ones({2, 1, 16, 24});
   wmask.select(0, 1).narrow(2, 16, 8).fill_(0.0);
   batch.set("warped_valid_mask", wmask);
-  batch.set("homography", from_vector<float>({1, 0, 1, 0, 1, -1, 0, 0, 1, 1, 0, 1, 0, 1, 1, 0, 0, 1}, {2, 3, 3}));
+  batch.set("homography",
+            from_vector<float>({1, 0, 1, 0, 1, -1, 0, 0, 1, 1, 0, 1, 0, 1, 1, 0, 0, 1}, {2, 3, 3}));
   Predictions pred = net.run(batch);
   Losses losses = net.loss(pred, batch);
 
   ag::Var det = detector_loss(pred.at("logits"), a.labels, batch.at("valid_mask"));
   ag::Var det_w = detector_loss(pred.at("warped_logits"), w.labels, wmask);
-  ag::Var desc = descriptor_loss(pred.at("descriptors"), pred.at("warped_descriptors"), batch.at("homography"), wmask);
+  ag::Var desc = descriptor_loss(pred.at("descriptors"), pred.at("warped_descriptors"),
+                                 batch.at("homography"), wmask);
   EXPECT_NEAR(losses.terms.at("detector").item<float>(), det.item<float>(), 1e-5);
   EXPECT_NEAR(losses.terms.at("detector_warped").item<float>(), det_w.item<float>(), 1e-5);
   EXPECT_NEAR(losses.terms.at("descriptor").item<float>(), desc.item<float>(), 1e-5);
-  EXPECT_NEAR(losses.total.item<float>(), det.item<float>() + det_w.item<float>() + 0.5 * desc.item<float>(), 1e-4);
+  EXPECT_NEAR(losses.total.item<float>(),
+              det.item<float>() + det_w.item<float>() + 0.5 * desc.item<float>(), 1e-4);
   EXPECT_EQ(losses.terms.at("total").item<float>(), losses.total.item<float>());
 
   ag::backward(losses.total);
@@ -118,7 +122,8 @@ TEST(SuperPointTrain, MetricsArePerfectForLabelLogitsAndZeroForEmptyLabels) {
 TEST(SuperPointTrain, MagicPointOverfitsOneBatchWithAdam) {
   manual_seed(3);
   SuperPoint net(tiny(true));
-  DotBatch a = dots(2, 32, 32, {{{5, 5}, {14, 9}, {25, 20}, {10, 27}}, {{9, 6}, {20, 22}, {27, 11}}});
+  DotBatch a =
+      dots(2, 32, 32, {{{5, 5}, {14, 9}, {25, 20}, {10, 27}}, {{9, 6}, {20, 22}, {27, 11}}});
   Batch batch("batch");
   batch.set("image", a.image);
   batch.set("labels_2D", a.labels);
@@ -136,7 +141,8 @@ TEST(SuperPointTrain, MagicPointOverfitsOneBatchWithAdam) {
     last = l.terms.at("total").item<double>();
     if (step == 0) first = last;
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(last, 0.1 * first) << "loss " << first << " -> " << last;
   // No wall-clock assertion: the shared build machine's load varies tenfold; this takes
   // about 1 s on an idle core.
@@ -144,8 +150,8 @@ TEST(SuperPointTrain, MagicPointOverfitsOneBatchWithAdam) {
   net.train(false);
   auto m = net.metrics(net.run(batch), batch);
   EXPECT_GT(m.at("recall"), 0.8);
-  std::printf("MagicPoint overfit: loss %.3f -> %.4f in %.1f s, precision %.2f recall %.2f\n", first, last, seconds,
-              m.at("precision"), m.at("recall"));
+  std::printf("MagicPoint overfit: loss %.3f -> %.4f in %.1f s, precision %.2f recall %.2f\n",
+              first, last, seconds, m.at("precision"), m.at("recall"));
 }
 
 TEST(SuperPointTrainGpu, JointLossAndGradientsOnCudaEqualCpu) {
@@ -166,7 +172,9 @@ TEST(SuperPointTrainGpu, JointLossAndGradientsOnCudaEqualCpu) {
     Tensor wmask = ones({2, 1, 24, 32});
     wmask.select(0, 0).narrow(1, 16, 8).fill_(0.0);
     batch.set("warped_valid_mask", wmask);
-    batch.set("homography", from_vector<float>({1, 0, 1, 0, 1, -1, 0, 0, 1, 1, 0.02f, 1, 0, 1, 1, 0, 0, 1}, {2, 3, 3}));
+    batch.set(
+        "homography",
+        from_vector<float>({1, 0, 1, 0, 1, -1, 0, 0, 1, 1, 0.02f, 1, 0, 1, 1, 0, 0, 1}, {2, 3, 3}));
     if (batch_norm) {
       // Textured images: flat ones leave channels with near-zero batch variance, where
       // BN amplifies rounding differences between devices far beyond these tolerances.
@@ -185,19 +193,22 @@ TEST(SuperPointTrainGpu, JointLossAndGradientsOnCudaEqualCpu) {
     ag::backward(gpu.total);
     for (const auto& [name, term] : cpu.terms) {
       const double value = term.item<double>();
-      EXPECT_NEAR(gpu.terms.at(name).item<double>(), value, 1e-4 * (1 + std::abs(value))) << name << " bn " << batch_norm;
+      EXPECT_NEAR(gpu.terms.at(name).item<double>(), value, 1e-4 * (1 + std::abs(value)))
+          << name << " bn " << batch_norm;
     }
     auto state = net.state_dict();
     for (const auto& [name, p] : net.named_parameters()) {
       const Tensor& expected = cpu_grads.at(name);
       const std::string prefix = name.substr(0, name.rfind('.'));
-      if (batch_norm && name.substr(prefix.size()) == ".bias" && state.at(prefix + ".weight").dim() == 4) {
+      if (batch_norm && name.substr(prefix.size()) == ".bias" &&
+          state.at(prefix + ".weight").dim() == 4) {
         // A conv bias in front of BN: its gradient is 0 up to rounding on both devices.
         EXPECT_LT(amax(abs(p.grad())).item<float>(), 1e-5f) << name;
         continue;
       }
       const double scale = amax(abs(expected)).item<float>();
-      EXPECT_TRUE(test::all_close(p.grad().cpu(), expected, 2e-3, 2e-3 * scale + 1e-7)) << name << " bn " << batch_norm;
+      EXPECT_TRUE(test::all_close(p.grad().cpu(), expected, 2e-3, 2e-3 * scale + 1e-7))
+          << name << " bn " << batch_norm;
     }
     std::vector<Detections> dets = net.detect(pred);
     ASSERT_EQ(dets.size(), 2u);

@@ -2,6 +2,8 @@
 // images yield different keypoint counts (padding and mask), the nearest-neighbour
 // Matcher on it, and the pipeline built from a config with [model.extractor] and
 // [model.matcher] sub-tables.
+#include "models/two_view_pipeline.h"
+
 #include <gtest/gtest.h>
 
 #include "data/loader.h"
@@ -9,7 +11,6 @@
 #include "helpers/test_helpers.h"
 #include "models/nearest_neighbor_matcher.h"
 #include "models/superpoint.h"
-#include "models/two_view_pipeline.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/movement.h"
@@ -95,7 +96,8 @@ TEST(TwoViewPipeline, PaddedPointsNeverMatch) {
   // Identical views: every real point finds itself.
   for (int64_t b = 0; b < 2; ++b) {
     const std::vector<int64_t> m0 = m.matches0.select(0, b).to_vector<int64_t>();
-    for (int64_t i = 0; i < f0.counts()[size_t(b)]; ++i) EXPECT_EQ(m0[size_t(i)], i) << "pair " << b;
+    for (int64_t i = 0; i < f0.counts()[size_t(b)]; ++i)
+      EXPECT_EQ(m0[size_t(i)], i) << "pair " << b;
   }
 
   // Poisoned padding: every padded entry of image 1 gets an exact copy of image 0's
@@ -149,7 +151,8 @@ TEST(TwoViewPipeline, StaysFrozenWhenTraining) {
 
 TEST(SuperPointExtractor, ForceNumKeypointsPadsWithRealRandomPoints) {
   SuperPointConfig c;
-  c.width = 0.25, c.descriptor_dim = 16, c.top_k = 300, c.detection_threshold = 0.0, c.force_num_keypoints = true;
+  c.width = 0.25, c.descriptor_dim = 16, c.top_k = 300, c.detection_threshold = 0.0,
+  c.force_num_keypoints = true;
   manual_seed(1);
   SuperPoint sp(c);
   sp.eval();

@@ -27,7 +27,8 @@ Checkpoint sample() {
   c.buffers["bn1.running_mean"] = from_vector<float>({0.1f, 0.2f});
   c.buffers["bn1.num_batches_tracked"] = scalar_tensor(7, DType::I64);
   c.buffers["mask"] = from_vector<bool>({true, false, true});
-  c.optimizer["state.0.exp_avg"] = arange(0.0, 6.0, 1.0, DType::F64).reshape({2, 3}).t();  // non-contiguous
+  c.optimizer["state.0.exp_avg"] =
+      arange(0.0, 6.0, 1.0, DType::F64).reshape({2, 3}).t();  // non-contiguous
   c.optimizer["param_groups.0.lr"] = scalar_tensor(1e-3, DType::F64);
   c.step = 12345;
   c.rng_seed = 0xFEDCBA9876543210ull;  // above INT64_MAX: must survive the signed attribute
@@ -45,7 +46,8 @@ TEST(Checkpoint, RoundTripsEverything) {
   EXPECT_EQ(r.rng_seed, c.rng_seed);
   EXPECT_EQ(r.rng_offset, c.rng_offset);
   EXPECT_EQ(r.config, c.config);
-  for (auto [got, want] : {std::pair{&r.parameters, &c.parameters}, {&r.buffers, &c.buffers},
+  for (auto [got, want] : {std::pair{&r.parameters, &c.parameters},
+                           {&r.buffers, &c.buffers},
                            {&r.optimizer, &c.optimizer}}) {
     ASSERT_EQ(got->size(), want->size());
     for (auto& [k, v] : *want) EXPECT_TRUE(equal(got->at(k), v.contiguous())) << k;
@@ -75,7 +77,8 @@ TEST(Checkpoint, ForeignOrTruncatedFilesFailAndChangeNothing) {
     io::H5File f(foreign, io::H5File::Mode::Truncate);
     f.write("weights", zeros({2}));
   }
-  EXPECT_SP_ERROR(load_checkpoint(foreign), "expected an sp checkpoint or state_dict at " + foreign);
+  EXPECT_SP_ERROR(load_checkpoint(foreign),
+                  "expected an sp checkpoint or state_dict at " + foreign);
   save_state_dict_file(foreign, {{"w", zeros({2})}});
   EXPECT_SP_ERROR(load_checkpoint(foreign), "got a plain state_dict");
 

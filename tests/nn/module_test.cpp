@@ -43,15 +43,16 @@ TEST(Module, NamesFollowPyTorch) {
   Net net;
   std::vector<std::string> names;
   for (auto& [n, v] : net.named_parameters()) names.push_back(n);
-  EXPECT_EQ(names, (std::vector<std::string>{"scale", "conv1.weight", "conv1.bias", "body.0.weight", "body.0.bias",
-                                             "body.1.weight", "body.1.bias"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"scale", "conv1.weight", "conv1.bias", "body.0.weight",
+                                             "body.0.bias", "body.1.weight", "body.1.bias"}));
   auto sd = net.state_dict();
   EXPECT_EQ(sd.size(), 13u);
   EXPECT_EQ(sd.at("body.1.num_batches_tracked").dtype(), DType::I64);
   for (auto& v : net.parameters()) EXPECT_TRUE(v.requires_grad());
   EXPECT_EQ(net.named_modules().size(), 5u);
   EXPECT_EQ(net.named_modules()[3].first, "body.0");
-  EXPECT_SP_ERROR(net.conv1->param("wieght"), "expected a parameter 'wieght', got only weight, bias");
+  EXPECT_SP_ERROR(net.conv1->param("wieght"),
+                  "expected a parameter 'wieght', got only weight, bias");
   EXPECT_EQ(net.body->forward(ag::Var(zeros({2, 3}))).shape(), (Shape{6}));
 }
 
@@ -78,7 +79,8 @@ TEST(Module, LoadStateDictCopiesInPlaceAndChecksEverything) {
   auto sd = a.state_dict();
   sd["conv1.bias"] = zeros({5});
   sd["conv1.weight"] = full({4}, 7.0);
-  EXPECT_SP_ERROR(b.load_state_dict(sd, true, "x.pth"), "from x.pth: expected 'conv1.bias' of shape [4], got [5]");
+  EXPECT_SP_ERROR(b.load_state_dict(sd, true, "x.pth"),
+                  "from x.pth: expected 'conv1.bias' of shape [4], got [5]");
   EXPECT_EQ(w.data().to_vector<float>()[0], 5.0f);  // nothing changed
   sd = a.state_dict();
   sd.erase("scale");

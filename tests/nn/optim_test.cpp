@@ -50,9 +50,9 @@ double loss_and_grad(const ag::Var& w, const ag::Var& b) {
 // Ten steps of `make`'s optimizer on the fixture's regression problem against PyTorch's
 // losses and final parameters (tests/reference), within rtol.
 template <typename T>
-::testing::AssertionResult matches_pytorch(const std::string& name,
-                                           const std::function<std::unique_ptr<Optimizer>(std::vector<ag::Var>)>& make,
-                                           double rtol) {
+::testing::AssertionResult matches_pytorch(
+    const std::string& name,
+    const std::function<std::unique_ptr<Optimizer>(std::vector<ag::Var>)>& make, double rtol) {
   const std::string g = name + (dtype_v<T> == DType::F32 ? "/f32" : "/f64");
   ag::Var w(fixture().at("w0").to(dtype_v<T>).clone(), true);
   ag::Var b(fixture().at("b0").to(dtype_v<T>).clone(), true);
@@ -62,7 +62,8 @@ template <typename T>
     opt->zero_grad();
     const double loss = loss_and_grad<T>(w, b);
     if (std::abs(loss - losses[s]) > rtol * std::abs(losses[s]) + 1e-12)
-      return ::testing::AssertionFailure() << g << " step " << s << ": loss " << loss << ", PyTorch " << losses[s];
+      return ::testing::AssertionFailure()
+             << g << " step " << s << ": loss " << loss << ", PyTorch " << losses[s];
     opt->step();
   }
   if (auto ok = all_close(w.data(), fixture().at(g + "/w"), rtol, rtol); !ok)
@@ -87,10 +88,12 @@ TEST(Optim, SGDMatchesPyTorchOver10Steps) {
   plain.lr = 0.1;
   EXPECT_TRUE(matches_pytorch_both<SGD>("sgd_plain", plain));
   SGDOptions momentum;
-  momentum.lr = 0.05, momentum.momentum = 0.9, momentum.dampening = 0.1, momentum.weight_decay = 0.01;
+  momentum.lr = 0.05, momentum.momentum = 0.9, momentum.dampening = 0.1,
+  momentum.weight_decay = 0.01;
   EXPECT_TRUE(matches_pytorch_both<SGD>("sgd_momentum", momentum));
   SGDOptions nesterov;
-  nesterov.lr = 0.05, nesterov.momentum = 0.8, nesterov.nesterov = true, nesterov.weight_decay = 0.02;
+  nesterov.lr = 0.05, nesterov.momentum = 0.8, nesterov.nesterov = true,
+  nesterov.weight_decay = 0.02;
   EXPECT_TRUE(matches_pytorch_both<SGD>("sgd_nesterov", nesterov));
 }
 
@@ -106,14 +109,16 @@ TEST(Optim, AdamAndAdamWMatchPyTorchOver10Steps) {
   EXPECT_TRUE(matches_pytorch_both<AdamW>("adamw", adamw));
   AdamOptions adamw_ams;
   adamw_ams.lr = 0.02, adamw_ams.weight_decay = 0.05, adamw_ams.amsgrad = true;
-  EXPECT_TRUE(matches_pytorch_both<AdamW>("adamw_amsgrad", adamw_ams));  // AdamW forces decoupled decay
+  EXPECT_TRUE(
+      matches_pytorch_both<AdamW>("adamw_amsgrad", adamw_ams));  // AdamW forces decoupled decay
 }
 
 TEST(Optim, StateDictRoundTripResumesExactly) {
   AdamOptions o;
   o.lr = 0.05, o.amsgrad = true;
   auto fresh = [] {
-    return std::vector<ag::Var>{ag::Var(fixture().at("w0").clone(), true), ag::Var(fixture().at("b0").clone(), true)};
+    return std::vector<ag::Var>{ag::Var(fixture().at("w0").clone(), true),
+                                ag::Var(fixture().at("b0").clone(), true)};
   };
   auto a = fresh();
   Adam full(a, o);
@@ -125,7 +130,8 @@ TEST(Optim, StateDictRoundTripResumesExactly) {
   auto state = first.state_dict();
   EXPECT_EQ(state.at("state.0.step").item<int64_t>(), 3);
   EXPECT_TRUE(state.count("state.1.max_exp_avg_sq"));
-  auto c = std::vector<ag::Var>{ag::Var(b[0].data().clone(), true), ag::Var(b[1].data().clone(), true)};
+  auto c =
+      std::vector<ag::Var>{ag::Var(b[0].data().clone(), true), ag::Var(b[1].data().clone(), true)};
   Adam resumed(c, o);
   resumed.load_state_dict(state);
   for (int s = 0; s < 3; ++s) loss_and_grad<double>(c[0], c[1]), resumed.step();
@@ -133,7 +139,8 @@ TEST(Optim, StateDictRoundTripResumesExactly) {
   EXPECT_TRUE(test::equal(c[1].data(), a[1].data()));
 
   state["state.0.exp_avg"] = zeros({4, 3}, DType::F64);
-  EXPECT_SP_ERROR(resumed.load_state_dict(state), "expected 'state.0.exp_avg' of shape [3, 4], got [4, 3]");
+  EXPECT_SP_ERROR(resumed.load_state_dict(state),
+                  "expected 'state.0.exp_avg' of shape [3, 4], got [4, 3]");
   state.erase("state.0.exp_avg");
   state["state.x.exp_avg"] = zeros({4, 3}, DType::F64);
   EXPECT_SP_ERROR(resumed.load_state_dict(state), "'state.<i>.<name>', got 'state.x.exp_avg'");
@@ -160,7 +167,8 @@ TEST(Optim, SkipsParamsWithoutGradAndChecksArguments) {
 TEST(Optim, LRSchedulesMatchPyTorch) {
   auto check = [](const char* name, const LRSchedule& s) {
     auto want = fixture().at(std::string("lr/") + name).to_vector<double>();
-    for (int t = 0; t < int(want.size()); ++t) EXPECT_NEAR(s.lr(t), want[t], 1e-12) << name << " t=" << t;
+    for (int t = 0; t < int(want.size()); ++t)
+      EXPECT_NEAR(s.lr(t), want[t], 1e-12) << name << " t=" << t;
   };
   check("step", StepLR(0.1, 7, 0.5));
   check("multistep", MultiStepLR(0.1, {3, 10, 11}, 0.3));
@@ -182,7 +190,8 @@ TEST(Optim, LRSchedulesMatchPyTorch) {
 TEST(Optim, ClipGradNormMatchesPyTorch) {
   for (auto [tag, p] : {std::pair{"l2", 2.0}, {"inf", std::numeric_limits<double>::infinity()}}) {
     SCOPED_TRACE(tag);
-    ag::Var a(zeros({3, 4}, DType::F64), true), b(zeros({5}, DType::F64), true), none(zeros({2}), true);
+    ag::Var a(zeros({3, 4}, DType::F64), true), b(zeros({5}, DType::F64), true),
+        none(zeros({2}), true);
     a.impl()->grad = fixture().at("clip/g1").clone();
     b.impl()->grad = fixture().at("clip/g2").clone();
     double total = clip_grad_norm_({a, b, none}, 1.5, p);
@@ -216,7 +225,8 @@ TEST(OptimGpu, FusedUpdatesMatchTheCpuLoops) {
         AdamOptions o = amsgrad ? adamw_defaults() : AdamOptions{};
         o.amsgrad = amsgrad;
         o.weight_decay = 0.1;
-        Tensor p = wavy(n, 0.0, dtype), m = zeros({n}, dtype), v = zeros({n}, dtype), vm = zeros({n}, dtype);
+        Tensor p = wavy(n, 0.0, dtype), m = zeros({n}, dtype), v = zeros({n}, dtype),
+               vm = zeros({n}, dtype);
         Tensor pc = p.cuda(), mc = m.cuda(), vc = v.cuda(), vmc = vm.cuda();
         for (int64_t step = 1; step <= 3; ++step) {
           Tensor g = wavy(n, double(step), dtype);

@@ -38,9 +38,13 @@ void expect_state_dict(const std::map<std::string, Tensor>& got) {
   EXPECT_EQ(got.at("conv1.weight").shape(), (Shape{4, 3, 3, 3}));
 }
 
-TEST(Pth, ReadsZipStateDict) { expect_state_dict(load_pth(test::fixture_path("nn_pth_zip.pth"))); }
+TEST(Pth, ReadsZipStateDict) {
+  expect_state_dict(load_pth(test::fixture_path("nn_pth_zip.pth")));
+}
 
-TEST(Pth, ReadsLegacyStateDict) { expect_state_dict(load_pth(test::fixture_path("nn_pth_legacy.pth"))); }
+TEST(Pth, ReadsLegacyStateDict) {
+  expect_state_dict(load_pth(test::fixture_path("nn_pth_legacy.pth")));
+}
 
 TEST(Pth, NestedDictsFlattenAndViewsShareStorage) {
   for (const char* file : {"nn_pth_nested_zip.pth", "nn_pth_nested_legacy.pth"}) {
@@ -87,7 +91,8 @@ TEST(Pth, ErrorsNameTheFileAndTheProblem) {
   EXPECT_SP_ERROR(load_pth(foreign), "pth: expected a zip or legacy torch.save file at " + foreign);
   for (const char* file : {"nn_pth_zip.pth", "nn_pth_legacy.pth"}) {
     std::string bytes = read_bytes(test::fixture_path(file));
-    std::string cut = write_bytes(std::string("cut_") + file, bytes.substr(0, bytes.size() * 2 / 3));
+    std::string cut =
+        write_bytes(std::string("cut_") + file, bytes.substr(0, bytes.size() * 2 / 3));
     EXPECT_SP_ERROR(load_pth(cut), cut);
     EXPECT_SP_ERROR(load_pth(cut), "truncated");
   }

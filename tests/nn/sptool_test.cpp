@@ -1,13 +1,12 @@
 // apps/sptool run as a process (skipped when the executable is not built), and the
 // .pth.tar weight loading it shares with nn::load_weights.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <sys/wait.h>
 
 #include "helpers/test_helpers.h"
 #include "nn/checkpoint.h"
@@ -53,7 +52,8 @@ TEST(Sptool, ConvertsPthAndCheckpointAndReloads) {
   expect_same(b, load_pth(tar, {.select = "model_state_dict", .strip_prefix = ""}));
   // Nested legacy file with an explicit select.
   const std::string nested = test::fixture_path("nn_pth_nested_legacy.pth");
-  ASSERT_EQ(run_tool("convert " + nested + " " + dir + "/c.h5 --select state_dict", &out), 0) << out;
+  ASSERT_EQ(run_tool("convert " + nested + " " + dir + "/c.h5 --select state_dict", &out), 0)
+      << out;
   expect_same(load_state_dict_file(dir + "/c.h5"), load_pth(pth));
 
   ASSERT_EQ(run_tool("inspect " + dir + "/a.h5", &out), 0) << out;

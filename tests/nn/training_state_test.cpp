@@ -53,7 +53,8 @@ TEST(TrainingState, FailedRestoreChangesNothing) {
   c.optimizer["state.0.exp_avg"] = zeros({4});
   Toy b;
   optim::Adam opt_b(b.parameters(), optim::AdamOptions{});
-  EXPECT_SP_ERROR(restore(c, b, &opt_b, nullptr, "x.h5"), "expected 'state.0.exp_avg' of shape [3], got [4]");
+  EXPECT_SP_ERROR(restore(c, b, &opt_b, nullptr, "x.h5"),
+                  "expected 'state.0.exp_avg' of shape [3], got [4]");
   EXPECT_EQ(b.param("weight").data().to_vector<float>(), (std::vector<float>{1, 2, 3}));
   c.optimizer.clear();
   EXPECT_SP_ERROR(restore(c, b, &opt_b, nullptr, "x.h5"), "x.h5: expected optimizer state");

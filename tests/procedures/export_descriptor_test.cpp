@@ -1,7 +1,5 @@
 // HPatches export of a tiny SuperPoint on a generated mini-HPatches folder, and speval
 // grading a checkpoint end to end (export to a temporary file, then the metrics).
-#include "procedures/hpatches_export.h"
-
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +9,7 @@
 #include "helpers/test_helpers.h"
 #include "models/superpoint.h"
 #include "nn/checkpoint.h"
+#include "procedures/hpatches_export.h"
 #include "tensor/io/hdf5.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
@@ -42,8 +41,9 @@ void write_mini_hpatches(const std::string& root) {
         for (int64_t y = 0; y < h; ++y)
           for (int64_t x = 0; x < w; ++x) {
             const double xs = double(x) - tx;
-            v[size_t((c * h + y) * w + x)] = float(0.5 + 0.3 * std::sin(0.4 * xs) * std::cos(0.3 * double(y)) +
-                                                  0.15 * ((int64_t(std::floor(xs / 12)) + y / 12) % 2 ? 1 : -1));
+            v[size_t((c * h + y) * w + x)] =
+                float(0.5 + 0.3 * std::sin(0.4 * xs) * std::cos(0.3 * double(y)) +
+                      0.15 * ((int64_t(std::floor(xs / 12)) + y / 12) % 2 ? 1 : -1));
           }
       data::write_ppm((fs::path(root) / seq / (std::to_string(k) + ".ppm")).string(),
                       clamp(from_vector<float>(v, Shape{3, h, w}), Scalar(0.0), Scalar(1.0)));
@@ -73,7 +73,8 @@ TEST(ExportDescriptor, WritesGroupsInOriginalPixels) {
       const double h = seq[0] == 'i' ? 72 : 96, w = seq[0] == 'i' ? 96 : 80;
       for (int k = 1; k <= 6; ++k) {
         const std::string g = seq + "/" + std::to_string(k);
-        Tensor kp = f.read(g + "/keypoints"), sc = f.read(g + "/scores"), d = f.read(g + "/descriptors");
+        Tensor kp = f.read(g + "/keypoints"), sc = f.read(g + "/scores"),
+               d = f.read(g + "/descriptors");
         ASSERT_EQ(kp.dim(), 2);
         ASSERT_GT(kp.size(0), 0);
         EXPECT_EQ(kp.size(1), 2);
@@ -83,7 +84,8 @@ TEST(ExportDescriptor, WritesGroupsInOriginalPixels) {
         EXPECT_GE(min(kp.select(1, 0)).item<float>(), -0.5f);
         EXPECT_LE(max(kp.select(1, 0)).item<float>(), float(w) - 0.5f);
         EXPECT_LE(max(kp.select(1, 1)).item<float>(), float(h) - 0.5f);
-        const int64_t pw = f.attr_int(g, "processing_width"), ph = f.attr_int(g, "processing_height");
+        const int64_t pw = f.attr_int(g, "processing_width"),
+                      ph = f.attr_int(g, "processing_height");
         // Both policies scale by s = max(target / shape); the processing frame keeps the aspect.
         EXPECT_NEAR(double(pw) / w, double(ph) / h, 0.1) << g;
         if (policy == "crop") {
@@ -100,7 +102,8 @@ TEST(ExportDescriptor, WritesGroupsInOriginalPixels) {
   EXPECT_SP_ERROR(export_hpatches_predictions(model, bad), "expected HPatches sequences");
   bad.data_dir = dir;
   bad.size = {48, 60};
-  EXPECT_SP_ERROR(export_hpatches_predictions(model, bad), "multiples of 8 for SuperPoint, got [48, 60]");
+  EXPECT_SP_ERROR(export_hpatches_predictions(model, bad),
+                  "multiples of 8 for SuperPoint, got [48, 60]");
 }
 
 // A detector-only model exports keypoints and scores (issue 25: MagicPoint's
@@ -134,14 +137,15 @@ TEST(ExportDescriptor, SpevalGradesACheckpoint) {
   nn::save_state_dict_file(dir + "/tiny.h5", model.state_dict());
   {
     std::ofstream conf(dir + "/tiny.toml");
-    conf << "[model]\nwidth = 0.25\ndescriptor_dim = 16\ndetection_threshold = 0.0\nnms = \"grid\"\n"
-         << "[data]\nsize = [48, 64]\n";
+    conf
+        << "[model]\nwidth = 0.25\ndescriptor_dim = 16\ndetection_threshold = 0.0\nnms = \"grid\"\n"
+        << "[data]\nsize = [48, 64]\n";
   }
-  const std::string base = exe + " --repeatability --homography --quiet --device cpu --data-dir " + dir +
-                           "/hpatches-sequences-release --checkpoint " + dir + "/tiny.h5 --model superpoint --conf " +
-                           dir + "/tiny.toml";
-  const std::string cmd = base + " --out " + dir + "/results.json --save-predictions " + dir + "/kept.h5 > " + dir +
-                          "/log.txt 2>&1";
+  const std::string base = exe + " --repeatability --homography --quiet --device cpu --data-dir " +
+                           dir + "/hpatches-sequences-release --checkpoint " + dir +
+                           "/tiny.h5 --model superpoint --conf " + dir + "/tiny.toml";
+  const std::string cmd = base + " --out " + dir + "/results.json --save-predictions " + dir +
+                          "/kept.h5 > " + dir + "/log.txt 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::ifstream f(dir + "/results.json");
   std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -154,8 +158,8 @@ TEST(ExportDescriptor, SpevalGradesACheckpoint) {
     conf << "[model]\nwidht = 0.25\n";
   }
   const std::string bad = exe + " --repeatability --quiet --device cpu --data-dir " + dir +
-                          "/hpatches-sequences-release --checkpoint " + dir + "/tiny.h5 --conf " + dir +
-                          "/bad.toml 2> " + dir + "/err.txt";
+                          "/hpatches-sequences-release --checkpoint " + dir + "/tiny.h5 --conf " +
+                          dir + "/bad.toml 2> " + dir + "/err.txt";
   EXPECT_NE(std::system(bad.c_str()), 0);
   std::ifstream e(dir + "/err.txt");
   std::string err((std::istreambuf_iterator<char>(e)), std::istreambuf_iterator<char>());
@@ -181,11 +185,14 @@ TEST(ExportDescriptor, SpevalGradesAMagicPointCheckpoint) {
   nn::save_state_dict_file(dir + "/mp.h5", magicpoint.state_dict());
   {
     std::ofstream conf(dir + "/mp_eval.toml");
-    conf << "[model]\nwidth = 0.25\ndetection_threshold = 0.0\nnms = \"grid\"\n[data]\nsize = [48, 64]\n";
+    conf << "[model]\nwidth = 0.25\ndetection_threshold = 0.0\nnms = \"grid\"\n[data]\nsize = [48, "
+            "64]\n";
   }
-  const std::string base = exe + " --quiet --device cpu --data-dir " + dir + "/hpatches-sequences-release" +
-                           " --checkpoint " + dir + "/mp.h5 --model magicpoint --conf " + dir + "/mp_eval.toml";
-  const std::string ok = base + " --repeatability --top-k 300 --out " + dir + "/mp.json > " + dir + "/log.txt 2>&1";
+  const std::string base = exe + " --quiet --device cpu --data-dir " + dir +
+                           "/hpatches-sequences-release" + " --checkpoint " + dir +
+                           "/mp.h5 --model magicpoint --conf " + dir + "/mp_eval.toml";
+  const std::string ok =
+      base + " --repeatability --top-k 300 --out " + dir + "/mp.json > " + dir + "/log.txt 2>&1";
   ASSERT_EQ(std::system(ok.c_str()), 0) << read_file(dir + "/log.txt");
   const std::string json = read_file(dir + "/mp.json");
   EXPECT_NE(json.find("\"repeatability\""), std::string::npos) << json;

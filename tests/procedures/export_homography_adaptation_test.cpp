@@ -1,7 +1,5 @@
 // Homography Adaptation on a tiny MagicPoint: aggregation invariants, the identity-only
 // case against a single forward's detections, and the resumable label export.
-#include "procedures/homography_adaptation.h"
-
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -11,6 +9,7 @@
 #include "autograd/grad_mode.h"
 #include "data/image_io.h"
 #include "helpers/test_helpers.h"
+#include "procedures/homography_adaptation.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/operators.h"
@@ -36,8 +35,9 @@ Tensor texture(int64_t h, int64_t w, uint64_t seed) {
   std::vector<float> v(size_t(h * w));
   for (int64_t y = 0; y < h; ++y)
     for (int64_t x = 0; x < w; ++x)
-      v[size_t(y * w + x)] = float(0.5 + 0.25 * std::sin(0.3 * x + seed) * std::cos(0.23 * y - 0.7 * seed) +
-                                   0.2 * (((x / 8 + y / 8 + seed) % 2) ? 1 : -1));
+      v[size_t(y * w + x)] =
+          float(0.5 + 0.25 * std::sin(0.3 * x + seed) * std::cos(0.23 * y - 0.7 * seed) +
+                0.2 * (((x / 8 + y / 8 + seed) % 2) ? 1 : -1));
   return from_vector<float>(v, Shape{1, h, w});
 }
 
@@ -63,7 +63,8 @@ TEST(ExportHomographyAdaptation, SamplesIdentityFirstAndIsSeeded) {
 // Rows (x, y, score) ordered by position: near-tied scores of a random network may
 // swap ranks between two float paths, the point sets must not differ.
 std::vector<std::array<float, 3>> by_position(const Tensor& xy, const Tensor& scores) {
-  std::vector<float> p = xy.cpu().contiguous().to_vector<float>(), s = scores.cpu().contiguous().to_vector<float>();
+  std::vector<float> p = xy.cpu().contiguous().to_vector<float>(),
+                     s = scores.cpu().contiguous().to_vector<float>();
   std::vector<std::array<float, 3>> rows;
   for (size_t i = 0; i < s.size(); ++i) rows.push_back({p[2 * i + 1], p[2 * i], s[i]});
   std::sort(rows.begin(), rows.end());
@@ -83,7 +84,8 @@ TEST(ExportHomographyAdaptation, IdentityOnlyEqualsSingleForwardDetections) {
     models::Detections d = models::detect(logits.data(), Tensor(), c.detect).front();
     ASSERT_EQ(points.size(0), d.keypoints.size(0));
     ASSERT_GT(points.size(0), 0);
-    auto a = by_position(points.narrow(1, 0, 2), points.select(1, 2)), b = by_position(d.keypoints, d.scores);
+    auto a = by_position(points.narrow(1, 0, 2), points.select(1, 2)),
+         b = by_position(d.keypoints, d.scores);
     for (size_t i = 0; i < a.size(); ++i) {
       EXPECT_EQ(a[i][0], b[i][0]) << i;
       EXPECT_EQ(a[i][1], b[i][1]) << i;
@@ -101,7 +103,8 @@ TEST(ExportHomographyAdaptation, MeanOfRepeatedViewsAndChunksAgree) {
   HomographyAdaptationConfig c = small_config(1);
   Tensor single = adapted_heatmap(*model, image, eye(3, 3, DType::F64).unsqueeze(0), c);
   // Three identical identity views: the masked mean is the single map.
-  Tensor same = adapted_heatmap(*model, image, eye(3, 3, DType::F64).unsqueeze(0).expand({3, 3, 3}).contiguous(), c);
+  Tensor same = adapted_heatmap(
+      *model, image, eye(3, 3, DType::F64).unsqueeze(0).expand({3, 3, 3}).contiguous(), c);
   EXPECT_TRUE(test::all_close(same, single, 1e-5, 1e-7));
   // Sampled views: values stay probabilities, and chunked forwards give the same mean.
   c.num = 5;
@@ -113,7 +116,8 @@ TEST(ExportHomographyAdaptation, MeanOfRepeatedViewsAndChunksAgree) {
   c.batch_size = 2;
   EXPECT_TRUE(test::all_close(adapted_heatmap(*model, image, h, c), all, 1e-4, 1e-6));
   c.aggregation = "max";
-  EXPECT_GE(max(adapted_heatmap(*model, image, h, c)).item<float>(), max(single).item<float>() - 1e-6f);
+  EXPECT_GE(max(adapted_heatmap(*model, image, h, c)).item<float>(),
+            max(single).item<float>() - 1e-6f);
   c.aggregation = "median";
   EXPECT_SP_ERROR(adapted_heatmap(*model, image, h, c), "aggregation");
 }
@@ -256,7 +260,8 @@ TEST(ExportHomographyAdaptationGpu, CudaMatchesCpu) {
   EXPECT_TRUE(on_gpu.is_cuda());
   EXPECT_TRUE(test::all_close(on_gpu.cpu(), on_cpu, 1e-3, 1e-5));
   c.detect.nms = models::NmsKind::MaxPool;
-  Tensor p_cpu = heatmap_points(on_cpu, c.detect, true), p_gpu = heatmap_points(on_gpu, c.detect, true);
+  Tensor p_cpu = heatmap_points(on_cpu, c.detect, true),
+         p_gpu = heatmap_points(on_gpu, c.detect, true);
   EXPECT_FALSE(p_gpu.is_cuda());
   EXPECT_NEAR(double(p_gpu.size(0)), double(p_cpu.size(0)), 2.0);
 }

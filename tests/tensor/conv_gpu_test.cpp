@@ -51,10 +51,11 @@ TEST(ConvGpu, PointwiseConvolutionsMatchCpu) {
 TEST(ConvGpu, SpatialConvolutionsMatchCpu) {
   SP_SKIP_WITHOUT_GPU();
   for (DType dt : {DType::F32, DType::F64})
-    for (const Case& c : std::vector<Case>{{{2, 3, 9, 11}, {5, 3, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
-                                           {{3, 4, 8, 7}, {6, 2, 3, 3}, {{2, 1}, {0, 1}, {1, 1}, 2}},
-                                           {{2, 4, 6, 6}, {4, 4, 1, 1}, {{2, 2}, {0, 0}, {1, 1}, 1}},
-                                           {{1, 1, 5, 5}, {64, 1, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}}})
+    for (const Case& c :
+         std::vector<Case>{{{2, 3, 9, 11}, {5, 3, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}},
+                           {{3, 4, 8, 7}, {6, 2, 3, 3}, {{2, 1}, {0, 1}, {1, 1}, 2}},
+                           {{2, 4, 6, 6}, {4, 4, 1, 1}, {{2, 2}, {0, 0}, {1, 1}, 1}},
+                           {{1, 1, 5, 5}, {64, 1, 3, 3}, {{1, 1}, {1, 1}, {1, 1}, 1}}})
       expect_conv_parity(c, dt, true);
 }
 
@@ -63,12 +64,17 @@ TEST(ConvGpu, BiasGradientMatchesCpuOnOddShapes) {
   for (DType dt : {DType::F32, DType::F64}) {
     // The CPU kernel sums sequentially in the dtype: f32 sums of ~20k terms differ ~1e-4.
     const double tol = dt == DType::F32 ? 1e-4 : 1e-10;
-    for (const Shape& s : std::vector<Shape>{{3, 5, 7, 9}, {1, 1, 1, 1}, {2, 700, 1, 3}, {70, 2, 17, 19}, {5, 3, 1, 300}}) {
+    for (const Shape& s : std::vector<Shape>{
+             {3, 5, 7, 9}, {1, 1, 1, 1}, {2, 700, 1, 3}, {70, 2, 17, 19}, {5, 3, 1, 300}}) {
       Tensor g = values(s, dt, 5);
-      EXPECT_TRUE(all_close(conv2d_backward_bias(g.cuda()).cpu(), conv2d_backward_bias(g), tol, tol)) << s;
+      EXPECT_TRUE(
+          all_close(conv2d_backward_bias(g.cuda()).cpu(), conv2d_backward_bias(g), tol, tol))
+          << s;
       // A non-contiguous gradient is made contiguous first.
       Tensor gt = values({s[0], s[1], s[3], s[2]}, dt, 6).transpose(2, 3);
-      EXPECT_TRUE(all_close(conv2d_backward_bias(gt.cuda()).cpu(), conv2d_backward_bias(gt), tol, tol)) << s;
+      EXPECT_TRUE(
+          all_close(conv2d_backward_bias(gt.cuda()).cpu(), conv2d_backward_bias(gt), tol, tol))
+          << s;
     }
   }
 }
@@ -81,7 +87,8 @@ TEST(ConvGpu, EmptyBatchGivesZeroWeightAndBiasGradients) {
     Tensor g = empty({0, 4, 5, 5}, DType::F32, cuda_device());
     EXPECT_TRUE(all_close(conv2d_backward_weight(g, x, w, args).cpu(), zeros(w)));
     EXPECT_TRUE(all_close(conv2d_backward_bias(g).cpu(), zeros({4})));
-    EXPECT_EQ(conv2d_backward_input(g, x.shape(), values(w, DType::F32, 1).cuda(), args).numel(), 0);
+    EXPECT_EQ(conv2d_backward_input(g, x.shape(), values(w, DType::F32, 1).cuda(), args).numel(),
+              0);
   }
 }
 
@@ -94,7 +101,8 @@ TEST(ConvBackwardBuffers, EmptyOperandsGiveZeroGradients) {
   EXPECT_TRUE(test::equal(conv2d_backward_weight(g, x, {4, 3, 3, 3}, args), zeros({4, 3, 3, 3})));
   EXPECT_TRUE(test::equal(conv2d_backward_bias(g), zeros({4})));
   Tensor g2 = values({2, 0, 5, 5}, DType::F32, 1);
-  EXPECT_TRUE(test::equal(conv2d_backward_input(g2, {2, 3, 5, 5}, empty({0, 3, 3, 3}), args), zeros({2, 3, 5, 5})));
+  EXPECT_TRUE(test::equal(conv2d_backward_input(g2, {2, 3, 5, 5}, empty({0, 3, 3, 3}), args),
+                          zeros({2, 3, 5, 5})));
   // Repeated calls start from fresh zeros (no accumulation across calls).
   Tensor xs = values({2, 3, 5, 5}, DType::F32, 2), gs = values({2, 4, 5, 5}, DType::F32, 3);
   Tensor first = conv2d_backward_weight(gs, xs, {4, 3, 3, 3}, args);

@@ -30,8 +30,8 @@ ConvCase load_case(const std::string& name, DType dtype) {
     auto it = d.find(name + "/" + k);
     return it == d.end() ? Tensor() : it->second.to(dtype);
   };
-  ConvCase c{get("input"),    get("weight"),      get("bias"),        get("out"),
-             get("grad_out"), get("grad_input"), get("grad_weight"), get("grad_bias"), {}};
+  ConvCase c{get("input"),      get("weight"),      get("bias"),      get("out"), get("grad_out"),
+             get("grad_input"), get("grad_weight"), get("grad_bias"), {}};
   std::vector<int64_t> a = d.at(name + "/args").to_vector<int64_t>();
   c.args = Conv2dArgs{{a[0], a[1]}, {a[2], a[3]}, {a[4], a[5]}, a[6]};
   return c;
@@ -45,10 +45,10 @@ TEST_P(ConvFixture, ForwardAndBackwardMatchPyTorch) {
     const double tol = dt == DType::F64 ? 1e-10 : 2e-4;
     ConvCase c = load_case(GetParam(), dt);
     EXPECT_TRUE(all_close(conv2d(c.input, c.weight, c.bias, c.args), c.out, tol, tol));
-    EXPECT_TRUE(all_close(conv2d_backward_input(c.grad_out, c.input.shape(), c.weight, c.args), c.grad_input, tol,
-                          tol));
-    EXPECT_TRUE(all_close(conv2d_backward_weight(c.grad_out, c.input, c.weight.shape(), c.args), c.grad_weight,
-                          tol, tol));
+    EXPECT_TRUE(all_close(conv2d_backward_input(c.grad_out, c.input.shape(), c.weight, c.args),
+                          c.grad_input, tol, tol));
+    EXPECT_TRUE(all_close(conv2d_backward_weight(c.grad_out, c.input, c.weight.shape(), c.args),
+                          c.grad_weight, tol, tol));
     if (c.bias.defined()) {
       EXPECT_TRUE(all_close(conv2d_backward_bias(c.grad_out), c.grad_bias, tol, tol));
     }
@@ -56,8 +56,9 @@ TEST_P(ConvFixture, ForwardAndBackwardMatchPyTorch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Conv2d, ConvFixture,
-                         ::testing::Values("basic", "stride2", "dilation", "groups", "depthwise", "pointwise",
-                                           "pointwise_stride", "rect", "big_pad", "tiles", "tiles_stride2", "winograd",
+                         ::testing::Values("basic", "stride2", "dilation", "groups", "depthwise",
+                                           "pointwise", "pointwise_stride", "rect", "big_pad",
+                                           "tiles", "tiles_stride2", "winograd",
                                            "winograd_mixed_pad"));
 
 // f32 3x3 stride-1 convolutions with >= 16 channels take the Winograd path; the f64
@@ -76,7 +77,8 @@ TEST(Conv2d, WinogradF32MatchesF64Im2col) {
     const int64_t fan_in = c.input[1] * 9;
     Generator gen(7);
     Tensor x = randn(c.input, gen, DType::F64);
-    Tensor w = mul(randn({c.out, c.input[1], 3, 3}, gen, DType::F64), Scalar(1.0 / std::sqrt(double(fan_in))));
+    Tensor w = mul(randn({c.out, c.input[1], 3, 3}, gen, DType::F64),
+                   Scalar(1.0 / std::sqrt(double(fan_in))));
     Tensor b = randn({c.out}, gen, DType::F64);
     Conv2dArgs args{.padding = c.padding};
     Tensor expected = conv2d(x, w, b, args);
@@ -94,15 +96,17 @@ TEST(Conv2d, WinogradSplitsMatchF64Im2col) {
     int64_t out;
   };
   // {1, 16, 10, 200}: runs of tiles far enough from the sides are read in place.
-  for (const Case& c : {Case{{4, 20, 9, 13}, 30}, Case{{1, 16, 70, 90}, 20}, Case{{2, 24, 21, 35}, 64},
-                        Case{{1, 16, 10, 200}, 16}}) {
+  for (const Case& c : {Case{{4, 20, 9, 13}, 30}, Case{{1, 16, 70, 90}, 20},
+                        Case{{2, 24, 21, 35}, 64}, Case{{1, 16, 10, 200}, 16}}) {
     Generator gen(11);
     Tensor x = randn(c.input, gen, DType::F64);
-    Tensor w = mul(randn({c.out, c.input[1], 3, 3}, gen, DType::F64), Scalar(1.0 / std::sqrt(c.input[1] * 9.0)));
+    Tensor w = mul(randn({c.out, c.input[1], 3, 3}, gen, DType::F64),
+                   Scalar(1.0 / std::sqrt(c.input[1] * 9.0)));
     Tensor b = randn({c.out}, gen, DType::F64);
     const Conv2dArgs args{.padding = {1, 1}};
     Tensor expected = conv2d(x, w, b, args);
-    for (cpu::WinogradSplit split : {cpu::WinogradSplit::Groups, cpu::WinogradSplit::GroupsAndOutputChannels}) {
+    for (cpu::WinogradSplit split :
+         {cpu::WinogradSplit::Groups, cpu::WinogradSplit::GroupsAndOutputChannels}) {
       SCOPED_TRACE(testing::Message() << c.input << " -> " << c.out << ", split " << int(split));
       Tensor got = empty(expected.shape(), DType::F32);
       cpu::conv2d_winograd(got, x.to(DType::F32), w.to(DType::F32), b.to(DType::F32), args, split);
@@ -115,12 +119,14 @@ TEST(Conv2d, WinogradSplitsMatchF64Im2col) {
 // Winograd convolution of grad_out with the flipped weights (padding 2 - p).
 TEST(Conv2d, WinogradBackwardInputMatchesF64Im2col) {
   for (const auto& [input, out, pad] : {std::tuple<Shape, int64_t, int64_t>{{2, 16, 13, 22}, 24, 1},
-                                        {{1, 32, 30, 40}, 64, 1}, {{3, 20, 9, 11}, 17, 0}}) {
+                                        {{1, 32, 30, 40}, 64, 1},
+                                        {{3, 20, 9, 11}, 17, 0}}) {
     SCOPED_TRACE(testing::Message() << input << " -> " << out << ", padding " << pad);
     Generator gen(5);
     const Conv2dArgs args{.padding = {pad, pad}};
     Tensor w = randn({out, input[1], 3, 3}, gen, DType::F64);
-    Tensor grad_out = randn(conv2d(zeros(input, DType::F64), w, Tensor(), args).shape(), gen, DType::F64);
+    Tensor grad_out =
+        randn(conv2d(zeros(input, DType::F64), w, Tensor(), args).shape(), gen, DType::F64);
     ASSERT_TRUE(cpu::winograd_applies_to_backward_input(grad_out.to(DType::F32), w.shape(), args));
     Tensor expected = conv2d_backward_input(grad_out, input, w, args);
     Tensor got = conv2d_backward_input(grad_out.to(DType::F32), input, w.to(DType::F32), args);
@@ -131,15 +137,19 @@ TEST(Conv2d, WinogradBackwardInputMatchesF64Im2col) {
 // The f32 weight gradient of the same convolutions sums Winograd-domain products over all
 // tiles (up to 600 here, several images) before transforming back.
 TEST(Conv2d, WinogradBackwardWeightMatchesF64Im2col) {
-  for (const auto& [input, out, pad] : {std::tuple<Shape, int64_t, std::array<int64_t, 2>>{{2, 16, 30, 40}, 32, {1, 1}},
-                                        {{1, 32, 61, 83}, 16, {1, 1}}, {{3, 20, 9, 11}, 17, {0, 0}},
-                                        {{2, 24, 14, 19}, 20, {1, 0}}}) {
-    SCOPED_TRACE(testing::Message() << input << " -> " << out << ", padding " << pad[0] << ", " << pad[1]);
+  for (const auto& [input, out, pad] :
+       {std::tuple<Shape, int64_t, std::array<int64_t, 2>>{{2, 16, 30, 40}, 32, {1, 1}},
+        {{1, 32, 61, 83}, 16, {1, 1}},
+        {{3, 20, 9, 11}, 17, {0, 0}},
+        {{2, 24, 14, 19}, 20, {1, 0}}}) {
+    SCOPED_TRACE(testing::Message()
+                 << input << " -> " << out << ", padding " << pad[0] << ", " << pad[1]);
     Generator gen(9);
     const Conv2dArgs args{.padding = pad};
     const Shape w_shape{out, input[1], 3, 3};
     Tensor x = randn(input, gen, DType::F64);
-    Tensor grad_out = randn(conv2d(x, zeros(w_shape, DType::F64), Tensor(), args).shape(), gen, DType::F64);
+    Tensor grad_out =
+        randn(conv2d(x, zeros(w_shape, DType::F64), Tensor(), args).shape(), gen, DType::F64);
     ASSERT_TRUE(cpu::winograd_applies(x.to(DType::F32), w_shape, args));
     Tensor expected = conv2d_backward_weight(grad_out, x, w_shape, args);
     Tensor got = conv2d_backward_weight(grad_out.to(DType::F32), x.to(DType::F32), w_shape, args);
@@ -157,9 +167,10 @@ TEST(Conv2d, NonContiguousInputsAndUnbatched) {
   EXPECT_FALSE(x_nhwc.is_contiguous());
   EXPECT_TRUE(all_close(conv2d(x_nhwc, w_t, c.bias, c.args), c.out, 1e-10, 1e-10));
   Tensor go_t = c.grad_out.transpose(2, 3).contiguous().transpose(2, 3);
-  EXPECT_TRUE(all_close(conv2d_backward_input(go_t, c.input.shape(), w_t, c.args), c.grad_input, 1e-10, 1e-10));
-  EXPECT_TRUE(all_close(conv2d_backward_weight(go_t, x_nhwc, c.weight.shape(), c.args), c.grad_weight, 1e-10,
-                        1e-10));
+  EXPECT_TRUE(all_close(conv2d_backward_input(go_t, c.input.shape(), w_t, c.args), c.grad_input,
+                        1e-10, 1e-10));
+  EXPECT_TRUE(all_close(conv2d_backward_weight(go_t, x_nhwc, c.weight.shape(), c.args),
+                        c.grad_weight, 1e-10, 1e-10));
   // Unbatched [C, H, W] input gives [out, Ho, Wo].
   Tensor single = conv2d(c.input[1], c.weight, c.bias, c.args);
   EXPECT_TRUE(all_close(single, c.out[1], 1e-10, 1e-10));
@@ -178,13 +189,18 @@ TEST(Conv2d, SizeOneBatchAndSpatial) {
 TEST(Conv2d, ErrorsNameTheShapes) {
   Tensor x = zeros({1, 6, 8, 8});
   EXPECT_SP_ERROR(conv2d(zeros({1, 3, 8, 8}), zeros({64, 2, 3, 3})),
-                  "conv2d: expected weight of shape [out, in/groups, kh, kw] with in/groups = 3, got [64, 2, 3, 3]");
-  EXPECT_SP_ERROR(conv2d(zeros({8, 8}), zeros({1, 1, 3, 3})), "expected input of shape [N, C, H, W] or [C, H, W], got [8, 8]");
+                  "conv2d: expected weight of shape [out, in/groups, kh, kw] with in/groups = 3, "
+                  "got [64, 2, 3, 3]");
+  EXPECT_SP_ERROR(conv2d(zeros({8, 8}), zeros({1, 1, 3, 3})),
+                  "expected input of shape [N, C, H, W] or [C, H, W], got [8, 8]");
   EXPECT_SP_ERROR(conv2d(x, zeros({4, 3, 3, 3}), {}, {.groups = 4}), "divisible by groups = 4");
-  EXPECT_SP_ERROR(conv2d(x, zeros({4, 6, 3, 3}), zeros({3})), "expected bias of shape [4], got [3]");
+  EXPECT_SP_ERROR(conv2d(x, zeros({4, 6, 3, 3}), zeros({3})),
+                  "expected bias of shape [4], got [3]");
   EXPECT_SP_ERROR(conv2d(zeros({1, 1, 2, 2}), zeros({1, 1, 3, 3})), "got an output of size [0, 0]");
-  EXPECT_SP_ERROR(conv2d(x, zeros({4, 6, 3, 3}), {}, {.stride = {0, 1}}), "expected positive stride, got [0, 1]");
-  EXPECT_SP_ERROR(conv2d(x, zeros({4, 6, 3, 3}, DType::F64)), "expected weight of dtype f32 like input, got f64");
+  EXPECT_SP_ERROR(conv2d(x, zeros({4, 6, 3, 3}), {}, {.stride = {0, 1}}),
+                  "expected positive stride, got [0, 1]");
+  EXPECT_SP_ERROR(conv2d(x, zeros({4, 6, 3, 3}, DType::F64)),
+                  "expected weight of dtype f32 like input, got f64");
   EXPECT_SP_ERROR(conv2d_backward_input(zeros({1, 4, 5, 5}), {1, 6, 8, 8}, zeros({4, 6, 3, 3})),
                   "expected grad_out of shape [1, 4, 6, 6], got [1, 4, 5, 5]");
 }

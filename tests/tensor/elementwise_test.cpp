@@ -16,7 +16,9 @@ using test::equal;
 
 class Elementwise : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { f_ = new std::map<std::string, Tensor>(test::load_fixture("elementwise.h5")); }
+  static void SetUpTestSuite() {
+    f_ = new std::map<std::string, Tensor>(test::load_fixture("elementwise.h5"));
+  }
   static void TearDownTestSuite() { delete f_; }
   static const Tensor& at(const std::string& k) { return f_->at(k); }
   static std::map<std::string, Tensor>* f_;
@@ -153,7 +155,8 @@ TEST_F(Elementwise, InPlaceKeepsSelfDtypeAndStorage) {
   view += from_vector<float>({1, 2, 3}).reshape({3, 1});
   EXPECT_EQ(base.to_vector<float>(), (std::vector<float>{1, 2, 3, 1, 2, 3}));
   Tensor i = at("ai").clone();
-  EXPECT_SP_ERROR(add_(i, at("a")), "add_: expected a result type castable to self's dtype i64, got f32");
+  EXPECT_SP_ERROR(add_(i, at("a")),
+                  "add_: expected a result type castable to self's dtype i64, got f32");
   EXPECT_SP_ERROR(add_(s, zeros({5})), "add_: expected broadcastable shapes");
   Tensor e = zeros({3}).expand({2, 3});
   EXPECT_SP_ERROR(mul_(e, 2.0), "expanded view");
@@ -176,13 +179,15 @@ TEST_F(Elementwise, SizeZeroAndSizeOneDims) {
 }
 
 TEST_F(Elementwise, ErrorsNameOpShapesAndDtypes) {
-  EXPECT_SP_ERROR(add(zeros({2, 3}), zeros({4})), "add: expected broadcastable shapes, got [2, 3] and [4]");
+  EXPECT_SP_ERROR(add(zeros({2, 3}), zeros({4})),
+                  "add: expected broadcastable shapes, got [2, 3] and [4]");
   Tensor m = zeros({2}, DType::Bool);
   EXPECT_SP_ERROR(sub(m, m), "sub: expected numeric tensors, got two bool operands");
   EXPECT_SP_ERROR(neg(m), "neg: expected a numeric tensor, got bool");
   EXPECT_SP_ERROR(pow(arange(3), -1), "pow: expected a non-negative exponent");
   EXPECT_SP_ERROR(add(arange(3), arange(3), 0.5), "add: expected an integral alpha");
-  EXPECT_SP_ERROR(clamp(zeros({2}), std::nullopt, std::nullopt), "clamp: expected at least one of min and max");
+  EXPECT_SP_ERROR(clamp(zeros({2}), std::nullopt, std::nullopt),
+                  "clamp: expected at least one of min and max");
   EXPECT_SP_ERROR(add(Tensor(), zeros({2})), "add");
 }
 

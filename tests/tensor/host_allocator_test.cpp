@@ -15,8 +15,14 @@ constexpr size_t kMiB = size_t(1) << 20;
 // Restores the cache's bound and empties it around each test.
 class HostAllocator : public testing::Test {
  protected:
-  void SetUp() override { host::clear_cache(); host::set_cache_limit(64 * kMiB); }
-  void TearDown() override { host::clear_cache(); host::set_cache_limit(64 * kMiB); }
+  void SetUp() override {
+    host::clear_cache();
+    host::set_cache_limit(64 * kMiB);
+  }
+  void TearDown() override {
+    host::clear_cache();
+    host::set_cache_limit(64 * kMiB);
+  }
 };
 
 TEST_F(HostAllocator, LargeBlocksAreReusedForTheSameSize) {

@@ -33,7 +33,8 @@ TEST(IndexGpu, SelectAndGatherMatchCpu) {
     for (DType it : {DType::I32, DType::I64}) {
       for (int dim : {0, 1, 2}) {
         Tensor idx = indices({9}, tv.size(dim), it, uint64_t(dim));
-        EXPECT_TRUE(all_close(index_select(tv.cuda(), dim, idx.cuda()), index_select(tv, dim, idx), 0, 0));
+        EXPECT_TRUE(
+            all_close(index_select(tv.cuda(), dim, idx.cuda()), index_select(tv, dim, idx), 0, 0));
         Tensor gidx = indices({4, 5, 2}, tv.size(dim), it, uint64_t(dim + 7));
         EXPECT_TRUE(all_close(gather(tv.cuda(), dim, gidx.cuda()), gather(tv, dim, gidx), 0, 0));
       }
@@ -42,7 +43,8 @@ TEST(IndexGpu, SelectAndGatherMatchCpu) {
     }
   }
   Tensor t = values({4, 3}, DType::F32, 2);
-  EXPECT_SP_ERROR(index_select(t.cuda(), 0, from_vector<int64_t>({1, 4}).cuda()), "expected indices in [0, 4), got 4");
+  EXPECT_SP_ERROR(index_select(t.cuda(), 0, from_vector<int64_t>({1, 4}).cuda()),
+                  "expected indices in [0, 4), got 4");
   EXPECT_SP_ERROR(gather(t.cuda(), 1, from_vector<int64_t>({0, -1}, {1, 2}).cuda()), "got -1");
 }
 
@@ -56,15 +58,15 @@ TEST(IndexGpu, ScatterAddAndIndexAddAccumulateLikeCpu) {
       Tensor src = values({30, 8}, dt, 4);
       if (dim == 1) idx = indices({6, 50}, 8, DType::I64, 9), src = values({6, 50}, dt, 5);
       const double tol = dt == DType::F32 ? 1e-5 : 1e-12;
-      EXPECT_TRUE(all_close(scatter_add(base.cuda(), dim, idx.cuda(), src.cuda()), scatter_add(base, dim, idx, src),
-                            tol, tol))
+      EXPECT_TRUE(all_close(scatter_add(base.cuda(), dim, idx.cuda(), src.cuda()),
+                            scatter_add(base, dim, idx, src), tol, tol))
           << dt << " dim " << dim;
       Tensor ia = indices({11}, base.size(dim), DType::I32, uint64_t(dim + 3));
       Shape ss = base.shape();
       ss[dim] = 11;
       Tensor s2 = values(ss, dt, 6);
-      EXPECT_TRUE(all_close(index_add(base.cuda(), dim, ia.cuda(), s2.cuda(), 2.0), index_add(base, dim, ia, s2, 2.0),
-                            tol, tol))
+      EXPECT_TRUE(all_close(index_add(base.cuda(), dim, ia.cuda(), s2.cuda(), 2.0),
+                            index_add(base, dim, ia, s2, 2.0), tol, tol))
           << dt << " dim " << dim;
     }
   }

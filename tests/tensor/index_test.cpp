@@ -13,7 +13,9 @@ using test::equal;
 
 class IndexFixture : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { ref_ = new std::map<std::string, Tensor>(test::load_fixture("index.h5")); }
+  static void SetUpTestSuite() {
+    ref_ = new std::map<std::string, Tensor>(test::load_fixture("index.h5"));
+  }
   static void TearDownTestSuite() { delete ref_; }
   const Tensor& ref(const std::string& k) { return ref_->at(k); }
   static std::map<std::string, Tensor>* ref_;
@@ -23,10 +25,12 @@ std::map<std::string, Tensor>* IndexFixture::ref_ = nullptr;
 TEST_F(IndexFixture, IndexSelectGatherScatterMatchPyTorch) {
   Tensor x = ref("x"), idx = ref("idx");
   EXPECT_TRUE(equal(index_select(x, 1, idx), ref("index_select_d1")));
-  EXPECT_TRUE(equal(index_select(x.transpose(0, 2), -1, idx.slice(0, 1, 3)), ref("index_select_t")));
+  EXPECT_TRUE(
+      equal(index_select(x.transpose(0, 2), -1, idx.slice(0, 1, 3)), ref("index_select_t")));
   EXPECT_TRUE(equal(index_select(x, 1, idx.to(DType::I32)), ref("index_select_d1")));
   EXPECT_TRUE(equal(gather(x, 1, ref("gather_index")), ref("gather_d1")));
-  EXPECT_TRUE(all_close(scatter_add(x, 0, ref("scatter_index"), ref("scatter_src")), ref("scatter_add_d0")));
+  EXPECT_TRUE(all_close(scatter_add(x, 0, ref("scatter_index"), ref("scatter_src")),
+                        ref("scatter_add_d0")));
   Tensor y = x.clone();
   scatter_add_(y, 0, ref("scatter_index"), ref("scatter_src"));
   EXPECT_TRUE(all_close(y, ref("scatter_add_d0")));
@@ -37,7 +41,8 @@ TEST_F(IndexFixture, IndexSelectGatherScatterMatchPyTorch) {
 TEST_F(IndexFixture, MaskedSelectAndNonzeroMatchPyTorch) {
   Tensor x = ref("x"), mask = ref("mask").to(DType::Bool);
   EXPECT_TRUE(equal(masked_select(x, mask), ref("masked_select")));
-  EXPECT_TRUE(equal(masked_select(x, mask.select(0, 0).slice(1, 0, 1)), ref("masked_select_bcast")));
+  EXPECT_TRUE(
+      equal(masked_select(x, mask.select(0, 0).slice(1, 0, 1)), ref("masked_select_bcast")));
   EXPECT_TRUE(equal(nonzero(mask), ref("nonzero")));
   EXPECT_EQ(nonzero(zeros({3, 0})).shape(), (Shape{0, 2}));
   EXPECT_EQ(nonzero(scalar_tensor(2.0)).shape(), (Shape{1, 0}));
@@ -83,11 +88,14 @@ TEST(Index, ErrorsNameShapesAndIndices) {
                   "index_select: expected indices in [0, 5), got 7 at position 2");
   EXPECT_SP_ERROR(index_select(x, 1, from_vector<int64_t>({-1})), "got -1 at position 0");
   EXPECT_SP_ERROR(index_select(x, 2, from_vector<int64_t>({0})), "index_select");
-  EXPECT_SP_ERROR(index_select(x, 0, from_vector<float>({0})), "expected indices of dtype i64 or i32, got f32");
+  EXPECT_SP_ERROR(index_select(x, 0, from_vector<float>({0})),
+                  "expected indices of dtype i64 or i32, got f32");
   EXPECT_SP_ERROR(gather(x, 0, from_vector<int64_t>({0, 2}, {1, 2})),
                   "gather: expected indices in [0, 2), got 2 at position [0, 1]");
-  EXPECT_SP_ERROR(gather(x, 1, zeros({3, 1}, DType::I64)), "expected index [3, 1] no larger than input [2, 5] in dim 0");
-  EXPECT_SP_ERROR(scatter_add(x, 1, full({1, 1}, 9, DType::I64), ones({1, 1})), "got 9 at position [0, 0]");
+  EXPECT_SP_ERROR(gather(x, 1, zeros({3, 1}, DType::I64)),
+                  "expected index [3, 1] no larger than input [2, 5] in dim 0");
+  EXPECT_SP_ERROR(scatter_add(x, 1, full({1, 1}, 9, DType::I64), ones({1, 1})),
+                  "got 9 at position [0, 0]");
   EXPECT_SP_ERROR(scatter_add(x, 1, zeros({1, 2}, DType::I64), ones({1, 1})),
                   "index [1, 2] no larger than src [1, 1]");
   Tensor b = zeros({1, 5}).expand({2, 5});
@@ -115,7 +123,8 @@ TEST(IndexGpu, MixedDevicesNameBothDevices) {
   EXPECT_SP_ERROR(gather(x.cuda(), 1, idx.reshape({1, 2})), both);
   EXPECT_SP_ERROR(index_add(x.cuda(), 1, idx, zeros({2, 2})), both);
   EXPECT_SP_ERROR(masked_select(x.cuda(), ones({2, 5}, DType::Bool)), both);
-  EXPECT_SP_ERROR(index_select(x, 1, idx.cuda()), "expected tensors on the same device, got cpu and cuda:0");
+  EXPECT_SP_ERROR(index_select(x, 1, idx.cuda()),
+                  "expected tensors on the same device, got cpu and cuda:0");
   EXPECT_SP_ERROR(scatter_add(x, 1, idx.reshape({1, 2}).cuda(), x), "got cpu and cuda:0");
 }
 

@@ -23,18 +23,28 @@ Tensor values(const Shape& shape, DType dtype, uint64_t seed) {
   return test::lcg_uniform(shape, seed, -1.0, 1.0, 7).to(dtype);
 }
 
-double tol(DType dt) { return dt == DType::F32 ? 1e-4 : 1e-10; }
+double tol(DType dt) {
+  return dt == DType::F32 ? 1e-4 : 1e-10;
+}
 
 TEST(MatmulGpu, MatchesCpuOnAwkwardShapesAndLayouts) {
   SP_SKIP_WITHOUT_GPU();
   for (DType dt : {DType::F32, DType::F64}) {
-    const std::vector<std::pair<Shape, Shape>> shapes = {
-        {{3, 4}, {4, 5}},   {{1, 1}, {1, 1}},       {{0, 3}, {3, 2}},     {{2, 0}, {0, 3}},      {{7}, {7}},
-        {{7}, {7, 3}},      {{5, 7}, {7}},          {{4, 3, 5}, {5, 2}},  {{2, 1, 3, 4}, {5, 4, 6}},
-        {{129, 65}, {65, 257}}, {{3, 0, 4}, {3, 4, 2}}};
+    const std::vector<std::pair<Shape, Shape>> shapes = {{{3, 4}, {4, 5}},
+                                                         {{1, 1}, {1, 1}},
+                                                         {{0, 3}, {3, 2}},
+                                                         {{2, 0}, {0, 3}},
+                                                         {{7}, {7}},
+                                                         {{7}, {7, 3}},
+                                                         {{5, 7}, {7}},
+                                                         {{4, 3, 5}, {5, 2}},
+                                                         {{2, 1, 3, 4}, {5, 4, 6}},
+                                                         {{129, 65}, {65, 257}},
+                                                         {{3, 0, 4}, {3, 4, 2}}};
     for (const auto& [sa, sb] : shapes) {
       Tensor a = values(sa, dt, 1), b = values(sb, dt, 2);
-      EXPECT_TRUE(all_close(matmul(a.cuda(), b.cuda()), matmul(a, b), tol(dt), tol(dt))) << dt << sa << sb;
+      EXPECT_TRUE(all_close(matmul(a.cuda(), b.cuda()), matmul(a, b), tol(dt), tol(dt)))
+          << dt << sa << sb;
     }
     // Transposed, sliced and broadcast operands.
     Tensor a = values({6, 9}, dt, 3), b = values({5, 9}, dt, 4);
@@ -43,9 +53,10 @@ TEST(MatmulGpu, MatchesCpuOnAwkwardShapesAndLayouts) {
     EXPECT_TRUE(all_close(mm(a.cuda().slice(1, 0, 9, 2), b.cuda().t().slice(0, 0, 9, 2)),
                           mm(a.slice(1, 0, 9, 2), b.t().slice(0, 0, 9, 2)), tol(dt), tol(dt)));
     Tensor x = values({4, 6, 9}, dt, 5);
-    EXPECT_TRUE(all_close(bmm(x.cuda(), x.cuda().transpose(1, 2)), bmm(x, x.transpose(1, 2)), tol(dt), tol(dt)));
-    EXPECT_TRUE(all_close(matmul(x.cuda().permute({1, 0, 2}), a.cuda().t()), matmul(x.permute({1, 0, 2}), a.t()),
+    EXPECT_TRUE(all_close(bmm(x.cuda(), x.cuda().transpose(1, 2)), bmm(x, x.transpose(1, 2)),
                           tol(dt), tol(dt)));
+    EXPECT_TRUE(all_close(matmul(x.cuda().permute({1, 0, 2}), a.cuda().t()),
+                          matmul(x.permute({1, 0, 2}), a.t()), tol(dt), tol(dt)));
     Tensor e = values({9, 1}, dt, 6).expand({9, 4});
     EXPECT_TRUE(all_close(mm(a.cuda(), e.cuda().expand({9, 4})), mm(a, e), tol(dt), tol(dt)));
   }
@@ -80,14 +91,19 @@ TEST(ConvGpu, ForwardAndBackwardMatchCpu) {
   grouped.groups = 2;
   grouped.padding = {1, 1};
   const std::vector<ConvCase> cases = {
-      {{1, 1, 1, 1}, {1, 1, 1, 1}, {}},      {{2, 3, 7, 9}, {4, 3, 3, 3}, {}},     {{2, 3, 7, 9}, {5, 3, 3, 2}, strided},
-      {{1, 2, 9, 8}, {3, 2, 3, 3}, dilated}, {{3, 4, 6, 5}, {6, 2, 3, 3}, grouped}, {{0, 3, 5, 5}, {2, 3, 3, 3}, {}},
+      {{1, 1, 1, 1}, {1, 1, 1, 1}, {}},
+      {{2, 3, 7, 9}, {4, 3, 3, 3}, {}},
+      {{2, 3, 7, 9}, {5, 3, 3, 2}, strided},
+      {{1, 2, 9, 8}, {3, 2, 3, 3}, dilated},
+      {{3, 4, 6, 5}, {6, 2, 3, 3}, grouped},
+      {{0, 3, 5, 5}, {2, 3, 3, 3}, {}},
       {{2, 64, 30, 40}, {64, 64, 3, 3}, Conv2dArgs{{1, 1}, {1, 1}, {1, 1}, 1}}};
   // Each CUDA result is compared with the CPU kernels run in f64: f32 results of both
   // devices carry their own rounding (Winograd on the CPU, whichever algorithm cuDNN's
   // heuristics pick on the GPU), so they are not compared with each other. f32 sums of up
   // to 576 products are checked against the largest entry of the exact result.
-  const auto matches_f64 = [](const Tensor& got, const Tensor& exact, DType dt, double weight_factor = 1) {
+  const auto matches_f64 = [](const Tensor& got, const Tensor& exact, DType dt,
+                              double weight_factor = 1) {
     const double scale = exact.numel() ? std::max(1.0, max(abs(exact)).item<double>()) : 1.0;
     const double atol = dt == DType::F32 ? 3e-5 * scale * weight_factor : 1e-10;
     return all_close(got.cpu().to(DType::F64), exact, tol(dt), atol);
@@ -95,7 +111,8 @@ TEST(ConvGpu, ForwardAndBackwardMatchCpu) {
   for (DType dt : {DType::F32, DType::F64}) {
     for (const ConvCase& c : cases) {
       SCOPED_TRACE(testing::Message() << dt << c.input << c.weight);
-      Tensor x = values(c.input, dt, 1), w = values(c.weight, dt, 2), b = values({c.weight[0]}, dt, 3);
+      Tensor x = values(c.input, dt, 1), w = values(c.weight, dt, 2),
+             b = values({c.weight[0]}, dt, 3);
       Tensor x64 = x.to(DType::F64), w64 = w.to(DType::F64), b64 = b.to(DType::F64);
       Tensor y = conv2d(x64, w64, b64, c.args);
       EXPECT_TRUE(matches_f64(conv2d(x.cuda(), w.cuda(), b.cuda(), c.args), y, dt));
@@ -116,13 +133,17 @@ TEST(ConvGpu, ForwardAndBackwardMatchCpu) {
 
 // nn/optim/adam.cpp's rule, element by element in double.
 void adam_reference(std::vector<double>& p, const std::vector<double>& g, std::vector<double>& m,
-                    std::vector<double>& v, std::vector<double>& vmax, int64_t step, const cuda::AdamConfig& o) {
-  const double bias1 = 1 - std::pow(o.beta1, double(step)), b2s = std::sqrt(1 - std::pow(o.beta2, double(step)));
+                    std::vector<double>& v, std::vector<double>& vmax, int64_t step,
+                    const cuda::AdamConfig& o) {
+  const double bias1 = 1 - std::pow(o.beta1, double(step)),
+               b2s = std::sqrt(1 - std::pow(o.beta2, double(step)));
   for (size_t k = 0; k < p.size(); ++k) {
     double gk = g[k];
     if (o.weight_decay != 0) {
-      if (o.decoupled_weight_decay) p[k] *= 1 - o.lr * o.weight_decay;
-      else gk += o.weight_decay * p[k];
+      if (o.decoupled_weight_decay)
+        p[k] *= 1 - o.lr * o.weight_decay;
+      else
+        gk += o.weight_decay * p[k];
     }
     m[k] = m[k] * o.beta1 + (1 - o.beta1) * gk;
     v[k] = v[k] * o.beta2 + (1 - o.beta2) * gk * gk;
@@ -160,7 +181,8 @@ TEST(AdamGpu, FusedUpdateMatchesReferenceOverManyTensors) {
       }
       for (int64_t step = 1; step <= 3; ++step) {
         cuda::adam_update(p, g, m, v, vmax, step, o);
-        for (size_t i = 0; i < p.size(); ++i) adam_reference(hp[i], hg[i], hm[i], hv[i], hvmax[i], step, o);
+        for (size_t i = 0; i < p.size(); ++i)
+          adam_reference(hp[i], hg[i], hm[i], hv[i], hvmax[i], step, o);
       }
       const double t = dt == DType::F32 ? 1e-5 : 1e-12;
       for (size_t i = 0; i < p.size(); ++i) {

@@ -55,7 +55,9 @@ TEST(LoopsGpu, CopyMatchesCpuForViewsAndConversions) {
   for (auto view : std::vector<Tensor (*)(const Tensor&)>{
            [](const Tensor& t) { return t.transpose(1, 3); },
            [](const Tensor& t) { return t.slice(3, 1, 6, 2); },
-           [](const Tensor& t) { return t.select(1, 2).unsqueeze(0).expand({2, 3, 5, 6}); },
+           [](const Tensor& t) {
+             return t.select(1, 2).unsqueeze(0).expand({2, 3, 5, 6});
+           },
            [](const Tensor& t) { return t.narrow(0, 1, 1); }}) {
     EXPECT_TRUE(equal(view(gx).contiguous().cpu(), view(x).contiguous()));
     EXPECT_TRUE(equal(view(gx).to(DType::F64).cpu(), view(x).to(DType::F64)));
@@ -69,7 +71,8 @@ TEST(LoopsGpu, BroadcastAndStridedElementwiseMatchCpu) {
   // Rank 1 after coalescing: a contiguous tensor with a broadcast scalar.
   EXPECT_TRUE(all_close(add(a.cuda(), 2.5).cpu(), add(a, 2.5)));
   EXPECT_TRUE(equal(gt(a.cuda(), 0.25).cpu(), gt(a, 0.25)));
-  EXPECT_TRUE(all_close(where(gt(a.cuda(), 0.0), a.cuda(), Scalar(0.0)).cpu(), where(gt(a, 0.0), a, Scalar(0.0))));
+  EXPECT_TRUE(all_close(where(gt(a.cuda(), 0.0), a.cuda(), Scalar(0.0)).cpu(),
+                        where(gt(a, 0.0), a, Scalar(0.0))));
   // Several strided dims (32-bit offsets): broadcast b and a transposed view.
   EXPECT_TRUE(all_close(mul(a.cuda(), b.cuda()).cpu(), mul(a, b)));
   EXPECT_TRUE(all_close(sub(a.cuda().transpose(0, 2), a.cuda().transpose(0, 2).contiguous()).cpu(),
@@ -92,14 +95,17 @@ TEST(FusedGpu, ReluBackwardMatchesCpuWhere) {
   v[3] = std::numeric_limits<double>::quiet_NaN();
   out = from_vector(v, {4, 6}).to(DType::F32);
   Tensor g = values({6, 4}, DType::F32, 9).transpose(0, 1);
-  EXPECT_TRUE(equal(cuda::relu_backward(g.cuda(), out.cuda()).cpu(), where(gt(out, 0.0), g, Scalar(0.0))));
-  EXPECT_SP_ERROR(cuda::relu_backward(g.cuda(), out.cuda().view({24})), "expected out of the shape");
+  EXPECT_TRUE(
+      equal(cuda::relu_backward(g.cuda(), out.cuda()).cpu(), where(gt(out, 0.0), g, Scalar(0.0))));
+  EXPECT_SP_ERROR(cuda::relu_backward(g.cuda(), out.cuda().view({24})),
+                  "expected out of the shape");
 }
 
 TEST(FusedGpu, ReluBackwardChannelSumMatchesCpu) {
   SP_SKIP_WITHOUT_GPU();
   for (DType dt : {DType::F32, DType::F64})
-    for (const Shape& s : std::vector<Shape>{{3, 5, 7, 9}, {1, 1, 1, 1}, {70, 2, 3, 5}, {2, 300, 1, 1}, {0, 4, 2, 2}}) {
+    for (const Shape& s : std::vector<Shape>{
+             {3, 5, 7, 9}, {1, 1, 1, 1}, {70, 2, 3, 5}, {2, 300, 1, 1}, {0, 4, 2, 2}}) {
       Tensor out = relu(values(s, dt, 10)), g = values(s, dt, 11);
       Tensor expected = where(gt(out, 0.0), g, Scalar(0.0));
       Tensor gi = empty(s, dt, cuda_device()), sum = empty({s[1]}, dt, cuda_device());
@@ -112,9 +118,11 @@ TEST(FusedGpu, ReluBackwardChannelSumMatchesCpu) {
     }
   Tensor g = values({2, 3, 4, 5}, DType::F32, 12).cuda();
   Tensor sum = empty({3}, DType::F32, cuda_device());
-  EXPECT_SP_ERROR(cuda::relu_backward_channel_sum(Tensor(), sum, g.transpose(2, 3), Tensor()), "contiguous");
-  EXPECT_SP_ERROR(cuda::relu_backward_channel_sum(Tensor(), empty({4}, DType::F32, cuda_device()), g, Tensor()),
-                  "channel_sum");
+  EXPECT_SP_ERROR(cuda::relu_backward_channel_sum(Tensor(), sum, g.transpose(2, 3), Tensor()),
+                  "contiguous");
+  EXPECT_SP_ERROR(
+      cuda::relu_backward_channel_sum(Tensor(), empty({4}, DType::F32, cuda_device()), g, Tensor()),
+      "channel_sum");
 }
 
 }  // namespace

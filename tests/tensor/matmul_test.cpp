@@ -22,12 +22,14 @@ class MatmulFixture : public ::testing::TestWithParam<const char*> {
 TEST_P(MatmulFixture, MatchesPyTorchInF64AndF32) {
   Tensor a = get("a"), b = get("b"), expected = get("out");
   EXPECT_TRUE(all_close(matmul(a, b), expected, 1e-12, 1e-12));
-  EXPECT_TRUE(all_close(matmul(a.to(DType::F32), b.to(DType::F32)), expected.to(DType::F32), 1e-4, 1e-4));
+  EXPECT_TRUE(
+      all_close(matmul(a.to(DType::F32), b.to(DType::F32)), expected.to(DType::F32), 1e-4, 1e-4));
 }
 
 INSTANTIATE_TEST_SUITE_P(Matmul, MatmulFixture,
-                         ::testing::Values("dot", "vec_mat", "mat_vec", "mm", "batched", "broadcast", "batched_vec",
-                                           "vec_batched", "k_zero", "large"));
+                         ::testing::Values("dot", "vec_mat", "mat_vec", "mm", "batched",
+                                           "broadcast", "batched_vec", "vec_batched", "k_zero",
+                                           "large"));
 
 TEST(Matmul, NonContiguousOperandsUseTheirStrides) {
   auto d = test::load_fixture("matmul.h5");
@@ -75,7 +77,8 @@ TEST(Matmul, ErrorsNameTheShapes) {
   EXPECT_SP_ERROR(mm(zeros({2, 3}), zeros({3})), "expected two 2-D tensors, got [2, 3] and [3]");
   EXPECT_SP_ERROR(bmm(zeros({2, 2, 3}), zeros({1, 3, 5})), "[2, 2, 3] x [1, 3, 5]");
   EXPECT_SP_ERROR(matmul(zeros({2, 3}), zeros({3, 2}, DType::F64)), "same dtype, got f32 and f64");
-  EXPECT_SP_ERROR(matmul(zeros({2, 3}, DType::I64), zeros({3, 2}, DType::I64)), "expected dtype f32 or f64 (or f16, bf16), got i64");
+  EXPECT_SP_ERROR(matmul(zeros({2, 3}, DType::I64), zeros({3, 2}, DType::I64)),
+                  "expected dtype f32 or f64 (or f16, bf16), got i64");
   EXPECT_SP_ERROR(matmul(scalar_tensor(1.0), zeros({3})), "at least 1 dim");
 }
 

@@ -17,7 +17,9 @@ Tensor iota(const Shape& shape, double start = 0.0) {
 
 class MovementFixture : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { ref_ = new std::map<std::string, Tensor>(test::load_fixture("movement.h5")); }
+  static void SetUpTestSuite() {
+    ref_ = new std::map<std::string, Tensor>(test::load_fixture("movement.h5"));
+  }
   static void TearDownTestSuite() { delete ref_; }
   const Tensor& ref(const std::string& k) { return ref_->at(k); }
   static std::map<std::string, Tensor>* ref_;
@@ -40,10 +42,12 @@ TEST(Movement, CatEdgeCasesAndErrors) {
   EXPECT_EQ(cat({a, empty({0})}, 1).shape(), (Shape{2, 3}));  // legacy empty skip
   EXPECT_EQ(cat({a, empty({2, 0})}, 1).shape(), (Shape{2, 3}));
   EXPECT_EQ(cat({a.slice(0, 0, 0), a.slice(0, 0, 0)}, 0).shape(), (Shape{0, 3}));
-  EXPECT_SP_ERROR(cat({a, iota({3, 3})}, 1), "expected sizes to match except in dim 1, got [2, 3] and [3, 3]");
+  EXPECT_SP_ERROR(cat({a, iota({3, 3})}, 1),
+                  "expected sizes to match except in dim 1, got [2, 3] and [3, 3]");
   EXPECT_SP_ERROR(cat({a, a.to(DType::F64)}, 0), "expected every tensor of dtype f32, got f64");
   EXPECT_SP_ERROR(cat({}, 0), "non-empty list");
-  EXPECT_SP_ERROR(stack({a, iota({3, 2})}, 0), "expected each tensor to have shape [2, 3], got [3, 2]");
+  EXPECT_SP_ERROR(stack({a, iota({3, 2})}, 0),
+                  "expected each tensor to have shape [2, 3], got [3, 2]");
   EXPECT_EQ(stack({a, a}, -3).shape(), (Shape{2, 2, 3}));
 }
 
@@ -86,7 +90,8 @@ TEST_F(MovementFixture, PixelShuffleMatchesPyTorch) {
   Tensor u = iota({2, 3, 4, 6});
   EXPECT_TRUE(equal(pixel_unshuffle(u, 2), ref("pixel_unshuffle2")));
   EXPECT_TRUE(equal(pixel_shuffle(pixel_unshuffle(u, 2), 2), u));
-  EXPECT_TRUE(equal(space_to_depth(depth_to_space(s.transpose(2, 3), 4), 4), s.transpose(2, 3).contiguous()));
+  EXPECT_TRUE(equal(space_to_depth(depth_to_space(s.transpose(2, 3), 4), 4),
+                    s.transpose(2, 3).contiguous()));
   EXPECT_SP_ERROR(pixel_shuffle(iota({1, 6, 2, 2}), 2), "expected channels divisible by 4");
   EXPECT_SP_ERROR(pixel_unshuffle(iota({1, 1, 3, 4}), 2), "divisible by 2, got [1, 1, 3, 4]");
   EXPECT_SP_ERROR(pixel_shuffle(iota({4, 4}), 2), "rank >= 3");
@@ -99,7 +104,10 @@ TEST(Movement, DepthToSpaceEqualsSuperPointFormula) {
   const int64_t hc = 3, wc = 5;
   Tensor semi = arange(0.0, double(65 * hc * wc), 1.0, DType::F32).reshape({65, hc, wc});
   Tensor nodust = semi.slice(0, 0, 64);
-  Tensor heat = nodust.permute({1, 2, 0}).reshape({hc, wc, 8, 8}).permute({0, 2, 1, 3}).reshape({hc * 8, wc * 8});
+  Tensor heat = nodust.permute({1, 2, 0})
+                    .reshape({hc, wc, 8, 8})
+                    .permute({0, 2, 1, 3})
+                    .reshape({hc * 8, wc * 8});
   Tensor ours = depth_to_space(nodust.unsqueeze(0), 8);
   EXPECT_EQ(ours.shape(), (Shape{1, 1, hc * 8, wc * 8}));
   EXPECT_TRUE(equal(ours.reshape({hc * 8, wc * 8}), heat));
@@ -113,12 +121,16 @@ TEST(MovementGpu, CatStackPadShuffleMatchCpu) {
   EXPECT_TRUE(equal(cat({a.to(gpu), b.to(gpu)}, -2).cpu(), cat({a, b}, -2)));
   EXPECT_TRUE(equal(stack({a.to(gpu).transpose(2, 3), a.to(gpu).transpose(2, 3)}, 1).cpu(),
                     stack({a.transpose(2, 3), a.transpose(2, 3)}, 1)));
-  EXPECT_TRUE(equal(pad(a.to(gpu), {1, -1, 2, 0}, PadMode::Constant, 3.0).cpu(), pad(a, {1, -1, 2, 0}, PadMode::Constant, 3.0)));
+  EXPECT_TRUE(equal(pad(a.to(gpu), {1, -1, 2, 0}, PadMode::Constant, 3.0).cpu(),
+                    pad(a, {1, -1, 2, 0}, PadMode::Constant, 3.0)));
   EXPECT_TRUE(equal(pixel_shuffle(a.to(gpu), 8).cpu(), pixel_shuffle(a, 8)));
-  EXPECT_TRUE(equal(pixel_unshuffle(iota({1, 2, 4, 6}).to(gpu), 2).cpu(), pixel_unshuffle(iota({1, 2, 4, 6}), 2)));
+  EXPECT_TRUE(equal(pixel_unshuffle(iota({1, 2, 4, 6}).to(gpu), 2).cpu(),
+                    pixel_unshuffle(iota({1, 2, 4, 6}), 2)));
   // Reflect / replicate have a CUDA kernel (more cases in order_gpu_test.cpp).
-  EXPECT_TRUE(equal(pad(a.to(gpu), {1, 1}, PadMode::Reflect).cpu(), pad(a, {1, 1}, PadMode::Reflect)));
-  EXPECT_TRUE(equal(pad(a.to(gpu), {2, 0, 0, 3}, PadMode::Replicate).cpu(), pad(a, {2, 0, 0, 3}, PadMode::Replicate)));
+  EXPECT_TRUE(
+      equal(pad(a.to(gpu), {1, 1}, PadMode::Reflect).cpu(), pad(a, {1, 1}, PadMode::Reflect)));
+  EXPECT_TRUE(equal(pad(a.to(gpu), {2, 0, 0, 3}, PadMode::Replicate).cpu(),
+                    pad(a, {2, 0, 0, 3}, PadMode::Replicate)));
 }
 
 }  // namespace

@@ -21,7 +21,9 @@ class BatchNormFixture : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(BatchNormFixture, TrainEvalAndBackwardMatchPyTorch) {
   const std::string name = GetParam();
-  auto get = [&](const std::string& k, DType dt) { return norm_data().at(name + "/" + k).to(dt).clone(); };
+  auto get = [&](const std::string& k, DType dt) {
+    return norm_data().at(name + "/" + k).to(dt).clone();
+  };
   for (DType dt : {DType::F64, DType::F32}) {
     SCOPED_TRACE(sp::name(dt));
     const double tol = dt == DType::F64 ? 1e-10 : 1e-4;
@@ -41,14 +43,16 @@ TEST_P(BatchNormFixture, TrainEvalAndBackwardMatchPyTorch) {
     EXPECT_TRUE(all_close(r.output, get("train/out", dt), tol, tol));
     EXPECT_TRUE(all_close(rm, get("train/running_mean", dt), tol, tol));
     EXPECT_TRUE(all_close(rv, get("train/running_var", dt), tol, tol));
-    BatchNormGrads gt = batch_norm_backward(get("train/grad_out", dt), x, w, r.save_mean, r.save_invstd);
+    BatchNormGrads gt =
+        batch_norm_backward(get("train/grad_out", dt), x, w, r.save_mean, r.save_invstd);
     EXPECT_TRUE(all_close(gt.grad_input, get("train/grad_input", dt), tol, tol));
     EXPECT_TRUE(all_close(gt.grad_weight, get("train/grad_weight", dt), tol, tol));
     EXPECT_TRUE(all_close(gt.grad_bias, get("train/grad_bias", dt), tol, tol));
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(BatchNorm, BatchNormFixture, ::testing::Values("nchw", "nc", "ncl", "batch1"));
+INSTANTIATE_TEST_SUITE_P(BatchNorm, BatchNormFixture,
+                         ::testing::Values("nchw", "nc", "ncl", "batch1"));
 
 TEST(BatchNorm, NonContiguousInputWithoutAffineOrRunningStats) {
   Tensor x = norm_data().at("nchw/input");
@@ -64,11 +68,14 @@ TEST(BatchNorm, NonContiguousInputWithoutAffineOrRunningStats) {
 
 TEST(BatchNorm, ErrorsNameTheShapes) {
   Tensor x = zeros({2, 3, 4, 4});
-  EXPECT_SP_ERROR(batch_norm_train(x, zeros({4}), {}, {}, {}), "expected weight of shape [3] for input [2, 3, 4, 4], got [4]");
+  EXPECT_SP_ERROR(batch_norm_train(x, zeros({4}), {}, {}, {}),
+                  "expected weight of shape [3] for input [2, 3, 4, 4], got [4]");
   EXPECT_SP_ERROR(batch_norm_train(zeros({1, 3}), {}, {}, {}, {}), "more than 1 value per channel");
   EXPECT_SP_ERROR(batch_norm_eval(x, {}, {}, {}, zeros({3})), "expected running_mean of shape [3]");
-  EXPECT_SP_ERROR(batch_norm_eval(zeros({3}), {}, {}, zeros({3}), zeros({3})), "[N, C, *], got [3]");
-  EXPECT_SP_ERROR(batch_norm_backward(zeros({2, 3}), x, {}, zeros({3}), zeros({3})), "expected grad_out like input");
+  EXPECT_SP_ERROR(batch_norm_eval(zeros({3}), {}, {}, zeros({3}), zeros({3})),
+                  "[N, C, *], got [3]");
+  EXPECT_SP_ERROR(batch_norm_backward(zeros({2, 3}), x, {}, zeros({3}), zeros({3})),
+                  "expected grad_out like input");
 }
 
 }  // namespace

@@ -24,7 +24,8 @@ TEST(OpsGpu, ElementwiseOpsMatchCpu) {
   SP_SKIP_WITHOUT_GPU();
   for (DType dt : {DType::F32, DType::F64}) {
     const double tol = dt == DType::F32 ? 2e-6 : 1e-12;
-    Tensor a = values({4, 1, 7}, dt, 1), b = values({3, 1}, dt, 2, 0.5, 2), c = values({7, 3, 4}, dt, 3);
+    Tensor a = values({4, 1, 7}, dt, 1), b = values({3, 1}, dt, 2, 0.5, 2),
+           c = values({7, 3, 4}, dt, 3);
     Tensor ag = a.cuda(), bg = b.cuda(), cg = c.cuda().permute({2, 1, 0});
     Tensor cv = c.permute({2, 1, 0});
     EXPECT_TRUE(all_close(add(ag, bg, 2), add(a, b, 2), tol, tol));
@@ -37,10 +38,12 @@ TEST(OpsGpu, ElementwiseOpsMatchCpu) {
     EXPECT_TRUE(all_close(lt(ag, bg), lt(a, b), 0, 0));
     EXPECT_TRUE(all_close(where(gt(ag, 0.0), ag, bg), where(gt(a, 0.0), a, b), 0, 0));
     EXPECT_TRUE(all_close(clamp(cg, -0.5, 1.0), clamp(cv, -0.5, 1.0), 0, 0));
-    for (auto f : {+[](const Tensor& x) { return exp(x); }, +[](const Tensor& x) { return sigmoid(x); },
-                   +[](const Tensor& x) { return tanh(x); }, +[](const Tensor& x) { return relu(x); },
-                   +[](const Tensor& x) { return leaky_relu(x, 0.2); }, +[](const Tensor& x) { return round(x); },
-                   +[](const Tensor& x) { return sign(x); }, +[](const Tensor& x) { return isfinite(x); }})
+    for (auto f :
+         {+[](const Tensor& x) { return exp(x); }, +[](const Tensor& x) { return sigmoid(x); },
+          +[](const Tensor& x) { return tanh(x); }, +[](const Tensor& x) { return relu(x); },
+          +[](const Tensor& x) { return leaky_relu(x, 0.2); },
+          +[](const Tensor& x) { return round(x); }, +[](const Tensor& x) { return sign(x); },
+          +[](const Tensor& x) { return isfinite(x); }})
       EXPECT_TRUE(all_close(f(cg), f(cv), tol, tol));
     EXPECT_TRUE(all_close(sqrt(bg), sqrt(b), tol, tol));
     Tensor inplace = cg.clone();
@@ -68,8 +71,8 @@ TEST(OpsGpu, ReductionsAndSoftmaxMatchCpu) {
       EXPECT_TRUE(all_close(amax(xtg, dims), amax(xt, dims), 0, 0));
       EXPECT_TRUE(all_close(var(xg, dims), var(x, dims), tol, tol));
       EXPECT_TRUE(all_close(norm(xg, 2.0, dims), norm(x, 2.0, dims), tol, tol));
-      EXPECT_TRUE(all_close(prod(xg, dims.empty() ? DimList{1} : dims), prod(x, dims.empty() ? DimList{1} : dims),
-                            tol * 100, tol));
+      EXPECT_TRUE(all_close(prod(xg, dims.empty() ? DimList{1} : dims),
+                            prod(x, dims.empty() ? DimList{1} : dims), tol * 100, tol));
     }
     EXPECT_TRUE(all_close(logsumexp(xg, {1}), logsumexp(x, {1}), tol, tol));
     EXPECT_TRUE(all_close(norm(xg, INFINITY, {2}), norm(x, INFINITY, {2}), 0, 0));

@@ -18,7 +18,8 @@ namespace {
 using test::equal;
 
 // Small integers (many ties) with a sprinkling of NaN, -0 and +0 when `specials`.
-Tensor tied_values(const Shape& shape, DType dtype, uint64_t seed, int levels = 7, bool specials = true) {
+Tensor tied_values(const Shape& shape, DType dtype, uint64_t seed, int levels = 7,
+                   bool specials = true) {
   std::vector<double> v(size_t(numel(shape)));
   uint64_t s = seed * 0x9e3779b97f4a7c15ull + 17;
   for (auto& x : v) {
@@ -51,21 +52,25 @@ Pair view_pair(const Tensor& base, F&& view) {
   return {view(base), view(base.cuda())};
 }
 
-::testing::AssertionResult same_sort(const Tensor& t, int64_t dim, bool descending, const Tensor& gpu = {}) {
+::testing::AssertionResult same_sort(const Tensor& t, int64_t dim, bool descending,
+                                     const Tensor& gpu = {}) {
   const Tensor tg = gpu.defined() ? gpu : t.cuda();
   ValuesIndices g = sort(tg, dim, descending), c = sort(t, dim, descending);
   if (!g.values.is_cuda()) return ::testing::AssertionFailure() << "result not on CUDA";
   auto v = equal(g.values, c.values);
-  if (!v) return v << " (values, " << t.meta() << " dim " << dim << " descending " << descending << ")";
+  if (!v)
+    return v << " (values, " << t.meta() << " dim " << dim << " descending " << descending << ")";
   auto i = equal(g.indices, c.indices);
-  if (!i) return i << " (indices, " << t.meta() << " dim " << dim << " descending " << descending << ")";
+  if (!i)
+    return i << " (indices, " << t.meta() << " dim " << dim << " descending " << descending << ")";
   return equal(argsort(tg, dim, descending), c.indices);
 }
 
 TEST(OrderGpu, SortMatchesCpuWithTiesNanAndViews) {
   SP_SKIP_WITHOUT_GPU();
   for (DType dt : {DType::F32, DType::F64, DType::F16, DType::BF16}) {
-    for (const Shape& s : {Shape{0}, Shape{1}, Shape{7}, Shape{3, 0, 5}, Shape{5, 1}, Shape{4, 9, 3}}) {
+    for (const Shape& s :
+         {Shape{0}, Shape{1}, Shape{7}, Shape{3, 0, 5}, Shape{5, 1}, Shape{4, 9, 3}}) {
       Tensor t = tied_values(s, dt, uint64_t(s.rank()) + 1);
       for (int64_t dim = -t.dim(); dim < t.dim(); ++dim)
         for (bool desc : {false, true}) EXPECT_TRUE(same_sort(t, dim, desc));
@@ -109,22 +114,27 @@ TEST(OrderGpu, TopkMatchesCpu) {
       for (bool largest : {true, false}) {
         if (k > t.size(dim)) continue;
         ValuesIndices g = topk(t.cuda(), k, dim, largest), c = topk(t, k, dim, largest);
-        EXPECT_TRUE(equal(g.values, c.values)) << "dim " << dim << " k " << k << " largest " << largest;
-        EXPECT_TRUE(equal(g.indices, c.indices)) << "dim " << dim << " k " << k << " largest " << largest;
+        EXPECT_TRUE(equal(g.values, c.values))
+            << "dim " << dim << " k " << k << " largest " << largest;
+        EXPECT_TRUE(equal(g.indices, c.indices))
+            << "dim " << dim << " k " << k << " largest " << largest;
       }
   // SuperPoint-like: top 1000 scores of a flattened 120x160 map per image.
   Tensor scores = distinct_values({3, 120 * 160}, DType::F32, 2);
   ValuesIndices g = topk(scores.cuda(), 1000, 1), c = topk(scores, 1000, 1);
   EXPECT_TRUE(equal(g.values, c.values));
   EXPECT_TRUE(equal(g.indices, c.indices));
-  Pair tv = view_pair(t, [](const Tensor& x) { return x.permute({2, 0, 1}); });  // non-contiguous input
+  Pair tv = view_pair(t, [](const Tensor& x) {
+    return x.permute({2, 0, 1});
+  });  // non-contiguous input
   EXPECT_TRUE(equal(topk(tv.gpu, 2, 1, false).indices, topk(tv.cpu, 2, 1, false).indices));
   EXPECT_SP_ERROR(topk(t.cuda(), 6, 0), "topk: expected k in [0, 5]");
 }
 
 TEST(OrderGpu, NonzeroAndMaskedSelectMatchCpu) {
   SP_SKIP_WITHOUT_GPU();
-  for (const Shape& s : {Shape{0}, Shape{1}, Shape{7}, Shape{3, 0, 2}, Shape{5, 9, 3}, Shape{1000, 333}}) {
+  for (const Shape& s :
+       {Shape{0}, Shape{1}, Shape{7}, Shape{3, 0, 2}, Shape{5, 9, 3}, Shape{1000, 333}}) {
     Tensor t = tied_values(s, DType::F32, uint64_t(numel(s)), 3, false);  // about a third zeros
     EXPECT_TRUE(equal(nonzero(t.cuda()), nonzero(t))) << s;
     Tensor mask = gt(t, 0.0);
@@ -145,7 +155,8 @@ TEST(OrderGpu, NonzeroAndMaskedSelectMatchCpu) {
   Tensor row = distinct_values({10}, DType::F32, 9);
   Tensor m = ne(t, 0.0);
   EXPECT_TRUE(equal(masked_select(row.cuda(), m.cuda()), masked_select(row, m)));
-  Pair xt = view_pair(x, [](const Tensor& v) { return v.t(); }), mt = view_pair(m, [](const Tensor& v) { return v.t(); });
+  Pair xt = view_pair(x, [](const Tensor&v) { return v.t(); }),
+       mt = view_pair(m, [](const Tensor&v) { return v.t(); });
   EXPECT_TRUE(equal(masked_select(xt.gpu, mt.gpu), masked_select(xt.cpu, mt.cpu)));
   Pair xe = view_pair(row, [](const Tensor& v) { return v.expand({6, 10}); });  // stride-0 input
   EXPECT_TRUE(equal(masked_select(xe.gpu, m.cuda()), masked_select(xe.cpu, m)));
@@ -160,7 +171,9 @@ TEST(OrderGpu, OneHotMatchesCpu) {
     Pair it_ = view_pair(idx, [](const Tensor& x) { return x.t(); });
     EXPECT_TRUE(equal(one_hot(it_.gpu, 9), one_hot(it_.cpu, 9)));
     EXPECT_TRUE(equal(one_hot(zeros({0}, it).cuda(), 4), one_hot(zeros({0}, it), 4)));
-    Pair rep = view_pair(idx, [](const Tensor& x) { return x.narrow(0, 0, 1).expand({3, 5}); });  // stride 0
+    Pair rep = view_pair(idx, [](const Tensor& x) {
+      return x.narrow(0, 0, 1).expand({3, 5});
+    });  // stride 0
     EXPECT_TRUE(equal(one_hot(rep.gpu, 4), one_hot(rep.cpu, 4)));
   }
   Tensor idx = from_vector<int64_t>({0, 2, 5});
@@ -174,10 +187,15 @@ TEST(OrderGpu, ReflectAndReplicatePadMatchCpu) {
   for (PadMode mode : {PadMode::Reflect, PadMode::Replicate}) {
     for (DType dt : {DType::F32, DType::F64, DType::I64, DType::F16}) {
       Tensor x = distinct_values({2, 3, 5, 7}, dt, 1);
-      for (const std::vector<int64_t>& pads :
-           {std::vector<int64_t>{1, 2}, {3, 0, 2, 4}, {0, 0, 1, 1}, {4, 4, 3, 2, 1, 1}, {0, 4, 0, 0}}) {
-        EXPECT_TRUE(equal(pad(x.cuda(), pads, mode), pad(x, pads, mode))) << dt << " pads " << pads.size();
-        Pair xv = view_pair(x, [](const Tensor& v) { return v.transpose(2, 3); });  // [2, 3, 7, 5] strided
+      for (const std::vector<int64_t>& pads : {std::vector<int64_t>{1, 2},
+                                               {3, 0, 2, 4},
+                                               {0, 0, 1, 1},
+                                               {4, 4, 3, 2, 1, 1},
+                                               {0, 4, 0, 0}}) {
+        EXPECT_TRUE(equal(pad(x.cuda(), pads, mode), pad(x, pads, mode)))
+            << dt << " pads " << pads.size();
+        Pair xv = view_pair(
+            x, [](const Tensor& v) { return v.transpose(2, 3); });  // [2, 3, 7, 5] strided
         EXPECT_TRUE(equal(pad(xv.gpu, pads, mode), pad(xv.cpu, pads, mode)));
       }
     }
@@ -185,14 +203,18 @@ TEST(OrderGpu, ReflectAndReplicatePadMatchCpu) {
     if (mode == PadMode::Replicate) {
       EXPECT_TRUE(equal(pad(one.cuda(), {2, 3, 1, 0}, mode), pad(one, {2, 3, 1, 0}, mode)));
     }
-    Pair b = view_pair(distinct_values({1, 1, 9}, DType::F32, 4), [](const Tensor& v) { return v.expand({2, 4, 9}); });
+    Pair b = view_pair(distinct_values({1, 1, 9}, DType::F32, 4), [](const Tensor& v) {
+      return v.expand({2, 4, 9});
+    });
     EXPECT_TRUE(equal(pad(b.gpu, {3, 3, 2, 1}, mode), pad(b.cpu, {3, 3, 2, 1}, mode)));
-    Tensor big = distinct_values({2, 16, 120, 161}, DType::F32, 5);  // SuperPoint-sized map, odd width
+    Tensor big =
+        distinct_values({2, 16, 120, 161}, DType::F32, 5);  // SuperPoint-sized map, odd width
     EXPECT_TRUE(equal(pad(big.cuda(), {4, 4, 4, 4}, mode), pad(big, {4, 4, 4, 4}, mode)));
     Tensor empty_batch = zeros({0, 3, 4, 4});
     EXPECT_EQ(pad(empty_batch.cuda(), {1, 1, 1, 1}, mode).shape(), (Shape{0, 3, 6, 6}));
   }
-  EXPECT_SP_ERROR(pad(zeros({1, 2, 3}).cuda(), {3, 3}, PadMode::Reflect), "pad: expected reflect pads smaller");
+  EXPECT_SP_ERROR(pad(zeros({1, 2, 3}).cuda(), {3, 3}, PadMode::Reflect),
+                  "pad: expected reflect pads smaller");
 }
 
 }  // namespace

@@ -38,26 +38,29 @@ TEST_P(PoolFixture, MaxAndAvgMatchPyTorch) {
     MaxPool2dResult values_only = max_pool2d(x, args, /*with_indices=*/false);
     EXPECT_FALSE(values_only.indices.defined());
     EXPECT_TRUE(test::equal(values_only.values, m.values));
-    EXPECT_TRUE(all_close(max_pool2d_backward(d.at(name + "/max/grad_out").to(dt), m.indices, x.shape()),
-                          d.at(name + "/max/grad_input").to(dt), tol, tol));
+    EXPECT_TRUE(
+        all_close(max_pool2d_backward(d.at(name + "/max/grad_out").to(dt), m.indices, x.shape()),
+                  d.at(name + "/max/grad_input").to(dt), tol, tol));
     if (d.count(name + "/avg/out")) {
       EXPECT_TRUE(all_close(avg_pool2d(x, args), d.at(name + "/avg/out").to(dt), tol, tol));
-      EXPECT_TRUE(all_close(avg_pool2d_backward(d.at(name + "/avg/grad_out").to(dt), x.shape(), args),
-                            d.at(name + "/avg/grad_input").to(dt), tol, tol));
+      EXPECT_TRUE(
+          all_close(avg_pool2d_backward(d.at(name + "/avg/grad_out").to(dt), x.shape(), args),
+                    d.at(name + "/avg/grad_input").to(dt), tol, tol));
     }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Pool2d, PoolFixture,
-                         ::testing::Values("k2", "odd", "k3s2p1", "k3s2p1_excl", "ceil", "overlap", "dilation",
-                                           "unbatched", "ties_k9"));
+                         ::testing::Values("k2", "odd", "k3s2p1", "k3s2p1_excl", "ceil", "overlap",
+                                           "dilation", "unbatched", "ties_k9"));
 
 TEST(Pool2d, NonContiguousInputAndDefaultStride) {
   Tensor x = pool_data().at("k2/input");
   Tensor x_nhwc = x.permute({0, 2, 3, 1}).contiguous().permute({0, 3, 1, 2});
   EXPECT_FALSE(x_nhwc.is_contiguous());
   Pool2dArgs args{.kernel = {2, 2}};  // stride defaults to the kernel
-  EXPECT_TRUE(all_close(max_pool2d(x_nhwc, args).values, pool_data().at("k2/max/out"), 1e-12, 1e-12));
+  EXPECT_TRUE(
+      all_close(max_pool2d(x_nhwc, args).values, pool_data().at("k2/max/out"), 1e-12, 1e-12));
   EXPECT_TRUE(all_close(avg_pool2d(x_nhwc, args), pool_data().at("k2/avg/out"), 1e-12, 1e-12));
 }
 
@@ -80,11 +83,12 @@ TEST(Pool2d, WindowsMatchADirectScanWithTiesAndNans) {
   for (size_t i = 0; i < v.size(); ++i) v[i] = double((i * 7) % 5 / 2);  // values 0, 1, 2 in runs
   v[17] = NAN, v[18] = NAN, v[2 * 13 + 5] = NAN, v[H * W + 40] = -INFINITY;
   Tensor x = from_vector<double>(v, {2, 1, H, W});
-  for (Pool2dArgs args : {Pool2dArgs{.kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1}},
-                          Pool2dArgs{.kernel = {5, 3}, .stride = {2, 1}, .padding = {2, 0}, .dilation = {1, 2}},
-                          Pool2dArgs{.kernel = {3, 4}, .stride = {3, 2}, .padding = {1, 2}, .ceil_mode = true},
-                          Pool2dArgs{.kernel = {2, 2}, .stride = {2, 2}},
-                          Pool2dArgs{.kernel = {2, 2}, .stride = {2, 2}, .ceil_mode = true}}) {
+  for (Pool2dArgs args :
+       {Pool2dArgs{.kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1}},
+        Pool2dArgs{.kernel = {5, 3}, .stride = {2, 1}, .padding = {2, 0}, .dilation = {1, 2}},
+        Pool2dArgs{.kernel = {3, 4}, .stride = {3, 2}, .padding = {1, 2}, .ceil_mode = true},
+        Pool2dArgs{.kernel = {2, 2}, .stride = {2, 2}},
+        Pool2dArgs{.kernel = {2, 2}, .stride = {2, 2}, .ceil_mode = true}}) {
     MaxPool2dResult m = max_pool2d(x, args);
     std::vector<double> got = m.values.to_vector<double>();
     std::vector<int64_t> got_i = m.indices.to_vector<int64_t>();
@@ -103,27 +107,33 @@ TEST(Pool2d, WindowsMatchADirectScanWithTiesAndNans) {
               if (best_i < 0 || e > best || std::isnan(e)) best = e, best_i = ih * W + iw;
             }
           const size_t o = size_t((p * oh_n + oh) * ow_n + ow);
-          SCOPED_TRACE(testing::Message() << "kernel " << args.kernel[0] << "x" << args.kernel[1] << " at " << p
-                                          << ", " << oh << ", " << ow);
+          SCOPED_TRACE(testing::Message() << "kernel " << args.kernel[0] << "x" << args.kernel[1]
+                                          << " at " << p << ", " << oh << ", " << ow);
           EXPECT_EQ(got_i[o], best_i);
-          if (std::isnan(best)) EXPECT_TRUE(std::isnan(got[o]));
-          else EXPECT_EQ(got[o], best);
+          if (std::isnan(best))
+            EXPECT_TRUE(std::isnan(got[o]));
+          else
+            EXPECT_EQ(got[o], best);
         }
   }
 }
 
 TEST(Pool2d, ErrorsNameTheShapes) {
-  EXPECT_SP_ERROR(max_pool2d(zeros({4, 4}), {.kernel = {2, 2}}), "[N, C, H, W] or [C, H, W], got [4, 4]");
+  EXPECT_SP_ERROR(max_pool2d(zeros({4, 4}), {.kernel = {2, 2}}),
+                  "[N, C, H, W] or [C, H, W], got [4, 4]");
   EXPECT_SP_ERROR(max_pool2d(zeros({1, 1, 4, 4}), {.kernel = {2, 2}, .padding = {2, 0}}),
                   "padding at most half the kernel size [2, 2], got [2, 0]");
-  EXPECT_SP_ERROR(max_pool2d(zeros({1, 1, 2, 2}), {.kernel = {3, 3}}), "got an output of size [0, 0]");
+  EXPECT_SP_ERROR(max_pool2d(zeros({1, 1, 2, 2}), {.kernel = {3, 3}}),
+                  "got an output of size [0, 0]");
   EXPECT_SP_ERROR(avg_pool2d(zeros({1, 1, 4, 4}), {.kernel = {2, 2}, .dilation = {2, 2}}),
                   "avg_pool2d: expected no dilation, got [2, 2]");
-  EXPECT_SP_ERROR(avg_pool2d(zeros({1, 1, 4, 4}, DType::I64), {.kernel = {2, 2}}), "f32 or f64, got i64");
+  EXPECT_SP_ERROR(avg_pool2d(zeros({1, 1, 4, 4}, DType::I64), {.kernel = {2, 2}}),
+                  "f32 or f64, got i64");
   EXPECT_SP_ERROR(avg_pool2d_backward(zeros({1, 1, 3, 3}), {1, 1, 4, 4}, {.kernel = {2, 2}}),
                   "expected grad_out of shape [1, 1, 2, 2], got [1, 1, 3, 3]");
-  EXPECT_SP_ERROR(max_pool2d_backward(zeros({1, 1, 2, 2}), zeros({1, 1, 2, 2}, DType::I64), {2, 1, 4, 4}),
-                  "leading dims of the input shape [2, 1, 4, 4]");
+  EXPECT_SP_ERROR(
+      max_pool2d_backward(zeros({1, 1, 2, 2}), zeros({1, 1, 2, 2}, DType::I64), {2, 1, 4, 4}),
+      "leading dims of the input shape [2, 1, 4, 4]");
 }
 
 }  // namespace

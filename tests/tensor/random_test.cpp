@@ -30,19 +30,23 @@ Moments moments(const Tensor& t) {
 
 TEST(Random, PhiloxMatchesRandom123KnownAnswers) {
   auto ref = test::load_fixture("random.h5");
-  std::vector<int64_t> ctr = ref.at("kat_ctr").to_vector<int64_t>(), key = ref.at("kat_key").to_vector<int64_t>();
+  std::vector<int64_t> ctr = ref.at("kat_ctr").to_vector<int64_t>(),
+                       key = ref.at("kat_key").to_vector<int64_t>();
   std::vector<int64_t> want = ref.at("kat_out").to_vector<int64_t>();
   ASSERT_EQ(want.size(), 12u);
   for (int k = 0; k < 3; ++k) {
-    philox::Block c{{uint32_t(ctr[4 * k]), uint32_t(ctr[4 * k + 1]), uint32_t(ctr[4 * k + 2]), uint32_t(ctr[4 * k + 3])}};
+    philox::Block c{{uint32_t(ctr[4 * k]), uint32_t(ctr[4 * k + 1]), uint32_t(ctr[4 * k + 2]),
+                     uint32_t(ctr[4 * k + 3])}};
     philox::Block out = philox::philox4x32_10(c, uint32_t(key[2 * k]), uint32_t(key[2 * k + 1]));
-    for (int j = 0; j < 4; ++j) EXPECT_EQ(out.w[j], uint32_t(want[4 * k + j])) << "vector " << k << " word " << j;
+    for (int j = 0; j < 4; ++j)
+      EXPECT_EQ(out.w[j], uint32_t(want[4 * k + j])) << "vector " << k << " word " << j;
   }
 }
 
 TEST(Random, StreamLayoutMatchesPythonReference) {
   auto ref = test::load_fixture("random.h5");
-  const std::vector<std::pair<uint64_t, uint64_t>> states = {{0, 0}, {42, 7}, {0x123456789ABCDEF0ull, (1ull << 32) + 3}};
+  const std::vector<std::pair<uint64_t, uint64_t>> states = {
+      {0, 0}, {42, 7}, {0x123456789ABCDEF0ull, (1ull << 32) + 3}};
   for (auto [seed, offset] : states) {
     std::string tag = "s";
     tag += std::to_string(seed);
@@ -50,7 +54,8 @@ TEST(Random, StreamLayoutMatchesPythonReference) {
     tag += std::to_string(offset);
     SCOPED_TRACE(tag);
     std::vector<int64_t> words = ref.at("words_" + tag).to_vector<int64_t>();
-    for (size_t i = 0; i < words.size(); ++i) EXPECT_EQ(philox::stream_word(seed, offset, i), uint32_t(words[i]));
+    for (size_t i = 0; i < words.size(); ++i)
+      EXPECT_EQ(philox::stream_word(seed, offset, i), uint32_t(words[i]));
     Generator g(seed, offset);
     EXPECT_TRUE(equal(rand({11}, g, DType::F64), ref.at("uniform_" + tag)));
     EXPECT_EQ(g.offset, offset + 3);  // 11 elements = 3 blocks
@@ -111,7 +116,8 @@ TEST(Random, RandpermIsAPermutation) {
   }
   Generator a(5), b(5);
   EXPECT_EQ(randperm(50, a).to_vector<int64_t>(), randperm(50, b).to_vector<int64_t>());
-  EXPECT_NE(randperm(50, a).to_vector<int64_t>(), randperm(50, a).to_vector<int64_t>());  // next offset
+  EXPECT_NE(randperm(50, a).to_vector<int64_t>(),
+            randperm(50, a).to_vector<int64_t>());  // next offset
 }
 
 TEST(Random, DeterministicPerSeedAndOffset) {
@@ -119,7 +125,7 @@ TEST(Random, DeterministicPerSeedAndOffset) {
   Tensor x = randn({3, 5}, a), y = randn({3, 5}, b), z = randn({3, 5}, c);
   EXPECT_TRUE(equal(x, y));
   EXPECT_FALSE(equal(x, z));
-  EXPECT_EQ(a.offset, 4u);  // 15 elements = 4 blocks
+  EXPECT_EQ(a.offset, 4u);                   // 15 elements = 4 blocks
   EXPECT_FALSE(equal(randn({3, 5}, a), x));  // the next draw is a new stream segment
   // Draws of 10 then 6 equal elements [0, 10) and [12, 18) of one draw of 18.
   Generator d(8), e(8);
@@ -176,7 +182,8 @@ TEST(RandomGpu, CudaStreamEqualsCpuBitForBit) {
   }
   Generator c(9), d(9);
   EXPECT_TRUE(equal(randperm(333, d, DType::I64, gpu).cpu(), randperm(333, c)));
-  EXPECT_TRUE(equal(randint(-5, 9, {77}, d, DType::I32, gpu).cpu(), randint(-5, 9, {77}, c, DType::I32)));
+  EXPECT_TRUE(
+      equal(randint(-5, 9, {77}, d, DType::I32, gpu).cpu(), randint(-5, 9, {77}, c, DType::I32)));
 }
 
 }  // namespace

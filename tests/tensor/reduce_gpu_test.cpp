@@ -24,7 +24,8 @@ Tensor values(const Shape& shape, DType dtype, uint64_t seed = 1) {
 }
 
 // Host reduction of the last dim of a [rows, R] double table.
-Tensor host_rows(const Tensor& x, int dim, const std::function<double(const std::vector<double>&)>& f) {
+Tensor host_rows(const Tensor& x, int dim,
+                 const std::function<double(const std::vector<double>&)>& f) {
   Tensor t = x.transpose(dim, -1).contiguous().to(DType::F64);
   const int64_t R = t.size(-1), rows = R ? t.numel() / R : 0;
   std::vector<double> all = t.to_vector<double>(), out;
@@ -50,15 +51,18 @@ TEST(ReduceGpu, RowReductionsMatchHost) {
   const std::vector<std::pair<ReduceOp, std::function<double(const std::vector<double>&)>>> ops = {
       {ReduceOp::Sum, sum},
       {ReduceOp::Mean, [](const std::vector<double>& v) { return sum(v) / double(v.size()); }},
-      {ReduceOp::Max, [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); }},
-      {ReduceOp::Min, [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }},
+      {ReduceOp::Max,
+       [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); }},
+      {ReduceOp::Min,
+       [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }},
       {ReduceOp::Var,
        [](const std::vector<double>& v) {
          double m = sum(v) / double(v.size()), q = 0;
          for (double x : v) q += (x - m) * (x - m);
          return q / double(v.size() - 1);
        }},
-      {ReduceOp::Norm, [](const std::vector<double>& v) {
+      {ReduceOp::Norm,
+       [](const std::vector<double>& v) {
          double q = 0;
          for (double x : v) q += x * x;
          return std::sqrt(q);
@@ -68,8 +72,9 @@ TEST(ReduceGpu, RowReductionsMatchHost) {
          for (double x : v) s += std::exp(x);
          return std::log(s);
        }}};
-  const std::vector<std::pair<Shape, int>> shapes = {{{1}, 0}, {{5, 1}, 1}, {{3, 7}, 1}, {{3, 7}, 0},
-                                                     {{2, 5, 3}, 1}, {{4, 100003}, 1}, {{300, 3}, 0}};
+  const std::vector<std::pair<Shape, int>> shapes = {{{1}, 0},     {{5, 1}, 1},    {{3, 7}, 1},
+                                                     {{3, 7}, 0},  {{2, 5, 3}, 1}, {{4, 100003}, 1},
+                                                     {{300, 3}, 0}};
   for (DType dt : {DType::F32, DType::F64}) {
     const double tol = dt == DType::F32 ? 1e-4 : 1e-10;
     for (const auto& [shape, dim] : shapes) {
@@ -78,9 +83,13 @@ TEST(ReduceGpu, RowReductionsMatchHost) {
         if (op == ReduceOp::Var && shape[dim] == 1) continue;
         Tensor expected = host_rows(x, dim, ref);
         Tensor out = empty(expected.shape(), dt, cuda_device());
-        cuda::reduce(op, out, x.cuda(), {dim}, op == ReduceOp::Norm ? 2.0 : op == ReduceOp::Var ? 1.0 : 0.0);
+        cuda::reduce(op, out, x.cuda(), {dim},
+                     op == ReduceOp::Norm  ? 2.0
+                     : op == ReduceOp::Var ? 1.0
+                                           : 0.0);
         // host_rows moves dim last, so compare through the same kept order.
-        EXPECT_TRUE(all_close(out, expected, tol, tol)) << int(op) << " " << dt << shape << " dim " << dim;
+        EXPECT_TRUE(all_close(out, expected, tol, tol))
+            << int(op) << " " << dt << shape << " dim " << dim;
       }
     }
   }
@@ -143,7 +152,8 @@ TEST(ReduceGpu, ArgMaxMinFirstOccurrenceAndCumsum) {
   std::vector<double> h = c.to_vector<double>();
   for (int a = 0; a < 3; ++a)
     for (int k = 1; k < 5; ++k)
-      for (int b = 0; b < 4; ++b) h[size_t(a * 20 + k * 4 + b)] += h[size_t(a * 20 + (k - 1) * 4 + b)];
+      for (int b = 0; b < 4; ++b)
+        h[size_t(a * 20 + k * 4 + b)] += h[size_t(a * 20 + (k - 1) * 4 + b)];
   EXPECT_TRUE(all_close(out, from_vector(h, {3, 5, 4}), 1e-12, 1e-12));
 }
 
@@ -151,8 +161,8 @@ TEST(ReduceGpu, SoftmaxAndBackwardMatchHost) {
   SP_SKIP_WITHOUT_GPU();
   for (DType dt : {DType::F32, DType::F64}) {
     const double tol = dt == DType::F32 ? 1e-5 : 1e-12;
-    for (const auto& [shape, dim] : std::vector<std::pair<Shape, int>>{{{1}, 0}, {{3, 7}, 1}, {{3, 7}, 0},
-                                                                       {{2, 3000}, 1}, {{2, 0, 3}, 2}}) {
+    for (const auto& [shape, dim] : std::vector<std::pair<Shape, int>>{
+             {{1}, 0}, {{3, 7}, 1}, {{3, 7}, 0}, {{2, 3000}, 1}, {{2, 0, 3}, 2}}) {
       Tensor x = values(shape, dt, 4);
       Tensor g = values(shape, dt, 5);
       Tensor out = empty(shape, dt, cuda_device()), lout = empty(shape, dt, cuda_device());
@@ -161,7 +171,8 @@ TEST(ReduceGpu, SoftmaxAndBackwardMatchHost) {
       // Host: via the [.., R] layout with dim moved last.
       Tensor xt = x.transpose(dim, -1).contiguous();
       const int64_t R = xt.size(-1);
-      std::vector<double> xv = xt.to_vector<double>(), gv = g.transpose(dim, -1).contiguous().to_vector<double>();
+      std::vector<double> xv = xt.to_vector<double>(),
+                          gv = g.transpose(dim, -1).contiguous().to_vector<double>();
       std::vector<double> sm(xv.size()), lsm(xv.size()), gs(xv.size()), gl(xv.size());
       for (size_t r = 0; R > 0 && r < xv.size() / size_t(R); ++r) {
         double m = -INFINITY, s = 0, dot = 0, gsum = 0;
@@ -178,7 +189,9 @@ TEST(ReduceGpu, SoftmaxAndBackwardMatchHost) {
           gl[r * R + j] = gv[r * R + j] - sm[r * R + j] * gsum;
         }
       }
-      auto back = [&](const std::vector<double>& v) { return from_vector(v, xt.shape()).transpose(dim, -1); };
+      auto back = [&](const std::vector<double>& v) {
+        return from_vector(v, xt.shape()).transpose(dim, -1);
+      };
       EXPECT_TRUE(all_close(out, back(sm), tol, tol)) << dt << shape;
       EXPECT_TRUE(all_close(lout, back(lsm), tol, tol)) << dt << shape;
       Tensor gi = empty(shape, dt, cuda_device());
@@ -265,7 +278,8 @@ TEST(ReduceGpu, StridedDimReductionsMatchCpu) {
   EXPECT_TRUE(all_close(var(g, {0, 2, 3}), var(x, {0, 2, 3}), 1e-4, 1e-6));
   EXPECT_TRUE(all_close(amax(g, {0, 2, 3}), amax(x, {0, 2, 3}), 0, 0));
   Tensor out = empty({64}, DType::F32, cuda_device());
-  for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Var, ReduceOp::Min, ReduceOp::Norm}) {
+  for (ReduceOp op :
+       {ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Var, ReduceOp::Min, ReduceOp::Norm}) {
     cuda::reduce(op, out, g, {0, 2, 3}, op == ReduceOp::Var ? 1.0 : 2.0);
     Tensor expected = op == ReduceOp::Sum    ? sum(x, {0, 2, 3})
                       : op == ReduceOp::Mean ? mean(x, {0, 2, 3})
@@ -292,7 +306,8 @@ TEST(ReduceGpu, StridedDimReductionsMatchCpu) {
   // mean over dim 1 of [64, 65, 30, 40] (inner 1200, coalesced columns) and a transposed view.
   Tensor m = randn({6, 65, 30, 40}, gen);
   EXPECT_TRUE(all_close(mean(m.cuda(), {1}), mean(m, {1}), 1e-5, 1e-6));
-  EXPECT_TRUE(all_close(sum(m.cuda().transpose(1, 3), {3}), sum(m.transpose(1, 3), {3}), 1e-5, 1e-5));
+  EXPECT_TRUE(
+      all_close(sum(m.cuda().transpose(1, 3), {3}), sum(m.transpose(1, 3), {3}), 1e-5, 1e-5));
   EXPECT_TRUE(all_close(cumsum(m.cuda(), 1), cumsum(m, 1), 1e-5, 1e-4));
 }
 

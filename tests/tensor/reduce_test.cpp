@@ -16,7 +16,9 @@ using test::equal;
 
 class Reduce : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { f_ = new std::map<std::string, Tensor>(test::load_fixture("reduce.h5")); }
+  static void SetUpTestSuite() {
+    f_ = new std::map<std::string, Tensor>(test::load_fixture("reduce.h5"));
+  }
   static void TearDownTestSuite() { delete f_; }
   static const Tensor& at(const std::string& k) { return f_->at(k); }
   static std::map<std::string, Tensor>* f_;
@@ -29,7 +31,8 @@ TEST_F(Reduce, SumMeanVarMatchPyTorch) {
   EXPECT_EQ(sum(x).dim(), 0);
   EXPECT_TRUE(all_close(sum(x, {1}), at("sum_1")));
   EXPECT_TRUE(all_close(sum(x, {0, 2}, true), at("sum_02_keep")));  // two blocks: two passes
-  EXPECT_TRUE(all_close(sum(x.to(DType::F16), {0, 2}, true), at("sum_02_keep"), 1e-2, 1e-2));  // permuted
+  EXPECT_TRUE(
+      all_close(sum(x.to(DType::F16), {0, 2}, true), at("sum_02_keep"), 1e-2, 1e-2));  // permuted
   EXPECT_TRUE(all_close(sum(x, {-1}), at("sum_neg1")));
   EXPECT_TRUE(all_close(sum(x.transpose(0, 2), {0}), at("sum_t_0")));
   EXPECT_TRUE(all_close(prod(x, {2}), at("prod_2")));
@@ -119,7 +122,8 @@ TEST_F(Reduce, EmptyAndSizeOne) {
 }
 
 TEST_F(Reduce, ErrorsNameOpAndShape) {
-  EXPECT_SP_ERROR(amax(zeros({0, 3}), {0}), "amax: expected a non-empty reduction, got shape [0, 3]");
+  EXPECT_SP_ERROR(amax(zeros({0, 3}), {0}),
+                  "amax: expected a non-empty reduction, got shape [0, 3]");
   EXPECT_SP_ERROR(max(zeros({2, 0}), 1), "max: expected a non-empty dim 1, got shape [2, 0]");
   EXPECT_SP_ERROR(sum(zeros({2, 3}), {0, 0}), "sum: expected distinct dims");
   EXPECT_SP_ERROR(sum(zeros({2, 3}), {2}), "sum");

@@ -20,12 +20,16 @@ TEST(SampleGpu, GridSampleForwardAndBackwardMatchCpu) {
   for (DType dt : {DType::F32, DType::F64}) {
     const double tol = dt == DType::F32 ? 1e-5 : 1e-12;
     for (bool align : {false, true}) {
-      for (const auto& [in_shape, gh, gw] : std::vector<std::tuple<Shape, int64_t, int64_t>>{
-               {{1, 1, 1, 1}, 1, 1}, {{2, 3, 7, 9}, 5, 4}, {{1, 65, 30, 40}, 1, 333}, {{3, 2, 4, 4}, 0, 3}}) {
+      for (const auto& [in_shape, gh, gw] :
+           std::vector<std::tuple<Shape, int64_t, int64_t>>{{{1, 1, 1, 1}, 1, 1},
+                                                            {{2, 3, 7, 9}, 5, 4},
+                                                            {{1, 65, 30, 40}, 1, 333},
+                                                            {{3, 2, 4, 4}, 0, 3}}) {
         Tensor x = values(in_shape, dt, 1);
         Tensor grid = values({in_shape[0], gh, gw, 2}, dt, 2, -1.2, 1.2);  // some points outside
         Tensor y = grid_sample(x, grid, align);
-        EXPECT_TRUE(all_close(grid_sample(x.cuda(), grid.cuda(), align), y, tol, tol)) << dt << in_shape;
+        EXPECT_TRUE(all_close(grid_sample(x.cuda(), grid.cuda(), align), y, tol, tol))
+            << dt << in_shape;
         Tensor g = values(y.shape(), dt, 3);
         EXPECT_TRUE(all_close(grid_sample_backward_input(g.cuda(), grid.cuda(), in_shape, align),
                               grid_sample_backward_input(g, grid, in_shape, align), tol, tol))
@@ -43,12 +47,15 @@ TEST(SampleGpu, InterpolateForwardAndBackwardMatchCpu) {
   for (DType dt : {DType::F32, DType::F64}) {
     const double tol = dt == DType::F32 ? 1e-5 : 1e-12;
     Tensor x = values({2, 3, 7, 10}, dt, 4);
-    for (const auto& [oh, ow] : std::vector<std::pair<int64_t, int64_t>>{{7, 10}, {14, 20}, {5, 3}, {1, 1}, {31, 17}}) {
-      EXPECT_TRUE(all_close(interpolate(x.cuda(), oh, ow, InterpMode::Nearest), interpolate(x, oh, ow, InterpMode::Nearest),
-                            0, 0));
+    for (const auto& [oh, ow] :
+         std::vector<std::pair<int64_t, int64_t>>{{7, 10}, {14, 20}, {5, 3}, {1, 1}, {31, 17}}) {
+      EXPECT_TRUE(all_close(interpolate(x.cuda(), oh, ow, InterpMode::Nearest),
+                            interpolate(x, oh, ow, InterpMode::Nearest), 0, 0));
       for (bool align : {false, true}) {
         Tensor y = interpolate(x, oh, ow, InterpMode::Bilinear, align);
-        EXPECT_TRUE(all_close(interpolate(x.cuda(), oh, ow, InterpMode::Bilinear, align), y, tol, tol)) << oh << "x" << ow;
+        EXPECT_TRUE(
+            all_close(interpolate(x.cuda(), oh, ow, InterpMode::Bilinear, align), y, tol, tol))
+            << oh << "x" << ow;
         Tensor g = values(y.shape(), dt, 5);
         EXPECT_TRUE(all_close(interpolate_bilinear_backward(g.cuda(), x.shape(), align),
                               interpolate_bilinear_backward(g, x.shape(), align), tol, tol))
@@ -64,8 +71,8 @@ TEST(SampleGpu, InterpolateForwardAndBackwardMatchCpu) {
   }
   // Half storage computes in f32 like the CPU (the GPU fuses multiply-adds: one f16 ulp).
   Tensor h = values({1, 2, 5, 6}, DType::F16, 6);
-  EXPECT_TRUE(all_close(interpolate(h.cuda(), 9, 11, InterpMode::Bilinear), interpolate(h, 9, 11, InterpMode::Bilinear),
-                        1e-3, 1e-3));
+  EXPECT_TRUE(all_close(interpolate(h.cuda(), 9, 11, InterpMode::Bilinear),
+                        interpolate(h, 9, 11, InterpMode::Bilinear), 1e-3, 1e-3));
 }
 
 TEST(SampleGpu, HomographyGridMatchesCpu) {
@@ -79,10 +86,10 @@ TEST(SampleGpu, HomographyGridMatchesCpu) {
       Tensor cpu = homography_grid(hs, 37, 53, normalized, dt);
       Tensor gpu = homography_grid(hs.cuda(), 37, 53, normalized, dt);
       EXPECT_TRUE(gpu.is_cuda());
-      EXPECT_TRUE(all_close(gpu.cpu(), cpu, dt == DType::F32 ? 1e-6 : 1e-12, 1e-6)) << normalized << dt;
+      EXPECT_TRUE(all_close(gpu.cpu(), cpu, dt == DType::F32 ? 1e-6 : 1e-12, 1e-6))
+          << normalized << dt;
     }
 }
 
 }  // namespace
 }  // namespace sp
-

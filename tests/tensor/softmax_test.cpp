@@ -40,7 +40,8 @@ TEST(Softmax, SizeZeroOneAndErrors) {
   EXPECT_EQ(softmax(zeros({0, 4}), 1).shape(), (Shape{0, 4}));
   EXPECT_EQ(softmax(zeros({3, 1}), 1).to_vector<float>(), (std::vector<float>{1, 1, 1}));
   EXPECT_EQ(log_softmax(scalar_tensor(2.0), 0).item<float>(), 0.0f);
-  EXPECT_SP_ERROR(softmax(zeros({2}, DType::I64), 0), "softmax: expected x of a floating dtype, got i64");
+  EXPECT_SP_ERROR(softmax(zeros({2}, DType::I64), 0),
+                  "softmax: expected x of a floating dtype, got i64");
   EXPECT_SP_ERROR(softmax(zeros({2, 3}), 2), "softmax");
 }
 
@@ -57,7 +58,8 @@ TEST(Softmax, LongF32RowsMatchTheF64Result) {
   Tensor s = sub(mul(rand({2, 300007}, gen), 20.0), 10.0);
   Tensor exact = softmax(s.to(DType::F64), 1);
   EXPECT_TRUE(test::all_close(softmax(s, 1).to(DType::F64), exact, 2e-6, 0));
-  EXPECT_TRUE(test::all_close(log_softmax(s, 1).to(DType::F64), log_softmax(s.to(DType::F64), 1), 0, 2e-6));
+  EXPECT_TRUE(
+      test::all_close(log_softmax(s, 1).to(DType::F64), log_softmax(s.to(DType::F64), 1), 0, 2e-6));
 }
 
 }  // namespace

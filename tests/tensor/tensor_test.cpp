@@ -32,7 +32,7 @@ TEST(DType, HalfAndBFloat16RoundToNearestEven) {
   EXPECT_EQ(float(Half(1.0f)), 1.0f);
   EXPECT_EQ(float(Half(65504.0f)), 65504.0f);
   EXPECT_TRUE(std::isinf(float(Half(70000.0f))));
-  EXPECT_EQ(float(Half(1.0f + 1.0f / 2048)), 1.0f);  // tie rounds to even
+  EXPECT_EQ(float(Half(1.0f + 1.0f / 2048)), 1.0f);        // tie rounds to even
   EXPECT_EQ(float(Half(5.9604645e-08f)), 5.9604645e-08f);  // smallest subnormal
   EXPECT_EQ(float(BFloat16(1.0f + 1.0f / 256)), 1.0f);
   EXPECT_EQ(float(BFloat16(3.0f)), 3.0f);
@@ -121,12 +121,14 @@ TEST(Tensor, DTypeConversionRoundTrips) {
 TEST(Tensor, CopyBroadcastsIntoStridedDestination) {
   Tensor dst = zeros({3, 4}).t();  // [4, 3], non-contiguous
   dst.copy_(from_vector<double>({1, 2, 3}));
-  EXPECT_EQ(dst.contiguous().to_vector<float>(), (std::vector<float>{1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3}));
+  EXPECT_EQ(dst.contiguous().to_vector<float>(),
+            (std::vector<float>{1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3}));
   EXPECT_SP_ERROR(dst.copy_(zeros({2})), "expand");
 }
 
 TEST(Creation, MatchesPyTorchDefinitions) {
-  EXPECT_EQ(arange(0.0, 1.0, 0.25, DType::F32).to_vector<float>(), (std::vector<float>{0, 0.25, 0.5, 0.75}));
+  EXPECT_EQ(arange(0.0, 1.0, 0.25, DType::F32).to_vector<float>(),
+            (std::vector<float>{0, 0.25, 0.5, 0.75}));
   EXPECT_EQ(arange(5).dtype(), DType::I64);
   std::vector<float> l = linspace(0, 1, 5).to_vector<float>();
   EXPECT_EQ(l, (std::vector<float>{0, 0.25, 0.5, 0.75, 1}));

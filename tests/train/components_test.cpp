@@ -33,7 +33,8 @@ TEST(Checkpoints, ParsesNamesAndKeepsTrainerState) {
 
   nn::Checkpoint c;
   c.optimizer["param_groups.0.lr"] = scalar_tensor(0.1, DType::F64);
-  put_trainer_state(c, TrainerState{.epoch = 4, .best_value = 0.25, .has_best = true, .best_step = 90});
+  put_trainer_state(
+      c, TrainerState{.epoch = 4, .best_value = 0.25, .has_best = true, .best_step = 90});
   const std::string dir = test::temp_dir("ckpt");
   CheckpointManager m(dir, 2);
   c.step = 100;
@@ -66,7 +67,8 @@ TEST(Checkpoints, PrunesOldAndStaleInterruptedOnes) {
 
 TEST(TrainConfigTest, ReadsScheduleAndRejectsBadValues) {
   Config c = Config::from_string(
-      "[train]\nlr = 0.1\nmax_steps = 10\n[train.lr_schedule]\ntype = \"exp\"\nstart = 2\nexp_div_10 = 4\n");
+      "[train]\nlr = 0.1\nmax_steps = 10\n[train.lr_schedule]\ntype = \"exp\"\nstart = "
+      "2\nexp_div_10 = 4\n");
   ConfigReader r(c);
   TrainConfig tc = TrainConfig::from(r);
   r.finish();
@@ -77,7 +79,8 @@ TEST(TrainConfigTest, ReadsScheduleAndRejectsBadValues) {
   // Glue Factory's multiplicative form: steps 2..t each divide by 10^(1/4).
   EXPECT_NEAR(s->lr(5), 0.1 * std::pow(10.0, -1.0), 1e-12);
 
-  Config w = Config::from_string("[train]\nmax_steps = 10\n[train.lr_schedule]\ntype = \"cosine\"\nwarmup = 2\n");
+  Config w = Config::from_string(
+      "[train]\nmax_steps = 10\n[train.lr_schedule]\ntype = \"cosine\"\nwarmup = 2\n");
   ConfigReader rw(w);
   auto sw = make_lr_schedule(TrainConfig::from(rw), 10);
   EXPECT_NEAR(sw->lr(0), 1e-4, 1e-12);  // 0.1 * default lr 1e-3
@@ -147,7 +150,6 @@ patch_ratio = 0.9
   EXPECT_SP_ERROR(make_datasets(r3, superpoint),
                   "data.resize to be multiples of 8 for SuperPoint, got [30, 40]");
 }
-
 
 }  // namespace
 }  // namespace sp::train

@@ -33,13 +33,14 @@ TEST(Config, UnknownKeySuggestsTheNearestKnownOne) {
   Config c = Config::from_string("[train]\nlr_shedule = \"cosine\"\n", "exp.toml");
   ConfigReader r(c);
   r.get<std::string>("train.lr_schedule", "constant");
-  EXPECT_SP_ERROR(r.finish(), "unknown key train.lr_shedule in exp.toml; did you mean train.lr_schedule?");
+  EXPECT_SP_ERROR(r.finish(),
+                  "unknown key train.lr_shedule in exp.toml; did you mean train.lr_schedule?");
 }
 
 TEST(Config, OverridesParseTomlValuesAndCreateTables) {
   Config c = Config::from_string(kToml);
-  c.apply_overrides({"train.lr=0.01", "data.batch_size=8", "model.name=superpoint", "train.steps=[1, 2, 3]",
-                     "data.augment=false"});
+  c.apply_overrides({"train.lr=0.01", "data.batch_size=8", "model.name=superpoint",
+                     "train.steps=[1, 2, 3]", "data.augment=false"});
   ConfigReader r(c);
   EXPECT_DOUBLE_EQ(r.get<double>("train.lr", 0), 0.01);
   EXPECT_EQ(r.get<int64_t>("data.batch_size", 0), 8);
@@ -53,12 +54,14 @@ TEST(Config, OverridesParseTomlValuesAndCreateTables) {
 TEST(Config, WrongTypeNamesKeyAndTypes) {
   Config c = Config::from_string("[train]\nlr = \"fast\"\n", "exp.toml");
   ConfigReader r(c);
-  EXPECT_SP_ERROR(r.get<double>("train.lr", 0), "expected a number for train.lr in exp.toml, got a string");
+  EXPECT_SP_ERROR(r.get<double>("train.lr", 0),
+                  "expected a number for train.lr in exp.toml, got a string");
   EXPECT_SP_ERROR(r.require<int64_t>("train.steps"), "expected key train.steps");
 }
 
 TEST(Config, ParseErrorNamesLine) {
-  EXPECT_SP_ERROR(Config::from_string("a = 1\nb = = 2\n", "bad.toml"), "bad.toml, got an error at line 2");
+  EXPECT_SP_ERROR(Config::from_string("a = 1\nb = = 2\n", "bad.toml"),
+                  "bad.toml, got an error at line 2");
   EXPECT_SP_ERROR(Config::from_file("/nonexistent/x.toml"), "/nonexistent/x.toml");
 }
 

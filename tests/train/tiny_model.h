@@ -23,13 +23,15 @@ namespace sp::test {
 
 class TinyConv : public models::Model {
  public:
-  explicit TinyConv(double noise, int64_t nan_after = 0) : Model("TinyConv"), noise_(noise), nan_after_(nan_after) {
+  explicit TinyConv(double noise, int64_t nan_after = 0)
+      : Model("TinyConv"), noise_(noise), nan_after_(nan_after) {
     conv_ = register_module("conv", std::make_shared<nn::Conv2d>(1, 1, 3, 1, 1));
   }
   std::vector<std::string> required_keys() const override { return {"image"}; }
   models::Predictions forward(const models::Batch& batch) override {
     ag::Var x(batch.at("image"));
-    if (is_training() && noise_ > 0) x = x + ag::Var(randn(x.shape(), DType::F32, x.device())) * noise_;
+    if (is_training() && noise_ > 0)
+      x = x + ag::Var(randn(x.shape(), DType::F32, x.device())) * noise_;
     models::Predictions p("predictions");
     ag::Var out = (*conv_)(x);
     if (is_training() && nan_after_ > 0 && ++forwards_ > nan_after_) out = out * std::nan("");
@@ -44,7 +46,8 @@ class TinyConv : public models::Model {
     l.terms["total"] = l.total.data();
     return l;
   }
-  std::map<std::string, double> metrics(const models::Predictions& pred, const models::Batch& batch) override {
+  std::map<std::string, double> metrics(const models::Predictions& pred,
+                                        const models::Batch& batch) override {
     ag::Var err = pred.at("out") - ag::Var(batch.at("target"));
     return {{"mae", ag::mean(ag::abs(err)).item<double>()}};
   }
@@ -76,15 +79,16 @@ inline void register_test_components() {
   models::register_model("test_conv", [](models::ConfigView& c) {
     return std::make_shared<TinyConv>(c.get_double("noise", 0.0), c.get_int("nan_after", 0));
   });
-  train::register_dataset("test_blobs", [](train::ConfigReader& r, const std::string& t, const train::DataOptions&) {
-    train::DataSets d;
-    const double noise = r.get<double>(t + ".noise", 0.0);
-    d.train = std::make_shared<Blobs>(r.get<int64_t>(t + ".train_size", 16), 0, noise);
-    const int64_t val = r.get<int64_t>(t + ".val_size", 8);
-    if (val > 0) d.val = std::make_shared<Blobs>(val, 100000, 0.0);
-    d.description = "test blobs";
-    return d;
-  });
+  train::register_dataset(
+      "test_blobs", [](train::ConfigReader& r, const std::string& t, const train::DataOptions&) {
+        train::DataSets d;
+        const double noise = r.get<double>(t + ".noise", 0.0);
+        d.train = std::make_shared<Blobs>(r.get<int64_t>(t + ".train_size", 16), 0, noise);
+        const int64_t val = r.get<int64_t>(t + ".val_size", 8);
+        if (val > 0) d.val = std::make_shared<Blobs>(val, 100000, 0.0);
+        d.description = "test blobs";
+        return d;
+      });
 }
 
 }  // namespace sp::test

@@ -1,5 +1,6 @@
-#include <gtest/gtest.h>
+#include "train/trainer.h"
 
+#include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,10 +12,9 @@
 
 #include "helpers/test_helpers.h"
 #include "nn/checkpoint.h"
+#include "tiny_model.h"
 #include "train/checkpoints.h"
 #include "train/interrupt.h"
-#include "train/trainer.h"
-#include "tiny_model.h"
 
 namespace fs = std::filesystem;
 
@@ -85,7 +85,8 @@ TEST_F(TrainerTest, PretrainedWeightsAreLoadedByName) {
   nn::TensorMap start = params(second.model());
   ASSERT_EQ(start.size(), trained.size());
   for (const auto& [k, v] : trained) EXPECT_TRUE(test::equal(start.at(k), v)) << k;
-  EXPECT_SP_ERROR(Trainer("third", config({"model.pretrained=\"" + root_ + "/missing.h5\""})), "missing.h5");
+  EXPECT_SP_ERROR(Trainer("third", config({"model.pretrained=\"" + root_ + "/missing.h5\""})),
+                  "missing.h5");
 }
 
 TEST_F(TrainerTest, RestoreFromStepKIsBitwiseEqualToUninterruptedRun) {
@@ -112,8 +113,9 @@ TEST_F(TrainerTest, RestoreFromStepKIsBitwiseEqualToUninterruptedRun) {
 }
 
 TEST_F(TrainerTest, OverfitDrivesTheLossNearZero) {
-  Trainer t("overfit", config({"model.noise=0.0", "data.noise=0.0", "train.lr=0.05", "train.max_steps=400",
-                               "train.log_every=50", "train.eval_every=0", "train.save_every=0"}),
+  Trainer t("overfit",
+            config({"model.noise=0.0", "data.noise=0.0", "train.lr=0.05", "train.max_steps=400",
+                    "train.log_every=50", "train.eval_every=0", "train.save_every=0"}),
             TrainOptions{.overfit = true});
   TrainResult r = t.run();
   ASSERT_TRUE(r.last_train.count("mse"));
@@ -213,15 +215,18 @@ TEST_F(TrainerTest, LoadExperimentReturnsTheBestModelInEvalMode) {
   std::shared_ptr<models::Model> m = load_experiment("load");
   EXPECT_FALSE(m->is_training());
   nn::Checkpoint best = nn::load_checkpoint(root_ + "/load/checkpoints/checkpoint_best.h5");
-  EXPECT_TRUE(test::equal(m->named_parameters()[0].second.data(), best.parameters.at("conv.weight")));
+  EXPECT_TRUE(
+      test::equal(m->named_parameters()[0].second.data(), best.parameters.at("conv.weight")));
   std::shared_ptr<models::Model> last = load_experiment("load", {}, /*last=*/true);
   nn::Checkpoint final_ckpt = nn::load_checkpoint(root_ + "/load/checkpoints/checkpoint_2_8.h5");
-  EXPECT_TRUE(test::equal(last->named_parameters()[0].second.data(), final_ckpt.parameters.at("conv.weight")));
+  EXPECT_TRUE(test::equal(last->named_parameters()[0].second.data(),
+                          final_ckpt.parameters.at("conv.weight")));
   EXPECT_SP_ERROR(load_experiment("nothing"), "no config.toml");
 }
 
 TEST_F(TrainerTest, BadConfigKeysNameTheKey) {
-  EXPECT_SP_ERROR(Trainer("bad1", config({"train.lr_shedule.type=exp"})), "unknown key train.lr_shedule.type");
+  EXPECT_SP_ERROR(Trainer("bad1", config({"train.lr_shedule.type=exp"})),
+                  "unknown key train.lr_shedule.type");
   EXPECT_SP_ERROR(Trainer("bad2", config({"train.bach_size=3"})), "did you mean train.batch_size?");
   EXPECT_SP_ERROR(Trainer("bad3", config({"model.nosie=0.1"})), "unknown key model.nosie");
   EXPECT_SP_ERROR(Trainer("bad4", config({"data.trian_size=3"})), "data.trian_size");
@@ -241,7 +246,8 @@ TEST_F(TrainerTest, RestoreWithoutACheckpointStartsFromStepZero) {
   Trainer fresh("fresh", config(), TrainOptions{.restore = true});
   EXPECT_EQ(fresh.step(), 0);
   fresh.run();
-  for (const auto& [k, t] : params(plain.model())) EXPECT_TRUE(test::equal(params(fresh.model()).at(k), t)) << k;
+  for (const auto& [k, t] : params(plain.model()))
+    EXPECT_TRUE(test::equal(params(fresh.model()).at(k), t)) << k;
   EXPECT_NE(read(root_ + "/fresh/log.txt").find("starting from step 0"), std::string::npos);
   // Killed before its first checkpoint: the folder holds a config and some metrics only.
   {
@@ -250,10 +256,12 @@ TEST_F(TrainerTest, RestoreWithoutACheckpointStartsFromStepZero) {
   }
   Trainer resumed("early", config(), TrainOptions{.restore = true});
   EXPECT_EQ(resumed.step(), 0);
-  EXPECT_EQ(read(root_ + "/early/metrics.csv"), "step,split,key,value\n");  // the dead run's rows are gone
+  EXPECT_EQ(read(root_ + "/early/metrics.csv"),
+            "step,split,key,value\n");  // the dead run's rows are gone
   EXPECT_EQ(resumed.run().steps, 8);
   // Nothing to restore and no config: say what is missing.
-  EXPECT_SP_ERROR(Trainer("nothing", Config(), TrainOptions{.restore = true}), "expected --conf FILE");
+  EXPECT_SP_ERROR(Trainer("nothing", Config(), TrainOptions{.restore = true}),
+                  "expected --conf FILE");
 }
 
 TEST_F(TrainerTest, NonFiniteLossStopsNamingTheStepAndKeepsTheLastGoodCheckpoint) {
@@ -263,7 +271,8 @@ TEST_F(TrainerTest, NonFiniteLossStopsNamingTheStepAndKeepsTheLastGoodCheckpoint
   const auto latest = t.checkpoints().latest();
   ASSERT_TRUE(latest.has_value());
   EXPECT_EQ(latest->step, 3);
-  EXPECT_NE(read(root_ + "/nan/log.txt").find("the latest checkpoint stays " + latest->path), std::string::npos);
+  EXPECT_NE(read(root_ + "/nan/log.txt").find("the latest checkpoint stays " + latest->path),
+            std::string::npos);
   // Anomaly mode names the op.
   Trainer a("nan_anomaly", config({"model.nan_after=4", "train.detect_anomaly=true"}));
   EXPECT_SP_ERROR(a.run(), "anomaly: op 'mul' produced NaN/Inf in its output");
@@ -286,7 +295,9 @@ TEST_F(TrainerTest, FullDiskLeavesNoHalfWrittenCheckpoint) {
   const pid_t pid = fork();
   if (pid == 0) {
     signal(SIGXFSZ, SIG_IGN);  // writes beyond the limit fail with EFBIG instead of killing
-    struct rlimit limit{4096, 4096};
+    struct rlimit limit {
+      4096, 4096
+    };
     setrlimit(RLIMIT_FSIZE, &limit);
     try {
       nn::save_checkpoint(target, c);
@@ -307,7 +318,8 @@ TEST_F(TrainerTest, FullDiskLeavesNoHalfWrittenCheckpoint) {
 }
 
 TEST_F(TrainerTest, UnwritableExperimentFolderIsAClearError) {
-  if (geteuid() == 0) GTEST_SKIP() << "root writes anywhere; the full-disk test covers failed writes";
+  if (geteuid() == 0)
+    GTEST_SKIP() << "root writes anywhere; the full-disk test covers failed writes";
   fs::create_directories(root_ + "/locked");
   fs::permissions(root_ + "/locked", fs::perms::owner_read | fs::perms::owner_exec);
   EXPECT_SP_ERROR(Trainer("locked", config()), "locked");

@@ -14,6 +14,7 @@ std::shared_ptr<Communicator> make_mpi_communicator();
 
 // An NCCL communicator over the ranks of `bootstrap` (rank 0 makes the unique id and
 // broadcasts it over `bootstrap`), on CUDA device `device`, with a stream of its own.
-std::shared_ptr<Communicator> make_nccl_communicator(std::shared_ptr<Communicator> bootstrap, int device);
+std::shared_ptr<Communicator> make_nccl_communicator(std::shared_ptr<Communicator> bootstrap,
+                                                     int device);
 
 }  // namespace sp::train

@@ -16,8 +16,8 @@ class CompletedCollective : public PendingCollective {
 
 void check_contiguous(const Tensor& t, const char* what) {
   check_defined(t, what);
-  SP_CHECK(t.is_contiguous(), what, ": expected a contiguous tensor, got ", t.meta(), " with strides ",
-           t.strides());
+  SP_CHECK(t.is_contiguous(), what, ": expected a contiguous tensor, got ", t.meta(),
+           " with strides ", t.strides());
 }
 
 }  // namespace
@@ -33,7 +33,9 @@ void Communicator::allreduce_mean(Tensor& t) {
   if (world_size() > 1) mul_(t, Scalar(1.0 / world_size()));
 }
 
-void SingleProcessCommunicator::allreduce_sum(Tensor& t) { check_contiguous(t, "allreduce_sum"); }
+void SingleProcessCommunicator::allreduce_sum(Tensor& t) {
+  check_contiguous(t, "allreduce_sum");
+}
 
 void SingleProcessCommunicator::broadcast(Tensor& t, int root) {
   check_contiguous(t, "broadcast");
@@ -49,15 +51,19 @@ bool launched_by_mpi() {
 Device device_for_rank(Device requested, int local_rank) {
   if (!requested.is_cuda()) return kCPU;
   int gpus = cuda::device_count();
-  SP_CHECK(gpus > 0, "distributed: expected a GPU for device ", requested.str(), ", got none; hint: train on cpu");
+  SP_CHECK(gpus > 0, "distributed: expected a GPU for device ", requested.str(),
+           ", got none; hint: train on cpu");
   return cuda_device(local_rank % gpus);
 }
 
 std::shared_ptr<Communicator> init_distributed(const DistributedOptions& options) {
-  if (!launched_by_mpi() && !options.force_mpi) return std::make_shared<SingleProcessCommunicator>();
+  if (!launched_by_mpi() && !options.force_mpi)
+    return std::make_shared<SingleProcessCommunicator>();
   std::shared_ptr<Communicator> mpi = make_mpi_communicator();
   if (!options.device.is_cuda()) return mpi;
-  Device device = options.device_from_local_rank ? device_for_rank(options.device, mpi->local_rank()) : options.device;
+  Device device = options.device_from_local_rank
+                      ? device_for_rank(options.device, mpi->local_rank())
+                      : options.device;
   return make_nccl_communicator(mpi, device.index);
 }
 

@@ -69,7 +69,9 @@ class SingleProcessCommunicator : public Communicator {
   int local_rank() const override { return 0; }
   void allreduce_sum(Tensor& t) override;
   void broadcast(Tensor& t, int root = 0) override;
-  std::vector<std::vector<uint8_t>> allgather_bytes(const std::vector<uint8_t>& mine) override { return {mine}; }
+  std::vector<std::vector<uint8_t>> allgather_bytes(const std::vector<uint8_t>& mine) override {
+    return {mine};
+  }
   void barrier() override {}
 };
 

@@ -64,15 +64,18 @@ double mean_over_ranks(Communicator& comm, double value) {
   return total / comm.world_size();
 }
 
-ShardSampler::ShardSampler(int64_t dataset_size, int rank, int world_size, uint64_t seed, bool shuffle,
-                           bool drop_last)
+ShardSampler::ShardSampler(int64_t dataset_size, int rank, int world_size, uint64_t seed,
+                           bool shuffle, bool drop_last)
     : size_(dataset_size), rank_(rank), world_size_(world_size), seed_(seed), shuffle_(shuffle) {
-  SP_CHECK(world_size >= 1 && rank >= 0 && rank < world_size, "ShardSampler: expected 0 <= rank < world_size, got rank ",
-           rank, " of ", world_size);
-  SP_CHECK(dataset_size >= 0, "ShardSampler: expected a non-negative dataset size, got ", dataset_size);
-  shard_size_ = drop_last ? dataset_size / world_size : (dataset_size + world_size - 1) / world_size;
-  SP_CHECK(!drop_last || dataset_size == 0 || shard_size_ > 0, "ShardSampler: drop_last leaves no sample: ",
-           dataset_size, " samples over ", world_size, " ranks");
+  SP_CHECK(world_size >= 1 && rank >= 0 && rank < world_size,
+           "ShardSampler: expected 0 <= rank < world_size, got rank ", rank, " of ", world_size);
+  SP_CHECK(dataset_size >= 0, "ShardSampler: expected a non-negative dataset size, got ",
+           dataset_size);
+  shard_size_ =
+      drop_last ? dataset_size / world_size : (dataset_size + world_size - 1) / world_size;
+  SP_CHECK(!drop_last || dataset_size == 0 || shard_size_ > 0,
+           "ShardSampler: drop_last leaves no sample: ", dataset_size, " samples over ", world_size,
+           " ranks");
 }
 
 std::vector<int64_t> ShardSampler::epoch_order(int64_t epoch) const {
@@ -80,7 +83,8 @@ std::vector<int64_t> ShardSampler::epoch_order(int64_t epoch) const {
   std::iota(order.begin(), order.end(), int64_t(0));
   if (shuffle_) {  // Fisher-Yates with the portable stream of data/random.h
     data::Rng rng({seed_, uint64_t(epoch), 0x5348415244ull});
-    for (int64_t i = size_ - 1; i > 0; --i) std::swap(order[i], order[rng.randint(int64_t(0), i + 1)]);
+    for (int64_t i = size_ - 1; i > 0; --i)
+      std::swap(order[i], order[rng.randint(int64_t(0), i + 1)]);
   }
   return order;
 }
@@ -103,11 +107,15 @@ ShardedDataset::ShardedDataset(std::shared_ptr<const data::Dataset> base, ShardS
   set_epoch(0);
 }
 
-void ShardedDataset::set_epoch(int64_t epoch) { indices_ = sampler_.indices(epoch); }
+void ShardedDataset::set_epoch(int64_t epoch) {
+  indices_ = sampler_.indices(epoch);
+}
 
 data::Sample ShardedDataset::get(int64_t index, uint64_t seed) const {
-  SP_CHECK(index >= 0 && index < size(), "ShardedDataset: expected an index in [0, ", size(), "), got ", index);
-  return base_->get(indices_[size_t(index)], data::hash_key({seed, uint64_t(sampler_.rank()), 0x52414E4Bull}));
+  SP_CHECK(index >= 0 && index < size(), "ShardedDataset: expected an index in [0, ", size(),
+           "), got ", index);
+  return base_->get(indices_[size_t(index)],
+                    data::hash_key({seed, uint64_t(sampler_.rank()), 0x52414E4Bull}));
 }
 
 }  // namespace sp::train

@@ -35,8 +35,8 @@ double mean_over_ranks(Communicator& comm, double value);
 // together cover the dataset, and every rank runs the same number of steps.
 class ShardSampler {
  public:
-  ShardSampler(int64_t dataset_size, int rank, int world_size, uint64_t seed = 0, bool shuffle = true,
-               bool drop_last = false);
+  ShardSampler(int64_t dataset_size, int rank, int world_size, uint64_t seed = 0,
+               bool shuffle = true, bool drop_last = false);
   int64_t shard_size() const { return shard_size_; }
   int rank() const { return rank_; }
   int world_size() const { return world_size_; }

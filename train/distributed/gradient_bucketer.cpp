@@ -13,11 +13,12 @@
 
 namespace sp::train {
 
-GradientBucketer::GradientBucketer(const std::vector<ag::Var>& parameters, std::shared_ptr<Communicator> comm,
-                                   size_t bucket_bytes)
+GradientBucketer::GradientBucketer(const std::vector<ag::Var>& parameters,
+                                   std::shared_ptr<Communicator> comm, size_t bucket_bytes)
     : comm_(std::move(comm)) {
   SP_CHECK(comm_ != nullptr, "GradientBucketer: expected a communicator, got null");
-  SP_CHECK(bucket_bytes > 0, "GradientBucketer: expected a positive bucket size, got ", bucket_bytes);
+  SP_CHECK(bucket_bytes > 0, "GradientBucketer: expected a positive bucket size, got ",
+           bucket_bytes);
   for (const ag::Var& p : parameters)
     if (p.defined() && p.requires_grad()) {
       index_of_.emplace(p.impl().get(), params_.size());
@@ -28,8 +29,8 @@ GradientBucketer::GradientBucketer(const std::vector<ag::Var>& parameters, std::
   bucket_of_.assign(params_.size(), 0);
   for (size_t k = params_.size(); k-- > 0;) {
     const Tensor& data = params_[k].data();
-    SP_CHECK(is_floating(data.dtype()), "GradientBucketer: expected floating parameters, got ", data.meta(),
-             " for '", params_[k].name(), "'");
+    SP_CHECK(is_floating(data.dtype()), "GradientBucketer: expected floating parameters, got ",
+             data.meta(), " for '", params_[k].name(), "'");
     auto key = std::make_pair(data.device().str(), int(data.dtype()));
     auto it = open.find(key);
     if (it == open.end()) {
@@ -65,7 +66,8 @@ struct GraphSummary {
   int64_t edges = 0;
 };
 
-GraphSummary summarize_graph(const ag::Var& loss, const std::unordered_map<const ag::VarImpl*, size_t>& index_of,
+GraphSummary summarize_graph(const ag::Var& loss,
+                             const std::unordered_map<const ag::VarImpl*, size_t>& index_of,
                              size_t params) {
   GraphSummary s;
   s.reached.assign(params, 0);
@@ -127,10 +129,12 @@ void GradientBucketer::prepare(const ag::Var& loss) {
   // identically.
   const std::vector<std::vector<uint8_t>> all =
       comm_->allgather_bytes(encode(summarize_graph(loss, index_of_, params_.size())));
-  overlap_ = std::all_of(all.begin(), all.end(), [&](const std::vector<uint8_t>& s) { return s == all.front(); });
+  overlap_ = std::all_of(all.begin(), all.end(),
+                         [&](const std::vector<uint8_t>& s) { return s == all.front(); });
   // Parameters no rank reaches get nothing more in this backward: ready now.
   for (size_t k = 0; k < params_.size(); ++k)
-    if (std::none_of(all.begin(), all.end(), [&](const std::vector<uint8_t>& s) { return s[k] != 0; }))
+    if (std::none_of(all.begin(), all.end(),
+                     [&](const std::vector<uint8_t>& s) { return s[k] != 0; }))
       mark_ready(k);
 }
 
@@ -142,11 +146,13 @@ ag::LeafGradReadyHook GradientBucketer::hook() {
 }
 
 void GradientBucketer::mark_ready(size_t index) {
-  SP_CHECK(index < params_.size(), "GradientBucketer::mark_ready: expected a parameter index below ",
-           params_.size(), ", got ", index);
-  SP_CHECK(in_step_, "GradientBucketer::mark_ready: expected prepare(loss) first, got a call outside a step");
-  SP_CHECK(!ready_[index], "GradientBucketer::mark_ready: expected one report per step for '", params_[index].name(),
-           "', got a second; hint: call finish() after each backward");
+  SP_CHECK(index < params_.size(),
+           "GradientBucketer::mark_ready: expected a parameter index below ", params_.size(),
+           ", got ", index);
+  SP_CHECK(in_step_,
+           "GradientBucketer::mark_ready: expected prepare(loss) first, got a call outside a step");
+  SP_CHECK(!ready_[index], "GradientBucketer::mark_ready: expected one report per step for '",
+           params_[index].name(), "', got a second; hint: call finish() after each backward");
   ready_[index] = 1;
   if (--not_ready_[bucket_of_[index]] == 0) start_ready_buckets();
 }
@@ -162,7 +168,8 @@ void GradientBucketer::start_ready_buckets() {
 void GradientBucketer::start(size_t b) {
   Bucket& bucket = buckets_[b];
   const int64_t count = int64_t(bucket.params.size());
-  if (!bucket.buffer.defined()) bucket.buffer = empty({bucket.numel + count}, bucket.dtype, bucket.device);
+  if (!bucket.buffer.defined())
+    bucket.buffer = empty({bucket.numel + count}, bucket.dtype, bucket.device);
   bucket.defined.assign(bucket.params.size(), 0);
   // The counts: 1 for every parameter (one fill, no host-to-device copy), 0 below for
   // those without a gradient here.
@@ -172,8 +179,8 @@ void GradientBucketer::start(size_t b) {
     const ag::Var& p = params_[bucket.params[i]];
     Tensor slot = bucket.buffer.narrow(0, bucket.offsets[i], p.numel()).view(p.shape());
     if (p.grad().defined()) {
-      SP_CHECK(p.grad().shape() == p.shape(), "GradientBucketer: expected the gradient of '", p.name(),
-               "' to have shape ", p.shape(), ", got ", p.grad().shape());
+      SP_CHECK(p.grad().shape() == p.shape(), "GradientBucketer: expected the gradient of '",
+               p.name(), "' to have shape ", p.shape(), ", got ", p.grad().shape());
       copy_into(slot, p.grad());
       bucket.defined[i] = 1;
     } else {
@@ -194,7 +201,8 @@ void GradientBucketer::unpack(Bucket& bucket) {
       continue;
     }
     // Undefined here: read how many ranks had one (a device sync, only in this case).
-    const double ranks_defined = bucket.buffer.narrow(0, bucket.numel + int64_t(i), 1).item<double>();
+    const double ranks_defined =
+        bucket.buffer.narrow(0, bucket.numel + int64_t(i), 1).item<double>();
     if (ranks_defined > 0) p.set_grad(averaged.clone());
   }
 }

@@ -82,7 +82,7 @@ class GradientBucketer {
 
  private:
   struct Bucket {
-    std::vector<size_t> params;   // indices into params_
+    std::vector<size_t> params;    // indices into params_
     std::vector<int64_t> offsets;  // element offset of each in the buffer
     std::vector<char> defined;     // per parameter, this rank, when packed
     Tensor buffer;                 // flat: numel gradients, then one count per parameter
@@ -99,16 +99,16 @@ class GradientBucketer {
   std::vector<ag::Var> params_;
   std::shared_ptr<Communicator> comm_;
   std::vector<Bucket> buckets_;
-  std::vector<size_t> bucket_of_;                          // per parameter
+  std::vector<size_t> bucket_of_;                            // per parameter
   std::unordered_map<const ag::VarImpl*, size_t> index_of_;  // parameter by its value
 
   // State of the current step.
-  bool in_step_ = false;    // between prepare() and finish()
-  bool overlap_ = false;    // buckets may start during backward (all ranks agree)
-  std::vector<char> ready_;          // per parameter
-  std::vector<size_t> not_ready_;    // per bucket: parameters still to come
+  bool in_step_ = false;           // between prepare() and finish()
+  bool overlap_ = false;           // buckets may start during backward (all ranks agree)
+  std::vector<char> ready_;        // per parameter
+  std::vector<size_t> not_ready_;  // per bucket: parameters still to come
   std::vector<std::unique_ptr<PendingCollective>> pending_;  // per started bucket
-  size_t next_start_ = 0;   // buckets start strictly in index order
+  size_t next_start_ = 0;  // buckets start strictly in index order
   size_t started_early_ = 0;
 
   // What the last finished step did (reported above).

@@ -17,7 +17,8 @@ void check_mpi(int code, const char* what) {
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
   MPI_Error_string(code, text, &length);
-  SP_CHECK(false, "mpi: expected ", what, " to succeed, got error ", code, " (", std::string(text, length), ")");
+  SP_CHECK(false, "mpi: expected ", what, " to succeed, got error ", code, " (",
+           std::string(text, length), ")");
 }
 
 void finalize_mpi_at_exit() {
@@ -42,12 +43,18 @@ void ensure_mpi_initialized() {
 
 MPI_Datatype mpi_type(DType dtype) {
   switch (dtype) {
-    case DType::F32: return MPI_FLOAT;
-    case DType::F64: return MPI_DOUBLE;
-    case DType::I32: return MPI_INT32_T;
-    case DType::I64: return MPI_INT64_T;
-    case DType::U8: return MPI_UINT8_T;
-    default: break;
+    case DType::F32:
+      return MPI_FLOAT;
+    case DType::F64:
+      return MPI_DOUBLE;
+    case DType::I32:
+      return MPI_INT32_T;
+    case DType::I64:
+      return MPI_INT64_T;
+    case DType::U8:
+      return MPI_UINT8_T;
+    default:
+      break;
   }
   SP_CHECK(false, "mpi: expected a tensor of dtype f32, f64, i32, i64 or u8, got ", dtype);
   return MPI_DATATYPE_NULL;
@@ -55,9 +62,10 @@ MPI_Datatype mpi_type(DType dtype) {
 
 void check_flat(const Tensor& t, const char* what) {
   check_defined(t, what);
-  SP_CHECK(t.is_contiguous(), what, ": expected a contiguous tensor, got ", t.meta(), " with strides ",
-           t.strides(), "; hint: reduce a flat buffer and copy back");
-  SP_CHECK(t.numel() < (int64_t(1) << 31), what, ": expected fewer than 2^31 elements, got ", t.numel());
+  SP_CHECK(t.is_contiguous(), what, ": expected a contiguous tensor, got ", t.meta(),
+           " with strides ", t.strides(), "; hint: reduce a flat buffer and copy back");
+  SP_CHECK(t.numel() < (int64_t(1) << 31), what, ": expected fewer than 2^31 elements, got ",
+           t.numel());
 }
 
 class MpiPending : public PendingCollective {
@@ -66,7 +74,9 @@ class MpiPending : public PendingCollective {
   ~MpiPending() override {
     if (request_ != MPI_REQUEST_NULL) MPI_Wait(&request_, MPI_STATUS_IGNORE);
   }
-  void wait() override { check_mpi(MPI_Wait(&request_, MPI_STATUS_IGNORE), "MPI_Wait (allreduce)"); }
+  void wait() override {
+    check_mpi(MPI_Wait(&request_, MPI_STATUS_IGNORE), "MPI_Wait (allreduce)");
+  }
 
  private:
   MPI_Request request_;
@@ -82,8 +92,9 @@ class MpiCommunicator : public Communicator {
       local_rank_ = std::atoi(local);
     } else {
       MPI_Comm node;
-      check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
-                "MPI_Comm_split_type");
+      check_mpi(
+          MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
+          "MPI_Comm_split_type");
       MPI_Comm_rank(node, &local_rank_);
       MPI_Comm_free(&node);
     }
@@ -103,7 +114,8 @@ class MpiCommunicator : public Communicator {
       copy_into(t, host);
       return;
     }
-    check_mpi(MPI_Allreduce(MPI_IN_PLACE, t.data_ptr(), int(t.numel()), mpi_type(t.dtype()), MPI_SUM, MPI_COMM_WORLD),
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, t.data_ptr(), int(t.numel()), mpi_type(t.dtype()),
+                            MPI_SUM, MPI_COMM_WORLD),
               "MPI_Allreduce");
   }
 
@@ -111,15 +123,16 @@ class MpiCommunicator : public Communicator {
     check_flat(t, "allreduce_sum_async");
     if (t.is_cuda() || t.numel() == 0) return Communicator::allreduce_sum_async(t);
     MPI_Request request;
-    check_mpi(MPI_Iallreduce(MPI_IN_PLACE, t.data_ptr(), int(t.numel()), mpi_type(t.dtype()), MPI_SUM,
-                             MPI_COMM_WORLD, &request),
+    check_mpi(MPI_Iallreduce(MPI_IN_PLACE, t.data_ptr(), int(t.numel()), mpi_type(t.dtype()),
+                             MPI_SUM, MPI_COMM_WORLD, &request),
               "MPI_Iallreduce");
     return std::make_unique<MpiPending>(request);
   }
 
   void broadcast(Tensor& t, int root) override {
     check_flat(t, "broadcast");
-    SP_CHECK(root >= 0 && root < size_, "broadcast: expected a root rank in [0, ", size_, "), got ", root);
+    SP_CHECK(root >= 0 && root < size_, "broadcast: expected a root rank in [0, ", size_, "), got ",
+             root);
     if (t.numel() == 0) return;
     if (t.is_cuda()) {
       Tensor host = t.cpu();
@@ -127,26 +140,28 @@ class MpiCommunicator : public Communicator {
       copy_into(t, host);
       return;
     }
-    check_mpi(MPI_Bcast(t.data_ptr(), int(t.numel()), mpi_type(t.dtype()), root, MPI_COMM_WORLD), "MPI_Bcast");
+    check_mpi(MPI_Bcast(t.data_ptr(), int(t.numel()), mpi_type(t.dtype()), root, MPI_COMM_WORLD),
+              "MPI_Bcast");
   }
 
   std::vector<std::vector<uint8_t>> allgather_bytes(const std::vector<uint8_t>& mine) override {
     int n = int(mine.size());
     std::vector<int> counts(size_), offsets(size_);
-    check_mpi(MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather (sizes)");
+    check_mpi(MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD),
+              "MPI_Allgather (sizes)");
     int total = 0;
     for (int r = 0; r < size_; ++r) offsets[r] = total, total += counts[r];
     std::vector<uint8_t> all(size_t(total) + 1);
-    check_mpi(MPI_Allgatherv(mine.data(), n, MPI_UINT8_T, all.data(), counts.data(), offsets.data(), MPI_UINT8_T,
-                             MPI_COMM_WORLD),
+    check_mpi(MPI_Allgatherv(mine.data(), n, MPI_UINT8_T, all.data(), counts.data(), offsets.data(),
+                             MPI_UINT8_T, MPI_COMM_WORLD),
               "MPI_Allgatherv");
     std::vector<std::vector<uint8_t>> out(size_);
-    for (int r = 0; r < size_; ++r) out[r].assign(all.begin() + offsets[r], all.begin() + offsets[r] + counts[r]);
+    for (int r = 0; r < size_; ++r)
+      out[r].assign(all.begin() + offsets[r], all.begin() + offsets[r] + counts[r]);
     return out;
   }
 
   void barrier() override { check_mpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
-
 
  private:
   int rank_ = 0, size_ = 1, local_rank_ = 0;
@@ -154,7 +169,9 @@ class MpiCommunicator : public Communicator {
 
 }  // namespace
 
-std::shared_ptr<Communicator> make_mpi_communicator() { return std::make_shared<MpiCommunicator>(); }
+std::shared_ptr<Communicator> make_mpi_communicator() {
+  return std::make_shared<MpiCommunicator>();
+}
 
 void abort_distributed_job(const std::string& message) {
   int initialized = 0, finalized = 0;

@@ -17,7 +17,8 @@ namespace sp::train {
 namespace {
 
 void check_nccl(ncclResult_t result, const char* what) {
-  SP_CHECK(result == ncclSuccess, "nccl: expected ", what, " to succeed, got '", ncclGetErrorString(result), "'",
+  SP_CHECK(result == ncclSuccess, "nccl: expected ", what, " to succeed, got '",
+           ncclGetErrorString(result), "'",
            result == ncclSystemError || result == ncclUnhandledCudaError
                ? "; hint: run with NCCL_DEBUG=INFO to see why"
                : "");
@@ -25,25 +26,32 @@ void check_nccl(ncclResult_t result, const char* what) {
 
 ncclDataType_t nccl_type(DType dtype) {
   switch (dtype) {
-    case DType::F32: return ncclFloat32;
-    case DType::F64: return ncclFloat64;
-    case DType::F16: return ncclFloat16;
-    case DType::BF16: return ncclBfloat16;
-    case DType::I32: return ncclInt32;
-    case DType::I64: return ncclInt64;
-    case DType::U8: return ncclUint8;
-    default: break;
+    case DType::F32:
+      return ncclFloat32;
+    case DType::F64:
+      return ncclFloat64;
+    case DType::F16:
+      return ncclFloat16;
+    case DType::BF16:
+      return ncclBfloat16;
+    case DType::I32:
+      return ncclInt32;
+    case DType::I64:
+      return ncclInt64;
+    case DType::U8:
+      return ncclUint8;
+    default:
+      break;
   }
-  SP_CHECK(false, "nccl: expected a tensor of dtype f32, f64, f16, bf16, i32, i64 or u8, got ", dtype);
+  SP_CHECK(false, "nccl: expected a tensor of dtype f32, f64, f16, bf16, i32, i64 or u8, got ",
+           dtype);
   return ncclFloat32;
 }
 
 class NcclPending : public PendingCollective {
  public:
   NcclPending(cudaEvent_t done, int device) : done_(done), device_(device) {}
-  void wait() override {
-    SP_CUDA_CHECK(cudaStreamWaitEvent(cuda::stream(device_), done_, 0));
-  }
+  void wait() override { SP_CUDA_CHECK(cudaStreamWaitEvent(cuda::stream(device_), done_, 0)); }
 
  private:
   cudaEvent_t done_;  // owned by the communicator
@@ -61,7 +69,8 @@ class NcclCommunicator : public Communicator {
     Tensor id_bytes = from_bytes(&id, sizeof(id));
     bootstrap_->broadcast(id_bytes, 0);
     std::memcpy(&id, id_bytes.data_ptr(), sizeof(id));
-    check_nccl(ncclCommInitRank(&comm_, bootstrap_->world_size(), id, bootstrap_->rank()), "ncclCommInitRank");
+    check_nccl(ncclCommInitRank(&comm_, bootstrap_->world_size(), id, bootstrap_->rank()),
+               "ncclCommInitRank");
     SP_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     SP_CUDA_CHECK(cudaEventCreateWithFlags(&ready_, cudaEventDisableTiming));
   }
@@ -84,8 +93,8 @@ class NcclCommunicator : public Communicator {
     check_device_tensor(t, "allreduce_sum");
     cudaEvent_t done = begin();
     if (t.numel() > 0)
-      check_nccl(ncclAllReduce(t.data_ptr(), t.data_ptr(), size_t(t.numel()), nccl_type(t.dtype()), ncclSum, comm_,
-                               stream_),
+      check_nccl(ncclAllReduce(t.data_ptr(), t.data_ptr(), size_t(t.numel()), nccl_type(t.dtype()),
+                               ncclSum, comm_, stream_),
                  "ncclAllReduce");
     SP_CUDA_CHECK(cudaEventRecord(done, stream_));
     return std::make_unique<NcclPending>(done, device_);
@@ -93,12 +102,12 @@ class NcclCommunicator : public Communicator {
 
   void broadcast(Tensor& t, int root) override {
     check_device_tensor(t, "broadcast");
-    SP_CHECK(root >= 0 && root < world_size(), "broadcast: expected a root rank in [0, ", world_size(), "), got ",
-             root);
+    SP_CHECK(root >= 0 && root < world_size(), "broadcast: expected a root rank in [0, ",
+             world_size(), "), got ", root);
     cudaEvent_t done = begin();
     if (t.numel() > 0)
-      check_nccl(ncclBroadcast(t.data_ptr(), t.data_ptr(), size_t(t.numel()), nccl_type(t.dtype()), root, comm_,
-                               stream_),
+      check_nccl(ncclBroadcast(t.data_ptr(), t.data_ptr(), size_t(t.numel()), nccl_type(t.dtype()),
+                               root, comm_, stream_),
                  "ncclBroadcast");
     SP_CUDA_CHECK(cudaEventRecord(done, stream_));
     NcclPending(done, device_).wait();
@@ -123,9 +132,11 @@ class NcclCommunicator : public Communicator {
 
   void check_device_tensor(const Tensor& t, const char* what) const {
     check_defined(t, what);
-    SP_CHECK(t.is_cuda() && t.device().index == device_, what, ": expected a tensor on cuda:", device_,
-             " (the NCCL communicator's device), got ", t.meta());
-    SP_CHECK(t.is_contiguous(), what, ": expected a contiguous tensor, got ", t.meta(), " with strides ", t.strides());
+    SP_CHECK(t.is_cuda() && t.device().index == device_, what,
+             ": expected a tensor on cuda:", device_, " (the NCCL communicator's device), got ",
+             t.meta());
+    SP_CHECK(t.is_contiguous(), what, ": expected a contiguous tensor, got ", t.meta(),
+             " with strides ", t.strides());
   }
 
   // Orders the NCCL stream after the compute stream; returns a free event to mark the
@@ -156,7 +167,8 @@ class NcclCommunicator : public Communicator {
 
 }  // namespace
 
-std::shared_ptr<Communicator> make_nccl_communicator(std::shared_ptr<Communicator> bootstrap, int device) {
+std::shared_ptr<Communicator> make_nccl_communicator(std::shared_ptr<Communicator> bootstrap,
+                                                     int device) {
   return std::make_shared<NcclCommunicator>(std::move(bootstrap), device);
 }
 

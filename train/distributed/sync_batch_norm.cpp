@@ -39,13 +39,14 @@ Tensor allreduce_packed(const std::vector<Tensor>& parts, Communicator& comm) {
 
 }  // namespace
 
-ag::Var sync_batch_norm(const ag::Var& x, const ag::Var& weight, const ag::Var& bias, Tensor running_mean,
-                        Tensor running_var, bool training, double momentum, double eps,
-                        std::shared_ptr<Communicator> comm) {
+ag::Var sync_batch_norm(const ag::Var& x, const ag::Var& weight, const ag::Var& bias,
+                        Tensor running_mean, Tensor running_var, bool training, double momentum,
+                        double eps, std::shared_ptr<Communicator> comm) {
   SP_CHECK(comm != nullptr, "sync_batch_norm: expected a communicator, got null");
   SP_CHECK(x.defined() && x.dim() >= 2, "sync_batch_norm: expected an input [N, C, *], got ",
            x.defined() ? x.shape() : Shape{});
-  if (!training) return ag::batch_norm(x, weight, bias, running_mean, running_var, false, momentum, eps);
+  if (!training)
+    return ag::batch_norm(x, weight, bias, running_mean, running_var, false, momentum, eps);
 
   const Tensor input = x.data().contiguous();
   const int rank = input.dim();
@@ -54,14 +55,17 @@ ag::Var sync_batch_norm(const ag::Var& x, const ag::Var& weight, const ag::Var& 
   check_floating(input, "sync_batch_norm", "x");
 
   // Global statistics: sum, sum of squares and element count per channel.
-  Tensor local_count = full({channels}, double(channels > 0 ? input.numel() / channels : 0), DType::F64,
-                            input.device());
+  Tensor local_count = full({channels}, double(channels > 0 ? input.numel() / channels : 0),
+                            DType::F64, input.device());
   Tensor stats = allreduce_packed({sum(input, dims), sum(square(input), dims), local_count}, *comm);
   const double count = stats.select(0, 2).narrow(0, 0, 1).item<double>();
-  SP_CHECK(count > 1, "sync_batch_norm: expected more than 1 value per channel over all ranks in training, got ",
-           count, " (input ", x.shape(), ")");
+  SP_CHECK(
+      count > 1,
+      "sync_batch_norm: expected more than 1 value per channel over all ranks in training, got ",
+      count, " (input ", x.shape(), ")");
   Tensor mean64 = div(stats.select(0, 0), Scalar(count));
-  Tensor var64 = clamp(sub(div(stats.select(0, 1), Scalar(count)), square(mean64)), Scalar(0.0), std::nullopt);
+  Tensor var64 =
+      clamp(sub(div(stats.select(0, 1), Scalar(count)), square(mean64)), Scalar(0.0), std::nullopt);
   Tensor mean = mean64.to(input.dtype());
   Tensor var = var64.to(input.dtype());
 
@@ -103,12 +107,17 @@ ag::Var sync_batch_norm(const ag::Var& x, const ag::Var& weight, const ag::Var& 
     if (a.needs(2)) grads[2] = sum_dy;
     return grads;
   };
-  return ag::make_result("sync_batch_norm", std::move(output), {x, weight, bias}, {input, w, mean, invstd},
-                         std::move(backward));
+  return ag::make_result("sync_batch_norm", std::move(output), {x, weight, bias},
+                         {input, w, mean, invstd}, std::move(backward));
 }
 
-SyncBatchNorm::SyncBatchNorm(int64_t channels, std::shared_ptr<Communicator> comm, double eps, double momentum)
-    : nn::UnaryModule("SyncBatchNorm"), channels_(channels), eps_(eps), momentum_(momentum), comm_(std::move(comm)) {
+SyncBatchNorm::SyncBatchNorm(int64_t channels, std::shared_ptr<Communicator> comm, double eps,
+                             double momentum)
+    : nn::UnaryModule("SyncBatchNorm"),
+      channels_(channels),
+      eps_(eps),
+      momentum_(momentum),
+      comm_(std::move(comm)) {
   SP_CHECK(channels > 0, "SyncBatchNorm: expected a positive channel count, got ", channels);
   SP_CHECK(comm_ != nullptr, "SyncBatchNorm: expected a communicator, got null");
   register_parameter("weight", ones({channels}));
@@ -119,18 +128,19 @@ SyncBatchNorm::SyncBatchNorm(int64_t channels, std::shared_ptr<Communicator> com
 }
 
 ag::Var SyncBatchNorm::forward(const ag::Var& x) {
-  SP_CHECK(x.dim() >= 2 && x.size(1) == channels_, "SyncBatchNorm: expected an input [N, ", channels_, ", *], got ",
-           x.shape());
+  SP_CHECK(x.dim() >= 2 && x.size(1) == channels_, "SyncBatchNorm: expected an input [N, ",
+           channels_, ", *], got ", x.shape());
   if (is_training()) {
     Tensor& tracked = buffer("num_batches_tracked");
     add_(tracked, Scalar(1));
   }
-  return sync_batch_norm(x, param("weight"), param("bias"), buffer("running_mean"), buffer("running_var"),
-                         is_training(), momentum_, eps_, comm_);
+  return sync_batch_norm(x, param("weight"), param("bias"), buffer("running_mean"),
+                         buffer("running_var"), is_training(), momentum_, eps_, comm_);
 }
 
 namespace {
-int convert_below(nn::Module& module, const std::string& path, const std::shared_ptr<Communicator>& comm) {
+int convert_below(nn::Module& module, const std::string& path,
+                  const std::shared_ptr<Communicator>& comm) {
   std::vector<std::pair<std::string, std::shared_ptr<nn::Module>>> swaps;
   int replaced = 0;
   for (const auto& [name, child] : module.children()) {
@@ -142,8 +152,10 @@ int convert_below(nn::Module& module, const std::string& path, const std::shared
     double eps = 1e-5, momentum = 0.1;
     if (auto* bn = dynamic_cast<const nn::BatchNorm2d*>(child.get())) {
       const nn::BatchNormOptions& o = bn->options();
-      SP_CHECK(o.affine && o.track_running_stats && o.momentum.has_value(), "convert_sync_batch_norm: expected ",
-               where, " to be affine with tracked running stats and a momentum; hint: set train.sync_batch_norm = false");
+      SP_CHECK(o.affine && o.track_running_stats && o.momentum.has_value(),
+               "convert_sync_batch_norm: expected ", where,
+               " to be affine with tracked running stats and a momentum; hint: set "
+               "train.sync_batch_norm = false");
       eps = o.eps;
       momentum = *o.momentum;
     }

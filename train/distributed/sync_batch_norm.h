@@ -21,13 +21,14 @@ namespace sp::train {
 
 // Functional form: x [N, C, *]; weight and bias ([C]) may be undefined; running_mean and
 // running_var are updated in place when defined. Every rank must call it.
-ag::Var sync_batch_norm(const ag::Var& x, const ag::Var& weight, const ag::Var& bias, Tensor running_mean,
-                        Tensor running_var, bool training, double momentum, double eps,
-                        std::shared_ptr<Communicator> comm);
+ag::Var sync_batch_norm(const ag::Var& x, const ag::Var& weight, const ag::Var& bias,
+                        Tensor running_mean, Tensor running_var, bool training, double momentum,
+                        double eps, std::shared_ptr<Communicator> comm);
 
 class SyncBatchNorm : public nn::UnaryModule {
  public:
-  SyncBatchNorm(int64_t channels, std::shared_ptr<Communicator> comm, double eps = 1e-5, double momentum = 0.1);
+  SyncBatchNorm(int64_t channels, std::shared_ptr<Communicator> comm, double eps = 1e-5,
+                double momentum = 0.1);
   ag::Var forward(const ag::Var& x) override;
   int64_t channels() const { return channels_; }
 
