@@ -5,7 +5,7 @@
 //   speval --pose --pairs PAIRS.txt --predictions FEATS.h5 [--ransac-threshold PX]
 // or grades an sp model directly (exported to a temporary HDF5 first,
 // procedures/hpatches_export.h):
-//   speval ... --data-dir DIR --checkpoint FILE --model superpoint [--conf FILE] [--device D]
+//   speval ... --data-dir DIR --checkpoint FILE --model superpoint|disk [--conf FILE] [--device D]
 //   speval ... --data-dir DIR --experiment NAME [--device D] [--save-predictions FILE]
 #include <unistd.h>
 
@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
   app.add_option("--predictions", opt.predictions, "predictions .h5 (groups <sequence>/<index>)");
   app.add_option("--checkpoint", checkpoint,
                  "grade an sp model: its weights (.h5 checkpoint/state dict, .pth)");
-  app.add_option("--model", model, "with --checkpoint: magicpoint | superpoint")
-      ->check(CLI::IsMember({"magicpoint", "superpoint"}));
+  app.add_option("--model", model, "with --checkpoint: magicpoint | superpoint | disk")
+      ->check(CLI::IsMember({"magicpoint", "superpoint", "disk"}));
   app.add_option("--conf", conf,
                  "with --checkpoint: TOML with [model] (and [data] size/resize) tables");
   app.add_option("--experiment", experiment, "grade an sp experiment's newest checkpoint");

@@ -9,6 +9,8 @@ find_package(Threads REQUIRED)
 # Data-parallel training (train/distributed): OpenMPI from Debian; mpirun is
 # MPIEXEC_EXECUTABLE, used by the 2-rank tests.
 find_package(MPI REQUIRED COMPONENTS CXX)
+# COLMAP databases (colmap/): SQLite from Debian (libsqlite3-dev).
+find_package(SQLite3 REQUIRED)
 
 if(NOT TARGET HDF5::HDF5)
   add_library(HDF5::HDF5 INTERFACE IMPORTED)

@@ -329,6 +329,22 @@ MatchReader::MatchReader(const std::string& path, MatchLayout layout)
 
 MatchReader::~MatchReader() = default;
 
+std::vector<std::pair<std::string, std::string>> MatchReader::pairs() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& d : file_->datasets()) {
+    std::string key = d;
+    if (layout_ == MatchLayout::Hloc) {
+      if (!ends_with(d, "/matches0")) continue;
+      key = d.substr(0, d.size() - 9);
+    }
+    const size_t slash = key.find('/');
+    SP_CHECK(slash != std::string::npos && key.find('/', slash + 1) == std::string::npos,
+             "matches: expected pair keys <name0>/<name1> in ", path_, ", got '", d, "'");
+    out.emplace_back(key.substr(0, slash), key.substr(slash + 1));
+  }
+  return out;
+}
+
 bool MatchReader::has(const std::string& name0, const std::string& name1) const {
   if (layout_ == MatchLayout::Disk)
     return file_->has(name0 + "/" + name1) || file_->has(name1 + "/" + name0);

@@ -120,6 +120,9 @@ class MatchReader {
   // [K, 2] i64 index pairs (column 0 in name0); a pair stored the other way round is
   // flipped. Throws naming the file and both names when absent.
   Tensor read(const std::string& name0, const std::string& name1) const;
+  // Every stored pair as its two keys, in file order: DISK's <name0>/<name1> (names hold
+  // no '/'), hloc's pair groups "<k0>/<k1>" whose keys have '/' flattened to '-'.
+  std::vector<std::pair<std::string, std::string>> pairs() const;
 
  private:
   std::string path_;

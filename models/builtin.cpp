@@ -2,6 +2,7 @@
 // initializers) keeps every model linked in from the static library.
 #include <mutex>
 
+#include "models/disk.h"
 #include "models/model.h"
 #include "models/nearest_neighbor_matcher.h"
 #include "models/superpoint.h"
@@ -18,6 +19,9 @@ void register_builtin_models() {
     });
     register_model("superpoint", [](ConfigView& c) {
       return std::make_shared<SuperPoint>(SuperPointConfig::from(c, /*detector_only=*/false));
+    });
+    register_model("disk", [](ConfigView& c) {
+      return std::make_shared<DISK>(DiskConfig::from(c));
     });
     register_model("nearest_neighbor", [](ConfigView& c) {
       return std::make_shared<NearestNeighborMatcher>(NearestNeighborMatcher::options_from(c));

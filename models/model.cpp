@@ -3,6 +3,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "nn/module.h"
 #include "tensor/check.h"
 
 namespace sp::models {
@@ -169,6 +170,10 @@ Tensor Model::summary_image(const Predictions&, const Batch&, int64_t) {
 Predictions Model::run(const Batch& batch) {
   batch.require(required_keys());
   return forward(batch);
+}
+
+void Model::load_pretrained(const std::string& path) {
+  nn::load_weights(*this, path, /*strict=*/true);
 }
 
 void register_model(const std::string& name, ModelFactory factory) {

@@ -127,6 +127,10 @@ class Model : public nn::Module {
 
   // forward() after checking required_keys().
   Predictions run(const Batch& batch);
+  // Loads pretrained weights by name, strictly (nn::load_weights: an sp .h5 state dict
+  // or checkpoint, or a PyTorch .pth). Models whose official files wrap the state dict
+  // under a key of their own (DISK: "extractor") override it to look there.
+  virtual void load_pretrained(const std::string& path);
   // The sides of the images the model takes must be multiples of this (SuperPoint: 8,
   // its cell); 1 when it takes any size (or pads itself). Datasets check it up front.
   virtual int64_t image_size_multiple() const { return 1; }

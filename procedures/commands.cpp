@@ -59,7 +59,7 @@ InferenceModel load_inference_model(train::ConfigReader& reader, const std::stri
 void InferenceModel::load() {
   if (!weights.empty()) {
     SP_CHECK(fs::exists(weights), "export: expected a weights file, got '", weights, "' (missing)");
-    nn::load_weights(*model, weights, /*strict=*/true);
+    model->load_pretrained(weights);
   }
   model->to(device);
   if (!batch_statistics) model->eval();

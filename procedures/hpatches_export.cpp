@@ -37,7 +37,7 @@ fs::path sequence_image(const fs::path& dir, int k) {
           " (or .pgm/.png/.jpg)");
 }
 
-// Gray image [1, h, w] -> the model's input [1, H, W] and the map original -> input pixels.
+// Image [C, h, w] -> the model's input [C, H, W] and the map original -> input pixels.
 Tensor prepare(const Tensor& image, const HPatchesExportOptions& o, int64_t multiple,
                data::Mat3& to_input, std::array<int64_t, 2>& processing) {
   const int64_t h = image.size(1), w = image.size(2);
@@ -76,8 +76,10 @@ int64_t export_hpatches_predictions(models::Extractor& model, const HPatchesExpo
   SP_CHECK(o.size[0] > 0 && o.size[1] > 0 && o.size[0] % multiple == 0 && o.size[1] % multiple == 0,
            "export_descriptor: expected a size of positive multiples of ", multiple, " for ",
            model.type_name(), ", got [", o.size[0], ", ", o.size[1], "]");
-  SP_CHECK(model.input_channels() == 1, "export_descriptor: expected a model of gray images, got ",
-           model.type_name(), " with ", model.input_channels(), " input channels");
+  const int64_t channels = model.input_channels();
+  SP_CHECK(channels == 1 || channels == 3,
+           "export_descriptor: expected a model of gray or RGB images, got ", model.type_name(),
+           " with ", channels, " input channels");
   SP_CHECK(!o.output.empty(), "export_descriptor: expected an output .h5 path");
   const fs::path root = hpatches_sequences_dir(o.data_dir);
   std::vector<std::string> sequences;
@@ -100,7 +102,11 @@ int64_t export_hpatches_predictions(models::Extractor& model, const HPatchesExpo
       std::array<int64_t, 2> processing{};
       Tensor input;
       try {
-        input = prepare(data::read_image(path.string(), true), o, multiple, to_input, processing);
+        // Gray models see gray images; RGB models see gray ones (v_boat) repeated to RGB.
+        Tensor image = data::read_image(path.string(), channels == 1);
+        if (image.size(0) != channels)
+          image = image.expand({channels, image.size(1), image.size(2)}).contiguous();
+        input = prepare(image, o, multiple, to_input, processing);
       } catch (const Error& e) {
         SP_FAIL("export_descriptor: failed on '", path.string(), "': ", e.what());
       }

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format git
   libeigen3-dev libhdf5-dev libpng-dev libturbojpeg0-dev libjpeg62-turbo-dev zlib1g-dev
   libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libomp-dev
-  libopenmpi-dev openmpi-bin
+  libopenmpi-dev openmpi-bin libsqlite3-dev
   python3-torch python3-numpy python3-h5py python3-opencv python3-skimage
 )
 
