@@ -23,6 +23,12 @@ std::vector<unsigned char> read_bytes(const std::string& path) {
   return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+// Rejects a header's size before any pixel memory is allocated for it.
+void check_size(const std::string& path, int64_t w, int64_t h) {
+  SP_CHECK(w > 0 && h > 0 && w <= kMaxImagePixels / h, "read_image: expected at most ", kMaxImagePixels,
+           " pixels in '", path, "', got ", w, " x ", h);
+}
+
 // Interleaved HWC samples (u8 or big-endian u16 already decoded to uint16) -> [C, H, W] f32.
 template <typename T>
 Tensor planar_from_interleaved(const T* src, int64_t h, int64_t w, int64_t c_in, int64_t c_out, float scale) {
@@ -81,6 +87,10 @@ Tensor read_png(const std::string& path, const std::vector<unsigned char>& bytes
   png_read_update_info(png, info);
   w = png_get_image_width(png, info);
   h = png_get_image_height(png, info);
+  if (int64_t(w) * h > kMaxImagePixels || w == 0 || h == 0) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    check_size(path, w, h);
+  }
   depth = png_get_bit_depth(png, info);
   channels = png_get_channels(png, info);
   size_t row_bytes = png_get_rowbytes(png, info);
@@ -107,6 +117,10 @@ Tensor read_jpeg(const std::string& path, const std::vector<unsigned char>& byte
     std::string msg = tjGetErrorStr2(tj);
     tjDestroy(tj);
     SP_FAIL("read_image: corrupt JPEG '", path, "': ", msg);
+  }
+  if (int64_t(w) * h > kMaxImagePixels || w <= 0 || h <= 0) {
+    tjDestroy(tj);
+    check_size(path, w, h);
   }
   bool gray = colorspace == TJCS_GRAY;
   int c = gray ? 1 : 3;
@@ -149,8 +163,11 @@ Tensor read_pnm(const std::string& path, const std::vector<unsigned char>& bytes
   int64_t w = next_int("width"), h = next_int("height"), maxval = next_int("maxval");
   SP_CHECK(w > 0 && h > 0 && w < (1 << 20) && h < (1 << 20), "read_image: corrupt PNM header in '", path,
            "': expected a positive size, got ", w, "x", h);
+  check_size(path, w, h);
   SP_CHECK(maxval > 0 && maxval <= 65535, "read_image: unsupported PNM '", path,
            "': expected maxval in [1, 65535], got ", maxval);
+  SP_CHECK(pos < bytes.size() && std::isspace(bytes[pos]), "read_image: corrupt PNM header in '", path,
+           "': expected one whitespace after maxval, got ", pos < bytes.size() ? "another byte" : "end of file");
   ++pos;  // the single whitespace after maxval
   int64_t bps = maxval > 255 ? 2 : 1;
   size_t need = size_t(w * h * c * bps);
@@ -158,9 +175,21 @@ Tensor read_pnm(const std::string& path, const std::vector<unsigned char>& bytes
            " bytes of pixels, got ", bytes.size() > pos ? bytes.size() - pos : 0);
   const unsigned char* p = bytes.data() + pos;
   float scale = 1.0f / float(maxval);
-  if (bps == 1) return planar_from_interleaved(p, h, w, c, c, scale);
+  // Netpbm: no sample exceeds maxval (one that did would land outside [0, 1]).
+  auto check_sample = [&](size_t i, int64_t v) {
+    SP_CHECK(v <= maxval, "read_image: corrupt PNM '", path, "': expected samples <= maxval ", maxval, ", got ", v,
+             " at sample ", i);
+  };
+  if (bps == 1) {
+    if (maxval < 255)
+      for (size_t i = 0; i < need; ++i) check_sample(i, p[i]);
+    return planar_from_interleaved(p, h, w, c, c, scale);
+  }
   std::vector<uint16_t> v(size_t(w * h * c));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = uint16_t(p[2 * i] << 8 | p[2 * i + 1]);  // big-endian
+  for (size_t i = 0; i < v.size(); ++i) {
+    v[i] = uint16_t(p[2 * i] << 8 | p[2 * i + 1]);  // big-endian
+    check_sample(i, v[i]);
+  }
   return planar_from_interleaved(v.data(), h, w, c, c, scale);
 }
 

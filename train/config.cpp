@@ -1,6 +1,7 @@
 #include "train/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -85,7 +86,33 @@ void merge_into(toml::table& dst, const toml::table& src) {
 }
 }  // namespace
 
+namespace {
+// Whether `s` is valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF),
+// as TOML requires of every document.
+bool valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    const size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? b : b & (0x7F >> n);
+    for (size_t k = 1; k < n; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c >> 6) != 0x2) return false;
+      cp = cp << 6 | (c & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n;
+  }
+  return true;
+}
+}  // namespace
+
 void Config::apply_override(const std::string& assignment) {
+  // Non-UTF-8 bytes would be stored escaped as other characters (\u00E9 for a Latin-1
+  // 0xE9), so the resolved config.toml would name, say, another path than the override.
+  SP_CHECK(valid_utf8(assignment), "config: expected UTF-8 text in the override '", assignment,
+           "', got other bytes; hint: pass paths and strings in UTF-8");
   size_t eq = assignment.find('=');
   SP_CHECK(eq != std::string::npos && eq > 0, "config: expected an override of the form a.b=value, got '",
            assignment, "'");
@@ -130,9 +157,63 @@ bool Config::erase(const std::string& dotted) {
   return t->erase(dot == std::string::npos ? dotted : dotted.substr(dot + 1)) > 0;
 }
 
+namespace {
+// The resolved config is printed here rather than by toml++ 3.3's formatter, which, to
+// decide whether an array fits on one line, casts log10(|x|) to size_t: undefined for
+// any |x| < 1, inf or nan, and it negates INT64_MIN (found by tests/fuzz/config_fuzz on
+// configs/magicpoint_shapes.toml). Same TOML: `key = value` lines, then [dotted.table]
+// sections; arrays and tables inside arrays inline; scalars printed by toml++.
+std::string key_text(std::string_view key) {
+  const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+  if (bare) return std::string(key);
+  std::ostringstream os;  // a basic string with escapes: keys cannot be multi-line or literal strings
+  os << toml::toml_formatter(toml::value<std::string>(std::string(key)), toml::format_flags::none);
+  return os.str();
+}
+
+void print_inline(std::ostream& os, const toml::node& node) {
+  if (const toml::array* a = node.as_array()) {
+    os << '[';
+    for (size_t i = 0; i < a->size(); ++i) {
+      os << (i ? ", " : " ");
+      print_inline(os, *a->get(i));
+    }
+    os << (a->empty() ? "]" : " ]");
+  } else if (const toml::table* t = node.as_table()) {
+    os << '{';
+    bool first = true;
+    for (const auto& [key, value] : *t) {
+      os << (first ? " " : ", ") << key_text(key.str()) << " = ";
+      print_inline(os, value);
+      first = false;
+    }
+    os << (first ? "}" : " }");
+  } else {
+    node.visit([&](const auto& value) { os << value; });
+  }
+}
+
+void print_table(std::ostream& os, const toml::table& table, const std::string& header) {
+  for (const auto& [key, value] : table) {
+    if (value.is_table()) continue;
+    os << key_text(key.str()) << " = ";
+    print_inline(os, value);
+    os << '\n';
+  }
+  for (const auto& [key, value] : table) {
+    if (!value.is_table()) continue;
+    const std::string name = header.empty() ? key_text(key.str()) : header + "." + key_text(key.str());
+    os << "\n[" << name << "]\n";
+    print_table(os, *value.as_table(), name);
+  }
+}
+}  // namespace
+
 std::string Config::to_toml() const {
   std::ostringstream os;
-  os << *table_ << "\n";
+  print_table(os, *table_, "");
   return os.str();
 }
 

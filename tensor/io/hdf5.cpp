@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <set>
+#include <utility>
 
 #include <hdf5.h>
 
@@ -97,6 +99,35 @@ bool path_exists(hid_t file, const std::string& name) {
 
 std::string object_name(const std::string& object) { return object.empty() ? "/" : object; }
 
+// A header may claim any dims: before allocating, their product must not overflow, and a
+// file cannot make sp allocate much more than it stores. Compression expands at most
+// ~1032:1 (deflate); kUnbackedBytes admits small datasets that were never written (they
+// read as the fill value); the stored size is also capped by the file's own size.
+constexpr uint64_t kMaxExpansion = 1100;
+constexpr uint64_t kUnbackedBytes = uint64_t(64) << 20;
+
+void check_size(hid_t file, hid_t ds, const hsize_t* dims, int rank, size_t element, const std::string& where) {
+  // Strides multiply the dims after a zero one too: [0, 2^62, 2^62] holds nothing but
+  // its strides overflow, so the product is checked with each dim at least 1.
+  uint64_t bytes = element, extent = element;
+  bool overflow = false;
+  std::string shape = "[";
+  for (int i = 0; i < rank; ++i) {
+    bytes *= uint64_t(dims[i]);  // only used when the extent below does not overflow
+    overflow |= __builtin_mul_overflow(extent, std::max<uint64_t>(dims[i], 1), &extent);
+    shape += (i ? ", " : "") + std::to_string(dims[i]);
+  }
+  shape += "]";
+  overflow |= extent >= (uint64_t(1) << 62);
+  hsize_t file_size = 0;
+  H5Fget_filesize(file, &file_size);
+  const uint64_t stored = std::min<uint64_t>(H5Dget_storage_size(ds), file_size);
+  SP_CHECK(!overflow && (bytes <= kUnbackedBytes || bytes / kMaxExpansion <= stored),
+           "hdf5: expected a dataset of a size its file backs at ", where, ", got ", shape, " x ", element,
+           " bytes (", overflow ? std::string("2^62 or more") : std::to_string(bytes), " bytes) for ", stored,
+           " stored bytes (corrupt file?)");
+}
+
 }  // namespace
 
 H5File::H5File(const std::string& path, Mode mode) : path_(path) {
@@ -134,17 +165,28 @@ std::vector<std::string> H5File::children(const std::string& group) const {
 }
 
 std::vector<std::string> H5File::datasets(const std::string& group) const {
+  // Only hard links are followed, and each group once: links may form cycles (a group
+  // linked into itself), point into other files (external links) or nowhere (dangling
+  // soft links), and a file cannot make the walk deeper than kMaxDepth.
+  constexpr int kMaxDepth = 256;
   std::vector<std::string> out;
-  std::function<void(const std::string&)> walk = [&](const std::string& g) {
+  std::set<haddr_t> seen;
+  std::function<void(const std::string&, int)> walk = [&](const std::string& g, int depth) {
+    SP_CHECK(depth <= kMaxDepth, "hdf5: expected groups nested at most ", kMaxDepth, " deep in ", path_, ", got ",
+             where(path_, g));
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(id_, g.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 || !seen.insert(info.addr).second)
+      return;
     for (const std::string& child : children(g)) {
       std::string full = (g == "/" || g.empty()) ? child : g + "/" + child;
-      H5O_info_t info;
-      H5Oget_info_by_name2(id_, full.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT);
-      if (info.type == H5O_TYPE_GROUP) walk(full);
+      H5L_info_t link;
+      if (H5Lget_info(id_, full.c_str(), &link, H5P_DEFAULT) < 0 || link.type != H5L_TYPE_HARD) continue;
+      if (H5Oget_info_by_name2(id_, full.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) continue;
+      if (info.type == H5O_TYPE_GROUP) walk(full, depth + 1);
       else if (info.type == H5O_TYPE_DATASET) out.push_back(full);
     }
   };
-  walk(object_name(group));
+  walk(object_name(group), 0);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -154,16 +196,23 @@ Tensor H5File::read(const std::string& name) const {
   Handle ds(H5Dopen2(id_, name.c_str(), H5P_DEFAULT), H5Dclose);
   SP_CHECK(ds.id >= 0, "hdf5: expected a dataset at ", where(path_, name), ", got something else");
   Handle space(H5Dget_space(ds), H5Sclose);
+  SP_CHECK(H5Sget_simple_extent_type(space) != H5S_NULL, "hdf5: expected a dataset with values at ",
+           where(path_, name), ", got an empty (null) dataspace");
   int rank = H5Sget_simple_extent_ndims(space);
   SP_CHECK(rank >= 0 && rank <= kMaxRank, "hdf5: expected a dataset of rank <= ", kMaxRank, " in ",
            where(path_, name), ", got rank ", rank);
   hsize_t dims[kMaxRank];
   H5Sget_simple_extent_dims(space, dims, nullptr);
-  Shape shape;
-  for (int i = 0; i < rank; ++i) shape.push_back(int64_t(dims[i]));
   Handle type(H5Dget_type(ds), H5Tclose);
   DType dtype = dtype_from_file(type, where(path_, name));
-  if (H5Aexists(ds, "sp_dtype") > 0) dtype = parse_dtype(attr_string(name, "sp_dtype"));
+  if (H5Aexists(ds, "sp_dtype") > 0) {
+    dtype = parse_dtype(attr_string(name, "sp_dtype"));
+    SP_CHECK(H5Tget_size(type) == size_of(dtype), "hdf5: expected ", size_of(dtype), "-byte values for sp_dtype ",
+             dtype, " at ", where(path_, name), ", got ", H5Tget_size(type), "-byte values");
+  }
+  check_size(id_, ds, dims, rank, size_of(dtype), where(path_, name));
+  Shape shape;
+  for (int i = 0; i < rank; ++i) shape.push_back(int64_t(dims[i]));
   Tensor t = empty(shape, dtype);
   hid_t mem = native_type(dtype);
   if (dtype == DType::F16 && H5Tget_class(type) == H5T_FLOAT) {
@@ -249,7 +298,13 @@ Handle open_attr(hid_t file, const std::string& path, const std::string& object,
   Handle obj = open_object(file, path, object);
   SP_CHECK(H5Aexists(obj, key.c_str()) > 0, "hdf5: expected attribute '", key, "' on ",
            where(path, object_name(object)), ", got none");
-  return Handle(H5Aopen(obj, key.c_str(), H5P_DEFAULT), H5Aclose);
+  Handle attr(H5Aopen(obj, key.c_str(), H5P_DEFAULT), H5Aclose);
+  // Every reader below reads one value into one value's memory.
+  Handle space(H5Aget_space(attr), H5Sclose);
+  const hssize_t n = space.id >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+  SP_CHECK(attr.id >= 0 && n == 1 && H5Sget_simple_extent_type(space) != H5S_NULL, "hdf5: expected attribute '", key,
+           "' on ", where(path, object_name(object)), " to hold one value, got ", n, " values");
+  return Handle(std::exchange(attr.id, -1), H5Aclose);
 }
 }  // namespace
 
