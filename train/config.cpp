@@ -162,7 +162,8 @@ namespace {
 // decide whether an array fits on one line, casts log10(|x|) to size_t: undefined for
 // any |x| < 1, inf or nan, and it negates INT64_MIN (found by tests/fuzz/config_fuzz on
 // configs/magicpoint_shapes.toml). Same TOML: `key = value` lines, then [dotted.table]
-// sections; arrays and tables inside arrays inline; scalars printed by toml++.
+// sections; arrays and tables inside arrays inline; scalars printed by toml++ (strings
+// as basic strings).
 std::string key_text(std::string_view key) {
   const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
@@ -191,7 +192,11 @@ void print_inline(std::ostream& os, const toml::node& node) {
     }
     os << (first ? "}" : " }");
   } else {
-    node.visit([&](const auto& value) { os << value; });
+    // Strings as basic strings with escapes: toml++ prints "\n.1" as a multi-line string,
+    // whose first newline TOML drops, or (multi-line off) as a literal with a raw newline.
+    constexpr auto flags = toml::toml_formatter::default_flags & ~toml::format_flags::allow_multi_line_strings &
+                           ~toml::format_flags::allow_literal_strings;
+    node.visit([&](const auto& value) { os << toml::toml_formatter(value, flags); });
   }
 }
 

@@ -36,7 +36,7 @@ TEST(ConfigFuzz, ResolvedTomlOfSmallFloatsInfNanAndInt64MinRoundTrips) {
             "c = []\n"
             "\n[t]\n"
             "\n[t.u]\n"
-            "v = 'text \"quoted\" \\\\'\n");
+            "v = \"text \\\"quoted\\\" \\\\\\\\\"\n");
   const Config back = Config::from_string(text, "config.toml");
   EXPECT_EQ(back.to_toml(), text);
   ConfigReader r(back);
@@ -44,6 +44,21 @@ TEST(ConfigFuzz, ResolvedTomlOfSmallFloatsInfNanAndInt64MinRoundTrips) {
   EXPECT_TRUE(std::isnan(r.get<std::vector<double>>("lr", {})[5]));
   EXPECT_EQ(r.get<std::vector<int64_t>>("n", {})[0], std::numeric_limits<int64_t>::min());
   EXPECT_EQ(r.get<std::string>("t.u.v", ""), "text \"quoted\" \\\\");
+}
+
+// config_fuzz: toml++ printed the string "\n.1" as the multi-line string '\'\'\'\n.1\'\'\'', and
+// TOML drops a newline right after the opening quotes: it read back as ".1". (Without
+// multi-line strings it printed a literal string with a raw newline: invalid TOML.)
+TEST(ConfigFuzz, StringsWithNewlinesRoundTrip) {
+  Config c;
+  c.apply_override("train.lr=\n.1");
+  c.apply_override("a.b=x\ny\n");
+  const std::string text = c.to_toml();
+  EXPECT_EQ(text, "\n[a]\nb = \"x\\ny\\n\"\n\n[train]\nlr = \"\\n.1\"\n");
+  const Config back = Config::from_string(text);
+  ConfigReader r(back);
+  EXPECT_EQ(r.get<std::string>("train.lr", ""), "\n.1");
+  EXPECT_EQ(r.get<std::string>("a.b", ""), "x\ny\n");
 }
 
 // config_fuzz: an override value that is not TOML is kept as a plain string; with a
