@@ -1,5 +1,6 @@
 #include "nn/pickle.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <sstream>
@@ -52,17 +53,26 @@ ValuePtr rebuild_tensor(const std::vector<ValuePtr>& args, const std::string& wh
   Strides strides = as_dims(args[3], what, "stride");
   SP_CHECK(shape.rank() == strides.rank(), what, ": expected as many strides as dims, got size ", shape,
            " and stride ", strides);
-  // The view must stay inside the storage (a malformed file must not read out of bounds).
-  int64_t last = offset;
-  bool empty = false;
+  // The view must stay inside the storage (a malformed file must not read out of bounds),
+  // with every product and sum checked for overflow. It may repeat elements (stride 0, as
+  // torch's expand) but not hold more than its storage or 2^24 elements, so a small file
+  // cannot turn into a huge tensor once made contiguous.
+  int64_t last = offset, numel = 1;
+  bool empty = false, overflow = false;
   for (int d = 0; d < shape.rank(); ++d) {
     SP_CHECK(shape[d] >= 0 && strides[d] >= 0, what, ": expected non-negative size and stride, got size ", shape,
              " stride ", strides);
+    int64_t span = 0;
+    overflow |= __builtin_mul_overflow(numel, std::max<int64_t>(shape[d], 1), &numel);
     if (shape[d] == 0) empty = true;
-    else last += (shape[d] - 1) * strides[d];
+    else overflow |= __builtin_mul_overflow(shape[d] - 1, strides[d], &span) || __builtin_add_overflow(last, span, &last);
   }
-  SP_CHECK(offset >= 0 && (empty || last < storage.numel()), what, ": expected a view inside its storage of ",
-           storage.numel(), " elements, got offset ", offset, " size ", shape, " stride ", strides);
+  SP_CHECK(offset >= 0 && !overflow && (empty || last < storage.numel()), what,
+           ": expected a view inside its storage of ", storage.numel(), " elements, got offset ", offset, " size ",
+           shape, " stride ", strides);
+  SP_CHECK(numel <= std::max<int64_t>(storage.numel(), int64_t(1) << 24), what, ": expected a view of at most ",
+           std::max<int64_t>(storage.numel(), int64_t(1) << 24), " elements over a storage of ", storage.numel(),
+           ", got size ", shape, " stride ", strides);
   auto v = make(Value::Kind::Tensor);
   v->tensor = storage.as_strided(shape, strides, offset);
   return v;
@@ -128,19 +138,18 @@ class Machine {
           SP_CHECK(stack_.size() >= n, what_, ": stack underflow at byte ", at);
           std::vector<ValuePtr> items(stack_.end() - n, stack_.end());
           stack_.resize(stack_.size() - n);
-          push(collection(Value::Kind::Tuple, std::move(items)));
+          push(collection(Value::Kind::Tuple, items));
           break;
         }
         case ']': push(make(Value::Kind::List)); break;  // EMPTY_LIST
         case 'a': {  // APPEND
           ValuePtr v = pop();
-          container(Value::Kind::List)->items.push_back(v);
+          add(container(Value::Kind::List), {v});
           break;
         }
         case 'e': {  // APPENDS
           auto items = pop_mark();
-          auto& list = container(Value::Kind::List)->items;
-          list.insert(list.end(), items.begin(), items.end());
+          add(container(Value::Kind::List), items);
           break;
         }
         case 'l': push(collection(Value::Kind::List, pop_mark())); break;  // LIST
@@ -148,19 +157,18 @@ class Machine {
         case 'd': {  // DICT
           auto items = pop_mark();
           SP_CHECK(items.size() % 2 == 0, what_, ": expected key/value pairs for DICT at byte ", at);
-          push(collection(Value::Kind::Dict, std::move(items)));
+          push(collection(Value::Kind::Dict, items));
           break;
         }
         case 's': {  // SETITEM
           ValuePtr value = pop(), key = pop();
-          set_item(container(Value::Kind::Dict), key, value);
+          add(container(Value::Kind::Dict), {key, value});
           break;
         }
         case 'u': {  // SETITEMS
           auto items = pop_mark();
           SP_CHECK(items.size() % 2 == 0, what_, ": expected key/value pairs for SETITEMS at byte ", at);
-          auto dict = container(Value::Kind::Dict);
-          for (size_t k = 0; k < items.size(); k += 2) set_item(dict, items[k], items[k + 1]);
+          add(container(Value::Kind::Dict), items);
           break;
         }
         case 'q': memo_[u8()] = top(); break;         // BINPUT
@@ -274,16 +282,29 @@ class Machine {
     ValuePtr c = top();
     SP_CHECK(c->is(kind), what_, ": expected a ", kind == Value::Kind::Dict ? "dict" : "list", " at byte ", pos_,
              ", got ", c->describe());
+    SP_CHECK(!c->sealed, what_, ": expected a ", kind == Value::Kind::Dict ? "dict" : "list",
+             " to be filled before it is put into another container, got a change after at byte ", pos_,
+             "; hint: recursive objects are not supported");
     return c;
   }
-  static ValuePtr collection(Value::Kind kind, std::vector<ValuePtr> items) {
-    auto v = make(kind);
-    v->items = std::move(items);
-    return v;
+  // Puts items into a new or unsealed container: seals them and tracks the nesting depth.
+  // A container never holds itself: it is not sealed yet, so it is not inside any of the
+  // items (they are sealed, or new), and it is not one of them.
+  void add(const ValuePtr& c, const std::vector<ValuePtr>& items) {
+    for (const ValuePtr& v : items) {
+      SP_CHECK(v != c, what_, ": expected a container not to hold itself, got one at byte ", pos_,
+               "; hint: recursive objects are not supported");
+      v->sealed = true;
+      c->depth = std::max(c->depth, v->depth + 1);
+    }
+    SP_CHECK(c->depth <= kMaxDepth, what_, ": expected containers nested at most ", kMaxDepth, " deep, got more at byte ",
+             pos_);
+    c->items.insert(c->items.end(), items.begin(), items.end());
   }
-  static void set_item(const ValuePtr& dict, const ValuePtr& key, const ValuePtr& value) {
-    dict->items.push_back(key);
-    dict->items.push_back(value);
+  ValuePtr collection(Value::Kind kind, const std::vector<ValuePtr>& items) {
+    auto v = make(kind);
+    add(v, items);
+    return v;
   }
   ValuePtr reduce(const ValuePtr& callable, const ValuePtr& args) {
     SP_CHECK(args->is(Value::Kind::Tuple), what_, ": expected an argument tuple for REDUCE, got ", args->describe());
@@ -303,7 +324,7 @@ class Machine {
     }
     auto obj = make(Value::Kind::Object);
     obj->s = callable->is(Value::Kind::Global) ? callable->s : callable->describe();
-    obj->items = args->items;
+    add(obj, args->items);
     return obj;
   }
 

@@ -121,6 +121,14 @@ StorageRef parse_pid(const ValuePtr& pid, const std::string& what) {
   return {it[2]->s, pickle::storage_dtype(it[1]->s, what), it[4]->i};
 }
 
+// A bool must hold 0 or 1 (any other byte is undefined behaviour when read as bool):
+// nonzero bytes read as true, as numpy and torch do.
+void normalize_bools(const Tensor& storage) {
+  if (storage.dtype() != DType::Bool) return;
+  auto* b = static_cast<uint8_t*>(storage.data_ptr());
+  for (int64_t i = 0; i < storage.numel(); ++i) b[i] = b[i] != 0;
+}
+
 ValuePtr tensor_value(const Tensor& t) {
   auto v = std::make_shared<Value>();
   v->kind = Value::Kind::Tensor;
@@ -145,10 +153,11 @@ ValuePtr load_zip(const Bytes& bytes, const std::string& what) {
     if (cached != storages.end()) return tensor_value(cached->second);
     auto it = zip.entries().find(root + "data/" + ref.key);
     SP_CHECK(it != zip.entries().end(), what, ": expected a zip entry ", root, "data/", ref.key, ", got none");
-    uint64_t nbytes = uint64_t(ref.numel) * size_of(ref.dtype);
-    SP_CHECK(it->second.size == nbytes, what, ": expected ", nbytes, " bytes for storage ", ref.key, " (", ref.numel,
-             " x ", ref.dtype, "), got ", it->second.size);
+    const uint64_t element = size_of(ref.dtype);  // numel * element may overflow: divide instead
+    SP_CHECK(it->second.size % element == 0 && uint64_t(ref.numel) == it->second.size / element, what, ": expected ",
+             ref.numel, " x ", ref.dtype, " for storage ", ref.key, ", got ", it->second.size, " bytes");
     Tensor storage = from_data(zip.data(it->second), {ref.numel}, ref.dtype);
+    normalize_bools(storage);
     storages[ref.key] = storage;
     return tensor_value(storage);
   };
@@ -178,6 +187,9 @@ ValuePtr load_legacy(const Bytes& bytes, const std::string& what) {
   auto persistent_load = [&](const ValuePtr& pid) {
     StorageRef ref = parse_pid(pid, what);
     auto it = storages.find(ref.key);
+    // The storage's bytes follow in this file: it cannot be larger than the file.
+    SP_CHECK(uint64_t(ref.numel) <= bytes.size() / size_of(ref.dtype), what, ": expected storage ", ref.key,
+             " to fit in the file of ", bytes.size(), " bytes, got ", ref.numel, " x ", ref.dtype);
     if (it == storages.end()) it = storages.emplace(ref.key, empty({ref.numel}, ref.dtype)).first;
     SP_CHECK(it->second.dtype() == ref.dtype && it->second.numel() == ref.numel, what, ": storage ", ref.key,
              " is referenced as ", ref.dtype, "[", ref.numel, "] and as ", it->second.meta());
@@ -199,6 +211,7 @@ ValuePtr load_legacy(const Bytes& bytes, const std::string& what) {
     SP_CHECK(bytes.size() - pos >= storage.nbytes(), what, ": expected ", storage.nbytes(), " bytes of storage ",
              key->s, ", got ", bytes.size() - pos, " (truncated?)");
     std::memcpy(storage.data_ptr(), d + pos, storage.nbytes());
+    normalize_bools(storage);
     pos += storage.nbytes();
   }
   SP_CHECK(keys->items.size() == storages.size(), what, ": expected data for all ", storages.size(),
@@ -206,20 +219,25 @@ ValuePtr load_legacy(const Bytes& bytes, const std::string& what) {
   return result;
 }
 
-void flatten(const ValuePtr& v, const std::string& key, std::map<std::string, Tensor>& out) {
+// `budget` counts the values visited. A tree visits at most one value per pickle byte;
+// containers shared through the memo can make a small file a tree of billions of paths.
+void flatten(const ValuePtr& v, const std::string& key, std::map<std::string, Tensor>& out, size_t& budget,
+             const std::string& what) {
+  SP_CHECK(budget-- > 0, what, ": expected a tree of values, got containers shared so often that it unfolds to "
+           "more values than the file has bytes");
   auto join = [&](const std::string& k) { return key.empty() ? k : key + "." + k; };
   switch (v->kind) {
     case Value::Kind::Tensor: out[key] = v->tensor; break;
     case Value::Kind::Dict:
       for (size_t k = 0; k + 1 < v->items.size(); k += 2) {
         const ValuePtr& name = v->items[k];
-        if (name->is(Value::Kind::String)) flatten(v->items[k + 1], join(name->s), out);
-        else if (name->is(Value::Kind::Int)) flatten(v->items[k + 1], join(std::to_string(name->i)), out);
+        if (name->is(Value::Kind::String)) flatten(v->items[k + 1], join(name->s), out, budget, what);
+        else if (name->is(Value::Kind::Int)) flatten(v->items[k + 1], join(std::to_string(name->i)), out, budget, what);
       }
       break;
     case Value::Kind::List:
     case Value::Kind::Tuple:
-      for (size_t k = 0; k < v->items.size(); ++k) flatten(v->items[k], join(std::to_string(k)), out);
+      for (size_t k = 0; k < v->items.size(); ++k) flatten(v->items[k], join(std::to_string(k)), out, budget, what);
       break;
     default: break;  // not a tensor: skipped
   }
@@ -247,7 +265,8 @@ std::map<std::string, Tensor> load_pth(const std::string& path, const PthOptions
   }
 
   std::map<std::string, Tensor> flat;
-  flatten(root, "", flat);
+  size_t budget = bytes.size();
+  flatten(root, "", flat, budget, what);
   std::map<std::string, Tensor> out;
   const std::string sel = options.select.empty() ? "" : options.select + ".";
   for (auto& [key, t] : flat) {

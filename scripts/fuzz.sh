@@ -32,6 +32,8 @@ dirs=("$work" "$seeds")
 # CUDA's runtime needs the shadow gap unprotected (as make test-asan); leaks are findings.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-protect_shadow_gap=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Leaks inside libhdf5 on corrupt files are upstream's (tests/fuzz/lsan.supp).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0}
 export OMP_NUM_THREADS=1
 
 if ((merge)); then

@@ -1,5 +1,6 @@
 #include "nn/optim/optimizer.h"
 
+#include <charconv>
 #include <cmath>
 
 #include "tensor/ops/creation.h"
@@ -64,7 +65,10 @@ void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state) {
                   key.find_first_not_of("0123456789", 6) == dot;
     SP_CHECK(key.rfind("state.", 0) == 0 && digits, name_,
              ": expected optimizer state keys 'state.<i>.<name>', got '", key, "'");
-    size_t i = std::stoul(key.substr(6, dot - 6));
+    size_t i = 0;  // from_chars: std::stoul would throw std::out_of_range past 2^64
+    const auto [end, ec] = std::from_chars(key.data() + 6, key.data() + dot, i);
+    SP_CHECK(ec == std::errc() && end == key.data() + dot, name_, ": expected a parameter index in '", key,
+             "', got one too large");
     std::string name = key.substr(dot + 1);
     SP_CHECK(i < params_.size(), name_, ": state '", key, "' names parameter ", i, ", but there are ",
              params_.size());

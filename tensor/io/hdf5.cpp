@@ -228,6 +228,10 @@ Tensor H5File::read(const std::string& name) const {
   if (t.numel())
     SP_CHECK(H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) >= 0, "hdf5: could not read ",
              where(path_, name), " (corrupt or truncated file)");
+  if (dtype == DType::Bool) {  // a bool must hold 0 or 1: any other byte reads as true
+    auto* b = static_cast<uint8_t*>(t.data_ptr());
+    for (int64_t i = 0; i < t.numel(); ++i) b[i] = b[i] != 0;
+  }
   return t;
 }
 

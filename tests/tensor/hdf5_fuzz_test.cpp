@@ -148,5 +148,33 @@ TEST(Hdf5Fuzz, SpDtypeMustMatchTheStoredSizeAndNullSpacesAreRejected) {
                                          ":nothing, got an empty (null) dataspace");
 }
 
+// labels_fuzz: a bool dataset (sp_dtype "bool" on u8) holding the byte 100 was loaded
+// into a bool tensor as is: undefined behaviour when read (here by to(f32)).
+TEST(Hdf5Fuzz, BoolBytesAreNormalized) {
+  const std::string path = make_file("bool.h5", [](hid_t f) {
+    hsize_t n = 3;
+    hid_t space = H5Screate_simple(1, &n, nullptr);
+    uint8_t v[3] = {0, 100, 1};
+    hid_t d = H5Dcreate2(f, "mask", H5T_STD_U8LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    hid_t scalar = H5Screate(H5S_SCALAR);
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, 4);
+    hid_t a = H5Acreate2(d, "sp_dtype", type, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, type, "bool");
+    H5Aclose(a);
+    H5Tclose(type);
+    H5Sclose(scalar);
+    H5Dclose(d);
+    H5Sclose(space);
+  });
+  const Tensor t = H5File(path, H5File::Mode::Read).read("mask");
+  ASSERT_EQ(t.dtype(), DType::Bool);
+  const auto* b = static_cast<const uint8_t*>(t.data_ptr());
+  EXPECT_EQ(b[0], 0);
+  EXPECT_EQ(b[1], 1);
+  EXPECT_EQ(b[2], 1);
+}
+
 }  // namespace
 }  // namespace sp::io
