@@ -135,7 +135,8 @@ class Machine {
         case 't': push(collection(Value::Kind::Tuple, pop_mark())); break;
         case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
           size_t n = op - 0x84;
-          SP_CHECK(stack_.size() >= n, what_, ": stack underflow at byte ", at);
+          SP_CHECK(stack_.size() >= n && (marks_.empty() || stack_.size() - n >= marks_.back()), what_,
+                   ": stack underflow or a pop across a MARK at byte ", at);
           std::vector<ValuePtr> items(stack_.end() - n, stack_.end());
           stack_.resize(stack_.size() - n);
           push(collection(Value::Kind::Tuple, items));
@@ -268,6 +269,7 @@ class Machine {
   std::vector<ValuePtr> pop_mark() {
     SP_CHECK(!marks_.empty(), what_, ": expected a MARK before byte ", pos_);
     size_t m = marks_.back();
+    SP_ASSERT(m <= stack_.size(), "pickle: a MARK above the stack");  // every pop checks the marks
     marks_.pop_back();
     std::vector<ValuePtr> items(stack_.begin() + m, stack_.end());
     stack_.resize(m);

@@ -22,9 +22,73 @@ Config& Config::operator=(const Config& other) {
   return *this;
 }
 
+namespace {
+// toml++ 3.3 (Debian bookworm) reaches __builtin_unreachable() when it asks whether some
+// non-ASCII characters are whitespace (U+00A1..U+0499 among them: é, ü, Ω, Ж; found by
+// tests/fuzz/config_fuzz), which it asks wherever TOML allows whitespace: outside strings
+// and comments, after a backslash in a basic string, and after a line-ending backslash in
+// a multi-line one. TOML allows non-ASCII text only in strings and comments, and no
+// escape starts with one, so the first two are errors anyway; the third is valid but
+// rare. All three are refused here, before toml++ sees the text. Returns "" or the
+// problem with its line and column.
+std::string unsafe_for_tomlpp(std::string_view t) {
+  size_t line = 1, line_start = 0;
+  auto at = [&](size_t i, const char* what) {
+    return std::string(what) + " at line " + std::to_string(line) + ", column " + std::to_string(i - line_start + 1);
+  };
+  auto non_ascii = [&](size_t i) { return i < t.size() && static_cast<unsigned char>(t[i]) >= 0x80; };
+  auto newline = [&](size_t i) {
+    ++line;
+    line_start = i + 1;
+  };
+  for (size_t i = 0; i < t.size();) {
+    const char c = t[i];
+    if (c == '\n') {
+      newline(i++);
+    } else if (c == '#') {  // a comment: anything up to the end of the line
+      while (i < t.size() && t[i] != '\n') ++i;
+    } else if (c == '"' || c == '\'') {
+      const bool multi = t.compare(i, 3, std::string(3, c)) == 0, basic = c == '"';
+      i += multi ? 3 : 1;
+      while (i < t.size()) {
+        if (t.compare(i, multi ? 3 : 1, std::string(multi ? 3 : 1, c)) == 0) {
+          i += multi ? 3 : 1;
+          while (multi && i < t.size() && t[i] == c) ++i;  // """a"""" ends with a quote in the string
+          break;
+        }
+        if (t[i] == '\n') {
+          if (!multi) break;  // an unterminated string: toml++ stops there
+          newline(i);
+        }
+        if (basic && t[i] == '\\') {
+          if (non_ascii(i + 1)) return at(i + 1, "a non-ASCII character after a backslash");
+          size_t j = i + 1;  // a line-ending backslash: toml++ skips whitespace and newlines
+          while (multi && j < t.size() && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n')) {
+            if (t[j] == '\n') newline(j);
+            ++j;
+          }
+          if (j > i + 1 && non_ascii(j))
+            return at(j, "non-ASCII text right after a line-ending backslash (which toml++ 3.3 cannot read)");
+          i = j > i + 1 ? j : i + 2;
+          continue;
+        }
+        ++i;
+      }
+    } else if (non_ascii(i)) {
+      return at(i, "a non-ASCII character outside a string or comment");
+    } else {
+      ++i;
+    }
+  }
+  return "";
+}
+}  // namespace
+
 Config Config::from_string(const std::string& text, const std::string& source) {
   Config c;
   c.source_ = source;
+  const std::string unsafe = unsafe_for_tomlpp(text);
+  SP_CHECK(unsafe.empty(), "config: expected valid TOML in ", source, ", got ", unsafe);
   try {
     *c.table_ = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
@@ -66,6 +130,7 @@ const toml::node* find(const toml::table& t, const std::string& dotted) {
 // Parses the right-hand side of an override as a TOML value.
 toml::node_view<toml::node> parse_value(toml::table& scratch, const std::string& text) {
   try {
+    if (!unsafe_for_tomlpp(text).empty()) throw toml::parse_error("", {}, {});  // not TOML: a plain string
     scratch = toml::parse("v = " + text);
   } catch (const toml::parse_error&) {
     scratch = toml::table{};

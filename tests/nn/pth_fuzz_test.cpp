@@ -135,5 +135,12 @@ TEST(PthFuzz, BoolBytesAreNormalized) {
   EXPECT_EQ(b[2], 1);
 }
 
+// pth_legacy_fuzz: TUPLE1..3 took values from below the last MARK, so a later pop_mark()
+// copied a range that started past the stack's end (std::length_error, not sp::Error).
+TEST(PthFuzz, TuplesCannotPopAcrossAMark) {
+  EXPECT_SP_ERROR(load_pickle("\x80\x02K\x01(\x85."s), "test: stack underflow or a pop across a MARK at byte 5");
+  EXPECT_EQ(load_pickle("\x80\x02(K\x01\x85t."s)->items.size(), 1u);  // a tuple inside a MARK is fine
+}
+
 }  // namespace
 }  // namespace sp::nn
