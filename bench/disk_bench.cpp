@@ -19,10 +19,10 @@
 #include "models/disk.h"
 #include "tensor/cuda/context.h"
 #include "tensor/ops/creation.h"
-#include "tensor/ops/random.h"
-#include "tensor/ops/reduce.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/operators.h"
+#include "tensor/ops/random.h"
+#include "tensor/ops/reduce.h"
 
 namespace {
 
@@ -102,10 +102,12 @@ int main(int argc, char** argv) {
       const features::Features f = disk.extract(image);
       found = f.counts()[0];
       sync(device);
-      const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      const double t =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (i >= warmup) ms.push_back(t);
     }
-    what = std::to_string(size) + "x" + std::to_string(size) + " keypoints " + std::to_string(found);
+    what =
+        std::to_string(size) + "x" + std::to_string(size) + " keypoints " + std::to_string(found);
   } else if (mode == "match") {
     features::NearestNeighborOptions o;
     o.ratio_threshold = 0.95;
@@ -122,7 +124,8 @@ int main(int argc, char** argv) {
       const auto t0 = std::chrono::steady_clock::now();
       const features::Matches m = features::match_nearest_neighbors(d0, d1, Tensor(), Tensor(), o);
       matched = sum((m.matches0 >= Scalar(int64_t(0))).to(DType::I64)).item<int64_t>();
-      const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      const double t =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (i >= warmup) ms.push_back(t / double(pairs));
     }
     what = std::to_string(keypoints) + " keypoints, per pair, batch " + std::to_string(pairs) +

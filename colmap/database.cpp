@@ -89,9 +89,10 @@ CameraModel parse_camera_model(const std::string& name) {
   if (n == "simple-radial") return CameraModel::SimpleRadial;
   if (n == "radial") return CameraModel::Radial;
   if (n == "opencv") return CameraModel::OpenCV;
-  SP_FAIL("colmap: expected a camera model simple-pinhole | pinhole | simple-radial | radial | "
-          "opencv, got '",
-          name, "'");
+  SP_FAIL(
+      "colmap: expected a camera model simple-pinhole | pinhole | simple-radial | radial | "
+      "opencv, got '",
+      name, "'");
 }
 
 const char* camera_model_name(CameraModel model) {
@@ -140,12 +141,11 @@ std::pair<int64_t, int64_t> image_ids_of_pair(int64_t pair_id) {
 
 Database::Database(const std::string& path, Mode mode) : path_(path) {
   if (mode == Mode::Create)
-    SP_CHECK(!fs::exists(path), "colmap: expected a new database file, got '", path,
-             "' (exists)");
+    SP_CHECK(!fs::exists(path), "colmap: expected a new database file, got '", path, "' (exists)");
   else
     SP_CHECK(fs::exists(path), "colmap: expected a COLMAP database, got '", path, "' (missing)");
-  const int flags = mode == Mode::Create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                                         : SQLITE_OPEN_READONLY;
+  const int flags =
+      mode == Mode::Create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -191,14 +191,19 @@ sqlite3_stmt* Database::prepare(const std::string& sql) const {
   return s;
 }
 
-void Database::begin_transaction() { exec("BEGIN TRANSACTION;"); }
-void Database::commit_transaction() { exec("COMMIT;"); }
+void Database::begin_transaction() {
+  exec("BEGIN TRANSACTION;");
+}
+void Database::commit_transaction() {
+  exec("COMMIT;");
+}
 
 int64_t Database::add_camera(const Camera& c) {
   SP_CHECK(c.width > 0 && c.height > 0, "colmap: expected a camera size, got ", c.width, " x ",
            c.height);
-  Statement st{prepare("INSERT INTO cameras(model, width, height, params, prior_focal_length) "
-                       "VALUES(?, ?, ?, ?, ?);")};
+  Statement st{
+      prepare("INSERT INTO cameras(model, width, height, params, prior_focal_length) "
+              "VALUES(?, ?, ?, ?, ?);")};
   sqlite3_bind_int64(st.s, 1, int(c.model));
   sqlite3_bind_int64(st.s, 2, c.width);
   sqlite3_bind_int64(st.s, 3, c.height);
@@ -222,11 +227,12 @@ int64_t Database::add_image(const std::string& name, int64_t camera_id) {
   check(sqlite3_step(st.s), "adding image '" + name + "'");
   const int64_t image_id = sqlite3_last_insert_rowid(db_);
   // COLMAP >= 3.12: a frame of the camera's rig holding this image.
-  Statement rig{prepare("SELECT rig_id FROM rigs WHERE ref_sensor_id = ? AND ref_sensor_type = ?;")};
+  Statement rig{
+      prepare("SELECT rig_id FROM rigs WHERE ref_sensor_id = ? AND ref_sensor_type = ?;")};
   sqlite3_bind_int64(rig.s, 1, camera_id);
   sqlite3_bind_int64(rig.s, 2, kSensorCamera);
-  SP_CHECK(sqlite3_step(rig.s) == SQLITE_ROW, "colmap: expected camera ", camera_id, " in '",
-           path_, "' for image '", name, "'");
+  SP_CHECK(sqlite3_step(rig.s) == SQLITE_ROW, "colmap: expected camera ", camera_id, " in '", path_,
+           "' for image '", name, "'");
   const int64_t rig_id = sqlite3_column_int64(rig.s, 0);
   Statement frame{prepare("INSERT INTO frames(rig_id) VALUES(?);")};
   sqlite3_bind_int64(frame.s, 1, rig_id);
@@ -306,8 +312,8 @@ Camera Database::camera(int64_t camera_id) const {
   Statement st{prepare(
       "SELECT model, width, height, params, prior_focal_length FROM cameras WHERE camera_id = ?;")};
   sqlite3_bind_int64(st.s, 1, camera_id);
-  SP_CHECK(sqlite3_step(st.s) == SQLITE_ROW, "colmap: expected camera ", camera_id, " in '",
-           path_, "'");
+  SP_CHECK(sqlite3_step(st.s) == SQLITE_ROW, "colmap: expected camera ", camera_id, " in '", path_,
+           "'");
   Camera c;
   c.model = CameraModel(sqlite3_column_int(st.s, 0));
   c.width = sqlite3_column_int64(st.s, 1);

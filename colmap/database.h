@@ -83,7 +83,7 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  int64_t add_camera(const Camera& camera);        // returns camera_id (1, 2, ...)
+  int64_t add_camera(const Camera& camera);                       // returns camera_id (1, 2, ...)
   int64_t add_image(const std::string& name, int64_t camera_id);  // returns image_id
   // xy [N, 2] row-major float32 (COLMAP pixel convention).
   void add_keypoints(int64_t image_id, const std::vector<float>& xy);

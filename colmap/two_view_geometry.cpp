@@ -29,8 +29,8 @@ TwoViewGeometry verify_matches(const geometry::Points2& kp1, const geometry::Poi
   geometry::Points2 x1(n, 2), x2(n, 2);
   for (int64_t k = 0; k < n; ++k) {
     const auto [i, j] = matches[size_t(k)];
-    SP_CHECK(i < kp1.rows() && j < kp2.rows(), "colmap: expected match indices below ",
-             kp1.rows(), " and ", kp2.rows(), ", got (", i, ", ", j, ")");
+    SP_CHECK(i < kp1.rows() && j < kp2.rows(), "colmap: expected match indices below ", kp1.rows(),
+             " and ", kp2.rows(), ", got (", i, ", ", j, ")");
     x1.row(k) = kp1.row(i);
     x2.row(k) = kp2.row(j);
   }

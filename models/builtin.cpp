@@ -20,9 +20,8 @@ void register_builtin_models() {
     register_model("superpoint", [](ConfigView& c) {
       return std::make_shared<SuperPoint>(SuperPointConfig::from(c, /*detector_only=*/false));
     });
-    register_model("disk", [](ConfigView& c) {
-      return std::make_shared<DISK>(DiskConfig::from(c));
-    });
+    register_model("disk",
+                   [](ConfigView& c) { return std::make_shared<DISK>(DiskConfig::from(c)); });
     register_model("nearest_neighbor", [](ConfigView& c) {
       return std::make_shared<NearestNeighborMatcher>(NearestNeighborMatcher::options_from(c));
     });

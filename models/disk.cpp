@@ -125,7 +125,8 @@ Unet& unet_of(const nn::Module& m) {
 // Zero padding bottom/right of images [B, C, H, W] to multiples of `multiple`.
 ag::Var pad_to_multiple(const ag::Var& x, int64_t multiple) {
   const int64_t H = x.size(2), W = x.size(3);
-  const int64_t ph = (multiple - H % multiple) % multiple, pw = (multiple - W % multiple) % multiple;
+  const int64_t ph = (multiple - H % multiple) % multiple,
+                pw = (multiple - W % multiple) % multiple;
   if (ph == 0 && pw == 0) return x;
   return ag::pad(x, {0, pw, 0, ph});
 }
@@ -155,8 +156,7 @@ std::pair<ag::Var, ag::Var> DISK::heatmap_and_descriptors(const ag::Var& images)
            ": expected H and W multiples of ", m, ", got ", images.shape(),
            "; hint: pad_if_not_divisible = true pads them, or resize the images");
   ag::Var out = unet(pad_to_multiple(images, m));
-  if (out.size(2) != H || out.size(3) != W)
-    out = ag::narrow(ag::narrow(out, 2, 0, H), 3, 0, W);
+  if (out.size(2) != H || out.size(3) != W) out = ag::narrow(ag::narrow(out, 2, 0, H), 3, 0, W);
   const int64_t D = config_.descriptor_dim;
   return {ag::narrow(out, 1, D, 1), ag::narrow(out, 1, 0, D)};
 }
@@ -266,8 +266,7 @@ features::Features DISK::extract(const Tensor& images) {
   // The padded maps as they are: detection looks only at the image region.
   const Tensor out = unet(pad_to_multiple(ag::Var(images), m)).data();
   const int64_t D = config_.descriptor_dim;
-  return to_features(detect(out.narrow(1, D, 1), out.narrow(1, 0, D), H, W), H, W,
-                     images.device());
+  return to_features(detect(out.narrow(1, D, 1), out.narrow(1, 0, D), H, W), H, W, images.device());
 }
 
 features::Features DISK::features_of(const Predictions& pred, const Tensor& images) {

@@ -55,8 +55,8 @@ Tensor disk_maxima_mask(const Tensor& heatmap, int64_t window, double threshold,
            Hp, ", ", Wp, "] heatmap, got ", height, " x ", width);
   const Tensor h = heatmap.contiguous();
   Tensor mask = empty({B, Hp, Wp}, DType::Bool, h.device());
-  const detail::MaximaGeometry g{B, Hp, Wp, height, width, (window - 1) / 2, window / 2,
-                                 float(threshold)};
+  const detail::MaximaGeometry g{
+      B, Hp, Wp, height, width, (window - 1) / 2, window / 2, float(threshold)};
   if (mask.numel() == 0) return mask;
   if (h.is_cuda())
     detail::disk_maxima_mask_cuda(mask, h, g);

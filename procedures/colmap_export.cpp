@@ -95,8 +95,8 @@ ColmapReport export_colmap(const ColmapCommand& c) {
   if (fs::exists(c.database)) {
     if (!c.overwrite) {
       const int64_t n = colmap::check_colmap_database(c.database);
-      SP_FAIL("spcolmap: expected no database at '", c.database, "', got a COLMAP database of ",
-              n, " images; hint: pass --overwrite to replace it");
+      SP_FAIL("spcolmap: expected no database at '", c.database, "', got a COLMAP database of ", n,
+              " images; hint: pass --overwrite to replace it");
     }
   }
   const auto [feature_file, layout] = locate_features(c.features);
@@ -199,16 +199,16 @@ ColmapReport export_colmap(const ColmapCommand& c) {
     throw;
   }
   if (c.progress) {
-    *c.progress << "spcolmap: " << report.images << " images, " << report.cameras
-                << " cameras, " << report.pairs << " matched pairs (" << report.matches
-                << " matches)";
+    *c.progress << "spcolmap: " << report.images << " images, " << report.cameras << " cameras, "
+                << report.pairs << " matched pairs (" << report.matches << " matches)";
     if (c.verify)
       *c.progress << ", " << report.verified_pairs << " verified (" << report.inliers
                   << " inliers)";
     *c.progress << " -> " << c.database << "\nnext: colmap mapper --database_path " << c.database
                 << " --image_path " << c.images << " --output_path SPARSE_DIR"
-                << (c.verify ? "" : "  (after colmap matches_importer or exhaustive_matcher: "
-                                    "the matches are not verified)")
+                << (c.verify ? ""
+                             : "  (after colmap matches_importer or exhaustive_matcher: "
+                               "the matches are not verified)")
                 << "\n";
   }
   return report;

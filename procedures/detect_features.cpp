@@ -167,8 +167,8 @@ class ChunkWriter {
     if (!writer_) {
       tmp_ = fs::path(dir_) / (chunk_name(next_) + ".tmp");
       fs::create_directories(tmp_);
-      writer_ =
-          std::make_unique<features::FeatureWriter>(chunk_features(tmp_, layout_), layout_, options_);
+      writer_ = std::make_unique<features::FeatureWriter>(chunk_features(tmp_, layout_), layout_,
+                                                          options_);
     }
     writer_->write(name, f);
     entries_.push_back(entry);
@@ -193,6 +193,13 @@ class ChunkWriter {
   std::vector<ImageEntry> entries_;
 };
 
+// Whether the final feature file(s) exist: DISK's folder holds the partial chunks too, so
+// its keypoints.h5 is what tells.
+bool has_final_features(const std::string& final_path, FeatureLayout layout) {
+  return layout == FeatureLayout::Disk ? fs::exists(fs::path(final_path) / "keypoints.h5")
+                                       : fs::exists(final_path);
+}
+
 // Final files = the existing final files updated with every chunk (later wins), written
 // atomically file by file; the chunks are removed only afterwards.
 void merge(const DetectCommand& c, FeatureLayout layout, const std::vector<fs::path>& chunks) {
@@ -207,7 +214,8 @@ void merge(const DetectCommand& c, FeatureLayout layout, const std::vector<fs::p
     if (fs::exists(index_file))
       for (const ImageEntry& e : read_image_index(index_file)) index[e.name] = e;
   };
-  if (fs::exists(final_path)) add_source(final_path, image_index_path(c.output, layout));
+  if (has_final_features(final_path, layout))
+    add_source(final_path, image_index_path(c.output, layout));
   for (const fs::path& chunk : chunks)
     add_source(chunk_features(chunk, layout), (chunk / "images.txt").string());
   features::FeatureWriter writer(final_path, layout, {.half = c.half});
@@ -327,12 +335,14 @@ std::shared_ptr<models::Extractor> load_extractor(const DetectCommand& c, Device
            "'");
   std::map<std::string, std::string> values;
   const bool disk = c.extractor == "disk";
-  if (c.max_keypoints > 0) values[disk ? "max_keypoints" : "top_k"] = std::to_string(c.max_keypoints);
+  if (c.max_keypoints > 0)
+    values[disk ? "max_keypoints" : "top_k"] = std::to_string(c.max_keypoints);
   if (disk) values["nms_window"] = std::to_string(c.window);
   if (c.threshold) values["detection_threshold"] = number(*c.threshold);
   for (const auto& [key, value] : c.model_options) values[key] = value;
   models::MapConfig config(values);
-  auto model = std::dynamic_pointer_cast<models::Extractor>(models::create_model(c.extractor, config));
+  auto model =
+      std::dynamic_pointer_cast<models::Extractor>(models::create_model(c.extractor, config));
   SP_ASSERT(model != nullptr);
   SP_CHECK(!c.model_path.empty(), "spdetect: expected --model-path (the ", c.extractor,
            " weights, e.g. DISK's official depth-save.pth)");
@@ -371,10 +381,7 @@ DetectReport detect_features(const DetectCommand& c) {
   }
   // What is done already: the final files (checked) and the committed chunks.
   std::set<std::string> done;
-  const bool exists = layout == FeatureLayout::Disk
-                          ? fs::exists(fs::path(final_path) / "keypoints.h5")
-                          : fs::exists(final_path);
-  if (exists)
+  if (has_final_features(final_path, layout))
     for (const std::string& n : check_feature_file(final_path, layout)) done.insert(n);
   std::vector<fs::path> chunks = committed_chunks(partial);
   for (const fs::path& chunk : chunks)
@@ -404,8 +411,9 @@ DetectReport detect_features(const DetectCommand& c) {
     *log << "spdetect: " << c.extractor << " (" << c.model_path << ") on " << device << ", "
          << todo.size() << " images to do, " << report.done << " already in " << c.output << "\n";
 
-  ChunkWriter chunk(partial, layout, {.half = c.half},
-                    chunks.empty() ? 0 : std::stoll(chunks.back().filename().string().substr(6)) + 1);
+  ChunkWriter chunk(
+      partial, layout, {.half = c.half},
+      chunks.empty() ? 0 : std::stoll(chunks.back().filename().string().substr(6)) + 1);
   train::InterruptGuard interrupt_guard;
   train::Progress progress("images", report.images, report.done);
   ag::NoGradGuard no_grad;
@@ -424,8 +432,7 @@ DetectReport detect_features(const DetectCommand& c) {
       const Tensor image = current.get();
       const int64_t H = image.size(1), W = image.size(2);
       const Processing p = prepare(image, c, multiple, path, device);
-      const features::ImageFeatures f =
-          model->extract(p.input.unsqueeze(0)).image(0).to(kCPU);
+      const features::ImageFeatures f = model->extract(p.input.unsqueeze(0)).image(0).to(kCPU);
       chunk.add(name, to_original(f, p.factor, layout, W, H), {name, path_of.at(name), W, H});
       ++report.written;
     } catch (const Error& e) {
@@ -450,9 +457,9 @@ DetectReport detect_features(const DetectCommand& c) {
   if (log)
     *log << "spdetect: " << report.written << " images written, " << report.done
          << " already there, " << report.failed << " skipped"
-         << (report.written > 0 ? ", " + number(double(report.written) / report.seconds) +
-                                      " images/s"
-                                : std::string())
+         << (report.written > 0
+                 ? ", " + number(double(report.written) / report.seconds) + " images/s"
+                 : std::string())
          << " -> " << final_path << "\n";
   return report;
 }

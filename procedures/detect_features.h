@@ -37,19 +37,19 @@
 namespace sp::procedures {
 
 struct DetectCommand {
-  std::string images;                // folder, searched recursively
-  std::string output;                // OUT
-  std::string extractor = "disk";    // disk | superpoint | magicpoint
-  std::string model_path;            // weights (.pth or sp .h5); required
-  std::string format = "disk";       // disk | hloc
-  int64_t height = 0, width = 0;     // both > 0: resize and pad (see above); both 0: none
-  int64_t max_keypoints = -1;        // --n: the strongest per image (<= 0: all)
-  int64_t window = 5;                // DISK NMS window
-  std::optional<double> threshold;   // detection threshold (none: the model's default)
-  bool half = false;                 // float16 descriptors (DISK --f16, hloc as_half)
-  bool overwrite = false;            // replace files in the way instead of failing
-  std::string device;                // "" = auto
-  int64_t commit_every = 200;        // images per committed chunk
+  std::string images;               // folder, searched recursively
+  std::string output;               // OUT
+  std::string extractor = "disk";   // disk | superpoint | magicpoint
+  std::string model_path;           // weights (.pth or sp .h5); required
+  std::string format = "disk";      // disk | hloc
+  int64_t height = 0, width = 0;    // both > 0: resize and pad (see above); both 0: none
+  int64_t max_keypoints = -1;       // --n: the strongest per image (<= 0: all)
+  int64_t window = 5;               // DISK NMS window
+  std::optional<double> threshold;  // detection threshold (none: the model's default)
+  bool half = false;                // float16 descriptors (DISK --f16, hloc as_half)
+  bool overwrite = false;           // replace files in the way instead of failing
+  std::string device;               // "" = auto
+  int64_t commit_every = 200;       // images per committed chunk
   // More model config entries (models/disk.h, models/superpoint.h keys), e.g. a small
   // network's widths: {"down", "[4, 8, 8, 8, 8]"}. They win over the flags above.
   std::map<std::string, std::string> model_options;

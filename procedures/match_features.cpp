@@ -34,8 +34,7 @@ std::pair<std::string, features::FeatureLayout> locate_features(const std::strin
   return {out, features::FeatureLayout::Hloc};
 }
 
-std::string default_matches_path(const std::string& feature_file,
-                                 features::FeatureLayout layout) {
+std::string default_matches_path(const std::string& feature_file, features::FeatureLayout layout) {
   return layout == features::FeatureLayout::Disk
              ? (fs::path(feature_file) / "matches.h5").string()
              : (fs::path(feature_file).parent_path() / "matches.h5").string();
@@ -109,8 +108,8 @@ MatchReport match_features(const MatchCommand& c) {
   SP_CHECK(c.matcher == "nn", "spmatch: expected --matcher nn, got '", c.matcher,
            "' (LightGlue comes later)");
   SP_CHECK(c.save_threshold >= 0 && c.ratio_threshold > 0,
-           "spmatch: expected --save-threshold >= 0 and --rt > 0, got ", c.save_threshold,
-           " and ", c.ratio_threshold);
+           "spmatch: expected --save-threshold >= 0 and --rt > 0, got ", c.save_threshold, " and ",
+           c.ratio_threshold);
   const auto [feature_file, layout] = locate_features(c.features);
   const std::string format =
       c.format.empty() ? (layout == features::FeatureLayout::Disk ? "disk" : "hloc") : c.format;
@@ -131,8 +130,8 @@ MatchReport match_features(const MatchCommand& c) {
   std::map<std::string, std::string> values{{"mutual", "true"}};
   if (c.ratio_threshold < 1) values["ratio_threshold"] = std::to_string(c.ratio_threshold);
   models::MapConfig config(values);
-  auto matcher = std::dynamic_pointer_cast<models::Matcher>(
-      models::create_model("nearest_neighbor", config));
+  auto matcher =
+      std::dynamic_pointer_cast<models::Matcher>(models::create_model("nearest_neighbor", config));
   SP_ASSERT(matcher != nullptr);
 
   // Every image's features once, on the CPU; batches are padded onto the device.
@@ -162,16 +161,15 @@ MatchReport match_features(const MatchCommand& c) {
       const int64_t n = std::max(max_n, a.size()), m = std::max(max_m, b.size());
       const double bytes = 32.0 * double(std::max<int64_t>(n, 1) * std::max<int64_t>(m, 1)) *
                            double(end - start + 1);
-      const bool full = c.batch_size > 0 ? int64_t(end - start) >= c.batch_size
-                                         : (end > start && bytes > budget);
+      const bool full =
+          c.batch_size > 0 ? int64_t(end - start) >= c.batch_size : (end > start && bytes > budget);
       if (full) break;
       first.push_back(a), second.push_back(b);
       max_n = n, max_m = m;
       ++end;
     }
     const features::Matches m =
-        matcher->match(features::pad(first, 0, device), features::pad(second, 0, device))
-            .to(kCPU);
+        matcher->match(features::pad(first, 0, device), features::pad(second, 0, device)).to(kCPU);
     for (size_t k = start; k < end; ++k) {
       const int64_t b = int64_t(k - start), n = first[size_t(b)].size();
       const Tensor m0 = m.matches0.select(0, b).narrow(0, 0, n).contiguous();

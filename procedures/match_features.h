@@ -30,11 +30,11 @@ std::pair<std::string, features::FeatureLayout> locate_features(const std::strin
 std::string default_matches_path(const std::string& feature_file, features::FeatureLayout layout);
 
 struct MatchCommand {
-  std::string features;      // OUT of spdetect: a DISK folder, an hloc .h5, or a folder holding
-                             // features.h5
-  std::string pairs;         // pair list "name0 name1" per line; empty: every pair
-  std::string output;        // matches file; empty: next to the features (matches.h5)
-  std::string format;        // disk | hloc; empty: the features' layout
+  std::string features;  // OUT of spdetect: a DISK folder, an hloc .h5, or a folder holding
+                         // features.h5
+  std::string pairs;     // pair list "name0 name1" per line; empty: every pair
+  std::string output;    // matches file; empty: next to the features (matches.h5)
+  std::string format;    // disk | hloc; empty: the features' layout
   std::string matcher = "nn";
   double ratio_threshold = 0.95;  // >= 1: no ratio test
   int64_t save_threshold = 100;   // pairs with fewer matches are not written

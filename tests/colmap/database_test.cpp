@@ -14,7 +14,7 @@ namespace sp::colmap {
 namespace {
 
 TEST(ColmapDatabase, PairIdsAreColmaps) {
-  EXPECT_EQ(pair_id(1, 2), 2147483647 + 2);
+  EXPECT_EQ(pair_id(1, 2), int64_t(2147483647) + 2);
   EXPECT_EQ(pair_id(2, 1), pair_id(1, 2));
   EXPECT_EQ(image_ids_of_pair(pair_id(7, 3)), (std::pair<int64_t, int64_t>{3, 7}));
 }
@@ -98,7 +98,7 @@ std::vector<uint8_t> jpeg_with_focal(uint16_t focal, bool little) {
   };
   tiff.insert(tiff.end(), little ? std::initializer_list<uint8_t>{'I', 'I'}
                                  : std::initializer_list<uint8_t>{'M', 'M'});
-  u16(42), u32(8);                             // IFD0 at 8
+  u16(42), u32(8);                               // IFD0 at 8
   u16(1), u16(0x8769), u16(4), u32(1), u32(26);  // ExifIFD pointer -> 26
   u32(0);
   u16(1), u16(0xA405), u16(3), u32(1), u16(focal), u16(0);  // FocalLengthIn35mmFilm

@@ -49,7 +49,8 @@ TEST(Disk, ParameterNamesAndCountAreThoseOfTheOfficialWeights) {
   EXPECT_EQ(state.at("unet.path_up.0.conv.1.weight").shape(), (Shape{128}));
   EXPECT_EQ(state.at("unet.path_up.3.conv.3.weight").shape(), (Shape{129, 80, 5, 5}));
   EXPECT_EQ(state.at("unet.path_up.3.conv.3.bias").shape(), (Shape{129}));
-  EXPECT_EQ(state.size(), 2u + 4 * 3 + 4 * 3);  // level 0 conv, levels 1-4 and 4 up blocks: PReLU + conv
+  EXPECT_EQ(state.size(),
+            2u + 4 * 3 + 4 * 3);  // level 0 conv, levels 1-4 and 4 up blocks: PReLU + conv
 }
 
 TEST(Disk, MapsMatchKorniaOnImagesThatArePadded) {
@@ -138,8 +139,10 @@ TEST(Disk, PaddedRegionIsNeverLookedAt) {
 
 TEST(Disk, ErrorsNameTheProblem) {
   register_builtin_models();
-  MapConfig config({{"pad_if_not_divisible", "false"}, {"descriptor_dim", "8"},
-                    {"down", "[4, 8, 8, 8, 8]"}, {"up", "[8, 8, 8]"}});
+  MapConfig config({{"pad_if_not_divisible", "false"},
+                    {"descriptor_dim", "8"},
+                    {"down", "[4, 8, 8, 8, 8]"},
+                    {"up", "[8, 8, 8]"}});
   auto model = create_model("disk", config);
   auto* disk = dynamic_cast<DISK*>(model.get());
   ASSERT_NE(disk, nullptr);
@@ -153,8 +156,9 @@ TEST(Disk, ErrorsNameTheProblem) {
                   "missing unet.path_down.0.1.3.weight");
   // The full-size network does not take the tiny weights: the shape is named.
   DISK full{DiskConfig{}};
-  EXPECT_SP_ERROR(full.load_pretrained(test::fixture_path("models_disk_tiny.pth")),
-                  "expected 'unet.path_down.0.1.3.weight' of shape [16, 3, 5, 5], got [4, 3, 5, 5]");
+  EXPECT_SP_ERROR(
+      full.load_pretrained(test::fixture_path("models_disk_tiny.pth")),
+      "expected 'unet.path_down.0.1.3.weight' of shape [16, 3, 5, 5], got [4, 3, 5, 5]");
   MapConfig bad_up(std::map<std::string, std::string>{{"up", "[64, 64, 64, 129]"}});
   EXPECT_SP_ERROR(create_model("disk", bad_up), "up with len(down) - 2");
   EXPECT_SP_ERROR(disk->loss(Predictions(), Batch()), "not implemented yet");

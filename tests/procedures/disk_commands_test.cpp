@@ -111,8 +111,9 @@ TEST(Spdetect, CommittedChunksOfAKilledRunCountAsDone) {
   EXPECT_FALSE(fs::exists(partial));
   features::FeatureReader reader((root / "out").string());
   EXPECT_EQ(reader.names().size(), 3u);
-  EXPECT_TRUE(test::equal(reader.read("a").keypoints,
-                          features::FeatureReader((root / "first_out").string()).read("a").keypoints));
+  EXPECT_TRUE(
+      test::equal(reader.read("a").keypoints,
+                  features::FeatureReader((root / "first_out").string()).read("a").keypoints));
 }
 
 TEST(Spdetect, HlocLayoutAndResizing) {
@@ -170,15 +171,19 @@ TEST(Spmatch, MatchesEveryPairLikeTheNearestNeighbourMatcher) {
   MatchReport r = match_features(m);
   EXPECT_EQ(r.pairs, 3);
   EXPECT_EQ(r.written, 3);
-  features::FeatureReader reader(out);
-  features::MatchReader matches(out + "/matches.h5", features::MatchLayout::Disk);
-  EXPECT_EQ(matches.pairs().size(), 3u);
-  const features::ImageFeatures a = reader.read("a"), b = reader.read("b");
-  features::NearestNeighborOptions o;
-  o.ratio_threshold = 0.9;
-  const features::Matches direct = features::match_nearest_neighbors(
-      a.descriptors.unsqueeze(0), b.descriptors.unsqueeze(0), Tensor(), Tensor(), o);
-  EXPECT_TRUE(test::equal(matches.read("a", "b"), direct.pairs(0)));
+  {
+    // (Scoped: libhdf5 would hand a reopen of a still-open file the cached old content.)
+    features::FeatureReader reader(out);
+    features::MatchReader matches(out + "/matches.h5", features::MatchLayout::Disk);
+    EXPECT_EQ(matches.pairs().size(), 3u);
+    const features::ImageFeatures a = reader.read("a"), b = reader.read("b");
+    features::NearestNeighborOptions o;
+    o.ratio_threshold = 0.9;
+    const features::Matches direct = features::match_nearest_neighbors(
+        a.descriptors.unsqueeze(0), b.descriptors.unsqueeze(0), Tensor(), Tensor(), o);
+    ASSERT_GT(direct.pairs(0).size(0), 0);
+    EXPECT_TRUE(test::equal(matches.read("a", "b"), direct.pairs(0)));
+  }
   // An existing file is never replaced silently; a broken one is reported.
   EXPECT_SP_ERROR(match_features(m), "pass --overwrite to replace it");
   std::ofstream(out + "/matches.h5") << "garbage";
