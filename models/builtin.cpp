@@ -2,6 +2,7 @@
 // initializers) keeps every model linked in from the static library.
 #include <mutex>
 
+#include "models/dual_softmax_matcher.h"
 #include "models/model.h"
 #include "models/nearest_neighbor_matcher.h"
 #include "models/superpoint.h"
@@ -21,6 +22,9 @@ void register_builtin_models() {
     });
     register_model("nearest_neighbor", [](ConfigView& c) {
       return std::make_shared<NearestNeighborMatcher>(NearestNeighborMatcher::options_from(c));
+    });
+    register_model("dual_softmax", [](ConfigView& c) {
+      return std::make_shared<DualSoftmaxMatcher>(DualSoftmaxConfig::from(c));
     });
     register_model("two_view_pipeline", [](ConfigView& c) { return TwoViewPipeline::from(c); });
   });

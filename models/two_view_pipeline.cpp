@@ -23,16 +23,24 @@ std::shared_ptr<T> component(ConfigView& config, const std::string& table, const
 }  // namespace
 
 TwoViewPipeline::TwoViewPipeline(std::shared_ptr<Extractor> extractor,
-                                 std::shared_ptr<Matcher> matcher)
+                                 std::shared_ptr<Matcher> matcher,
+                                 std::shared_ptr<GtLabeller> ground_truth)
     : Model("TwoViewPipeline"),
       extractor_(register_module("extractor", std::move(extractor))),
-      matcher_(register_module("matcher", std::move(matcher))) {}
+      matcher_(register_module("matcher", std::move(matcher))),
+      ground_truth_(std::move(ground_truth)) {}
 
 std::shared_ptr<TwoViewPipeline> TwoViewPipeline::from(ConfigView& config) {
   auto extractor =
       component<Extractor>(config, "extractor", "an extractor (superpoint, magicpoint)");
-  auto matcher = component<Matcher>(config, "matcher", "a matcher (nearest_neighbor)");
-  return std::make_shared<TwoViewPipeline>(extractor, matcher);
+  auto matcher =
+      component<Matcher>(config, "matcher", "a matcher (nearest_neighbor, dual_softmax)");
+  std::shared_ptr<GtLabeller> gt;
+  if (config.has("ground_truth")) {
+    std::unique_ptr<ConfigView> sub = config.sub("ground_truth");
+    gt = GtLabeller::from(*sub);
+  }
+  return std::make_shared<TwoViewPipeline>(extractor, matcher, gt);
 }
 
 features::Features TwoViewPipeline::view(const Batch& batch, const std::string& suffix) {
@@ -55,10 +63,14 @@ Predictions TwoViewPipeline::forward(const Batch& batch) {
   SP_CHECK(f0.batch_size() == f1.batch_size(),
            "two_view_pipeline: expected views of one batch size, got ", f0.batch_size(), " and ",
            f1.batch_size());
-  Predictions pred("predictions");
+  // The matcher sees the batch with both views' features (Glue Factory: {**data, **pred}).
+  std::map<std::string, Tensor> items = batch.items();
+  f0.put(items, "0");
+  f1.put(items, "1");
+  Predictions pred = matcher_->forward(make_batch(items));
   put_features(pred, f0, "0");
   put_features(pred, f1, "1");
-  put_matches(pred, matcher_->match(f0, f1));
+  if (ground_truth_) ground_truth_->put(pred, f0, f1, batch);
   return pred;
 }
 
