@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all deps configure build test test-asan test-gpu bench demo clean format
+.PHONY: all deps configure build test test-asan test-gpu bench demo clean format fuzz
 
 all: build
 
@@ -33,6 +33,12 @@ test-asan: deps
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=protect_shadow_gap=0:detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L cpu $(CTEST_FLAGS)
 
+# The libFuzzer harnesses of tests/fuzz (clang, ASan + UBSan + libFuzzer, separate tree
+# build-fuzz); scripts/fuzz.sh NAME [SECONDS] runs one (docs/FUZZING.md).
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DSP_FUZZ=ON $(CMAKE_FLAGS)
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_all
+
 bench: build
 	scripts/run-bench.sh $(BUILD)
 
@@ -57,4 +63,4 @@ format:
 	git ls-files '*.h' '*.cpp' '*.cu' '*.cuh' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

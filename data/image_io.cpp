@@ -20,17 +20,26 @@ namespace {
 std::vector<unsigned char> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   SP_CHECK(in.good(), "read_image: expected a readable file, got '", path, "' (cannot open)");
-  return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return std::vector<unsigned char>(std::istreambuf_iterator<char>(in),
+                                    std::istreambuf_iterator<char>());
+}
+
+// Rejects a header's size before any pixel memory is allocated for it.
+void check_size(const std::string& path, int64_t w, int64_t h) {
+  SP_CHECK(w > 0 && h > 0 && w <= kMaxImagePixels / h, "read_image: expected at most ",
+           kMaxImagePixels, " pixels in '", path, "', got ", w, " x ", h);
 }
 
 // Interleaved HWC samples (u8 or big-endian u16 already decoded to uint16) -> [C, H, W] f32.
 template <typename T>
-Tensor planar_from_interleaved(const T* src, int64_t h, int64_t w, int64_t c_in, int64_t c_out, float scale) {
+Tensor planar_from_interleaved(const T* src, int64_t h, int64_t w, int64_t c_in, int64_t c_out,
+                               float scale) {
   Tensor out = empty({c_out, h, w});
   float* o = out.data<float>();
   for (int64_t y = 0; y < h; ++y)
     for (int64_t x = 0; x < w; ++x)
-      for (int64_t c = 0; c < c_out; ++c) o[(c * h + y) * w + x] = float(src[(y * w + x) * c_in + c]) * scale;
+      for (int64_t c = 0; c < c_out; ++c)
+        o[(c * h + y) * w + x] = float(src[(y * w + x) * c_in + c]) * scale;
   return out;
 }
 
@@ -58,7 +67,8 @@ void png_read_fn(png_structp png, png_bytep out, png_size_t n) {
 
 Tensor read_png(const std::string& path, const std::vector<unsigned char>& bytes) {
   PngReadState st{bytes.data(), bytes.size(), 0, {0}, {}};
-  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &st, png_error_fn, png_warning_fn);
+  png_structp png =
+      png_create_read_struct(PNG_LIBPNG_VER_STRING, &st, png_error_fn, png_warning_fn);
   SP_CHECK(png != nullptr, "read_image: cannot create a PNG decoder for '", path, "'");
   png_infop info = png_create_info_struct(png);
   // Everything touched after setjmp is plain data declared before it.
@@ -81,6 +91,10 @@ Tensor read_png(const std::string& path, const std::vector<unsigned char>& bytes
   png_read_update_info(png, info);
   w = png_get_image_width(png, info);
   h = png_get_image_height(png, info);
+  if (int64_t(w) * h > kMaxImagePixels || w == 0 || h == 0) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    check_size(path, w, h);
+  }
   depth = png_get_bit_depth(png, info);
   channels = png_get_channels(png, info);
   size_t row_bytes = png_get_rowbytes(png, info);
@@ -92,8 +106,8 @@ Tensor read_png(const std::string& path, const std::vector<unsigned char>& bytes
 
   int64_t c_out = channels >= 3 ? 3 : 1;  // alpha dropped
   if (depth == 16)
-    return planar_from_interleaved(reinterpret_cast<const uint16_t*>(pixels.data()), h, w, channels, c_out,
-                                   1.0f / 65535.0f);
+    return planar_from_interleaved(reinterpret_cast<const uint16_t*>(pixels.data()), h, w, channels,
+                                   c_out, 1.0f / 65535.0f);
   return planar_from_interleaved(pixels.data(), h, w, channels, c_out, 1.0f / 255.0f);
 }
 
@@ -103,16 +117,21 @@ Tensor read_jpeg(const std::string& path, const std::vector<unsigned char>& byte
   SP_CHECK(tj != nullptr, "read_image: cannot create a JPEG decoder for '", path, "'");
   int w = 0, h = 0, subsamp = 0, colorspace = 0;
   auto* data = const_cast<unsigned char*>(bytes.data());
-  if (tjDecompressHeader3(tj, data, (unsigned long)bytes.size(), &w, &h, &subsamp, &colorspace) != 0) {
+  if (tjDecompressHeader3(tj, data, (unsigned long)bytes.size(), &w, &h, &subsamp, &colorspace) !=
+      0) {
     std::string msg = tjGetErrorStr2(tj);
     tjDestroy(tj);
     SP_FAIL("read_image: corrupt JPEG '", path, "': ", msg);
   }
+  if (int64_t(w) * h > kMaxImagePixels || w <= 0 || h <= 0) {
+    tjDestroy(tj);
+    check_size(path, w, h);
+  }
   bool gray = colorspace == TJCS_GRAY;
   int c = gray ? 1 : 3;
   std::vector<unsigned char> pixels(size_t(w) * h * c);
-  int rc = tjDecompress2(tj, data, (unsigned long)bytes.size(), pixels.data(), w, 0, h, gray ? TJPF_GRAY : TJPF_RGB,
-                         TJFLAG_ACCURATEDCT);
+  int rc = tjDecompress2(tj, data, (unsigned long)bytes.size(), pixels.data(), w, 0, h,
+                         gray ? TJPF_GRAY : TJPF_RGB, TJFLAG_ACCURATEDCT);
   // Warnings (rc != 0 with TJERR_WARNING) still produce an image; truncation is an error.
   if (rc != 0 && tjGetErrorCode(tj) == TJERR_FATAL) {
     std::string msg = tjGetErrorStr2(tj);
@@ -121,8 +140,8 @@ Tensor read_jpeg(const std::string& path, const std::vector<unsigned char>& byte
   }
   std::string warning = rc != 0 ? tjGetErrorStr2(tj) : "";
   tjDestroy(tj);
-  SP_CHECK(warning.find("Premature end") == std::string::npos, "read_image: truncated JPEG '", path, "': ",
-           warning);
+  SP_CHECK(warning.find("Premature end") == std::string::npos, "read_image: truncated JPEG '", path,
+           "': ", warning);
   return planar_from_interleaved(pixels.data(), h, w, c, c, 1.0f / 255.0f);
 }
 
@@ -139,18 +158,24 @@ Tensor read_pnm(const std::string& path, const std::vector<unsigned char>& bytes
         break;
       }
     }
-    SP_CHECK(pos < bytes.size() && std::isdigit(bytes[pos]), "read_image: corrupt PNM header in '", path,
-             "': expected the ", what, ", got ", pos < bytes.size() ? "a non-digit" : "end of file");
+    SP_CHECK(pos < bytes.size() && std::isdigit(bytes[pos]), "read_image: corrupt PNM header in '",
+             path, "': expected the ", what, ", got ",
+             pos < bytes.size() ? "a non-digit" : "end of file");
     int64_t v = 0;
-    while (pos < bytes.size() && std::isdigit(bytes[pos]) && v < (int64_t(1) << 40)) v = v * 10 + (bytes[pos++] - '0');
+    while (pos < bytes.size() && std::isdigit(bytes[pos]) && v < (int64_t(1) << 40))
+      v = v * 10 + (bytes[pos++] - '0');
     return v;
   };
   int64_t c = bytes[1] == '5' ? 1 : 3;
   int64_t w = next_int("width"), h = next_int("height"), maxval = next_int("maxval");
-  SP_CHECK(w > 0 && h > 0 && w < (1 << 20) && h < (1 << 20), "read_image: corrupt PNM header in '", path,
-           "': expected a positive size, got ", w, "x", h);
+  SP_CHECK(w > 0 && h > 0 && w < (1 << 20) && h < (1 << 20), "read_image: corrupt PNM header in '",
+           path, "': expected a positive size, got ", w, "x", h);
+  check_size(path, w, h);
   SP_CHECK(maxval > 0 && maxval <= 65535, "read_image: unsupported PNM '", path,
            "': expected maxval in [1, 65535], got ", maxval);
+  SP_CHECK(pos < bytes.size() && std::isspace(bytes[pos]), "read_image: corrupt PNM header in '",
+           path, "': expected one whitespace after maxval, got ",
+           pos < bytes.size() ? "another byte" : "end of file");
   ++pos;  // the single whitespace after maxval
   int64_t bps = maxval > 255 ? 2 : 1;
   size_t need = size_t(w * h * c * bps);
@@ -158,18 +183,30 @@ Tensor read_pnm(const std::string& path, const std::vector<unsigned char>& bytes
            " bytes of pixels, got ", bytes.size() > pos ? bytes.size() - pos : 0);
   const unsigned char* p = bytes.data() + pos;
   float scale = 1.0f / float(maxval);
-  if (bps == 1) return planar_from_interleaved(p, h, w, c, c, scale);
+  // Netpbm: no sample exceeds maxval (one that did would land outside [0, 1]).
+  auto check_sample = [&](size_t i, int64_t v) {
+    SP_CHECK(v <= maxval, "read_image: corrupt PNM '", path, "': expected samples <= maxval ",
+             maxval, ", got ", v, " at sample ", i);
+  };
+  if (bps == 1) {
+    if (maxval < 255)
+      for (size_t i = 0; i < need; ++i) check_sample(i, p[i]);
+    return planar_from_interleaved(p, h, w, c, c, scale);
+  }
   std::vector<uint16_t> v(size_t(w * h * c));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = uint16_t(p[2 * i] << 8 | p[2 * i + 1]);  // big-endian
+  for (size_t i = 0; i < v.size(); ++i) {
+    v[i] = uint16_t(p[2 * i] << 8 | p[2 * i + 1]);  // big-endian
+    check_sample(i, v[i]);
+  }
   return planar_from_interleaved(v.data(), h, w, c, c, scale);
 }
 
 // [C, H, W] or [H, W] f32 in [0, 1] -> interleaved u8.
-std::vector<unsigned char> to_interleaved_u8(const Tensor& image, const char* what, int64_t& c, int64_t& h,
-                                             int64_t& w) {
+std::vector<unsigned char> to_interleaved_u8(const Tensor& image, const char* what, int64_t& c,
+                                             int64_t& h, int64_t& w) {
   check_defined(image, what);
-  SP_CHECK(image.dim() == 2 || image.dim() == 3, what, ": expected an image [C, H, W] or [H, W], got ",
-           image.shape());
+  SP_CHECK(image.dim() == 2 || image.dim() == 3, what,
+           ": expected an image [C, H, W] or [H, W], got ", image.shape());
   Tensor img = image.dim() == 2 ? image.unsqueeze(0) : image;
   img = img.to(DType::F32).cpu().contiguous();
   c = img.size(0), h = img.size(1), w = img.size(2);
@@ -188,8 +225,8 @@ std::vector<unsigned char> to_interleaved_u8(const Tensor& image, const char* wh
 
 Tensor read_image(const std::string& path, bool gray) {
   std::vector<unsigned char> bytes = read_bytes(path);
-  SP_CHECK(bytes.size() >= 8, "read_image: expected an image file, got '", path, "' with only ", bytes.size(),
-           " bytes");
+  SP_CHECK(bytes.size() >= 8, "read_image: expected an image file, got '", path, "' with only ",
+           bytes.size(), " bytes");
   static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   Tensor out;
   if (std::memcmp(bytes.data(), png_sig, 8) == 0) {

@@ -12,11 +12,15 @@
 
 namespace sp::data {
 
+// The largest image read_image decodes (8192 x 8192): a header cannot make it allocate
+// more than about 1.3 GB (a 16-bit RGBA decode plus the f32 RGB result).
+constexpr int64_t kMaxImagePixels = int64_t(1) << 26;
+
 // Reads PNG (8/16-bit, gray, gray+alpha, RGB, RGBA, palette), JPEG (libturbojpeg) or
 // PPM/PGM (P5/P6, maxval up to 65535, comments allowed), chosen by the file's magic
 // bytes. Returns f32 [C, H, W] in [0, 1]. With `gray`, RGB is converted by rgb_to_gray.
 // Throws sp::Error naming the file and the reason on corrupt, truncated or unsupported
-// files.
+// files, and on images of more than kMaxImagePixels pixels (before allocating them).
 Tensor read_image(const std::string& path, bool gray = false);
 
 // Writes an 8-bit PNG / PPM (P5 for 1 channel, P6 for 3). `image` is [C, H, W] or

@@ -18,13 +18,31 @@ struct Value;
 using ValuePtr = std::shared_ptr<Value>;
 
 struct Value {
-  enum class Kind { None, Bool, Int, BigInt, Float, String, Tuple, List, Dict, Global, Tensor, Object };
+  enum class Kind {
+    None,
+    Bool,
+    Int,
+    BigInt,
+    Float,
+    String,
+    Tuple,
+    List,
+    Dict,
+    Global,
+    Tensor,
+    Object
+  };
   Kind kind = Kind::None;
-  int64_t i = 0;            // Bool, Int
-  double f = 0.0;           // Float
-  std::string s;            // String; Global "module.name"; BigInt little-endian bytes; Object's class
+  int64_t i = 0;   // Bool, Int
+  double f = 0.0;  // Float
+  std::string s;   // String; Global "module.name"; BigInt little-endian bytes; Object's class
   std::vector<ValuePtr> items;  // Tuple, List, Object args; Dict as key, value, key, value, ...
-  sp::Tensor tensor;        // Tensor (and storages, as 1-d tensors)
+  sp::Tensor tensor;            // Tensor (and storages, as 1-d tensors)
+  // Kept by the machine: a value is `sealed` once it is inside another container, and a
+  // sealed list or dict is never changed again, so no container can come to hold itself
+  // (torch.save never writes recursive objects); `depth` is the nesting below it.
+  bool sealed = false;
+  int depth = 0;
 
   bool is(Kind k) const { return kind == k; }
   std::string describe() const;  // short text for error messages ("tuple of 3", "str 'cpu'")
@@ -32,6 +50,9 @@ struct Value {
 
 // Persistent ids ('storage', type, key, location, numel, ...) are resolved by the caller.
 using PersistentLoad = std::function<ValuePtr(const ValuePtr& pid)>;
+
+// Containers nest at most this deep (Python's own recursion limit).
+constexpr int kMaxDepth = 1000;
 
 // Runs one pickle from data[pos...] up to and including STOP; advances pos past it.
 // `what` names the source in errors ("pth: <file>: data.pkl").

@@ -90,7 +90,7 @@ run_in_root() {  # run_in_root NAME COMMAND -> prints status and time, logs to $
 status=0
 echo "--- the README's two commands, in the fresh root ---"
 run_in_root demo "make demo" || status=1
-grep -E "precision|recall|mAP" "$log_dir/demo.txt" | tail -n 3 | sed 's/^/  demo: /' || true
+grep -E "threshold .*precision .*recall .*mAP" "$log_dir/demo.txt" | tail -n 1 | sed 's/^ */  demo: /' || true
 run_in_root test "make test" || status=1
 grep -E "tests passed|tests failed" "$log_dir/test.txt" | tail -n 1 | sed 's/^/  test: /' || true
 echo "cmake in the root: $(chroot "$root" cmake --version | head -n 1)"

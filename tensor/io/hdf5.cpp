@@ -1,14 +1,15 @@
 #include "tensor/io/hdf5.h"
 
 #include <fcntl.h>
+#include <hdf5.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
-
-#include <hdf5.h>
+#include <set>
+#include <utility>
 
 #include "tensor/ops/creation.h"
 
@@ -40,13 +41,21 @@ struct Handle {
 
 hid_t native_type(DType t) {
   switch (t) {
-    case DType::F32: return H5T_NATIVE_FLOAT;
-    case DType::F64: return H5T_NATIVE_DOUBLE;
-    case DType::I32: return H5T_NATIVE_INT32;
-    case DType::I64: return H5T_NATIVE_INT64;
-    case DType::U8: return H5T_NATIVE_UINT8;
-    case DType::Bool: return H5T_NATIVE_UINT8;  // h5py writes bool as an enum of int8
-    case DType::F16: case DType::BF16: return H5T_NATIVE_UINT16;
+    case DType::F32:
+      return H5T_NATIVE_FLOAT;
+    case DType::F64:
+      return H5T_NATIVE_DOUBLE;
+    case DType::I32:
+      return H5T_NATIVE_INT32;
+    case DType::I64:
+      return H5T_NATIVE_INT64;
+    case DType::U8:
+      return H5T_NATIVE_UINT8;
+    case DType::Bool:
+      return H5T_NATIVE_UINT8;  // h5py writes bool as an enum of int8
+    case DType::F16:
+    case DType::BF16:
+      return H5T_NATIVE_UINT16;
   }
   return H5T_NATIVE_FLOAT;
 }
@@ -69,11 +78,13 @@ DType dtype_from_file(hid_t type, const std::string& where) {
   } else if (cls == H5T_ENUM) {  // h5py's bool
     return DType::Bool;
   }
-  SP_FAIL("hdf5: expected a float, integer or bool dataset in ", where, ", got an HDF5 type of class ",
-          int(cls), " and size ", size);
+  SP_FAIL("hdf5: expected a float, integer or bool dataset in ", where,
+          ", got an HDF5 type of class ", int(cls), " and size ", size);
 }
 
-std::string where(const std::string& path, const std::string& name) { return path + ":" + name; }
+std::string where(const std::string& path, const std::string& name) {
+  return path + ":" + name;
+}
 
 void ensure_parent_groups(hid_t file, const std::string& name, const std::string& path) {
   for (size_t pos = name.find('/', 1); pos != std::string::npos; pos = name.find('/', pos + 1)) {
@@ -95,7 +106,39 @@ bool path_exists(hid_t file, const std::string& name) {
   }
 }
 
-std::string object_name(const std::string& object) { return object.empty() ? "/" : object; }
+std::string object_name(const std::string& object) {
+  return object.empty() ? "/" : object;
+}
+
+// A header may claim any dims: before allocating, their product must not overflow, and a
+// file cannot make sp allocate much more than it stores. Compression expands at most
+// ~1032:1 (deflate); kUnbackedBytes admits small datasets that were never written (they
+// read as the fill value); the stored size is also capped by the file's own size.
+constexpr uint64_t kMaxExpansion = 1100;
+constexpr uint64_t kUnbackedBytes = uint64_t(64) << 20;
+
+void check_size(hid_t file, hid_t ds, const hsize_t* dims, int rank, size_t element,
+                const std::string& where) {
+  // Strides multiply the dims after a zero one too: [0, 2^62, 2^62] holds nothing but
+  // its strides overflow, so the product is checked with each dim at least 1.
+  uint64_t bytes = element, extent = element;
+  bool overflow = false;
+  std::string shape = "[";
+  for (int i = 0; i < rank; ++i) {
+    bytes *= uint64_t(dims[i]);  // only used when the extent below does not overflow
+    overflow |= __builtin_mul_overflow(extent, std::max<uint64_t>(dims[i], 1), &extent);
+    shape += (i ? ", " : "") + std::to_string(dims[i]);
+  }
+  shape += "]";
+  overflow |= extent >= (uint64_t(1) << 62);
+  hsize_t file_size = 0;
+  H5Fget_filesize(file, &file_size);
+  const uint64_t stored = std::min<uint64_t>(H5Dget_storage_size(ds), file_size);
+  SP_CHECK(!overflow && (bytes <= kUnbackedBytes || bytes / kMaxExpansion <= stored),
+           "hdf5: expected a dataset of a size its file backs at ", where, ", got ", shape, " x ",
+           element, " bytes (", overflow ? std::string("2^62 or more") : std::to_string(bytes),
+           " bytes) for ", stored, " stored bytes (corrupt file?)");
+}
 
 }  // namespace
 
@@ -103,7 +146,8 @@ H5File::H5File(const std::string& path, Mode mode) : path_(path) {
   quiet_hdf5();
   if (mode == Mode::Truncate) {
     id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    SP_CHECK(id_ >= 0, "hdf5: could not create ", path, "; hint: check that the folder exists and is writable");
+    SP_CHECK(id_ >= 0, "hdf5: could not create ", path,
+             "; hint: check that the folder exists and is writable");
     return;
   }
   SP_CHECK(std::filesystem::exists(path), "hdf5: expected a file at ", path, ", got nothing there");
@@ -128,10 +172,13 @@ void H5File::close() {
   const herr_t flushed = H5Fflush(id_, H5F_SCOPE_GLOBAL);
   const herr_t closed = H5Fclose(id_);
   id_ = -1;
-  SP_CHECK(flushed >= 0 && closed >= 0, "hdf5: could not finish writing ", path_, "; hint: is the disk full?");
+  SP_CHECK(flushed >= 0 && closed >= 0, "hdf5: could not finish writing ", path_,
+           "; hint: is the disk full?");
 }
 
-bool H5File::has(const std::string& name) const { return path_exists(id_, name); }
+bool H5File::has(const std::string& name) const {
+  return path_exists(id_, name);
+}
 
 std::vector<std::string> H5File::children(const std::string& group) const {
   std::string g = object_name(group);
@@ -146,17 +193,32 @@ std::vector<std::string> H5File::children(const std::string& group) const {
 }
 
 std::vector<std::string> H5File::datasets(const std::string& group) const {
+  // Only hard links are followed, and each group once: links may form cycles (a group
+  // linked into itself), point into other files (external links) or nowhere (dangling
+  // soft links), and a file cannot make the walk deeper than kMaxDepth.
+  constexpr int kMaxDepth = 256;
   std::vector<std::string> out;
-  std::function<void(const std::string&)> walk = [&](const std::string& g) {
+  std::set<haddr_t> seen;
+  std::function<void(const std::string&, int)> walk = [&](const std::string& g, int depth) {
+    SP_CHECK(depth <= kMaxDepth, "hdf5: expected groups nested at most ", kMaxDepth, " deep in ",
+             path_, ", got ", where(path_, g));
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(id_, g.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
+        !seen.insert(info.addr).second)
+      return;
     for (const std::string& child : children(g)) {
       std::string full = (g == "/" || g.empty()) ? child : g + "/" + child;
-      H5O_info_t info;
-      H5Oget_info_by_name2(id_, full.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT);
-      if (info.type == H5O_TYPE_GROUP) walk(full);
-      else if (info.type == H5O_TYPE_DATASET) out.push_back(full);
+      H5L_info_t link;
+      if (H5Lget_info(id_, full.c_str(), &link, H5P_DEFAULT) < 0 || link.type != H5L_TYPE_HARD)
+        continue;
+      if (H5Oget_info_by_name2(id_, full.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) continue;
+      if (info.type == H5O_TYPE_GROUP)
+        walk(full, depth + 1);
+      else if (info.type == H5O_TYPE_DATASET)
+        out.push_back(full);
     }
   };
-  walk(object_name(group));
+  walk(object_name(group), 0);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -166,16 +228,24 @@ Tensor H5File::read(const std::string& name) const {
   Handle ds(H5Dopen2(id_, name.c_str(), H5P_DEFAULT), H5Dclose);
   SP_CHECK(ds.id >= 0, "hdf5: expected a dataset at ", where(path_, name), ", got something else");
   Handle space(H5Dget_space(ds), H5Sclose);
+  SP_CHECK(H5Sget_simple_extent_type(space) != H5S_NULL, "hdf5: expected a dataset with values at ",
+           where(path_, name), ", got an empty (null) dataspace");
   int rank = H5Sget_simple_extent_ndims(space);
   SP_CHECK(rank >= 0 && rank <= kMaxRank, "hdf5: expected a dataset of rank <= ", kMaxRank, " in ",
            where(path_, name), ", got rank ", rank);
   hsize_t dims[kMaxRank];
   H5Sget_simple_extent_dims(space, dims, nullptr);
-  Shape shape;
-  for (int i = 0; i < rank; ++i) shape.push_back(int64_t(dims[i]));
   Handle type(H5Dget_type(ds), H5Tclose);
   DType dtype = dtype_from_file(type, where(path_, name));
-  if (H5Aexists(ds, "sp_dtype") > 0) dtype = parse_dtype(attr_string(name, "sp_dtype"));
+  if (H5Aexists(ds, "sp_dtype") > 0) {
+    dtype = parse_dtype(attr_string(name, "sp_dtype"));
+    SP_CHECK(H5Tget_size(type) == size_of(dtype), "hdf5: expected ", size_of(dtype),
+             "-byte values for sp_dtype ", dtype, " at ", where(path_, name), ", got ",
+             H5Tget_size(type), "-byte values");
+  }
+  check_size(id_, ds, dims, rank, size_of(dtype), where(path_, name));
+  Shape shape;
+  for (int i = 0; i < rank; ++i) shape.push_back(int64_t(dims[i]));
   Tensor t = empty(shape, dtype);
   hid_t mem = native_type(dtype);
   if (dtype == DType::F16 && H5Tget_class(type) == H5T_FLOAT) {
@@ -189,8 +259,12 @@ Tensor H5File::read(const std::string& name) const {
     return t;
   }
   if (t.numel())
-    SP_CHECK(H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) >= 0, "hdf5: could not read ",
-             where(path_, name), " (corrupt or truncated file)");
+    SP_CHECK(H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) >= 0,
+             "hdf5: could not read ", where(path_, name), " (corrupt or truncated file)");
+  if (dtype == DType::Bool) {  // a bool must hold 0 or 1: any other byte reads as true
+    auto* b = static_cast<uint8_t*>(t.data_ptr());
+    for (int64_t i = 0; i < t.numel(); ++i) b[i] = b[i] != 0;
+  }
   return t;
 }
 
@@ -201,9 +275,12 @@ void H5File::write(const std::string& name, const Tensor& t) {
   if (path_exists(id_, name)) H5Ldelete(id_, name.c_str(), H5P_DEFAULT);
   hsize_t dims[kMaxRank];
   for (int i = 0; i < host.dim(); ++i) dims[i] = hsize_t(host.size(i));
-  Handle space(host.dim() == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(host.dim(), dims, nullptr), H5Sclose);
+  Handle space(
+      host.dim() == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(host.dim(), dims, nullptr),
+      H5Sclose);
   hid_t type = native_type(host.dtype());
-  Handle ds(H5Dcreate2(id_, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  Handle ds(H5Dcreate2(id_, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+            H5Dclose);
   SP_CHECK(ds.id >= 0, "hdf5: could not create dataset ", where(path_, name));
   if (host.numel())
     SP_CHECK(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, host.data_ptr()) >= 0,
@@ -219,17 +296,21 @@ void H5File::write_as(const std::string& name, const Tensor& t, FileType type) {
     host = host.to(DType::F16).contiguous();
   } else {
     host = host.to(DType::I64).contiguous();
-    const int64_t lo = type == FileType::Int16 ? -32768 : 0, hi = type == FileType::Int16 ? 32767 : 65535;
+    const int64_t lo = type == FileType::Int16 ? -32768 : 0,
+                  hi = type == FileType::Int16 ? 32767 : 65535;
     const int64_t* p = host.data<int64_t>();
     for (int64_t i = 0; i < host.numel(); ++i)
       SP_CHECK(p[i] >= lo && p[i] <= hi, "hdf5: expected values in [", lo, ", ", hi, "] for ",
-               type == FileType::Int16 ? "int16" : "uint16", " dataset ", where(path_, name), ", got ", p[i]);
+               type == FileType::Int16 ? "int16" : "uint16", " dataset ", where(path_, name),
+               ", got ", p[i]);
   }
   ensure_parent_groups(id_, name, path_);
   if (path_exists(id_, name)) H5Ldelete(id_, name.c_str(), H5P_DEFAULT);
   hsize_t dims[kMaxRank];
   for (int i = 0; i < host.dim(); ++i) dims[i] = hsize_t(host.size(i));
-  Handle space(host.dim() == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(host.dim(), dims, nullptr), H5Sclose);
+  Handle space(
+      host.dim() == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(host.dim(), dims, nullptr),
+      H5Sclose);
   // IEEE binary16 as numpy/h5py define it: 1 sign, 5 exponent (bias 15), 10 mantissa bits.
   Handle half(H5Tcopy(H5T_IEEE_F32LE), H5Tclose);
   H5Tset_fields(half, 15, 10, 5, 0, 10);
@@ -239,7 +320,8 @@ void H5File::write_as(const std::string& name, const Tensor& t, FileType type) {
                           : type == FileType::Int16 ? H5T_STD_I16LE
                                                     : H5T_STD_U16LE;
   const hid_t mem_type = type == FileType::Float16 ? hid_t(half) : H5T_NATIVE_INT64;
-  Handle ds(H5Dcreate2(id_, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  Handle ds(H5Dcreate2(id_, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+            H5Dclose);
   SP_CHECK(ds.id >= 0, "hdf5: could not create dataset ", where(path_, name));
   if (host.numel())
     SP_CHECK(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, host.data_ptr()) >= 0,
@@ -249,7 +331,8 @@ void H5File::write_as(const std::string& name, const Tensor& t, FileType type) {
 namespace {
 Handle open_object(hid_t file, const std::string& path, const std::string& object) {
   std::string o = object_name(object);
-  SP_CHECK(path_exists(file, o), "hdf5: expected an object ", where(path, o), ", got nothing there");
+  SP_CHECK(path_exists(file, o), "hdf5: expected an object ", where(path, o),
+           ", got nothing there");
   return Handle(H5Oopen(file, o.c_str(), H5P_DEFAULT), H5Oclose);
 }
 
@@ -291,11 +374,19 @@ bool H5File::has_attr(const std::string& object, const std::string& key) const {
 }
 
 namespace {
-Handle open_attr(hid_t file, const std::string& path, const std::string& object, const std::string& key) {
+Handle open_attr(hid_t file, const std::string& path, const std::string& object,
+                 const std::string& key) {
   Handle obj = open_object(file, path, object);
   SP_CHECK(H5Aexists(obj, key.c_str()) > 0, "hdf5: expected attribute '", key, "' on ",
            where(path, object_name(object)), ", got none");
-  return Handle(H5Aopen(obj, key.c_str(), H5P_DEFAULT), H5Aclose);
+  Handle attr(H5Aopen(obj, key.c_str(), H5P_DEFAULT), H5Aclose);
+  // Every reader below reads one value into one value's memory.
+  Handle space(H5Aget_space(attr), H5Sclose);
+  const hssize_t n = space.id >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+  SP_CHECK(attr.id >= 0 && n == 1 && H5Sget_simple_extent_type(space) != H5S_NULL,
+           "hdf5: expected attribute '", key, "' on ", where(path, object_name(object)),
+           " to hold one value, got ", n, " values");
+  return Handle(std::exchange(attr.id, -1), H5Aclose);
 }
 }  // namespace
 
@@ -323,16 +414,16 @@ std::string H5File::attr_string(const std::string& object, const std::string& ke
 double H5File::attr_double(const std::string& object, const std::string& key) const {
   Handle attr = open_attr(id_, path_, object, key);
   double v = 0;
-  SP_CHECK(H5Aread(attr, H5T_NATIVE_DOUBLE, &v) >= 0, "hdf5: expected a numeric attribute '", key, "' on ",
-           where(path_, object_name(object)));
+  SP_CHECK(H5Aread(attr, H5T_NATIVE_DOUBLE, &v) >= 0, "hdf5: expected a numeric attribute '", key,
+           "' on ", where(path_, object_name(object)));
   return v;
 }
 
 int64_t H5File::attr_int(const std::string& object, const std::string& key) const {
   Handle attr = open_attr(id_, path_, object, key);
   int64_t v = 0;
-  SP_CHECK(H5Aread(attr, H5T_NATIVE_INT64, &v) >= 0, "hdf5: expected an integer attribute '", key, "' on ",
-           where(path_, object_name(object)));
+  SP_CHECK(H5Aread(attr, H5T_NATIVE_INT64, &v) >= 0, "hdf5: expected an integer attribute '", key,
+           "' on ", where(path_, object_name(object)));
   return v;
 }
 
