@@ -91,8 +91,7 @@ int main(int argc, char** argv) {
   app.add_option("--save-matches", save_matches,
                  "--pose: the matches and ground truth of every pair (.h5) for external checks "
                  "(scripts/pose_external_check.py)");
-  app.add_option("--resize", resize_wh, "--pose with a model: W H (default 640 480)")
-      ->expected(2);
+  app.add_option("--resize", resize_wh, "--pose with a model: W H (default 640 480)")->expected(2);
   app.add_option("--resize-max", resize_max, "--pose with a model: longest side");
   app.add_flag("--no-resize", no_resize, "--pose with a model: original resolution");
   app.add_option("--max-pairs", max_pairs, "--pose with a model: the first N pairs");
@@ -122,18 +121,16 @@ int main(int argc, char** argv) {
       SP_CHECK(!pairs.empty(), "speval: expected --pairs with --pose");
       sp::eval::PoseEvalOptions eo;
       eo.estimator = sp::geometry::parse_pose_estimator(estimator);
-      eo.ransac_thresholds = sweep ? sp::eval::threshold_sweep()
-                                   : std::vector<double>{app.count("--ransac-threshold")
-                                                             ? opt.ransac_threshold
-                                                             : 1.0};
+      eo.ransac_thresholds =
+          sweep ? sp::eval::threshold_sweep()
+                : std::vector<double>{app.count("--ransac-threshold") ? opt.ransac_threshold : 1.0};
       eo.seed = opt.seed;
       sp::eval::HPatchesReport report;
       if (!checkpoint.empty() || !experiment.empty()) {
         namespace procedures = sp::procedures;
         const sp::Device dev = procedures::parse_device(device);
-        sp::train::Config config = conf.empty()
-                                       ? sp::train::Config::from_string("", "<defaults>")
-                                       : sp::train::Config::from_file(conf);
+        sp::train::Config config = conf.empty() ? sp::train::Config::from_string("", "<defaults>")
+                                                : sp::train::Config::from_file(conf);
         sp::train::ConfigReader reader(config);
         procedures::InferenceModel m =
             experiment.empty() ? procedures::load_inference_model(reader, model, checkpoint, dev)

@@ -22,8 +22,8 @@
 
 #include "procedures/benchmarks.h"
 #include "procedures/commands.h"
-#include "procedures/feature_export.h"
 #include "procedures/evaluate_detector.h"
+#include "procedures/feature_export.h"
 #include "tensor/check.h"
 #include "train/distributed/communicator.h"
 #include "train/experiment.h"

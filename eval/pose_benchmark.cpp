@@ -207,9 +207,9 @@ HPatchesReport run_pose_benchmark(const PoseOptions& options) {
   report.summary["num_skipped"] += double(pairs.skipped);
   if (options.progress)
     for (const PairRecord& r : report.pairs)
-      *options.progress << "speval: " << r.sequence << " pose error "
-                        << r.values.at("pose_error") << " deg, " << r.values.at("num_inliers")
-                        << "/" << r.values.at("num_matches") << " inliers\n";
+      *options.progress << "speval: " << r.sequence << " pose error " << r.values.at("pose_error")
+                        << " deg, " << r.values.at("num_inliers") << "/"
+                        << r.values.at("num_matches") << " inliers\n";
   return report;
 }
 

@@ -46,8 +46,8 @@ std::vector<PosePair> read_pose_pairs(const std::string& path) {
     if (tok.empty()) continue;
     const std::string where = path + ":" + std::to_string(line_no);
     SP_CHECK(tok.size() == 38,
-             "speval: expected 38 tokens (name0 name1 rot0 rot1 K0 K1 T_0to1) in ", where,
-             ", got ", tok.size());
+             "speval: expected 38 tokens (name0 name1 rot0 rot1 K0 K1 T_0to1) in ", where, ", got ",
+             tok.size());
     SP_CHECK(tok[2] == "0" && tok[3] == "0", "speval: expected EXIF rotations 0 in ", where,
              ", got ", tok[2], " ", tok[3], "; hint: rotated pairs are not supported yet");
     PosePair p;

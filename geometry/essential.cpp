@@ -247,7 +247,114 @@ RelativePose estimate_relative_pose(const Points2& kpts0, const Points2& kpts1,
   opt.seed = options.seed;
   const RansacResult ransac = find_essential_5point_ransac(n0, n1, opt);
   if (!ransac.success) return {};
-  return recover_pose(ransac.model, n0, n1, ransac.inliers);
+  const RelativePose pose = recover_pose(ransac.model, n0, n1, ransac.inliers);
+  if (options.estimator != PoseEstimator::LoRansac || !pose.success) return pose;
+  return refine_relative_pose(pose, n0, n1, ransac.inliers, opt.threshold);
+}
+
+namespace {
+
+// Signed Sampson distances of the selected correspondences under E = [t]x R.
+Eigen::VectorXd sampson_residuals(const Eigen::Matrix3d& R, const Eigen::Vector3d& t,
+                                  const Points2& n0, const Points2& n1,
+                                  const std::vector<int>& rows) {
+  Eigen::Matrix3d tx;
+  tx << 0, -t.z(), t.y(), t.z(), 0, -t.x(), -t.y(), t.x(), 0;
+  const Eigen::Matrix3d E = tx * R;
+  Eigen::VectorXd r(rows.size());
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const Eigen::Vector3d x0(n0(rows[k], 0), n0(rows[k], 1), 1);
+    const Eigen::Vector3d x1(n1(rows[k], 0), n1(rows[k], 1), 1);
+    const Eigen::Vector3d Ex0 = E * x0, Etx1 = E.transpose() * x1;
+    const double d2 = Ex0.head<2>().squaredNorm() + Etx1.head<2>().squaredNorm();
+    r(Eigen::Index(k)) = x1.dot(Ex0) / std::sqrt(std::max(d2, 1e-300));
+  }
+  return r;
+}
+
+double cauchy_cost(const Eigen::VectorXd& r, double s2) {
+  return s2 * (r.array().square() / s2).log1p().sum();
+}
+
+// The pose moved by delta = (w, a, b): R exp([w]x), t + a u + b v normalized (u, v ⟂ t).
+void apply_step(const Eigen::Matrix3d& R, const Eigen::Vector3d& t,
+                const Eigen::Matrix<double, 5, 1>& delta, Eigen::Matrix3d& R_out,
+                Eigen::Vector3d& t_out) {
+  const Eigen::Vector3d w = delta.head<3>();
+  const double angle = w.norm();
+  R_out =
+      angle > 0 ? Eigen::Matrix3d(R * Eigen::AngleAxisd(angle, w / angle).toRotationMatrix()) : R;
+  Eigen::Vector3d u = t.unitOrthogonal(), v = t.cross(u).normalized();
+  t_out = (t + delta(3) * u + delta(4) * v).normalized();
+}
+
+}  // namespace
+
+RelativePose refine_relative_pose(const RelativePose& pose, const Points2& n0, const Points2& n1,
+                                  const std::vector<uint8_t>& mask, double scale, int iterations) {
+  SP_CHECK(scale > 0, "refine_relative_pose: expected scale > 0, got ", scale);
+  SP_CHECK(n0.rows() == n1.rows() && size_t(n0.rows()) == mask.size(),
+           "refine_relative_pose: expected ", n0.rows(), " points in both images and mask, got ",
+           n1.rows(), " and ", mask.size());
+  std::vector<int> rows;
+  for (size_t i = 0; i < mask.size(); ++i)
+    if (mask[i]) rows.push_back(int(i));
+  if (rows.size() < 5 || !pose.success) return pose;
+  const double s2 = scale * scale;
+  Eigen::Matrix3d R = pose.R;
+  Eigen::Vector3d t = pose.t.normalized();
+  Eigen::VectorXd r = sampson_residuals(R, t, n0, n1, rows);
+  double cost = cauchy_cost(r, s2);
+  double lambda = 1e-3;
+  const double h = 1e-7;
+  for (int it = 0; it < iterations; ++it) {
+    // Jacobian by central differences (5 parameters), Cauchy IRLS weights.
+    Eigen::MatrixXd J(r.size(), 5);
+    for (int p = 0; p < 5; ++p) {
+      Eigen::Matrix<double, 5, 1> d = Eigen::Matrix<double, 5, 1>::Zero();
+      Eigen::Matrix3d Rp, Rm;
+      Eigen::Vector3d tp, tm;
+      d(p) = h;
+      apply_step(R, t, d, Rp, tp);
+      d(p) = -h;
+      apply_step(R, t, d, Rm, tm);
+      J.col(p) =
+          (sampson_residuals(Rp, tp, n0, n1, rows) - sampson_residuals(Rm, tm, n0, n1, rows)) /
+          (2 * h);
+    }
+    const Eigen::VectorXd w = (1.0 + r.array().square() / s2).inverse();
+    const Eigen::Matrix<double, 5, 5> A = J.transpose() * w.asDiagonal() * J;
+    const Eigen::Matrix<double, 5, 1> g = J.transpose() * (w.array() * r.array()).matrix();
+    bool improved = false;
+    for (int tries = 0; tries < 8 && !improved; ++tries) {
+      Eigen::Matrix<double, 5, 5> Al = A;
+      Al.diagonal() += lambda * (A.diagonal().array() + 1e-12).matrix();
+      const Eigen::Matrix<double, 5, 1> delta = Al.ldlt().solve(-g);
+      if (!delta.allFinite()) break;
+      Eigen::Matrix3d Rn;
+      Eigen::Vector3d tn;
+      apply_step(R, t, delta, Rn, tn);
+      const Eigen::VectorXd rn = sampson_residuals(Rn, tn, n0, n1, rows);
+      const double cn = cauchy_cost(rn, s2);
+      if (cn < cost) {
+        const bool converged = cost - cn < 1e-10 * cost;
+        R = Rn;
+        t = tn;
+        r = rn;
+        cost = cn;
+        lambda = std::max(lambda / 10, 1e-9);
+        improved = true;
+        if (converged) it = iterations;
+      } else {
+        lambda *= 10;
+      }
+    }
+    if (!improved) break;
+  }
+  RelativePose out = pose;
+  out.R = R;
+  out.t = t;
+  return out;
 }
 
 }  // namespace sp::geometry

@@ -8,6 +8,9 @@
 //   LoRansac      the same sampling plus local optimisation: whenever a sample beats the
 //                 best, the normalized 8-point fit on its inliers is iterated while the
 //                 inlier set grows, and the final model is that fit; 10000 iterations.
+//                 estimate_relative_pose then refines the pose by Levenberg-Marquardt on
+//                 the inliers' Sampson errors (refine_relative_pose), as poselib's
+//                 bundle adjustment after its RANSAC does.
 // Points are camera-normalized ((p - c) / f); E satisfies n1^T E n0 = 0.
 #pragma once
 
@@ -48,9 +51,18 @@ struct RelativePoseOptions {
   uint64_t seed = 0;
 };
 
+// Levenberg-Marquardt on (R, t), |t| = 1 (R <- R exp([w]x), t moved in its tangent plane):
+// minimizes the Cauchy loss s^2 log(1 + r^2 / s^2) of the signed Sampson distances r of the
+// masked correspondences (normalized points), s = `scale`. Returns `pose` with R and t
+// refined (inliers unchanged); a pose that does not lower the cost comes back unchanged.
+RelativePose refine_relative_pose(const RelativePose& pose, const Points2& n0, const Points2& n1,
+                                  const std::vector<uint8_t>& mask, double scale,
+                                  int iterations = 30);
+
 // Pixels + intrinsics -> pose (SuperGlue's / Glue Factory's opencv estimator): at least 5
 // matches, RANSAC on normalized points, then the candidate of E with most inliers in
-// front of both cameras (recover_pose with the RANSAC mask).
+// front of both cameras (recover_pose with the RANSAC mask); LoRansac refines it
+// (refine_relative_pose on the RANSAC inliers, scale = the threshold).
 RelativePose estimate_relative_pose(const Points2& kpts0, const Points2& kpts1,
                                     const Eigen::Matrix3d& K0, const Eigen::Matrix3d& K1,
                                     const RelativePoseOptions& options);

@@ -44,8 +44,8 @@ ag::Var DualSoftmaxMatcher::log_assignment(const features::Features& f0,
            "has none");
   for (const features::Features* f : {&f0, &f1})
     SP_CHECK(f->descriptors.size(2) == config_.descriptor_dim, "dual_softmax: expected ",
-             "descriptors [B, N, ", config_.descriptor_dim, "] (model.matcher.descriptor_dim), got ",
-             f->descriptors.shape());
+             "descriptors [B, N, ", config_.descriptor_dim,
+             "] (model.matcher.descriptor_dim), got ", f->descriptors.shape());
   const ag::Var d0 = ag::normalize(proj_->forward(ag::Var(f0.descriptors)), 2.0, -1);
   const ag::Var d1 = ag::normalize(proj_->forward(ag::Var(f1.descriptors)), 2.0, -1);
   ag::Var sim = ag::matmul(d0, ag::transpose(d1, 1, 2)) * Scalar(1.0 / config_.temperature);
@@ -72,10 +72,10 @@ features::Matches DualSoftmaxMatcher::matches_from(const Tensor& log_p, const Te
   const Tensor best1 = gather(p, 1, m1.unsqueeze(1)).squeeze(1);
   const Tensor self0 = arange(N, DType::I64, dev).view({1, N});
   const Tensor self1 = arange(M, DType::I64, dev).view({1, M});
-  const Tensor ok0 = logical_and(eq(gather(m1, 1, m0), self0),
-                                 best0 > Scalar(config_.match_threshold));
-  const Tensor ok1 = logical_and(eq(gather(m0, 1, m1), self1),
-                                 best1 > Scalar(config_.match_threshold));
+  const Tensor ok0 =
+      logical_and(eq(gather(m1, 1, m0), self0), best0 > Scalar(config_.match_threshold));
+  const Tensor ok1 =
+      logical_and(eq(gather(m0, 1, m1), self1), best1 > Scalar(config_.match_threshold));
   out.matches0 = where(ok0, m0, Scalar(int64_t(-1)));
   out.matches1 = where(ok1, m1, Scalar(int64_t(-1)));
   out.matching_scores0 = where(ok0, best0, 0.0).to(DType::F32);
@@ -88,8 +88,8 @@ Predictions DualSoftmaxMatcher::forward(const Batch& batch) {
   const features::Features f1 = features::Features::take(batch.items(), "1");
   const ag::Var log_p = log_assignment(f0, f1);
   Predictions pred("predictions");
-  put_matches(pred, matches_from(log_p.data(),
-                                 logical_and(f0.mask.unsqueeze(2), f1.mask.unsqueeze(1))));
+  put_matches(pred,
+              matches_from(log_p.data(), logical_and(f0.mask.unsqueeze(2), f1.mask.unsqueeze(1))));
   pred.set("log_assignment", log_p);
   return pred;
 }
@@ -106,7 +106,7 @@ Losses DualSoftmaxMatcher::loss(const Predictions& pred, const Batch&) {
            "hint: add a [model.ground_truth] table to the two_view_pipeline");
   const ag::Var& log_p = pred.at("log_assignment");
   const Tensor pos = pred.at("gt_assignment").data().to(log_p.dtype());  // [B, N, M]
-  const Tensor count = sum(pos, {1, 2});                                    // [B]
+  const Tensor count = sum(pos, {1, 2});                                 // [B]
   const Tensor has = (count > Scalar(0.0)).to(log_p.dtype());
   const Tensor weight = has / clamp(count, Scalar(1.0), std::nullopt) /
                         clamp(sum(has), Scalar(1.0), std::nullopt);  // [B]
@@ -120,8 +120,7 @@ Losses DualSoftmaxMatcher::loss(const Predictions& pred, const Batch&) {
   return out;
 }
 
-std::map<std::string, double> DualSoftmaxMatcher::metrics(const Predictions& pred,
-                                                          const Batch&) {
+std::map<std::string, double> DualSoftmaxMatcher::metrics(const Predictions& pred, const Batch&) {
   if (!pred.has("gt_matches0")) return {};
   const std::vector<int64_t> m = pred.at("matches0").data().cpu().to_vector<int64_t>();
   const std::vector<int64_t> gt = pred.at("gt_matches0").data().cpu().to_vector<int64_t>();

@@ -34,9 +34,8 @@ geometry::GtMatches GtLabeller::label(const features::Features& f0, const featur
   batch.require(required_keys());
   const Device dev = f0.device();
   if (kind_ == "homography")
-    return geometry::gt_matches_from_homography(f0.keypoints, f1.keypoints,
-                                                batch.at("H_0to1").to(dev), f0.mask, f1.mask,
-                                                homography_);
+    return geometry::gt_matches_from_homography(
+        f0.keypoints, f1.keypoints, batch.at("H_0to1").to(dev), f0.mask, f1.mask, homography_);
   geometry::PosedPairs p;
   p.depth0 = batch.at("depth0").to(dev);
   p.depth1 = batch.at("depth1").to(dev);
@@ -49,8 +48,8 @@ geometry::GtMatches GtLabeller::label(const features::Features& f0, const featur
   return geometry::gt_matches_from_depth(f0.keypoints, f1.keypoints, p, f0.mask, f1.mask, depth_);
 }
 
-void GtLabeller::put(Predictions& pred, const features::Features& f0,
-                     const features::Features& f1, const Batch& batch) const {
+void GtLabeller::put(Predictions& pred, const features::Features& f0, const features::Features& f1,
+                     const Batch& batch) const {
   const geometry::GtMatches gt = label(f0, f1, batch);
   pred.set("gt_matches0", ag::Var(gt.matches0));
   pred.set("gt_matches1", ag::Var(gt.matches1));

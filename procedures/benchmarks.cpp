@@ -1,5 +1,6 @@
 #include "procedures/benchmarks.h"
 
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -161,8 +162,7 @@ std::vector<BenchmarkSpec> read_benchmarks(const train::Config& config) {
           geometry::parse_pose_estimator(r.get<std::string>(t + "estimator", "opencv"));
       if (config.has(t + "ransac_threshold") &&
           config.table().at_path(t + "ransac_threshold").is_array())
-        s.pose.eval.ransac_thresholds =
-            r.get<std::vector<double>>(t + "ransac_threshold", {1.0});
+        s.pose.eval.ransac_thresholds = r.get<std::vector<double>>(t + "ransac_threshold", {1.0});
       else
         s.pose.eval.ransac_thresholds = {r.get<double>(t + "ransac_threshold", 1.0)};
       s.pose.max_pairs = r.get<int64_t>(t + "max_pairs", 0);

@@ -67,7 +67,8 @@ int64_t export_features(models::Extractor& extractor,
       const int64_t ph = (r.image.size(1) + multiple - 1) / multiple * multiple;
       const int64_t pw = (r.image.size(2) + multiple - 1) / multiple * multiple;
       const Tensor input = data::pad_bottom_right(r.image, ph, pw);
-      features::ImageFeatures f = extractor.extract(input.unsqueeze(0).to(device)).image(0).to(kCPU);
+      features::ImageFeatures f =
+          extractor.extract(input.unsqueeze(0).to(device)).image(0).to(kCPU);
       std::vector<float> xy = f.keypoints.contiguous().to_vector<float>();
       for (size_t i = 0; i + 1 < xy.size(); i += 2) {  // resized -> original pixels
         xy[i] = float((double(xy[i]) + 0.5) / r.sx - 0.5);

@@ -28,9 +28,9 @@
 namespace sp::procedures {
 
 struct FeatureExportOptions {
-  std::string output;           // .h5, written atomically
-  data::ResizeConfig resize;    // before the extractor (padding added for its multiple)
-  bool half = false;            // float16 storage
+  std::string output;            // .h5, written atomically
+  data::ResizeConfig resize;     // before the extractor (padding added for its multiple)
+  bool half = false;             // float16 storage
   std::string extractor_config;  // recorded in the file (root attribute extractor_config)
   std::string extractor_name;
   std::ostream* progress = nullptr;  // a line every 50 images and at the end

@@ -62,7 +62,7 @@ struct TrainOptions {
   bool overwrite = false;  // start over in an existing experiment folder
   // --run_benchmarks: before the first step (Glue Factory's epoch-0 benchmark) and after
   // every epoch. The config's [benchmarks] table is then the hook's, not the trainer's.
-  BenchmarkHook benchmarks;
+  BenchmarkHook benchmarks = nullptr;
 };
 
 struct TrainResult {

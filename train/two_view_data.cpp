@@ -54,8 +54,8 @@ data::PosedPairsOptions read_posed(ConfigReader& r, const std::string& t, const 
   return p;
 }
 
-std::string describe(const std::string& name, const data::Dataset& train,
-                     const data::Dataset* val, const data::PosedPairsOptions* posed) {
+std::string describe(const std::string& name, const data::Dataset& train, const data::Dataset* val,
+                     const data::PosedPairsOptions* posed) {
   std::ostringstream d;
   d << name << ": " << train.size() << " train pairs"
     << (val ? ", " + std::to_string(val->size()) + " val" : std::string(", no validation"));
