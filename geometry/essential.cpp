@@ -4,6 +4,7 @@
 #include <array>
 #include <cfloat>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "tensor/check.h"
@@ -185,9 +186,22 @@ RansacResult find_essential_5point_ransac(const Points2& n0, const Points2& n1,
   std::mt19937_64 rng(options.seed);
   std::uniform_int_distribution<int> pick(0, n - 1);
   std::vector<int> best_inliers;
+  double best_score = std::numeric_limits<double>::infinity();  // LoRansac: MSAC cost
   Eigen::Matrix3d best = Eigen::Matrix3d::Identity();
+  // MSAC cost: sum over points of min(e^2, thr^2); the inliers are those under thr^2.
+  auto msac = [&](const Eigen::Matrix3d& E, std::vector<int>& inl) {
+    const Eigen::VectorXd e = sampson_errors2(E, n0, n1);
+    inl.clear();
+    double cost = 0;
+    for (int64_t i = 0; i < e.size(); ++i) {
+      if (e[i] <= thr2) inl.push_back(int(i));
+      cost += std::min(e[i], thr2);
+    }
+    return cost;
+  };
+  const int min_iters = lo ? std::min(options.min_iterations, max_iters) : 0;
   int needed = max_iters, it = 0;
-  for (; it < needed; ++it) {
+  for (; it < std::max(needed, min_iters); ++it) {
     std::vector<int> sample;
     if (n == 5) {
       sample = {0, 1, 2, 3, 4};
@@ -198,18 +212,43 @@ RansacResult find_essential_5point_ransac(const Points2& n0, const Points2& n1,
       }
     }
     for (Eigen::Matrix3d E : essential_5point(rows(n0, sample), rows(n1, sample))) {
-      std::vector<int> inl = inliers_of(E, n0, n1, thr2);
-      // OpenCV: a model must beat max(best, modelPoints - 1) inliers.
-      if (int(inl.size()) <= std::max<int>(int(best_inliers.size()), 4)) continue;
-      for (int l = 0; lo && l < options.lo_iterations && inl.size() >= 8; ++l) {
-        const Eigen::Matrix3d Elo = essential_8point(rows(n0, inl), rows(n1, inl));
-        if (!Elo.allFinite()) break;
-        std::vector<int> inl_lo = inliers_of(Elo, n0, n1, thr2);
-        if (inl_lo.size() < inl.size()) break;
-        const bool same = inl_lo == inl;
-        E = Elo;
-        inl = std::move(inl_lo);
-        if (same) break;
+      std::vector<int> inl;
+      if (lo) {
+        double cost = msac(E, inl);
+        if (inl.size() < 5 || cost >= best_score) continue;
+        // Local optimisation: the 8-point fit on the inliers while the cost falls.
+        for (int l = 0; l < options.lo_iterations && inl.size() >= 8; ++l) {
+          const Eigen::Matrix3d Elo = essential_8point(rows(n0, inl), rows(n1, inl));
+          if (!Elo.allFinite()) break;
+          std::vector<int> inl_lo;
+          const double cost_lo = msac(Elo, inl_lo);
+          if (cost_lo >= cost) break;
+          E = Elo;
+          inl = std::move(inl_lo);
+          cost = cost_lo;
+        }
+        // Then the pose itself, refined on the Sampson errors of the inliers.
+        std::vector<uint8_t> mask(size_t(n), 0);
+        for (int i : inl) mask[size_t(i)] = 1;
+        const RelativePose pose = recover_pose(E, n0, n1, mask);
+        if (pose.success) {
+          const RelativePose r = refine_relative_pose(pose, n0, n1, mask, options.threshold, 10);
+          Eigen::Matrix3d tx;
+          tx << 0, -r.t.z(), r.t.y(), r.t.z(), 0, -r.t.x(), -r.t.y(), r.t.x(), 0;
+          const Eigen::Matrix3d Er = (tx * r.R).normalized();
+          std::vector<int> inl_r;
+          const double cost_r = msac(Er, inl_r);
+          if (cost_r < cost && inl_r.size() >= 5) {
+            E = Er;
+            inl = std::move(inl_r);
+            cost = cost_r;
+          }
+        }
+        best_score = cost;
+      } else {
+        inl = inliers_of(E, n0, n1, thr2);
+        // OpenCV: a model must beat max(best, modelPoints - 1) inliers.
+        if (int(inl.size()) <= std::max<int>(int(best_inliers.size()), 4)) continue;
       }
       best = E;
       best_inliers = std::move(inl);

@@ -5,9 +5,13 @@
 //                 solution scored by its inlier count under the squared Sampson error,
 //                 adaptive iteration count (cvRound of log(1-p)/log(1-w^5)), no
 //                 refinement; 1000 iterations at most by default.
-//   LoRansac      the same sampling plus local optimisation: whenever a sample beats the
-//                 best, the normalized 8-point fit on its inliers is iterated while the
-//                 inlier set grows, and the final model is that fit; 10000 iterations.
+//   LoRansac      the same sampling, models scored by their MSAC cost (sum of
+//                 min(e^2, threshold^2) over the points) instead of the inlier count,
+//                 at least min_iterations (1000) samples, and local optimisation:
+//                 whenever a sample beats the best, the normalized 8-point fit on its
+//                 inliers is iterated while the cost falls, then its pose is refined
+//                 (refine_relative_pose, 10 steps) and kept if that lowers the cost;
+//                 10000 iterations at most.
 //                 estimate_relative_pose then refines the pose by Levenberg-Marquardt on
 //                 the inliers' Sampson errors (refine_relative_pose), as poselib's
 //                 bundle adjustment after its RANSAC does.
@@ -37,6 +41,7 @@ struct EssentialRansacOptions {
   int max_iterations = 0;  // 0: 1000 (OpenCvRansac), 10000 (LoRansac)
   uint64_t seed = 0;
   int lo_iterations = 10;
+  int min_iterations = 1000;  // LoRansac only (as poselib's min_iterations)
 };
 
 // Fails (success = false) with fewer than 5 correspondences or no model with 5 inliers.
