@@ -20,6 +20,12 @@ std::shared_ptr<T> component(ConfigView& config, const std::string& table, const
   return typed;
 }
 
+bool has_all(const Batch& batch, const std::vector<std::string>& keys) {
+  for (const std::string& k : keys)
+    if (!batch.has(k)) return false;
+  return true;
+}
+
 }  // namespace
 
 TwoViewPipeline::TwoViewPipeline(std::shared_ptr<Extractor> extractor,
@@ -70,11 +76,15 @@ Predictions TwoViewPipeline::forward(const Batch& batch) {
   Predictions pred = matcher_->forward(make_batch(items));
   put_features(pred, f0, "0");
   put_features(pred, f1, "1");
-  if (ground_truth_) ground_truth_->put(pred, f0, f1, batch);
+  // Inference batches (benchmarks, matching) carry no geometry: no labels then.
+  if (ground_truth_ && has_all(batch, ground_truth_->required_keys()))
+    ground_truth_->put(pred, f0, f1, batch);
   return pred;
 }
 
 Losses TwoViewPipeline::loss(const Predictions& pred, const Batch& batch) {
+  // Without the labels forward could not compute: the missing geometry, by name.
+  if (ground_truth_ && !pred.has("gt_assignment")) batch.require(ground_truth_->required_keys());
   return matcher_->loss(pred, batch);
 }
 

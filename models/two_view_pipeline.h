@@ -9,7 +9,9 @@
 // features (keypoints0, keypoint_scores0, descriptors0, keypoint_mask0, image_size0, and
 // the same with 1), the matcher's forward (matches0, matching_scores0, ..., with
 // gradients for a trainable matcher) and, with a ground truth, gt_matches0/1 and
-// gt_assignment (computed in forward, Glue Factory's run_gt_in_forward). Parameters are
+// gt_assignment (computed in forward, Glue Factory's run_gt_in_forward, when the batch
+// carries the geometry: benchmark and matching batches do not; loss() then fails naming
+// the missing key). Parameters are
 // named extractor.* and matcher.*. The extractor is frozen: it runs without gradients and
 // stays in eval mode when the pipeline trains.
 #pragma once

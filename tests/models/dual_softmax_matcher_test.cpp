@@ -127,7 +127,14 @@ TEST(DualSoftmaxMatcher, LossWithoutGroundTruthAndBadDescriptorsFailClearly) {
   Batch wrong = shifted_pair();
   wrong.set("descriptors0", zeros({1, kN, 4}));
   EXPECT_SP_ERROR(p->run(wrong), "[1, 12, 4]");
-  EXPECT_SP_ERROR(pipeline()->run(shifted_pair(false)), "H_0to1");
+  // Without the geometry (inference batches) forward matches but labels nothing; the loss
+  // then names what is missing.
+  auto q = pipeline();
+  const Batch no_h = shifted_pair(false);
+  const Predictions unlabelled = q->run(no_h);
+  EXPECT_TRUE(unlabelled.has("matches0"));
+  EXPECT_FALSE(unlabelled.has("gt_assignment"));
+  EXPECT_SP_ERROR(q->loss(unlabelled, no_h), "H_0to1");
   MapConfig bad({{"extractor.name", "superpoint"},
                  {"matcher.name", "dual_softmax"},
                  {"ground_truth.name", "lidar"}});
