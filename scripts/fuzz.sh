@@ -2,8 +2,8 @@
 # Runs one libFuzzer harness built by `make fuzz` (docs/FUZZING.md):
 #
 #   scripts/fuzz.sh NAME [SECONDS]     fuzz for SECONDS (default 600), one worker, nice 15
-#   scripts/fuzz.sh --merge NAME       add the working corpus's new coverage to
-#                                      tests/fuzz/corpus/NAME (edge coverage only, files < 64 KiB)
+#   scripts/fuzz.sh --merge NAME       add to tests/fuzz/corpus/NAME the inputs of the working
+#                                      corpus that add the most edges (40 files in all, < 64 KiB each)
 #
 # The working corpus is build-fuzz/corpus/NAME (started from tests/fuzz/corpus/NAME and
 # tests/fuzz/regressions/NAME); crashes, leaks, timeouts and OOMs are saved in
@@ -40,9 +40,19 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/fuzz/lsan.supp:print
 export OMP_NUM_THREADS=1
 
 if ((merge)); then
-  nice -n 15 "$bin" -merge=1 -use_counters=0 -use_value_profile=0 -max_len=65536 "$seeds" "$work" \
-    2>&1 | tail -n 3
-  find "$seeds" -type f -size +64k -print -delete
+  # libFuzzer's merge runs the committed files, then the working corpus's files under 64 KiB,
+  # and records in a control file the edges each reached first; fuzz_select.py adds the
+  # ones that reached the most, up to 40 files in all. The merge writes its own picks into
+  # its first folder, a copy.
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  mkdir "$tmp/committed" "$tmp/work"
+  cp "$seeds"/* "$tmp/committed/" 2>/dev/null || true
+  find "$work" -type f -size -64k -exec cp {} "$tmp/work/" \;
+  nice -n 15 "$bin" -merge=1 -merge_control_file="$tmp/control" "$tmp/committed" "$tmp/work" \
+    >"$tmp/log" 2>&1 || { tail -n 20 "$tmp/log"; exit 1; }
+  scripts/fuzz_select.py "$tmp/control" $((40 - $(ls "$seeds" | wc -l))) >"$tmp/chosen"
+  while read -r f; do cp "$f" "$seeds/cov-$(sha1sum "$f" | cut -c1-12)"; done <"$tmp/chosen"
   echo "fuzz.sh: $seeds has $(ls "$seeds" | wc -l) files, $(du -sk "$seeds" | cut -f1) KiB"
   exit 0
 fi
@@ -55,7 +65,7 @@ nice -n 15 "$bin" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -pri
 rc=$?
 set -e
 grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added|stat::peak_rss_mb)' "$log" || true
-grep -E '^#[0-9]+ +(DONE|INITED)' "$log" | tail -n 2 || true
+grep -E '^#[0-9]+[[:space:]]+(DONE|INITED)' "$log" | tail -n 2 || true
 if ((rc != 0)); then
   echo "fuzz.sh: $name stopped with a finding (exit $rc):" >&2
   grep -E 'ERROR|SUMMARY|Test unit written|fuzz: property' "$log" >&2 || tail -n 30 "$log" >&2

@@ -59,6 +59,7 @@ images = 0
 struct Outcome {
   int exit_code = -1;      // -1: killed
   bool mid_write = false;  // a checkpoint's temporary file was left behind
+  double seconds = 0;      // wall time until it exited or was killed
 };
 
 // Runs `sptrain train NAME --conf CONF --restore` with `threads` OpenMP threads; kills
@@ -96,6 +97,7 @@ Outcome run_once(const std::string& exe, const std::string& root, const std::str
   Outcome out;
   for (;;) {
     int status = 0;
+    out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     if (waitpid(pid, &status, WNOHANG) == pid) {
       out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       return out;
@@ -145,20 +147,31 @@ TEST(KillRestore, SigkillAtRandomMomentsThenRestoreIsBitwiseEqual) {
     ASSERT_EQ(r.exit_code, 0) << "the uninterrupted run failed; see " << root << "/" << ref
                               << ".log";
     const nn::Checkpoint expected = final_checkpoint(root, ref);
+    double full_run_s = r.seconds;  // shrinks when a run ends before its random kill
     for (int t = 0; t < trials; ++t) {
-      const std::string name = "trial_" + std::to_string(threads) + "_" + std::to_string(t);
+      std::string name;
       int kills = 0, mid_write = 0;
       Outcome o;
-      for (int attempt = 0; attempt <= kMaxKills; ++attempt) {
-        // Alternate: a random moment (the first one often before any checkpoint), then
-        // the moment a step checkpoint is being written; the last attempt runs to the end.
-        const bool last = attempt == kMaxKills, on_write = !last && attempt % 2 == 1;
-        const double delay =
-            last || on_write ? -1 : std::uniform_real_distribution<double>(0.2, 2.5)(rng);
-        o = run_once(exe, root, name, conf, threads, delay, on_write);
-        if (o.exit_code >= 0) break;
-        ++kills;
-        mid_write += o.mid_write;
+      // A run that ends before its first (random) kill tests nothing: retry with a window
+      // fitted to how long that run took.
+      for (int retry = 0; retry < 4 && kills == 0; ++retry) {
+        name = "trial_" + std::to_string(threads) + "_" + std::to_string(t) +
+               (retry ? "_retry" + std::to_string(retry) : "");
+        mid_write = 0;
+        for (int attempt = 0; attempt <= kMaxKills; ++attempt) {
+          // Alternate: a random moment within an uninterrupted run's time (the first one
+          // often before any checkpoint), then the moment a step checkpoint is being
+          // written; the last attempt runs to the end.
+          const bool last = attempt == kMaxKills, on_write = !last && attempt % 2 == 1;
+          const double delay = last || on_write ? -1
+                                                : std::uniform_real_distribution<double>(
+                                                      0.05 * full_run_s, 0.9 * full_run_s)(rng);
+          o = run_once(exe, root, name, conf, threads, delay, on_write);
+          if (o.exit_code >= 0) break;
+          ++kills;
+          mid_write += o.mid_write;
+        }
+        if (kills == 0) full_run_s = std::min(full_run_s, o.seconds);
       }
       ASSERT_EQ(o.exit_code, 0) << name << " did not finish; see " << root << "/" << name << ".log";
       const nn::Checkpoint got = final_checkpoint(root, name);
