@@ -40,10 +40,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-Tensor read_f32(const io::H5File& file, const std::string& name) {
-  return file.read(name).to(DType::F32);
-}
-
 // Keypoints and scores are compared, sorted and rounded to pixels by their users: a
 // NaN or infinity (also a float64 beyond float32's range) is refused here.
 void check_finite(const Tensor& t, const std::string& what, const std::string& where) {
@@ -237,17 +233,19 @@ ImageFeatures FeatureReader::read(const std::string& name) const {
   ImageFeatures f;
   const std::string where = path_ + ":" + name;
   const bool disk = layout_ == FeatureLayout::Disk;
-  f.keypoints = read_f32(*main_, disk ? name : name + "/keypoints");
+  // Each tensor is read in its stored type and converted to f32 once its shape is
+  // checked: a 64 MiB dataset of the wrong shape costs no 256 MB copy.
+  f.keypoints = main_->read(disk ? name : name + "/keypoints");
   SP_CHECK(f.keypoints.dim() == 2 && f.keypoints.size(1) == 2,
            "features: expected keypoints [N, 2] in ", where, ", got ", f.keypoints.shape());
   const int64_t n = f.keypoints.size(0);
   if (disk) {
-    if (scores_ && scores_->has(name)) f.scores = read_f32(*scores_, name);
-    if (descriptors_ && descriptors_->has(name)) f.descriptors = read_f32(*descriptors_, name);
+    if (scores_ && scores_->has(name)) f.scores = scores_->read(name);
+    if (descriptors_ && descriptors_->has(name)) f.descriptors = descriptors_->read(name);
   } else {
     for (const char* key : {"/scores", "/keypoint_scores"})
-      if (!f.scores.defined() && main_->has(name + key)) f.scores = read_f32(*main_, name + key);
-    if (main_->has(name + "/descriptors")) f.descriptors = read_f32(*main_, name + "/descriptors");
+      if (!f.scores.defined() && main_->has(name + key)) f.scores = main_->read(name + key);
+    if (main_->has(name + "/descriptors")) f.descriptors = main_->read(name + "/descriptors");
     if (main_->has(name + "/image_size")) {
       const Tensor size = main_->read(name + "/image_size").to(DType::F64).contiguous();
       SP_CHECK(size.numel() == 2, "features: expected image_size [2] (W, H) in ", where, ", got ",
@@ -265,7 +263,8 @@ ImageFeatures FeatureReader::read(const std::string& name) const {
   if (!f.scores.defined()) f.scores = zeros({n});
   SP_CHECK(f.scores.numel() == n, "features: expected ", n, " scores in ", where, ", got ",
            f.scores.shape());
-  f.scores = f.scores.reshape({n});
+  f.keypoints = f.keypoints.to(DType::F32);
+  f.scores = f.scores.reshape({n}).to(DType::F32);
   check_finite(f.keypoints, "keypoints", where);
   check_finite(f.scores, "scores", where);
   if (f.descriptors.defined()) {
@@ -276,7 +275,7 @@ ImageFeatures FeatureReader::read(const std::string& name) const {
     // hloc stores [D, N]; an sp file [N, D]. Only a square matrix is ambiguous: it is
     // hloc's when the file carries hloc's image_size.
     const bool transposed = d.size(0) != n || (d.size(1) == n && f.width > 0 && !disk);
-    if (transposed) f.descriptors = d.t().contiguous();
+    f.descriptors = transposed ? d.t().to(DType::F32).contiguous() : d.to(DType::F32);
   }
   return f;
 }
