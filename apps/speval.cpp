@@ -2,7 +2,11 @@
 //   speval --repeatability --homography [--matching-score --nn-map] --data-dir DIR
 //          --predictions PRED.h5 [--subset all|i|v] [--out results.json] [--top-k N]
 //          [--threshold PX] [--pictures DIR]
-//   speval --pose --pairs PAIRS.txt --predictions FEATS.h5 [--ransac-threshold PX]
+//   speval --pose --pairs PAIRS.txt|POSED_DIR --predictions FEATS.h5 [--matches M.h5]
+//          [--pose-estimator opencv|lo-ransac] [--ransac-threshold PX | --sweep]
+//          [--save-matches FILE] [--out results.json]
+//   speval --pose --pairs PAIRS.txt --images DIR --checkpoint FILE --model superpoint
+//          [--resize W H | --resize-max N | --no-resize] [--max-pairs N]   (or --experiment)
 // or grades an sp model directly (exported to a temporary HDF5 first,
 // procedures/hpatches_export.h):
 //   speval ... --data-dir DIR --checkpoint FILE --model superpoint|disk [--conf FILE] [--device D]
@@ -17,6 +21,7 @@
 #include "eval/hpatches_benchmark.h"
 #include "eval/pose_benchmark.h"
 #include "models/extractor.h"
+#include "procedures/benchmarks.h"
 #include "procedures/commands.h"
 #include "tensor/check.h"
 
@@ -61,18 +66,35 @@ int main(int argc, char** argv) {
   sp::eval::HPatchesOptions opt;
   opt.repeatability = opt.homography = false;
   std::string out;
-  bool quiet = false, pose = false;
-  std::string pairs;
+  bool quiet = false, pose = false, sweep = false, no_resize = false;
+  std::string pairs, images, matches, save_matches, estimator = "opencv";
+  std::vector<int64_t> resize_wh;
+  int64_t resize_max = 0, max_pairs = 0;
   std::string checkpoint, model = "superpoint", conf, experiment, device, save_predictions;
-  CLI::App app{"speval: HPatches detector/descriptor metrics of exported predictions"};
+  CLI::App app{"speval: HPatches and relative-pose metrics of exported predictions or models"};
   app.add_flag("--repeatability", opt.repeatability, "repeatability and localization error (MLE)");
   app.add_flag("--homography", opt.homography,
                "homography estimation correctness at 1/3/5 px, AUC, mAA");
   app.add_flag("--matching-score", opt.matching_score, "matching score");
   app.add_flag("--nn-map", opt.nn_map, "nearest-neighbour mAP");
   app.add_flag("--pose", pose,
-               "relative pose AUC at 5/10/20 deg over a SuperGlue pair list (--pairs)");
-  app.add_option("--pairs", pairs, "pair list: name0 name1 rot0 rot1 K0 K1 T_0to1");
+               "relative pose AUC at 5/10/20 deg over a SuperGlue pair list or a posed-images "
+               "folder (--pairs)");
+  app.add_option("--pairs", pairs,
+                 "pair list (name0 name1 rot0 rot1 K0 K1 T_0to1) or a folder with views.txt, "
+                 "pairs.txt, images/ (MegaDepth-1500)");
+  app.add_option("--images", images, "--pose with a model: the images of a pair list");
+  app.add_option("--matches", matches, "--pose: hloc match file instead of mutual NN matching");
+  app.add_option("--pose-estimator", estimator, "--pose: opencv | lo-ransac")
+      ->check(CLI::IsMember({"opencv", "lo-ransac"}));
+  app.add_flag("--sweep", sweep, "--pose: RANSAC thresholds 0.5 ... 3.0 px, best mAA reported");
+  app.add_option("--save-matches", save_matches,
+                 "--pose: the matches and ground truth of every pair (.h5) for external checks "
+                 "(scripts/pose_external_check.py)");
+  app.add_option("--resize", resize_wh, "--pose with a model: W H (default 640 480)")->expected(2);
+  app.add_option("--resize-max", resize_max, "--pose with a model: longest side");
+  app.add_flag("--no-resize", no_resize, "--pose with a model: original resolution");
+  app.add_option("--max-pairs", max_pairs, "--pose with a model: the first N pairs");
   app.add_option("--data-dir", opt.data_dir, "hpatches-sequences-release/");
   app.add_option("--predictions", opt.predictions, "predictions .h5 (groups <sequence>/<index>)");
   app.add_option("--checkpoint", checkpoint,
@@ -96,14 +118,56 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (pose) {
     try {
-      sp::eval::PoseOptions popt;
-      popt.pairs = pairs;
-      popt.predictions = opt.predictions;
-      if (app.count("--ransac-threshold")) popt.ransac_threshold = opt.ransac_threshold;
-      popt.seed = opt.seed;
-      if (!quiet) popt.progress = &std::cerr;
       SP_CHECK(!pairs.empty(), "speval: expected --pairs with --pose");
-      sp::eval::HPatchesReport report = sp::eval::run_pose_benchmark(popt);
+      sp::eval::PoseEvalOptions eo;
+      eo.estimator = sp::geometry::parse_pose_estimator(estimator);
+      eo.ransac_thresholds =
+          sweep ? sp::eval::threshold_sweep()
+                : std::vector<double>{app.count("--ransac-threshold") ? opt.ransac_threshold : 1.0};
+      eo.seed = opt.seed;
+      sp::eval::HPatchesReport report;
+      if (!checkpoint.empty() || !experiment.empty()) {
+        namespace procedures = sp::procedures;
+        const sp::Device dev = procedures::parse_device(device);
+        sp::train::Config config = conf.empty() ? sp::train::Config::from_string("", "<defaults>")
+                                                : sp::train::Config::from_file(conf);
+        sp::train::ConfigReader reader(config);
+        procedures::InferenceModel m =
+            experiment.empty() ? procedures::load_inference_model(reader, model, checkpoint, dev)
+                               : procedures::load_experiment_model(experiment, dev);
+        if (experiment.empty()) {
+          reader.finish();
+          m.load();
+        }
+        procedures::ModelPoseOptions po;
+        po.pairs = pairs;
+        po.images = images;
+        po.eval = eo;
+        po.max_pairs = max_pairs;
+        po.save_matches = save_matches;
+        if (no_resize) {
+          po.resize.mode = "none";
+        } else if (resize_max > 0) {
+          po.resize.mode = "long";
+          po.resize.size = resize_max;
+        } else {
+          po.resize.mode = "exact";
+          po.resize.width = resize_wh.size() == 2 ? resize_wh[0] : 640;
+          po.resize.height = resize_wh.size() == 2 ? resize_wh[1] : 480;
+        }
+        if (!quiet) po.progress = &std::cerr;
+        if (!quiet) std::cerr << "speval: pose benchmark of " << m.description << "\n";
+        report = procedures::model_pose_benchmark(*m.model, po);
+      } else {
+        sp::eval::PoseOptions popt;
+        popt.pairs = pairs;
+        popt.predictions = opt.predictions;
+        popt.matches = matches;
+        popt.eval = eo;
+        popt.save_matches = save_matches;
+        if (!quiet) popt.progress = &std::cerr;
+        report = sp::eval::run_pose_benchmark(popt);
+      }
       std::cout << sp::eval::report_table(report);
       if (!out.empty()) {
         std::ofstream f(out);

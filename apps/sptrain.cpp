@@ -6,6 +6,8 @@
 //   sptrain train_joint CONFIG NAME [a.b=v ...] [--restore] [--overfit] [--overwrite]
 //   sptrain export_detector_homoAdapt CONFIG NAME [a.b=v ...] [--pictures] [--device D] [--limit N]
 //   [--tf32] sptrain export_descriptor CONFIG NAME [a.b=v ...] [--device D] [--tf32]
+//   sptrain export_features CONFIG NAME [a.b=v ...] [--device D]: a feature cache
+//   sptrain train NAME --conf FILE --run_benchmarks: [benchmarks.*] before each epoch
 // Experiments live in $SP_EXPER_PATH/NAME (default outputs/training/NAME). Ctrl+C stops
 // a training run after writing a checkpoint; --restore resumes it exactly.
 // Data parallel (docs/DISTRIBUTED.md): `mpirun -np N sptrain train ...`, or
@@ -18,8 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "procedures/benchmarks.h"
 #include "procedures/commands.h"
 #include "procedures/evaluate_detector.h"
+#include "procedures/feature_export.h"
 #include "tensor/check.h"
 #include "train/distributed/communicator.h"
 #include "train/experiment.h"
@@ -36,12 +40,16 @@ struct TrainArgs {
   std::vector<std::string> overrides;
   sp::train::TrainOptions options;
   bool eval = false;  // train_base --eval: accepted, validation always runs
+  bool run_benchmarks = false;
 };
 
 void add_train_flags(CLI::App* cmd, TrainArgs& a) {
   cmd->add_flag("--restore", a.options.restore, "resume NAME from its latest checkpoint (exactly)");
   cmd->add_flag("--overfit", a.options.overfit, "train on one batch forever (debugging)");
   cmd->add_flag("--overwrite", a.options.overwrite, "start over in an existing experiment folder");
+  cmd->add_flag("--run_benchmarks", a.run_benchmarks,
+                "run the config's [benchmarks.*] (hpatches, pose) before the first step and "
+                "after every epoch; logged as test/<name>/<metric>");
   cmd->positionals_at_end(false);
 }
 
@@ -52,7 +60,17 @@ int run_training(const TrainArgs& a, const char* what) {
            "train: expected --conf FILE (or --restore to resume ", a.name,
            " with its saved config)");
   config.apply_overrides(a.overrides);
-  sp::train::train_experiment(a.name, config, a.options, what);
+  sp::train::TrainOptions options = a.options;
+  if (a.run_benchmarks) {
+    Config bench = config;
+    const std::string saved = sp::train::experiments_root() + "/" + a.name + "/config.toml";
+    if (a.options.restore && a.conf.empty()) {
+      bench = Config::from_file(saved);
+      bench.apply_overrides(a.overrides);
+    }
+    options.benchmarks = sp::procedures::benchmark_hook(bench);
+  }
+  sp::train::train_experiment(a.name, config, options, what);
   return 0;
 }
 
@@ -127,6 +145,16 @@ std::vector<Command> commands() {
          auto c = add_export_args(cmd);
          return [c] {
            sp::procedures::export_descriptor(*c);
+           return 0;
+         };
+       }},
+      {"export_features",
+       "export_features CONFIG NAME [a.b=v ...] [--device D]: the [data] dataset's features by "
+       "[model.extractor] into a cache (data.cache=...)",
+       [](CLI::App* cmd) {
+         auto c = add_export_args(cmd);
+         return [c] {
+           sp::procedures::export_dataset_features(*c);
            return 0;
          };
        }},

@@ -28,6 +28,10 @@ class Dataset {
   virtual ~Dataset() = default;
   virtual int64_t size() const = 0;
   virtual Sample get(int64_t index, uint64_t seed) const = 0;
+  // Called by Loader::start_epoch before any sample of `epoch` is read (no other call
+  // runs meanwhile): datasets that re-draw their items per epoch (MegaDepth's overlap
+  // bins) do it here, as a pure function of the epoch. size() must not change.
+  virtual void begin_epoch(int64_t epoch) const { (void)epoch; }
 };
 
 // Keypoint label map [1, H, W] (1 at round(p), clamped) and residuals [2, H, W]

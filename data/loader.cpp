@@ -98,6 +98,7 @@ void Loader::start_epoch(int64_t epoch, int64_t first_batch) {
            "Loader: expected a first batch in [0, ", num_batches_, "], got ", first_batch);
   stop();
   epoch_ = epoch;
+  dataset_->begin_epoch(epoch);
   int64_t n = dataset_->size();
   order_.resize(size_t(n));
   for (int64_t i = 0; i < n; ++i) order_[size_t(i)] = i;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "tensor/check.h"
@@ -39,8 +40,23 @@ bool ends_with(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-Tensor read_f32(const io::H5File& file, const std::string& name) {
-  return file.read(name).to(DType::F32);
+// Keypoints and scores are compared, sorted and rounded to pixels by their users: a
+// NaN or infinity (also a float64 beyond float32's range) is refused here.
+void check_finite(const Tensor& t, const std::string& what, const std::string& where) {
+  const Tensor c = t.contiguous();
+  const float* p = c.data<float>();
+  for (int64_t i = 0; i < c.numel(); ++i)
+    SP_CHECK(std::isfinite(p[i]), "features: expected finite ", what, " in ", where, ", got ", p[i],
+             " at ", i);
+}
+
+// Match indices are read as int64: a float dataset (whose NaN or 1e30 has no int64
+// value) is refused.
+Tensor read_indices(const io::H5File& file, const std::string& key, const std::string& path) {
+  const Tensor t = file.read(key);
+  SP_CHECK(is_integral(t.dtype()), "matches: expected integer indices in ", path, ":", key,
+           ", got ", sp::name(t.dtype()));
+  return t.to(DType::I64).contiguous();
 }
 
 }  // namespace
@@ -134,6 +150,12 @@ void FeatureWriter::write(const std::string& name, const ImageFeatures& f,
       break;
     }
     case FeatureLayout::Hloc: {
+      // A square [D, N] is read back as hloc's only next to an image_size.
+      SP_CHECK(!f.has_descriptors() || f.size() != f.descriptors.size(1) || f.size() == 0 ||
+                   (f.width > 0 && f.height > 0),
+               "features: the hloc layout needs the image size (width, height) of ", name, ": its ",
+               f.size(), " x ", f.size(),
+               " descriptors would read back transposed without image_size");
       io::H5File& h5 = *parts_[0]->file;
       write_float(h5, name + "/keypoints", kp, options_.half);
       write_float(h5, name + "/scores", scores, options_.half);
@@ -211,29 +233,40 @@ ImageFeatures FeatureReader::read(const std::string& name) const {
   ImageFeatures f;
   const std::string where = path_ + ":" + name;
   const bool disk = layout_ == FeatureLayout::Disk;
-  f.keypoints = read_f32(*main_, disk ? name : name + "/keypoints");
+  // Each tensor is read in its stored type and converted to f32 once its shape is
+  // checked: a 64 MiB dataset of the wrong shape costs no 256 MB copy.
+  f.keypoints = main_->read(disk ? name : name + "/keypoints");
   SP_CHECK(f.keypoints.dim() == 2 && f.keypoints.size(1) == 2,
            "features: expected keypoints [N, 2] in ", where, ", got ", f.keypoints.shape());
   const int64_t n = f.keypoints.size(0);
   if (disk) {
-    if (scores_ && scores_->has(name)) f.scores = read_f32(*scores_, name);
-    if (descriptors_ && descriptors_->has(name)) f.descriptors = read_f32(*descriptors_, name);
+    if (scores_ && scores_->has(name)) f.scores = scores_->read(name);
+    if (descriptors_ && descriptors_->has(name)) f.descriptors = descriptors_->read(name);
   } else {
     for (const char* key : {"/scores", "/keypoint_scores"})
-      if (!f.scores.defined() && main_->has(name + key)) f.scores = read_f32(*main_, name + key);
-    if (main_->has(name + "/descriptors")) f.descriptors = read_f32(*main_, name + "/descriptors");
+      if (!f.scores.defined() && main_->has(name + key)) f.scores = main_->read(name + key);
+    if (main_->has(name + "/descriptors")) f.descriptors = main_->read(name + "/descriptors");
     if (main_->has(name + "/image_size")) {
       const Tensor size = main_->read(name + "/image_size").to(DType::F64).contiguous();
       SP_CHECK(size.numel() == 2, "features: expected image_size [2] (W, H) in ", where, ", got ",
                size.shape());
-      f.width = int64_t(size.data<double>()[0]);
-      f.height = int64_t(size.data<double>()[1]);
+      // Whole pixels, positive (a size of 0 would read as "unknown" and change how
+      // square descriptors are read); checked before the conversion to int64.
+      const double w = size.data<double>()[0], h = size.data<double>()[1];
+      auto pixels = [](double v) { return v >= 1 && v < 2147483648.0 && v == std::floor(v); };
+      SP_CHECK(pixels(w) && pixels(h), "features: expected image_size (W, H) in whole pixels",
+               " >= 1 in ", where, ", got (", w, ", ", h, ")");
+      f.width = int64_t(w);
+      f.height = int64_t(h);
     }
   }
   if (!f.scores.defined()) f.scores = zeros({n});
   SP_CHECK(f.scores.numel() == n, "features: expected ", n, " scores in ", where, ", got ",
            f.scores.shape());
-  f.scores = f.scores.reshape({n});
+  f.keypoints = f.keypoints.to(DType::F32);
+  f.scores = f.scores.reshape({n}).to(DType::F32);
+  check_finite(f.keypoints, "keypoints", where);
+  check_finite(f.scores, "scores", where);
   if (f.descriptors.defined()) {
     const Tensor& d = f.descriptors;
     SP_CHECK(d.dim() == 2 && (d.size(0) == n || d.size(1) == n),
@@ -242,7 +275,7 @@ ImageFeatures FeatureReader::read(const std::string& name) const {
     // hloc stores [D, N]; an sp file [N, D]. Only a square matrix is ambiguous: it is
     // hloc's when the file carries hloc's image_size.
     const bool transposed = d.size(0) != n || (d.size(1) == n && f.width > 0 && !disk);
-    if (transposed) f.descriptors = d.t().contiguous();
+    f.descriptors = transposed ? d.t().to(DType::F32).contiguous() : d.to(DType::F32);
   }
   return f;
 }
@@ -358,9 +391,13 @@ Tensor MatchReader::read(const std::string& name0, const std::string& name1) con
   if (layout_ == MatchLayout::Disk) {
     const bool flipped = !file_->has(name0 + "/" + name1);
     const std::string key = flipped ? name1 + "/" + name0 : name0 + "/" + name1;
-    Tensor p = file_->read(key).to(DType::I64);
+    Tensor p = read_indices(*file_, key, path_);
     SP_CHECK(p.dim() == 2 && p.size(0) == 2, "matches: expected [2, K] in ", path_, ":", key,
              ", got ", p.shape());
+    const int64_t* v = p.data<int64_t>();
+    for (int64_t i = 0; i < p.numel(); ++i)
+      SP_CHECK(v[i] >= 0, "matches: expected keypoint indices >= 0 in ", path_, ":", key, ", got ",
+               v[i]);
     p = p.t();  // [K, 2]
     if (!flipped) return p.contiguous();
     // Column 0 in name0, ordered by it, like a pair stored this way round.
@@ -375,8 +412,13 @@ Tensor MatchReader::read(const std::string& name0, const std::string& name1) con
   }
   const bool flipped = !file_->has(hloc_pair_key(name0, name1) + "/matches0");
   const std::string key = flipped ? hloc_pair_key(name1, name0) : hloc_pair_key(name0, name1);
-  const Tensor m = file_->read(key + "/matches0").to(DType::I64).contiguous();
+  const Tensor m = read_indices(*file_, key + "/matches0", path_);
+  SP_CHECK(m.dim() == 1, "matches: expected matches0 [N] in ", path_, ":", key, ", got ",
+           m.shape());
   const int64_t* p = m.data<int64_t>();
+  for (int64_t i = 0; i < m.numel(); ++i)
+    SP_CHECK(p[i] >= -1, "matches: expected keypoint indices or -1 (unmatched) in ", path_, ":",
+             key, "/matches0, got ", p[i]);
   std::vector<std::pair<int64_t, int64_t>> pairs;
   for (int64_t i = 0; i < m.numel(); ++i)
     if (p[i] >= 0) pairs.push_back(flipped ? std::pair{p[i], i} : std::pair{i, p[i]});

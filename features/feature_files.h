@@ -48,6 +48,8 @@ class FeatureWriter {
   FeatureWriter& operator=(const FeatureWriter&) = delete;
 
   // One image. `attributes` go on the image's group (sp, hloc), e.g. processing_width.
+  // hloc: square descriptors (N == D) need the image size, or they would read back
+  // transposed (a reader tells hloc's [D, N] from [N, D] by image_size).
   void write(const std::string& name, const ImageFeatures& features,
              const std::map<std::string, int64_t>& attributes = {});
   void close();
@@ -73,7 +75,8 @@ class FeatureReader {
   std::vector<std::string> names() const;
   bool has(const std::string& name) const;
   // f32 keypoints, scores (zeros when the file has none) and descriptors [N, D]
-  // (undefined when absent); width/height from image_size when stored.
+  // (undefined when absent); width/height from image_size when stored. Keypoints and
+  // scores are finite; image_size must hold whole pixels >= 1.
   ImageFeatures read(const std::string& name) const;
   // Integer attribute of an image's group (sp, hloc), or `fallback`.
   int64_t attribute(const std::string& name, const std::string& key, int64_t fallback) const;
@@ -117,8 +120,10 @@ class MatchReader {
   explicit MatchReader(const std::string& path, MatchLayout layout);
   ~MatchReader();
   bool has(const std::string& name0, const std::string& name1) const;
-  // [K, 2] i64 index pairs (column 0 in name0); a pair stored the other way round is
-  // flipped. Throws naming the file and both names when absent.
+  // [K, 2] i64 index pairs (column 0 in name0), every index >= 0 (the stored indices
+  // must be integers: hloc's matches0 [N] holds -1 or an index); a pair stored the
+  // other way round is flipped. Throws naming the file and both names when absent.
+  // The indices are not checked against the images' keypoint counts.
   Tensor read(const std::string& name0, const std::string& name1) const;
   // Every stored pair as its two keys, in file order: DISK's <name0>/<name1> (names hold
   // no '/'), hloc's pair groups "<k0>/<k1>" whose keys have '/' flattened to '-'.

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "models/disk.h"
+#include "models/dual_softmax_matcher.h"
 #include "models/model.h"
 #include "models/nearest_neighbor_matcher.h"
 #include "models/superpoint.h"
@@ -24,6 +25,9 @@ void register_builtin_models() {
                    [](ConfigView& c) { return std::make_shared<DISK>(DiskConfig::from(c)); });
     register_model("nearest_neighbor", [](ConfigView& c) {
       return std::make_shared<NearestNeighborMatcher>(NearestNeighborMatcher::options_from(c));
+    });
+    register_model("dual_softmax", [](ConfigView& c) {
+      return std::make_shared<DualSoftmaxMatcher>(DualSoftmaxConfig::from(c));
     });
     register_model("two_view_pipeline", [](ConfigView& c) { return TwoViewPipeline::from(c); });
   });

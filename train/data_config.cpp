@@ -191,12 +191,16 @@ DataSets image_folder(ConfigReader& r, const std::string& t, const DataOptions& 
 }
 
 std::map<std::string, DatasetFactory>& registry() {
-  static std::map<std::string, DatasetFactory> r = {
-      {"synthetic_shapes", [](ConfigReader& c, const std::string& t,
-                              const DataOptions& o) { return synthetic_shapes(c, t, o); }},
-      {"image_folder", [](ConfigReader& c, const std::string& t,
-                          const DataOptions& o) { return image_folder(c, t, o); }},
-  };
+  static std::map<std::string, DatasetFactory> r = [] {
+    std::map<std::string, DatasetFactory> m = {
+        {"synthetic_shapes", [](ConfigReader& c, const std::string& t,
+                                const DataOptions& o) { return synthetic_shapes(c, t, o); }},
+        {"image_folder", [](ConfigReader& c, const std::string& t,
+                            const DataOptions& o) { return image_folder(c, t, o); }},
+    };
+    m.merge(two_view_datasets());
+    return m;
+  }();
   return r;
 }
 std::mutex& registry_mutex() {

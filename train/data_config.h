@@ -14,6 +14,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +49,9 @@ DataSets make_datasets(ConfigReader& reader, const DataOptions& options = {},
 using DatasetFactory = std::function<DataSets(ConfigReader& reader, const std::string& table,
                                               const DataOptions& options)>;
 void register_dataset(const std::string& name, DatasetFactory factory);
+// The two-view datasets (train/two_view_data.cpp): homography_pairs, megadepth,
+// colmap_pairs, posed_images; part of the builtin registry.
+std::map<std::string, DatasetFactory> two_view_datasets();
 std::vector<std::string> registered_datasets();
 
 // The augmentation of <table>.photometric / <table>.homographic.

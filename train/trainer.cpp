@@ -84,6 +84,7 @@ Trainer::Trainer(const std::string& name, const Config& config, TrainOptions opt
   data_options.size_multiple = model_->image_size_multiple();
   data_options.model = model_->type_name();
   data_ = make_datasets(reader, data_options);
+  reader.allow_table("benchmarks");  // read by the benchmark hook (--run_benchmarks)
   reader.finish();
   nn::LoadResult loaded;
   if (!pretrained.empty() && !options.restore)
@@ -362,6 +363,7 @@ TrainResult Trainer::run() {
     overfit_batch_ = train_loader_->next();
   }
   bool stopped = false;
+  if (root && options_.benchmarks && step_ == 0) run_benchmarks(0);
   while (step_ < total_steps_ && !stopped) {
     const int64_t epoch = step_ / steps_per_epoch_;
     if (!tc_.overfit) {
@@ -384,6 +386,8 @@ TrainResult Trainer::run() {
       // Validation and checkpoints are rank 0's (its weights are every rank's).
       if (root && tc_.eval_every > 0 && step_ % tc_.eval_every == 0) evaluate();
       if (root && tc_.save_every > 0 && step_ % tc_.save_every == 0) save(false);
+      if (root && options_.benchmarks && step_ % steps_per_epoch_ == 0)
+        run_benchmarks(step_ / steps_per_epoch_);
       bool stop = interrupt_requested();
       if (bucketer_) stop = any_rank(*comm_, stop);  // Ctrl+C on any rank stops all at this step
       if (stop) {

@@ -27,6 +27,7 @@
 // changes only the data order of the resumed epoch.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -49,10 +50,19 @@ namespace sp::train {
 class GradientBucketer;
 class ShardedDataset;
 
+// Benchmarks run on the model under training (`sptrain train --run_benchmarks`,
+// procedures/benchmarks.h): called on rank 0 with the model (in eval mode, no gradients)
+// and the epoch about to start; returns scalars, logged as test/<key> to TensorBoard and
+// metrics.csv (split "test") at the current step.
+using BenchmarkHook = std::function<std::map<std::string, double>(models::Model&, int64_t epoch)>;
+
 struct TrainOptions {
   bool restore = false;    // resume <exp> from its latest checkpoint
   bool overfit = false;    // one batch forever (train.overfit = true)
   bool overwrite = false;  // start over in an existing experiment folder
+  // --run_benchmarks: before the first step (Glue Factory's epoch-0 benchmark) and after
+  // every epoch. The config's [benchmarks] table is then the hook's, not the trainer's.
+  BenchmarkHook benchmarks = nullptr;
 };
 
 struct TrainResult {
@@ -99,6 +109,7 @@ class Trainer {
   [[noreturn]] void stop_nonfinite(const std::string& what, int64_t step);
   void log_train();
   void evaluate();
+  void run_benchmarks(int64_t epoch);
   void write_image_summary(const Tensor& picture);
   std::string save(bool interrupted);
   nn::Checkpoint capture() const;

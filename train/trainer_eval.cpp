@@ -120,6 +120,26 @@ void Trainer::evaluate() {
                    std::to_string(step_) + " -> " + checkpoints_->best_path());
 }
 
+void Trainer::run_benchmarks(int64_t epoch) {
+  std::map<std::string, double> results;
+  {
+    ag::NoGradGuard no_grad;
+    model_->eval();
+    results = options_.benchmarks(*model_, epoch);
+    model_->train();
+  }
+  if (results.empty()) return;
+  std::ostringstream line;
+  line << "[E " << epoch << " | step " << step_ << "] test";
+  for (const auto& [k, v] : results) {
+    line << ' ' << k << ' ' << format_value(v);
+    events_->add_scalar("test/" + k, v, step_);
+  }
+  experiment_->log(line.str());
+  experiment_->append_metrics(step_, "test", results);
+  events_->flush();
+}
+
 void Trainer::write_image_summary(const Tensor& picture) {
   if (!picture.defined()) return;
   std::vector<uint8_t> png = data::encode_png(picture);

@@ -263,7 +263,8 @@ Tensor H5File::read(const std::string& name) const {
              "hdf5: could not read ", where(path_, name), " (corrupt or truncated file)");
   if (dtype == DType::Bool) {  // a bool must hold 0 or 1: any other byte reads as true
     auto* b = static_cast<uint8_t*>(t.data_ptr());
-    for (int64_t i = 0; i < t.numel(); ++i) b[i] = b[i] != 0;
+    const int64_t n = t.numel();  // once: up to 2^26 bytes
+    for (int64_t i = 0; i < n; ++i) b[i] = b[i] != 0;
   }
   return t;
 }

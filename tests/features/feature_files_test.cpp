@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "helpers/test_helpers.h"
@@ -138,6 +139,79 @@ TEST(FeatureFiles, MatchFilesRoundTrip) {
   MatchWriter too_big(dir + "/big.h5", MatchLayout::Hloc);
   EXPECT_SP_ERROR(too_big.write("a", "b", from_vector<int64_t>({40000}), from_vector<float>({1})),
                   "int16");
+}
+
+// Found by tests/fuzz/feature_files_fuzz.cpp and its review (docs/FUZZING.md).
+TEST(FeatureFilesFuzz, ImageSizeMustHoldWholePositivePixels) {
+  const std::string dir = test::temp_dir("feature_files_image_size");
+  const double nan = std::nan("");
+  const std::vector<std::vector<double>> bad = {{nan, 480}, {640, 1e30},  {-3, 480},
+                                                {0, 480},   {640.5, 480}, {4294967296.0, 480}};
+  for (size_t k = 0; k <= bad.size(); ++k) {
+    const std::string path = dir + "/f" + std::to_string(k) + ".h5";
+    {
+      io::H5File f(path, io::H5File::Mode::Truncate);
+      f.write("a/keypoints", from_vector<float>({1, 2}, {1, 2}));
+      f.write("a/image_size",
+              k < bad.size() ? from_vector<double>(bad[k]) : from_vector<double>({640, 480}));
+    }
+    FeatureReader r(path);
+    if (k < bad.size()) {
+      EXPECT_SP_ERROR(r.read("a"), "image_size (W, H) in whole pixels");
+    } else {
+      EXPECT_EQ(r.read("a").width, 640);
+    }
+  }
+}
+
+TEST(FeatureFilesFuzz, KeypointsAndScoresMustBeFinite) {
+  const std::string dir = test::temp_dir("feature_files_finite");
+  const double nan = std::nan("");
+  {
+    io::H5File f(dir + "/f.h5", io::H5File::Mode::Truncate);
+    f.write("nan/keypoints", from_vector<float>({1, float(nan)}, {1, 2}));
+    f.write("big/keypoints", from_vector<double>({1, 1e300}, {1, 2}));  // inf as f32
+    f.write("inf_score/keypoints", from_vector<float>({1, 2}, {1, 2}));
+    f.write("inf_score/keypoint_scores", from_vector<double>({-1e300}));
+  }
+  FeatureReader r(dir + "/f.h5");
+  EXPECT_SP_ERROR(r.read("nan"), "expected finite keypoints");
+  EXPECT_SP_ERROR(r.read("big"), "expected finite keypoints");
+  EXPECT_SP_ERROR(r.read("inf_score"), "expected finite scores");
+}
+
+TEST(FeatureFilesFuzz, MatchIndicesMustBeIntegersAndNotNegative) {
+  const std::string dir = test::temp_dir("match_files_indices");
+  {
+    io::H5File f(dir + "/m.h5", io::H5File::Mode::Truncate);
+    f.write("float/b/matches0", from_vector<float>({0.5f, float(std::nan(""))}));
+    f.write("rank2/b/matches0", from_vector<int64_t>({0, 1, -1, 0}, {2, 2}));
+    f.write("minus2/b/matches0", from_vector<int64_t>({0, -2}));
+    f.write("ok/b/matches0", from_vector<int64_t>({1, -1}));
+    f.write("disk_float/b", from_vector<double>({0, 1e30}, {2, 1}));
+    f.write("negative/b", from_vector<int64_t>({-1, 0}, {2, 1}));
+  }
+  MatchReader hloc(dir + "/m.h5", MatchLayout::Hloc);
+  EXPECT_SP_ERROR(hloc.read("float", "b"), "expected integer indices");
+  EXPECT_SP_ERROR(hloc.read("rank2", "b"), "expected matches0 [N]");
+  EXPECT_SP_ERROR(hloc.read("minus2", "b"), "keypoint indices or -1");
+  EXPECT_EQ(hloc.read("ok", "b").to_vector<int64_t>(), (std::vector<int64_t>{0, 1}));
+  MatchReader disk(dir + "/m.h5", MatchLayout::Disk);
+  EXPECT_SP_ERROR(disk.read("disk_float", "b"), "expected integer indices");
+  EXPECT_SP_ERROR(disk.read("negative", "b"), "indices >= 0");
+  EXPECT_SP_ERROR(disk.read("b", "negative"), "indices >= 0");
+}
+
+TEST(FeatureFilesFuzz, HlocSquareDescriptorsNeedTheImageSize) {
+  const std::string dir = test::temp_dir("feature_files_square");
+  ImageFeatures f = sample(3, 3, 7);
+  f.width = f.height = 0;
+  FeatureWriter w(dir + "/f.h5", FeatureLayout::Hloc);
+  EXPECT_SP_ERROR(w.write("a", f), "would read back transposed");
+  f.width = 10, f.height = 8;
+  w.write("a", f);
+  w.close();
+  expect_same(FeatureReader(dir + "/f.h5").read("a"), f, 0);
 }
 
 }  // namespace

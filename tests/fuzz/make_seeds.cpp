@@ -15,6 +15,7 @@
 
 #include "data/datasets.h"
 #include "data/image_io.h"
+#include "features/feature_files.h"
 #include "nn/checkpoint.h"
 #include "nn/linear.h"
 #include "nn/normalization.h"
@@ -263,6 +264,66 @@ void predictions() {
   save("predictions", "recipe-predictions", r.b);
 }
 
+// Feature and match files in every layout (feature_files_fuzz.cpp): an HDF5 input, or
+// three joined by "#sp-split#" (a DISK folder's keypoints.h5, descriptors.h5, scores.h5).
+void feature_files() {
+  using namespace features;
+  ImageFeatures a;
+  a.keypoints = from_vector<float>({1, 2, 5, 3, 10, 8}, {3, 2});
+  a.scores = from_vector<float>({0.9f, 0.5f, 0.7f});
+  a.descriptors = from_vector<float>({1, 0, 0.6f, 0.8f, 0, 1}, {3, 2});
+  a.width = 16, a.height = 12;
+  ImageFeatures b = a;
+  b.descriptors = from_vector<float>({1, 0, 0, 0, 1, 0, 0, 0, 1}, {3, 3});  // square
+  const std::string split = "#sp-split#";
+  for (FeatureLayout layout : {FeatureLayout::Sp, FeatureLayout::Hloc, FeatureLayout::Disk}) {
+    for (bool half : {false, true}) {
+      if (layout == FeatureLayout::Sp && half) continue;
+      const std::string path = kTmp + "/f-" + layout_name(layout) + (half ? "-half" : "");
+      FeatureWriter w(path, layout, {.half = half});
+      w.write("a.jpg", a,
+              layout == FeatureLayout::Disk
+                  ? std::map<std::string, int64_t>{}
+                  : std::map<std::string, int64_t>{{"processing_width", 8}});
+      w.write(layout == FeatureLayout::Disk ? "a" : "v_boat/1", b);
+      w.close();
+      const std::string tag = std::string("raw-") + layout_name(layout) + (half ? "-half" : "");
+      if (layout == FeatureLayout::Disk)
+        save("feature_files", tag,
+             raw_h5(path + "/keypoints.h5") + split + raw_h5(path + "/descriptors.h5") + split +
+                 raw_h5(path + "/scores.h5"));
+      else
+        save("feature_files", tag, raw_h5(path));
+    }
+  }
+  const Tensor m0 = from_vector<int64_t>({2, -1, 0}), s0 = from_vector<float>({0.5f, 0, 1});
+  for (MatchLayout layout : {MatchLayout::Hloc, MatchLayout::Disk}) {
+    const bool hloc = layout == MatchLayout::Hloc;
+    const std::string path = kTmp + (hloc ? "/m-hloc.h5" : "/m-disk.h5");
+    MatchWriter w(path, layout);
+    w.write(hloc ? "a.jpg" : "b", hloc ? "b.jpg" : "a", m0, s0);
+    w.close();
+    save("feature_files", hloc ? "raw-hloc-matches" : "raw-disk-matches", raw_h5(path));
+  }
+  Recipe r;  // hloc features of two images and their matches
+  for (const char* image : {"a.jpg", "b.jpg"}) {
+    const std::string g = image;
+    r.dataset(g + "/keypoints", 0, {3, 2}, raw<float>({1, 2, 5, 3, 10, 8}));
+    r.dataset(g + "/keypoint_scores", 0, {3}, raw<float>({0.9f, 0.5f, 0.7f}));
+    r.dataset(g + "/descriptors", 0, {2, 3}, raw<float>({1, 0, 0.6f, 0, 1, 0.8f}));  // [D, N]
+    r.dataset(g + "/image_size", 8, {2}, raw<int64_t>({16, 12}));
+  }
+  r.dataset("a.jpg/b.jpg/matches0", 8, {3}, raw<int64_t>({2, -1, 0}));
+  r.dataset("a.jpg/b.jpg/matching_scores0", 0, {3}, raw<float>({0.5f, 0, 1}));
+  r.dataset("a/b", 8, {2, 2}, raw<int64_t>({0, 2, 2, 0}));
+  save("feature_files", "recipe-hloc", r.b);
+  Recipe k, d, s;  // a DISK folder of one image "a"
+  k.dataset("a", 0, {2, 2}, raw<float>({1, 2, 5, 3}));
+  d.dataset("a", 0, {2, 4}, raw<float>({1, 0, 0, 0, 0, 1, 0, 0}));
+  s.dataset("a", 0, {2}, raw<float>({0.9f, 0.5f}));
+  save("feature_files", "recipe-disk", k.b + split + d.b + split + s.b);
+}
+
 void pth() {
   for (const char* f : {"nn_pth_zip.pth", "nn_pth_nested_zip.pth"})
     save("pth_zip", f, slurp(fs::path(SP_FIXTURE_DIR) / f));
@@ -278,6 +339,7 @@ int main() {
   checkpoints();
   labels();
   predictions();
+  feature_files();
   pth();
   fs::remove_all(kTmp);
 }

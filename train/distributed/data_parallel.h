@@ -63,6 +63,7 @@ class ShardedDataset : public data::Dataset {
   void set_epoch(int64_t epoch);
   int64_t size() const override { return int64_t(indices_.size()); }
   data::Sample get(int64_t index, uint64_t seed) const override;
+  void begin_epoch(int64_t epoch) const override { base_->begin_epoch(epoch); }
 
  private:
   std::shared_ptr<const data::Dataset> base_;
