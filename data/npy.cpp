@@ -624,7 +624,7 @@ NpyValue parse_npy(const Bytes& b, const std::string& what) {
   const size_t size = b.size() - start - hlen;
   if (descr == "|O") {
     Unpickler u(data, size, what);
-    Budget budget{4 * uint64_t(size) + (uint64_t(1) << 20)};
+    Budget budget{4 * uint64_t(size) + 4096};
     NpyValue v = convert(u.run(), what, budget);
     if (v.kind == NpyValue::Kind::Objects) {
       v.shape = shape;
