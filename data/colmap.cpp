@@ -98,7 +98,9 @@ double to_double(const std::string& s, const std::string& where) {
 
 int64_t to_int(const std::string& s, const std::string& where) {
   const double v = to_double(s, where);
-  SP_CHECK(v == double(int64_t(v)), "colmap: expected an integer in ", where, ", got '", s, "'");
+  // In range before the cast (casting nan, inf or |v| >= 2^63 is undefined).
+  SP_CHECK(v >= -0x1p63 && v < 0x1p63 && v == double(int64_t(v)), "colmap: expected an integer in ",
+           where, ", got '", s, "'");
   return int64_t(v);
 }
 

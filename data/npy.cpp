@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -35,12 +36,22 @@ Tensor numeric_array(const std::string& descr, const std::vector<int64_t>& shape
                      const uint8_t* data, size_t size, const std::string& what) {
   SP_CHECK(descr.size() >= 3, what, ": expected a numpy dtype like '<f8', got '", descr, "'");
   const char order = descr[0], kind = descr[1];
-  const int width = std::atoi(descr.c_str() + 2);
+  const int width = descr.size() == 3 ? descr[2] - '0' : 0;
+  SP_CHECK(width == 1 || width == 2 || width == 4 || width == 8, what,
+           ": expected a bool, integer or float dtype, got '", descr, "'");
   SP_CHECK(order == '<' || order == '|' || (order == '=' && width == 1), what,
            ": expected a little-endian dtype, got '", descr, "'; hint: save with '<' byte order");
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  SP_CHECK(uint64_t(n) * uint64_t(width) <= size, what, ": expected ", n * width, " bytes of ",
+  // Every dim >= 0; the product (each dim counted as at least 1, as the strides are) and
+  // the byte count must not overflow before they are checked against the data.
+  uint64_t n = 1, span = 1;
+  for (int64_t d : shape) {
+    SP_CHECK(d >= 0, what, ": expected dims >= 0, got ", d);
+    SP_CHECK(!__builtin_mul_overflow(n, uint64_t(d), &n) &&
+                 !__builtin_mul_overflow(span, uint64_t(std::max<int64_t>(d, 1)), &span) &&
+                 span <= uint64_t(INT64_MAX) / 8,
+             what, ": expected an array shape whose size fits 64 bits");
+  }
+  SP_CHECK(n * uint64_t(width) <= size, what, ": expected ", n * uint64_t(width), " bytes of ",
            descr, " data, got ", size, " (truncated?)");
   Shape s;
   std::vector<int64_t> dims = shape;
@@ -54,9 +65,11 @@ Tensor numeric_array(const std::string& descr, const std::vector<int64_t>& shape
     t = from(DType::F64);
   else if (kind == 'f' && width == 2)
     t = from(DType::F16).to(DType::F32);
-  else if (kind == 'b' && width == 1)
-    t = from(DType::Bool);
-  else if (kind == 'u' && width == 1)
+  else if (kind == 'b' && width == 1) {
+    Bytes bools(data, data + n);  // any nonzero byte is True (numpy's bool(x)), stored as 1
+    for (uint8_t& b : bools) b = b != 0;
+    t = from_data(bools.data(), s, DType::Bool);
+  } else if (kind == 'u' && width == 1)
     t = from(DType::U8);
   else if (kind == 'i' && width == 4)
     t = from(DType::I32).to(DType::I64);
@@ -64,7 +77,7 @@ Tensor numeric_array(const std::string& descr, const std::vector<int64_t>& shape
     t = from(DType::I64);
   else if ((kind == 'i' || kind == 'u') && width <= 4) {
     std::vector<int64_t> v(static_cast<size_t>(n));
-    for (int64_t k = 0; k < n; ++k) {
+    for (uint64_t k = 0; k < n; ++k) {
       uint64_t raw = le(data + k * width, width);
       if (kind == 'i' && (raw >> (8 * width - 1)) & 1) raw |= ~uint64_t(0) << (8 * width);
       v[size_t(k)] = int64_t(raw);
@@ -122,6 +135,16 @@ PVp make(PV::K k) {
 class Unpickler {
  public:
   Unpickler(const uint8_t* d, size_t n, std::string what) : d_(d), n_(n), what_(std::move(what)) {}
+  // A pickle can put a list into itself (memo, DUP): break every link at the end so no
+  // cycle of shared_ptrs leaks, and no deep nesting is freed recursively.
+  ~Unpickler() {
+    for (const PVp& p : made_) {
+      p->items.clear();
+      p->data.reset();
+    }
+  }
+  Unpickler(const Unpickler&) = delete;
+  Unpickler& operator=(const Unpickler&) = delete;
 
   PVp run() {
     for (;;) {
@@ -136,7 +159,7 @@ class Unpickler {
         case '.':
           return pop();  // STOP
         case '(':
-          stack_.push_back(make(PV::K::Mark));
+          stack_.push_back(mk(PV::K::Mark));
           break;
         case '0':
           pop();
@@ -145,14 +168,14 @@ class Unpickler {
           pop_mark();
           break;
         case '2':
-          stack_.push_back(stack_.back());
+          stack_.push_back(back());
           break;
         case 'N':
-          stack_.push_back(make(PV::K::None));
+          stack_.push_back(mk(PV::K::None));
           break;
         case 0x88:
         case 0x89: {
-          auto v = make(PV::K::Bool);
+          auto v = mk(PV::K::Bool);
           v->i = op == 0x88;
           stack_.push_back(v);
           break;
@@ -177,7 +200,7 @@ class Unpickler {
           const uint8_t* p = take(8);
           uint64_t raw = 0;
           for (int b = 0; b < 8; ++b) raw = (raw << 8) | p[b];
-          auto v = make(PV::K::Float);
+          auto v = mk(PV::K::Float);
           std::memcpy(&v->f, &raw, 8);
           stack_.push_back(v);
           break;
@@ -208,13 +231,13 @@ class Unpickler {
           text(PV::K::Bytes, le(take(8), 8));
           break;
         case ']':
-          stack_.push_back(make(PV::K::List));
+          stack_.push_back(mk(PV::K::List));
           break;
         case ')':
-          stack_.push_back(make(PV::K::Tuple));
+          stack_.push_back(mk(PV::K::Tuple));
           break;
         case '}':
-          stack_.push_back(make(PV::K::Dict));
+          stack_.push_back(mk(PV::K::Dict));
           break;
         case 'a': {
           auto v = pop();
@@ -228,13 +251,13 @@ class Unpickler {
           break;
         }
         case 'l': {
-          auto v = make(PV::K::List);
+          auto v = mk(PV::K::List);
           v->items = pop_mark();
           stack_.push_back(v);
           break;
         }
         case 't': {
-          auto v = make(PV::K::Tuple);
+          auto v = mk(PV::K::Tuple);
           v->items = pop_mark();
           stack_.push_back(v);
           break;
@@ -242,7 +265,7 @@ class Unpickler {
         case 0x85:
         case 0x86:
         case 0x87: {
-          auto v = make(PV::K::Tuple);
+          auto v = mk(PV::K::Tuple);
           v->items.resize(size_t(op - 0x84));
           for (size_t k = v->items.size(); k-- > 0;) v->items[k] = pop();
           stack_.push_back(v);
@@ -262,7 +285,7 @@ class Unpickler {
           break;
         }
         case 'c': {
-          auto g = make(PV::K::Global);
+          auto g = mk(PV::K::Global);
           const std::string module = line();  // two lines, read in order
           g->s = module + "." + line();
           stack_.push_back(g);
@@ -270,7 +293,7 @@ class Unpickler {
         }
         case 0x93: {
           auto name = pop(), module = pop();
-          auto g = make(PV::K::Global);
+          auto g = mk(PV::K::Global);
           g->s = module->s + "." + name->s;
           stack_.push_back(g);
           break;
@@ -287,7 +310,7 @@ class Unpickler {
         }
         case 'b': {
           auto state = pop();
-          build(stack_.back(), state);
+          build(back(), state);
           break;
         }
         case 'q':
@@ -297,7 +320,7 @@ class Unpickler {
           memo_[le(take(4), 4)] = back();
           break;
         case 'p':
-          memo_[uint64_t(std::stoull(line()))] = back();
+          memo_[number(line())] = back();
           break;
         case 0x94:
           memo_[memo_.size()] = back();
@@ -309,7 +332,7 @@ class Unpickler {
           get(le(take(4), 4));
           break;
         case 'g':
-          get(uint64_t(std::stoull(line())));
+          get(number(line()));
           break;
         default:
           SP_FAIL(what_, ": expected a pickle opcode of numpy arrays, got 0x", std::hex, int(op),
@@ -327,13 +350,24 @@ class Unpickler {
     pos_ += n;
     return p;
   }
+  PVp mk(PV::K k) {
+    made_.push_back(make(k));
+    return made_.back();
+  }
+  uint64_t number(const std::string& s) {
+    uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    SP_CHECK(ec == std::errc() && end == s.data() + s.size() && !s.empty(), what_,
+             ": expected a memo index in the pickle, got '", s, "'");
+    return v;
+  }
   std::string line() {
     std::string s;
     for (char c; (c = char(byte())) != '\n';) s.push_back(c);
     return s;
   }
   void integer(int64_t v) {
-    auto p = make(PV::K::Int);
+    auto p = mk(PV::K::Int);
     p->i = v;
     stack_.push_back(p);
   }
@@ -358,10 +392,17 @@ class Unpickler {
     return v;
   }
   std::vector<PVp> pop_mark() {
-    std::vector<PVp> items;
-    while (back()->k != PV::K::Mark) items.insert(items.begin(), pop());
-    pop();
+    size_t m = stack_.size();
+    while (m > 0 && stack_[m - 1]->k != PV::K::Mark) --m;
+    SP_CHECK(m > 0, what_, ": expected a MARK on the pickle stack, got none");
+    std::vector<PVp> items(stack_.begin() + int64_t(m), stack_.end());
+    stack_.resize(m - 1);
     return items;
+  }
+  const PVp& arg(const PVp& args, size_t k) {
+    SP_CHECK(k < args->items.size(), what_, ": expected at least ", k + 1,
+             " arguments to a call in the pickle, got ", args->items.size());
+    return args->items[k];
   }
   void get(uint64_t key) {
     auto it = memo_.find(key);
@@ -373,31 +414,34 @@ class Unpickler {
   }
   PVp reduce(const PVp& fn, const PVp& args) {
     const std::string& g = fn->s;
-    if (ends_with(g, "multiarray._reconstruct")) return make(PV::K::NdArray);
+    if (ends_with(g, "multiarray._reconstruct")) return mk(PV::K::NdArray);
     if (g == "numpy.dtype") {
-      auto d = make(PV::K::Dtype);
-      d->s = args->items.at(0)->s;
+      auto d = mk(PV::K::Dtype);
+      d->s = arg(args, 0)->s;
       return d;
     }
     if (ends_with(g, "multiarray.scalar")) {  // numpy scalar: (dtype, bytes)
-      const PVp& dt = args->items.at(0);
+      const PVp& dt = arg(args, 0);
+      const PVp& raw = arg(args, 1);
       const std::string descr = (dt->descr.empty() ? "<" : dt->descr) + dt->s;
-      Tensor t = numeric_array(descr, {}, false,
-                               reinterpret_cast<const uint8_t*>(args->items.at(1)->s.data()),
-                               args->items.at(1)->s.size(), what_);
-      auto v = make(PV::K::Float);
+      Tensor t = numeric_array(descr, {}, false, reinterpret_cast<const uint8_t*>(raw->s.data()),
+                               raw->s.size(), what_);
+      auto v = mk(PV::K::Float);
       v->f = t.to(DType::F64).item<double>();
       return v;
     }
     if (g == "_codecs.encode") {  // protocol-2 bytes: (str, 'latin1')
-      auto v = make(PV::K::Bytes);
-      const std::string& u = args->items.at(0)->s;  // UTF-8 of latin1 code points
+      auto v = mk(PV::K::Bytes);
+      const std::string& u = arg(args, 0)->s;  // UTF-8 of latin1 code points
       for (size_t k = 0; k < u.size(); ++k) {
         const uint8_t c = uint8_t(u[k]);
-        if (c < 0x80)
+        if (c < 0x80) {
           v->s.push_back(char(c));
-        else
+        } else {
+          SP_CHECK((c == 0xc2 || c == 0xc3) && k + 1 < u.size(), what_,
+                   ": expected latin-1 text as UTF-8 in protocol-2 bytes");
           v->s.push_back(char(((c & 0x03) << 6) | (uint8_t(u[++k]) & 0x3f)));
+        }
       }
       return v;
     }
@@ -424,9 +468,39 @@ class Unpickler {
   std::string what_;
   std::vector<PVp> stack_;
   std::map<uint64_t, PVp> memo_;
+  std::vector<PVp> made_;
 };
 
-NpyValue convert(const PVp& v, const std::string& what) {
+// Shared values (memo) are converted once per reference: `budget` (bytes of output, one
+// per value plus its text and data) keeps a small pickle from unfolding into a huge tree,
+// and nesting is bounded so neither conversion nor NpyValue's destructor recurses deep.
+// An object array holds its shape's product of elements (row-major).
+void check_objects(const NpyValue& v, const std::string& what) {
+  uint64_t n = 1;
+  for (int64_t d : v.shape) {
+    SP_CHECK(d >= 0 && !__builtin_mul_overflow(n, uint64_t(d), &n), what,
+             ": expected an object array shape of dims >= 0");
+  }
+  SP_CHECK(n == v.items.size(), what, ": expected ", n, " objects for shape ", v.shape.size(),
+           "-d, got ", v.items.size());
+}
+
+struct Budget {
+  uint64_t left;
+  int depth = 0;
+};
+
+NpyValue convert(const PVp& v, const std::string& what, Budget& budget) {
+  SP_CHECK(budget.depth < 256, what, ": expected arrays nested at most 256 deep in the pickle");
+  const uint64_t cost = 1 + v->s.size() + (v->data ? v->data->s.size() : 0);
+  SP_CHECK(cost <= budget.left, what,
+           ": expected the pickle's shared values to unfold into at most a few times its size");
+  budget.left -= cost;
+  ++budget.depth;
+  struct Leave {
+    Budget& b;
+    ~Leave() { --b.depth; }
+  } leave{budget};
   NpyValue out;
   switch (v->k) {
     case PV::K::None:
@@ -448,15 +522,18 @@ NpyValue convert(const PVp& v, const std::string& what) {
     case PV::K::List:
     case PV::K::Tuple:
       out.kind = NpyValue::Kind::Objects;
-      for (const PVp& item : v->items) out.items.push_back(convert(item, what));
+      for (const PVp& item : v->items) out.items.push_back(convert(item, what, budget));
       out.shape = {int64_t(out.items.size())};
       return out;
     case PV::K::NdArray: {
       SP_CHECK(v->data != nullptr, what, ": expected ndarray data in the pickle, got none");
       const bool object = v->descr.size() >= 2 && v->descr[1] == 'O';
       if (object) {
-        out = convert(v->data, what);
+        out = convert(v->data, what, budget);
+        SP_CHECK(out.kind == NpyValue::Kind::Objects, what,
+                 ": expected a list of objects as an object array's data, got ", out.describe());
         out.shape = v->shape;
+        check_objects(out, what);
         return out;
       }
       out.kind = NpyValue::Kind::Array;
@@ -474,15 +551,20 @@ NpyValue convert(const PVp& v, const std::string& what) {
 std::string header_field(const std::string& h, const std::string& key, const std::string& what) {
   const size_t k = h.find("'" + key + "'");
   SP_CHECK(k != std::string::npos, what, ": expected '", key, "' in the .npy header, got ", h);
-  size_t v = h.find(':', k) + 1;
+  const size_t colon = h.find(':', k);
+  SP_CHECK(colon != std::string::npos, what, ": expected ':' after '", key,
+           "' in the .npy header, got ", h);
+  size_t v = colon + 1;
   while (v < h.size() && h[v] == ' ') ++v;
   size_t end = v;
-  if (h[v] == '(')
-    end = h.find(')', v) + 1;
-  else if (h[v] == '\'')
-    end = h.find('\'', v + 1) + 1;
-  else
+  if (v < h.size() && (h[v] == '(' || h[v] == '\'')) {
+    end = h.find(h[v] == '(' ? ')' : '\'', v + 1);
+    SP_CHECK(end != std::string::npos, what, ": expected the value of '", key,
+             "' to be closed in the .npy header, got ", h);
+    ++end;
+  } else {
     while (end < h.size() && h[end] != ',' && h[end] != '}') ++end;
+  }
   return h.substr(v, end - v);
 }
 
@@ -511,6 +593,9 @@ NpyValue parse_npy(const Bytes& b, const std::string& what) {
   SP_CHECK(b.size() >= 10 && std::memcmp(b.data(), "\x93NUMPY", 6) == 0, what,
            ": expected a .npy payload (magic \\x93NUMPY), got ", b.size(), " bytes");
   const int major = b[6];
+  SP_CHECK(major >= 1 && major <= 3, what, ": expected .npy format version 1, 2 or 3, got ", major);
+  SP_CHECK(major == 1 || b.size() >= 12, what, ": expected a .npy header length, got ", b.size(),
+           " bytes (truncated?)");
   const size_t hlen = major == 1 ? le(&b[8], 2) : le(&b[8], 4);
   const size_t start = major == 1 ? 10 : 12;
   SP_CHECK(start + hlen <= b.size(), what, ": expected a .npy header of ", hlen, " bytes, got ",
@@ -522,18 +607,29 @@ NpyValue parse_npy(const Bytes& b, const std::string& what) {
   descr = descr.substr(1, descr.size() - 2);
   const bool fortran = header_field(h, "fortran_order", what) == "True";
   std::vector<int64_t> shape;
-  std::istringstream dims(header_field(h, "shape", what).substr(1));
-  for (std::string tok; std::getline(dims, tok, ',');) {
+  const std::string dims = header_field(h, "shape", what);
+  SP_CHECK(dims.size() >= 2 && dims.front() == '(' && dims.back() == ')', what,
+           ": expected a shape tuple like (3, 4) in the .npy header, got ", dims);
+  std::istringstream in(dims.substr(1, dims.size() - 2));
+  for (std::string tok; std::getline(in, tok, ',');) {
     tok.erase(std::remove(tok.begin(), tok.end(), ' '), tok.end());
-    tok.erase(std::remove(tok.begin(), tok.end(), ')'), tok.end());
-    if (!tok.empty()) shape.push_back(std::stoll(tok));
+    if (tok.empty()) continue;
+    int64_t d = 0;
+    const auto [end, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), d);
+    SP_CHECK(ec == std::errc() && end == tok.data() + tok.size() && d >= 0, what,
+             ": expected dims >= 0 in the .npy shape, got ", dims);
+    shape.push_back(d);
   }
   const uint8_t* data = b.data() + start + hlen;
   const size_t size = b.size() - start - hlen;
   if (descr == "|O") {
     Unpickler u(data, size, what);
-    NpyValue v = convert(u.run(), what);
-    if (v.kind == NpyValue::Kind::Objects) v.shape = shape;
+    Budget budget{4 * uint64_t(size) + 4096};
+    NpyValue v = convert(u.run(), what, budget);
+    if (v.kind == NpyValue::Kind::Objects) {
+      v.shape = shape;
+      check_objects(v, what);
+    }
     return v;
   }
   NpyValue v;
@@ -567,6 +663,7 @@ NpzFile::NpzFile(const std::string& path) : path_(path) {
     count = le(&z[rec + 32], 8);
     dir = le(&z[rec + 48], 8);
   }
+  uint64_t total_left = 1032 * uint64_t(z.size()) + 64;
   for (uint64_t e = 0, at = dir; e < count; ++e) {
     need(at, 46);
     SP_CHECK(le(&z[at], 4) == 0x02014b50, "npz: expected a zip directory entry at byte ", at,
@@ -580,21 +677,36 @@ NpzFile::NpzFile(const std::string& path) : path_(path) {
       const uint64_t id = le(&z[x], 2), len = le(&z[x + 2], 2);
       if (id == 1) {  // zip64 sizes and offset, in this order, when their field is 0xffffffff
         uint64_t f = x + 4;
-        if (usize == 0xffffffff) usize = le(&z[f], 8), f += 8;
-        if (csize == 0xffffffff) csize = le(&z[f], 8), f += 8;
-        if (local == 0xffffffff) local = le(&z[f], 8);
+        const uint64_t field_end = std::min(x + 4 + len, at + 46 + name_len + extra_len);
+        auto next = [&](uint64_t& v) {
+          SP_CHECK(f + 8 <= field_end, "npz: expected a complete zip64 field for ", name, " in ",
+                   path);
+          v = le(&z[f], 8);
+          f += 8;
+        };
+        if (usize == 0xffffffff) next(usize);
+        if (csize == 0xffffffff) next(csize);
+        if (local == 0xffffffff) next(local);
       }
       x += 4 + len;
     }
     need(local, 30);
     const uint64_t data = local + 30 + le(&z[local + 26], 2) + le(&z[local + 28], 2);
     need(data, csize);
+    // Every entry is backed by the archive: at most deflate's 1032:1 over its stored bytes,
+    // and all of them together at most that over the file (entries may share bytes).
+    const uint64_t size = method == 0 ? csize : usize;
+    SP_CHECK(size <= 1032 * csize + 64 && size <= total_left, "npz: entry ", name, " of ", path,
+             " claims ", size, " bytes, more than its ", csize, " compressed bytes can hold");
+    total_left -= size;
     Bytes out;
     if (method == 0) {
       out.assign(z.begin() + int64_t(data), z.begin() + int64_t(data + csize));
     } else {
       SP_CHECK(method == 8, "npz: expected stored or deflated entries in ", path, ", got method ",
                method, " for ", name);
+      SP_CHECK(csize <= 0xffffffff && usize <= 0xffffffff, "npz: expected deflated entries under ",
+               "4 GB in ", path, ", got ", name, " of ", usize, " bytes");
       out.resize(size_t(usize));
       z_stream s{};
       s.next_in = const_cast<uint8_t*>(&z[data]);

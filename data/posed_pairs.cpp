@@ -69,8 +69,15 @@ PosedImages read_posed_images(const std::string& root) {
     if (fs::exists(depth)) v.depth = depth;
     for (int i = 0; i < 9; ++i) v.R(i / 3, i % 3) = number(tok[1 + size_t(i)], where);
     for (int i = 0; i < 3; ++i) v.t(i) = number(tok[10 + size_t(i)], where);
-    v.width = int64_t(number(tok[14], where));
-    v.height = int64_t(number(tok[15], where));
+    // Checked before the cast (casting nan, inf or values past int64 is undefined).
+    auto size = [&](const std::string& s) {
+      const double d = number(s, where);
+      SP_CHECK(d >= 0 && d <= 1e9 && d == double(int64_t(d)), "posed images: expected an image ",
+               "size (an integer >= 0) in ", where, ", got '", s, "'");
+      return int64_t(d);
+    };
+    v.width = size(tok[14]);
+    v.height = size(tok[15]);
     std::vector<double> params;
     for (size_t i = 16; i < tok.size(); ++i) params.push_back(number(tok[i], where));
     v.K = colmap_intrinsics(tok[13], params, where);
