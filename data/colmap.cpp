@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "data/text_number.h"
 #include "tensor/check.h"
 
 namespace fs = std::filesystem;
@@ -85,15 +86,7 @@ std::vector<std::pair<int, std::vector<std::string>>> text_rows(const std::strin
 }
 
 double to_double(const std::string& s, const std::string& where) {
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  SP_CHECK(used == s.size() && used > 0, "colmap: expected a number in ", where, ", got '", s, "'");
-  return v;
+  return parse_number(s, "colmap", where);
 }
 
 int64_t to_int(const std::string& s, const std::string& where) {

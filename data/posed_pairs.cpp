@@ -9,6 +9,7 @@
 
 #include "data/colmap.h"
 #include "data/image_io.h"
+#include "data/text_number.h"
 #include "tensor/io/hdf5.h"
 #include "tensor/ops/creation.h"
 
@@ -43,16 +44,7 @@ PosedImages read_posed_images(const std::string& root) {
   std::map<std::string, int64_t> by_name;
   std::string line;
   auto number = [](const std::string& s, const std::string& where) {
-    size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(s, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    SP_CHECK(used == s.size() && used > 0, "posed images: expected a number in ", where, ", got '",
-             s, "'");
-    return v;
+    return parse_number(s, "posed images", where);
   };
   for (int line_no = 1; std::getline(views, line); ++line_no) {
     std::istringstream row(line);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "data/posed_pairs.h"
+#include "data/text_number.h"
 #include "tensor/check.h"
 
 namespace fs = std::filesystem;
@@ -22,16 +23,7 @@ std::vector<std::string> tokens(const std::string& line) {
 }
 
 double number(const std::string& s, const std::string& where) {
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  SP_CHECK(used == s.size() && used > 0, "pose pairs: expected a number in ", where, ", got '", s,
-           "'");
-  return v;
+  return data::parse_number(s, "pose pairs", where);
 }
 
 }  // namespace
