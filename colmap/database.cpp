@@ -72,9 +72,18 @@ Eigen::Matrix3d matrix_of(const void* data, int bytes) {
   return m;
 }
 
-std::vector<std::array<uint32_t, 2>> pairs_of(const void* data, int bytes) {
-  std::vector<std::array<uint32_t, 2>> out(size_t(bytes) / sizeof(std::array<uint32_t, 2>));
-  if (!out.empty()) std::memcpy(out.data(), data, out.size() * sizeof(out[0]));
+// A [rows, 2] uint32 BLOB of a matches or two_view_geometries row; `what` names it.
+std::vector<std::array<uint32_t, 2>> pairs_of(sqlite3_stmt* st, int rows_col, int data_col,
+                                              const std::string& what) {
+  const int64_t rows = sqlite3_column_int64(st, rows_col);
+  const int64_t cols = sqlite3_column_int64(st, rows_col + 1);
+  const int64_t bytes = sqlite3_column_bytes(st, data_col);
+  SP_CHECK(rows >= 0 && rows <= bytes && (cols == 2 || rows == 0) &&
+               bytes == rows * 2 * int64_t(sizeof(uint32_t)),
+           "colmap: expected ", what, " to hold [rows, 2] uint32 point indices, got rows ", rows,
+           ", cols ", cols, " and ", bytes, " bytes of data");
+  std::vector<std::array<uint32_t, 2>> out(static_cast<size_t>(rows));
+  if (rows > 0) std::memcpy(out.data(), sqlite3_column_blob(st, data_col), size_t(bytes));
   return out;
 }
 
@@ -130,6 +139,8 @@ std::vector<double> default_camera_params(CameraModel model, double focal, int64
 }
 
 int64_t pair_id(int64_t id1, int64_t id2) {
+  SP_CHECK(id1 >= 0 && id1 < kMaxImageId && id2 >= 0 && id2 < kMaxImageId,
+           "colmap: expected image ids in [0, 2147483647), got ", id1, " and ", id2);
   if (id1 > id2) std::swap(id1, id2);
   return id1 * kMaxImageId + id2;
 }
@@ -314,13 +325,23 @@ Camera Database::camera(int64_t camera_id) const {
   sqlite3_bind_int64(st.s, 1, camera_id);
   SP_CHECK(sqlite3_step(st.s) == SQLITE_ROW, "colmap: expected camera ", camera_id, " in '", path_,
            "'");
+  const std::string where = "camera " + std::to_string(camera_id) + " in '" + path_ + "'";
+  const int64_t model = sqlite3_column_int64(st.s, 0);
+  SP_CHECK(model >= 0 && model <= int(CameraModel::OpenCV), "colmap: expected ", where,
+           " to have a model sp reads (0-4: SIMPLE_PINHOLE ... OPENCV), got model ", model);
   Camera c;
-  c.model = CameraModel(sqlite3_column_int(st.s, 0));
+  c.model = CameraModel(model);
   c.width = sqlite3_column_int64(st.s, 1);
   c.height = sqlite3_column_int64(st.s, 2);
+  SP_CHECK(c.width > 0 && c.height > 0, "colmap: expected ", where, " to have a size, got ",
+           c.width, " x ", c.height);
+  const size_t expected = default_camera_params(c.model, 1, 1, 1).size();
   const int bytes = sqlite3_column_bytes(st.s, 3);
-  c.params.resize(size_t(bytes) / sizeof(double));
-  if (bytes > 0) std::memcpy(c.params.data(), sqlite3_column_blob(st.s, 3), c.params.size() * 8);
+  SP_CHECK(size_t(bytes) == expected * sizeof(double), "colmap: expected ", where, " (",
+           camera_model_name(c.model), ") to have ", expected, " float64 parameters, got ", bytes,
+           " bytes");
+  c.params.resize(expected);
+  std::memcpy(c.params.data(), sqlite3_column_blob(st.s, 3), size_t(bytes));
   c.prior_focal_length = sqlite3_column_int(st.s, 4) != 0;
   return c;
 }
@@ -328,9 +349,13 @@ Camera Database::camera(int64_t camera_id) const {
 std::vector<std::pair<int64_t, std::string>> Database::images() const {
   Statement st{prepare("SELECT image_id, name FROM images ORDER BY image_id;")};
   std::vector<std::pair<int64_t, std::string>> out;
-  while (sqlite3_step(st.s) == SQLITE_ROW)
-    out.emplace_back(sqlite3_column_int64(st.s, 0),
-                     reinterpret_cast<const char*>(sqlite3_column_text(st.s, 1)));
+  while (sqlite3_step(st.s) == SQLITE_ROW) {
+    const int64_t id = sqlite3_column_int64(st.s, 0);
+    const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 1));
+    SP_CHECK(name != nullptr && sqlite3_column_bytes(st.s, 1) > 0, "colmap: expected image ", id,
+             " in '", path_, "' to have a name, got none");
+    out.emplace_back(id, std::string(name, size_t(sqlite3_column_bytes(st.s, 1))));
+  }
   return out;
 }
 
@@ -346,35 +371,51 @@ std::vector<float> Database::keypoints(int64_t image_id) const {
   Statement st{prepare("SELECT rows, cols, data FROM keypoints WHERE image_id = ?;")};
   sqlite3_bind_int64(st.s, 1, image_id);
   if (sqlite3_step(st.s) != SQLITE_ROW) return {};
+  // COLMAP stores (x, y) and, for affine features, 2 or 4 shape values after them.
   const int64_t rows = sqlite3_column_int64(st.s, 0), cols = sqlite3_column_int64(st.s, 1);
-  SP_CHECK(cols == 2, "colmap: expected keypoints with 2 columns, got ", cols);
+  const int64_t bytes = sqlite3_column_bytes(st.s, 2);
+  SP_CHECK(rows >= 0 && rows <= bytes && (cols == 2 || cols == 4 || cols == 6) &&
+               bytes == rows * cols * int64_t(sizeof(float)),
+           "colmap: expected the keypoints of image ", image_id, " in '", path_,
+           "' to be [rows, 2, 4 or 6] float32, got rows ", rows, ", cols ", cols, " and ", bytes,
+           " bytes of data");
+  std::vector<float> all(size_t(rows * cols));
+  if (rows > 0) std::memcpy(all.data(), sqlite3_column_blob(st.s, 2), size_t(bytes));
   std::vector<float> xy(size_t(rows * 2));
-  if (rows > 0) std::memcpy(xy.data(), sqlite3_column_blob(st.s, 2), xy.size() * sizeof(float));
+  for (int64_t r = 0; r < rows; ++r) {
+    xy[size_t(2 * r)] = all[size_t(r * cols)];
+    xy[size_t(2 * r + 1)] = all[size_t(r * cols + 1)];
+  }
   return xy;
 }
 
 std::vector<std::array<uint32_t, 2>> Database::matches(int64_t id1, int64_t id2) const {
-  Statement st{prepare("SELECT data FROM matches WHERE pair_id = ?;")};
+  Statement st{prepare("SELECT rows, cols, data FROM matches WHERE pair_id = ?;")};
   sqlite3_bind_int64(st.s, 1, pair_id(id1, id2));
   if (sqlite3_step(st.s) != SQLITE_ROW) return {};
-  return pairs_of(sqlite3_column_blob(st.s, 0), sqlite3_column_bytes(st.s, 0));
+  return pairs_of(st.s, 0, 2,
+                  "the matches of images " + std::to_string(id1) + " and " + std::to_string(id2) +
+                      " in '" + path_ + "'");
 }
 
 TwoViewGeometry Database::two_view_geometry(int64_t id1, int64_t id2) const {
-  Statement st{prepare(
-      "SELECT data, config, F, E, H, qvec, tvec FROM two_view_geometries WHERE pair_id = ?;")};
+  Statement st{
+      prepare("SELECT rows, cols, data, config, F, E, H, qvec, tvec FROM two_view_geometries "
+              "WHERE pair_id = ?;")};
   sqlite3_bind_int64(st.s, 1, pair_id(id1, id2));
   TwoViewGeometry g;
   if (sqlite3_step(st.s) != SQLITE_ROW) return g;
-  g.inliers = pairs_of(sqlite3_column_blob(st.s, 0), sqlite3_column_bytes(st.s, 0));
-  g.config = TwoViewConfig(sqlite3_column_int(st.s, 1));
-  g.F = matrix_of(sqlite3_column_blob(st.s, 2), sqlite3_column_bytes(st.s, 2));
-  g.E = matrix_of(sqlite3_column_blob(st.s, 3), sqlite3_column_bytes(st.s, 3));
-  g.H = matrix_of(sqlite3_column_blob(st.s, 4), sqlite3_column_bytes(st.s, 4));
-  if (sqlite3_column_bytes(st.s, 5) == 4 * int(sizeof(double)))
-    std::memcpy(g.qvec.data(), sqlite3_column_blob(st.s, 5), 4 * sizeof(double));
-  if (sqlite3_column_bytes(st.s, 6) == 3 * int(sizeof(double)))
-    std::memcpy(g.tvec.data(), sqlite3_column_blob(st.s, 6), 3 * sizeof(double));
+  g.inliers = pairs_of(st.s, 0, 2,
+                       "the two-view geometry of images " + std::to_string(id1) + " and " +
+                           std::to_string(id2) + " in '" + path_ + "'");
+  g.config = TwoViewConfig(sqlite3_column_int(st.s, 3));
+  g.F = matrix_of(sqlite3_column_blob(st.s, 4), sqlite3_column_bytes(st.s, 4));
+  g.E = matrix_of(sqlite3_column_blob(st.s, 5), sqlite3_column_bytes(st.s, 5));
+  g.H = matrix_of(sqlite3_column_blob(st.s, 6), sqlite3_column_bytes(st.s, 6));
+  if (sqlite3_column_bytes(st.s, 7) == 4 * int(sizeof(double)))
+    std::memcpy(g.qvec.data(), sqlite3_column_blob(st.s, 7), 4 * sizeof(double));
+  if (sqlite3_column_bytes(st.s, 8) == 3 * int(sizeof(double)))
+    std::memcpy(g.tvec.data(), sqlite3_column_blob(st.s, 8), 3 * sizeof(double));
   return g;
 }
 

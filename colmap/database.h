@@ -70,7 +70,7 @@ struct TwoViewGeometry {
 };
 
 inline constexpr int64_t kMaxImageId = 2147483647;
-int64_t pair_id(int64_t image_id1, int64_t image_id2);
+int64_t pair_id(int64_t image_id1, int64_t image_id2);  // throws unless both in [0, kMaxImageId)
 std::pair<int64_t, int64_t> image_ids_of_pair(int64_t pair_id);
 
 class Database {
@@ -95,7 +95,10 @@ class Database {
   void commit_transaction();
   void close();
 
-  // Reading back (tests, checks).
+  // Reading back (tests, checks). A row that does not hold what COLMAP's layout says
+  // (a model sp does not read, a parameter or point BLOB of the wrong size, an unnamed
+  // image, ids outside [0, 2^31 - 1)) is an error naming the file; keypoints with
+  // COLMAP's affine shape columns (cols 4 or 6) come back as their (x, y).
   int64_t count(const std::string& table) const;
   Camera camera(int64_t camera_id) const;
   std::vector<std::pair<int64_t, std::string>> images() const;  // (image_id, name) by id

@@ -1,6 +1,7 @@
 #include "colmap/database.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -79,6 +80,52 @@ TEST(ColmapDatabase, ForeignFilesAreReported) {
   std::ofstream(dir + "/text.db") << "this is not a database at all, just some text";
   EXPECT_SP_ERROR(check_colmap_database(dir + "/text.db"), "to be a COLMAP database");
   EXPECT_SP_ERROR(check_colmap_database(dir + "/missing.db"), "(missing)");
+}
+
+// Rows another tool (or a damaged disk) left: each reader names the file and the row
+// instead of reading past a BLOB or trusting its row count (docs/FUZZING.md, findings
+// 36-40, from the review for colmap_database_fuzz).
+TEST(ColmapDatabase, DamagedRowsAreReportedNotTrusted) {
+  const std::string path = test::temp_dir("colmap_damaged") + "/database.db";
+  {
+    Database db(path, Database::Mode::Create);
+    Camera cam;
+    cam.width = 16, cam.height = 12;
+    cam.params = default_camera_params(cam.model, 20, 16, 12);
+    db.add_camera(cam);
+    db.add_image("a.jpg", 1);
+    db.add_image("b.jpg", 1);
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  const float xy[6] = {1, 2, 3, 4, 5, 6};
+  const uint32_t pairs[2] = {0, 1};
+  auto insert = [&](const char* sql, const void* blob, int bytes) {
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(raw, sql, -1, &st, nullptr), SQLITE_OK) << sql;
+    sqlite3_bind_blob(st, 1, blob, bytes, SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << sql;
+    sqlite3_finalize(st);
+  };
+  // Image 1: 100 rows claimed, 3 stored; image 2: COLMAP's affine layout (cols 6).
+  insert("INSERT INTO keypoints VALUES(1, 100, 2, ?);", xy, sizeof(xy));
+  insert("INSERT INTO keypoints VALUES(2, 1, 6, ?);", xy, sizeof(xy));
+  insert("INSERT INTO matches VALUES(2147483649, 1, 2, ?);", pairs, 6);  // a torn BLOB
+  insert("INSERT INTO cameras VALUES(2, 99, 16, 12, ?, 0);", xy, 8);     // unknown model
+  insert("INSERT INTO cameras VALUES(3, 0, 16, 12, ?, 0);", xy, 8);      // 1 of 3 params
+  insert("INSERT INTO images VALUES(3, '', 1);", nullptr, 0);            // unnamed
+  sqlite3_close(raw);
+
+  Database db(path, Database::Mode::Read);
+  EXPECT_SP_ERROR(db.keypoints(1), "rows 100, cols 2 and 24 bytes");
+  EXPECT_EQ(db.keypoints(2), (std::vector<float>{1, 2}));
+  EXPECT_SP_ERROR(db.matches(1, 2), "rows 1, cols 2 and 6 bytes");
+  EXPECT_SP_ERROR(db.camera(2), "got model 99");
+  EXPECT_SP_ERROR(db.camera(3), "to have 3 float64 parameters, got 8 bytes");
+  EXPECT_EQ(db.camera(1).params.size(), 4u);
+  EXPECT_SP_ERROR(db.images(), "image 3 in '" + path + "' to have a name");
+  EXPECT_SP_ERROR(db.matches(-1, 2), "image ids in [0, 2147483647), got -1 and 2");
+  EXPECT_SP_ERROR(pair_id(int64_t(1) << 40, 1), "image ids in [0, 2147483647)");
 }
 
 // A minimal JPEG header with an APP1 Exif segment holding FocalLengthIn35mmFilm.

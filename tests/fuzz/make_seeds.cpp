@@ -3,6 +3,7 @@
 // libturbojpeg and libhdf5, plus copies of test fixtures and configs/. Not part of CI:
 //   cmake --build build --target fuzz_make_seeds && build/tests/fuzz/fuzz_make_seeds
 #include <png.h>
+#include <sqlite3.h>
 #include <turbojpeg.h>
 
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "colmap/database.h"
 #include "data/datasets.h"
 #include "data/image_io.h"
 #include "features/feature_files.h"
@@ -324,6 +326,60 @@ void feature_files() {
   save("feature_files", "recipe-disk", k.b + split + d.b + split + s.b);
 }
 
+// colmap_database: byte 0 = 0 then a database file sp wrote; byte 0 = 1 then rows of
+// (table, then per column a kind byte and its value) as colmap_database_fuzz.cpp reads them.
+void colmap_database() {
+  const std::string path = kTmp + "/database.db";
+  fs::remove(path);
+  {
+    colmap::Database db(path, colmap::Database::Mode::Create);
+    colmap::Camera c;
+    c.width = 16, c.height = 12;
+    c.params = colmap::default_camera_params(c.model, 20, c.width, c.height);
+    const int64_t cam = db.add_camera(c);
+    const int64_t a = db.add_image("a.jpg", cam), b = db.add_image("b.jpg", cam);
+    db.add_keypoints(a, {1.5f, 2.5f, 5.5f, 3.5f});
+    db.add_keypoints(b, {0.5f, 0.5f, 4.5f, 7.5f});
+    db.add_matches(b, a, {{0, 1}, {1, 0}});
+    colmap::TwoViewGeometry g;
+    g.config = colmap::TwoViewConfig::Uncalibrated;
+    g.inliers = {{1, 0}};
+    g.F = Eigen::Matrix3d::Identity();
+    db.add_two_view_geometry(a, b, g);
+  }
+  sqlite3* raw = nullptr;  // 512-byte pages: the file is 16 pages, 8 KiB instead of 64
+  sqlite3_open(path.c_str(), &raw);
+  sqlite3_exec(raw, "PRAGMA page_size = 512; VACUUM;", nullptr, nullptr, nullptr);
+  sqlite3_close(raw);
+  save("colmap_database", "raw-sp", Bytes(1, '\0') + slurp(path));
+
+  auto i8 = [](int v) { return Bytes{'\1', char(v)}; };
+  auto blob = [](const Bytes& b) { return Bytes{'\7', char(b.size())} + b; };
+  auto text = [](const Bytes& t) { return Bytes{'\5', char(t.size())} + t; };
+  auto i64 = [](int64_t v) {
+    Bytes b(1, '\3');
+    for (int k = 0; k < 8; ++k) b += char((uint64_t(v) >> (8 * k)) & 0xff);
+    return b;
+  };
+  auto bytes_of = [](const auto& values) {
+    return Bytes(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(values[0]));
+  };
+  const std::vector<double> params{20, 8, 6, 0};
+  const std::vector<float> xy{1.5f, 2.5f, 5.5f, 3.5f, 9.5f, 1.5f};
+  const std::vector<uint32_t> pairs{0, 1, 2, 0};
+  const Bytes camera =
+      Bytes(1, '\0') + i8(1) + i8(2) + i8(16) + i8(12) + blob(bytes_of(params)) + i8(0);
+  const Bytes images = Bytes(1, '\1') + i8(1) + text("a.jpg") + i8(1) + Bytes(1, '\1') + i8(2) +
+                       text("b.jpg") + i8(1);
+  const Bytes keypoints = Bytes(1, '\2') + i8(1) + i8(3) + i8(2) + blob(bytes_of(xy));
+  const Bytes matches =
+      Bytes(1, '\3') + i64(colmap::pair_id(1, 2)) + i8(2) + i8(2) + blob(bytes_of(pairs));
+  save("colmap_database", "rows-valid", Bytes(1, '\1') + camera + images + keypoints + matches);
+  save("colmap_database", "rows-keypoints-short",
+       Bytes(1, '\1') + camera + images + Bytes(1, '\2') + i8(1) + i8(100) + i8(2) +
+           blob(bytes_of(xy)));
+}
+
 void pth() {
   for (const char* f : {"nn_pth_zip.pth", "nn_pth_nested_zip.pth"})
     save("pth_zip", f, slurp(fs::path(SP_FIXTURE_DIR) / f));
@@ -341,5 +397,6 @@ int main() {
   predictions();
   feature_files();
   pth();
+  colmap_database();
   fs::remove_all(kTmp);
 }
