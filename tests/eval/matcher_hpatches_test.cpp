@@ -317,6 +317,29 @@ TEST(MatcherHPatches, EndToEndOnATinyFolder) {
       }
     mw.close();
   }
+  // An image without keypoints: its pair is graded (no matches, +inf errors), not refused.
+  {
+    features::FeatureReader fr(dir + "/feats.h5");
+    features::FeatureWriter fw(dir + "/empty.h5", features::FeatureLayout::Sp);
+    for (const std::string& name : fr.names()) {
+      features::ImageFeatures f = fr.read(name);
+      if (name == "i_one/3") {
+        f.keypoints = zeros({0, 2});
+        f.scores = zeros({0});
+        f.descriptors = zeros({0, 32});
+      }
+      fw.write(name, f);
+    }
+    fw.close();
+  }
+  o.features = dir + "/empty.h5";
+  const HPatchesReport empty = run_matcher_hpatches(o, mutual_nn);
+  EXPECT_EQ(empty.pairs[1].values.at("num_matches"), 0);
+  EXPECT_EQ(empty.pairs[1].values.at("num_keypoints"), 10);
+  EXPECT_TRUE(std::isinf(empty.pairs[1].values.at("H_error_dlt")));
+  EXPECT_TRUE(std::isinf(empty.pairs[1].values.at("H_error_ransac")));
+  EXPECT_EQ(empty.pairs[2].values.at("num_matches"), 20);
+  o.features = dir + "/feats.h5";
   o.matches = dir + "/matches.h5";
   const HPatchesReport pre = run_matcher_hpatches(o, nullptr);
   EXPECT_EQ(pre.summary.at("avg_num_matches"), 20);
