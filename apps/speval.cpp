@@ -145,7 +145,8 @@ int main(int argc, char** argv) {
                  "precomputed matches (hloc .h5 or DISK folder) graded by GF's protocol");
   app.add_option("--pose-estimator", estimator, "--pose: opencv | lo-ransac")
       ->check(CLI::IsMember({"opencv", "lo-ransac"}));
-  app.add_flag("--sweep", sweep, "--pose: RANSAC thresholds 0.5 ... 3.0 px, best mAA reported");
+  app.add_flag("--sweep", sweep,
+               "--pose, --matcher: RANSAC thresholds 0.5 ... 3.0 px, best mAA reported");
   app.add_option("--save-matches", save_matches,
                  "--pose: the matches and ground truth of every pair (.h5) for external checks "
                  "(scripts/pose_external_check.py)");
