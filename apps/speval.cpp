@@ -7,6 +7,10 @@
 //          [--save-matches FILE] [--out results.json]
 //   speval --pose --pairs PAIRS.txt --images DIR --checkpoint FILE --model superpoint
 //          [--resize W H | --resize-max N | --no-resize] [--max-pairs N]   (or --experiment)
+//   speval --data-dir DIR --features FEATS (--matcher NAME [--matcher-conf K=V ...]
+//          [--weights FILE] | --matches M.h5) [--ransac-th PX | -1] [--resize-short 480]
+//          [--dlt-solver lu|svd] [--dlt-uniform-weights] [--keep-large] [--top-k N]
+//          Glue Factory's HPatches protocol for matchers (eval/matcher_hpatches.h)
 // or grades an sp model directly (exported to a temporary HDF5 first,
 // procedures/hpatches_export.h):
 //   speval ... --data-dir DIR --checkpoint FILE --model superpoint|disk [--conf FILE] [--device D]
@@ -19,10 +23,12 @@
 #include <iostream>
 
 #include "eval/hpatches_benchmark.h"
+#include "eval/matcher_hpatches.h"
 #include "eval/pose_benchmark.h"
 #include "models/extractor.h"
 #include "procedures/benchmarks.h"
 #include "procedures/commands.h"
+#include "procedures/matcher_hpatches.h"
 #include "tensor/check.h"
 
 namespace {
@@ -60,6 +66,37 @@ void export_model_predictions(const std::string& checkpoint, const std::string& 
   procedures::export_hpatches_predictions(*m.model, eo);
 }
 
+// `--matcher NAME` / `--matches` with `--data-dir`: Glue Factory's HPatches protocol.
+int run_matcher_mode(const sp::eval::HPatchesOptions& opt, const sp::procedures::MatcherSpec& spec,
+                     sp::eval::MatcherHPatchesOptions mo, bool quiet, const std::string& out) {
+  try {
+    mo.data_dir = opt.data_dir;
+    mo.features = opt.predictions;
+    mo.subset = opt.subset;
+    SP_CHECK(!mo.features.empty(), "speval: expected --features (a feature file or DISK folder)");
+    if (!quiet) mo.progress = &std::cerr;
+    sp::eval::MatchFunction match;
+    if (mo.matches.empty()) {
+      match = sp::procedures::make_match_function(spec);
+      if (!quiet) std::cerr << "speval: matching with '" << spec.name << "'\n";
+    }
+    const sp::eval::HPatchesReport report = sp::eval::run_matcher_hpatches(mo, match);
+    std::cout << sp::eval::report_table(report);
+    if (!out.empty()) {
+      std::ofstream f(out);
+      SP_CHECK(f.good(), "speval: expected a writable output file, got ", out);
+      sp::eval::HPatchesOptions jo = opt;
+      jo.top_k = mo.top_k;
+      f << sp::eval::report_json(report, jo);
+      SP_CHECK(f.good(), "speval: failed writing ", out);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,7 +108,26 @@ int main(int argc, char** argv) {
   std::vector<int64_t> resize_wh;
   int64_t resize_max = 0, max_pairs = 0;
   std::string checkpoint, model = "superpoint", conf, experiment, device, save_predictions;
+  sp::procedures::MatcherSpec matcher_spec;
+  std::vector<std::string> matcher_conf;
+  std::string weights, dlt_solver = "lu";
+  sp::eval::MatcherHPatchesOptions mo;
+  bool keep_large = false;
   CLI::App app{"speval: HPatches and relative-pose metrics of exported predictions or models"};
+  app.add_option("--matcher", matcher_spec.name,
+                 "Glue Factory's HPatches protocol with this registered matcher "
+                 "(nearest_neighbor, lightglue, superglue, ...) on --features");
+  app.add_option("--matcher-conf", matcher_conf,
+                 "--matcher config entry key=value (repeatable), e.g. ratio_threshold=0.8");
+  app.add_option("--weights", weights, "--matcher: pretrained weights (config key 'weights')");
+  app.add_option("--resize-short", mo.resize,
+                 "--matcher/--matches: short side of the evaluation frame (GF: 480; 0 = none)");
+  app.add_option("--dlt-solver", dlt_solver, "--matcher/--matches: lu (kornia's default) | svd")
+      ->check(CLI::IsMember({"lu", "svd"}));
+  app.add_flag("--dlt-uniform-weights", mo.eval.dlt_uniform_weights,
+               "--matcher/--matches: DLT weights 1 instead of the matching scores");
+  app.add_flag("--keep-large", keep_large,
+               "--matcher/--matches: keep GF's 8 ignored large sequences");
   app.add_flag("--repeatability", opt.repeatability, "repeatability and localization error (MLE)");
   app.add_flag("--homography", opt.homography,
                "homography estimation correctness at 1/3/5 px, AUC, mAA");
@@ -84,10 +140,13 @@ int main(int argc, char** argv) {
                  "pair list (name0 name1 rot0 rot1 K0 K1 T_0to1) or a folder with views.txt, "
                  "pairs.txt, images/ (MegaDepth-1500)");
   app.add_option("--images", images, "--pose with a model: the images of a pair list");
-  app.add_option("--matches", matches, "--pose: hloc match file instead of mutual NN matching");
+  app.add_option("--matches", matches,
+                 "--pose: hloc match file instead of mutual NN matching; with --data-dir: "
+                 "precomputed matches (hloc .h5 or DISK folder) graded by GF's protocol");
   app.add_option("--pose-estimator", estimator, "--pose: opencv | lo-ransac")
       ->check(CLI::IsMember({"opencv", "lo-ransac"}));
-  app.add_flag("--sweep", sweep, "--pose: RANSAC thresholds 0.5 ... 3.0 px, best mAA reported");
+  app.add_flag("--sweep", sweep,
+               "--pose, --matcher: RANSAC thresholds 0.5 ... 3.0 px, best mAA reported");
   app.add_option("--save-matches", save_matches,
                  "--pose: the matches and ground truth of every pair (.h5) for external checks "
                  "(scripts/pose_external_check.py)");
@@ -96,7 +155,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-resize", no_resize, "--pose with a model: original resolution");
   app.add_option("--max-pairs", max_pairs, "--pose with a model: the first N pairs");
   app.add_option("--data-dir", opt.data_dir, "hpatches-sequences-release/");
-  app.add_option("--predictions", opt.predictions, "predictions .h5 (groups <sequence>/<index>)");
+  app.add_option("--predictions,--features", opt.predictions,
+                 "predictions .h5 (groups <sequence>/<index>), hloc .h5 or DISK folder");
   app.add_option("--checkpoint", checkpoint,
                  "grade an sp model: its weights (.h5 checkpoint/state dict, .pth)");
   app.add_option("--model", model, "with --checkpoint: magicpoint | superpoint | disk")
@@ -112,10 +172,38 @@ int main(int argc, char** argv) {
   app.add_option("--pictures", opt.pictures_dir, "folder for one match picture (PNG) per pair");
   app.add_option("--top-k", opt.top_k, "points kept per image by score (<= 0: all)");
   app.add_option("--threshold", opt.threshold, "px: repeatability distance and match correctness");
-  app.add_option("--ransac-threshold", opt.ransac_threshold, "px: RANSAC inlier threshold");
+  app.add_option("--ransac-threshold,--ransac-th", opt.ransac_threshold,
+                 "px: RANSAC inlier threshold (--matcher: default 1; -1 = GF's sweep)");
   app.add_option("--seed", opt.seed, "RANSAC seed");
   app.add_flag("--quiet", quiet, "no per-sequence progress");
   CLI11_PARSE(app, argc, argv);
+  if (!pose && (!matcher_spec.name.empty() || (!matches.empty() && !opt.data_dir.empty()))) {
+    if (!matcher_spec.name.empty() == !matches.empty()) {
+      std::cerr << "speval: expected exactly one of --matcher and --matches\n";
+      return 2;
+    }
+    try {
+      for (const std::string& e : matcher_conf) sp::procedures::add_matcher_entry(matcher_spec, e);
+    } catch (const std::exception& e) {
+      std::cerr << e.what() << "\n";
+      return 2;
+    }
+    if (!weights.empty()) matcher_spec.config["weights"] = weights;
+    matcher_spec.device = device;
+    mo.matches = matches;
+    mo.top_k = app.count("--top-k") ? opt.top_k : 0;
+    mo.ignore_large = !keep_large;
+    mo.eval.dlt_solver = dlt_solver == "svd" ? sp::eval::DltSolver::Svd : sp::eval::DltSolver::Lu;
+    mo.eval.ransac.seed = opt.seed;
+    const double th = app.count("--ransac-threshold") ? opt.ransac_threshold : 1.0;
+    mo.eval.ransac_thresholds =
+        sweep || th < 0 ? sp::eval::threshold_sweep() : std::vector<double>{th};
+    if (opt.data_dir.empty()) {
+      std::cerr << "speval: expected --data-dir with --matcher\n";
+      return 2;
+    }
+    return run_matcher_mode(opt, matcher_spec, mo, quiet, out);
+  }
   if (pose) {
     try {
       SP_CHECK(!pairs.empty(), "speval: expected --pairs with --pose");
