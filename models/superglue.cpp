@@ -5,6 +5,7 @@
 #include "autograd/checkpoint.h"
 #include "autograd/functions/assignment.h"
 #include "autograd/functions/attention.h"
+#include "autograd/functions/index.h"
 #include "autograd/functions/matmul.h"
 #include "autograd/functions/movement.h"
 #include "autograd/functions/reduce.h"
@@ -80,6 +81,29 @@ std::shared_ptr<nn::Sequential> mlp(const std::vector<int64_t>& channels) {
   return s;
 }
 
+// s.forward(x); at inference (eval, no graph) each linear -> batch norm pair runs as one
+// linear with the normalisation folded into its weight and bias.
+ag::Var mlp_forward(nn::Sequential& s, const ag::Var& x) {
+  if (s.is_training() || ag::grad_enabled()) return s.forward(x);
+  ag::Var y = x;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto* lin = dynamic_cast<nn::Linear*>(&s[i]);
+    auto* bn = i + 1 < s.size() ? dynamic_cast<PointBatchNorm*>(&s[i + 1]) : nullptr;
+    if (lin == nullptr || bn == nullptr) {
+      y = s[i].forward(y);
+      continue;
+    }
+    const Tensor scale = bn->param("weight").data() *
+                         rsqrt(bn->buffer("running_var") + Scalar(bn->options().eps));  // [C]
+    const Tensor w = lin->param("weight").data() * scale.unsqueeze(1);
+    const Tensor b =
+        (lin->param("bias").data() - bn->buffer("running_mean")) * scale + bn->param("bias").data();
+    y = ag::linear(y, ag::Var(w), ag::Var(b));
+    ++i;  // the batch norm is done
+  }
+  return y;
+}
+
 class KeypointEncoder : public nn::Module {
  public:
   KeypointEncoder(const std::vector<int64_t>& widths, int64_t D) : nn::Module("KeypointEncoder") {
@@ -88,14 +112,16 @@ class KeypointEncoder : public nn::Module {
     channels.push_back(D);
     encoder_ = register_module("encoder", mlp(channels));
   }
-  ag::Var forward(const ag::Var& x) { return encoder_->forward(x); }
+  ag::Var forward(const ag::Var& x) { return mlp_forward(*encoder_, x); }
 
  private:
   std::shared_ptr<nn::Sequential> encoder_;
 };
 
 // Multi-head attention with SuperGlue's layout: the D channels of q, k, v are viewed as
-// (D / h, h), so channel c is sub-dimension c / h of head c % h.
+// (D / h, h), so channel c is sub-dimension c / h of head c % h. The projections run with
+// their output rows (and merge's input columns) permuted to head-major order, which gives
+// the same result with q, k, v as strided views [B, h, N, d] instead of copies.
 class MultiHeadedAttention : public nn::Module {
  public:
   MultiHeadedAttention(int64_t D, int64_t heads) : nn::Module("MultiHeadedAttention"), h_(heads) {
@@ -108,27 +134,40 @@ class MultiHeadedAttention : public nn::Module {
       b.copy_(merge_->param("bias").data());
       proj_->push_back(p);
     }
+    // head_major[head * d + j] = j * h + head
+    std::vector<int64_t> order;
+    for (int64_t head = 0; head < h_; ++head)
+      for (int64_t j = 0; j < D / h_; ++j) order.push_back(j * h_ + head);
+    head_major_ = from_vector<int64_t>(order, Shape{D});
   }
 
   // x [B, N, D] attends to source [B, M, D]; key_mask [B, 1, 1, M] (true = real) or
   // undefined.
   ag::Var forward(const ag::Var& x, const ag::Var& source, const Tensor& key_mask) {
-    const ag::Var q = split((*proj_)[0].forward(x));
-    const ag::Var k = split((*proj_)[1].forward(source));
-    const ag::Var v = split((*proj_)[2].forward(source));
+    const Tensor order = head_major_.to(x.device());
+    const ag::Var q = heads(project((*proj_)[0], x, order));
+    const ag::Var k = heads(project((*proj_)[1], source, order));
+    const ag::Var v = heads(project((*proj_)[2], source, order));
     const ag::Var o = ag::scaled_dot_product_attention(q, k, v, key_mask);  // [B, h, N, d]
     const int64_t B = x.size(0), N = x.size(1), D = x.size(2);
-    return merge_->forward(ag::reshape(ag::permute(o, {0, 2, 3, 1}), {B, N, D}));
+    const ag::Var merged = ag::reshape(ag::permute(o, {0, 2, 1, 3}), {B, N, D});  // head-major
+    return ag::linear(merged, ag::index_select(merge_->param("weight"), 1, order),
+                      merge_->param("bias"));
   }
 
  private:
-  // [B, N, D] -> [B, h, N, D / h] with channel c = j * h + head.
-  ag::Var split(const ag::Var& t) const {
+  static ag::Var project(nn::Linear& l, const ag::Var& x, const Tensor& order) {
+    return ag::linear(x, ag::index_select(l.param("weight"), 0, order),
+                      ag::index_select(l.param("bias"), 0, order));
+  }
+  // Head-major [B, N, D] -> [B, h, N, D / h] (a view).
+  ag::Var heads(const ag::Var& t) const {
     const int64_t B = t.size(0), N = t.size(1), D = t.size(2);
-    return ag::permute(ag::reshape(t, {B, N, D / h_, h_}), {0, 3, 1, 2});
+    return ag::permute(ag::reshape(t, {B, N, h_, D / h_}), {0, 2, 1, 3});
   }
 
   int64_t h_;
+  Tensor head_major_;  // [D] i64
   std::shared_ptr<nn::Linear> merge_;
   std::shared_ptr<nn::ModuleList<nn::Linear>> proj_;
 };
@@ -141,7 +180,7 @@ class AttentionalPropagation : public nn::Module {
   }
   // The update of x [B, N, D] from source [B, M, D].
   ag::Var forward(const ag::Var& x, const ag::Var& source, const Tensor& key_mask) {
-    return mlp_->forward(ag::cat({x, attn_->forward(x, source, key_mask)}, 2));
+    return mlp_forward(*mlp_, ag::cat({x, attn_->forward(x, source, key_mask)}, 2));
   }
 
  private:
