@@ -1,5 +1,6 @@
 #include "models/superglue.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/checkpoint.h"
@@ -14,6 +15,7 @@
 #include "autograd/operators.h"
 #include "models/match_loss.h"
 #include "nn/activation.h"
+#include "nn/checkpoint.h"
 #include "nn/normalization.h"
 #include "nn/pth.h"
 #include "tensor/ops/creation.h"
@@ -53,13 +55,17 @@ SuperGlueConfig SuperGlueConfig::from(ConfigView& c) {
 namespace superglue_detail {
 
 // torch.nn.BatchNorm1d over [B, C, N], applied to points [*, C] (channels last): the same
-// per-channel statistics over every point of the batch.
+// per-channel statistics over every point of the batch. The points are transposed to
+// [1, C, R, 1] for the batch-norm kernels, which walk each channel's values contiguously
+// (on [R, C, 1, 1] they stride through memory, several times slower).
 class PointBatchNorm : public nn::BatchNorm2d {
  public:
   explicit PointBatchNorm(int64_t channels) : nn::BatchNorm2d(channels) {}
   ag::Var forward(const ag::Var& x) override {
-    const int64_t C = x.size(x.dim() - 1);
-    return ag::reshape(nn::BatchNorm2d::forward(ag::reshape(x, {-1, C, 1, 1})), x.shape());
+    const int64_t C = x.size(x.dim() - 1), R = x.numel() / std::max<int64_t>(C, 1);
+    const ag::Var cr = ag::contiguous(ag::transpose(ag::reshape(x, {R, C}), 0, 1));
+    const ag::Var y = nn::BatchNorm2d::forward(ag::reshape(cr, {1, C, R, 1}));
+    return ag::reshape(ag::contiguous(ag::transpose(ag::reshape(y, {C, R}), 0, 1)), x.shape());
   }
 };
 
@@ -285,18 +291,45 @@ std::vector<std::string> SuperGlue::required_keys() const {
   return {"keypoints0", "keypoints1", "descriptors0", "descriptors1"};
 }
 
-void SuperGlue::load_pretrained(const std::string& path) {
-  if (nn::is_hdf5_file(path)) {
-    nn::load_weights(*this, path, /*strict=*/true);
-    return;
-  }
-  std::map<std::string, Tensor> state = nn::load_pth_weights(path);
-  // The official 1x1 Conv1d weights [out, in, 1] are our linear weights [out, in].
+namespace {
+
+// The state dict of an sp .h5 or an official .pth, Conv1d weights [out, in, 1] as linear
+// weights [out, in].
+nn::TensorMap read_weights(const std::string& path) {
+  nn::TensorMap state =
+      nn::is_hdf5_file(path) ? nn::load_state_dict_file(path) : nn::load_pth_weights(path);
   for (auto& [name, t] : state)
     if (t.dim() == 3 && t.size(2) == 1 && name.size() > 7 &&
         name.compare(name.size() - 7, 7, ".weight") == 0)
       t = t.reshape({t.size(0), t.size(1)});
-  load_state_dict(state, /*strict=*/true, path);
+  return state;
+}
+
+}  // namespace
+
+void SuperGlue::load_pretrained(const std::string& path) {
+  load_state_dict(read_weights(path), /*strict=*/true, path);
+}
+
+std::shared_ptr<SuperGlue> SuperGlue::from_weights(const std::string& path, SuperGlueConfig c) {
+  const nn::TensorMap state = read_weights(path);
+  auto shape = [&](const std::string& key) -> const Shape& {
+    auto it = state.find(key);
+    SP_CHECK(it != state.end() && it->second.dim() == 2, "superglue: expected a 2-D '", key,
+             "' in ", path, "; hint: is it a SuperGlue weights file?");
+    return it->second.shape();
+  };
+  c.descriptor_dim = shape("final_proj.weight")[0];
+  c.input_dim = state.count("input_proj.weight") ? shape("input_proj.weight")[1] : 0;
+  c.keypoint_encoder.clear();
+  for (int64_t k = 0; state.count("kenc.encoder." + std::to_string(k + 3) + ".weight"); k += 3)
+    c.keypoint_encoder.push_back(shape("kenc.encoder." + std::to_string(k) + ".weight")[0]);
+  c.num_layers = 0;
+  while (state.count("gnn.layers." + std::to_string(c.num_layers) + ".attn.merge.weight"))
+    ++c.num_layers;
+  auto model = std::make_shared<SuperGlue>(c);
+  model->load_state_dict(state, /*strict=*/true, path);
+  return model;
 }
 
 void SuperGlue::check_inputs(const features::Features& f0, const features::Features& f1) const {
