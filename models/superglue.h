@@ -63,6 +63,10 @@ class AttentionalGNN;
 class SuperGlue : public Matcher {
  public:
   explicit SuperGlue(SuperGlueConfig config);
+  // A model shaped like the weights file (descriptor_dim, input_dim, keypoint_encoder and
+  // num_layers read from its tensors; the other settings from `base`), weights loaded.
+  static std::shared_ptr<SuperGlue> from_weights(const std::string& path,
+                                                 SuperGlueConfig base = {});
 
   const SuperGlueConfig& config() const { return config_; }
   std::vector<std::string> required_keys() const override;

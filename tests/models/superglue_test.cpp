@@ -190,6 +190,18 @@ TEST(SuperGlue, LoadsByNameStrictly) {
                   "gnn.layers.2");
 }
 
+TEST(SuperGlue, FromWeightsReadsTheShapeOfTheFile) {
+  auto sg = SuperGlue::from_weights(test::fixture_path("models_superglue_tiny.pth"));
+  EXPECT_EQ(sg->config().descriptor_dim, 32);
+  EXPECT_EQ(sg->config().input_dim, 0);
+  EXPECT_EQ(sg->config().keypoint_encoder, (std::vector<int64_t>{8, 16}));
+  EXPECT_EQ(sg->config().num_layers, 4);
+  EXPECT_TRUE(test::equal(sg->state_dict().at("gnn.layers.3.mlp.3.bias"),
+                          tiny_model()->state_dict().at("gnn.layers.3.mlp.3.bias")));
+  EXPECT_SP_ERROR(SuperGlue::from_weights(test::fixture_path("models_disk_tiny.pth")),
+                  "final_proj.weight");
+}
+
 TEST(SuperGlue, BadInputGivesAClearErrorOrNoMatches) {
   auto fx = test::load_fixture("models_superglue.h5");
   auto sg = tiny_model();
