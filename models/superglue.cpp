@@ -147,25 +147,39 @@ class MultiHeadedAttention : public nn::Module {
     head_major_ = from_vector<int64_t>(order, Shape{D});
   }
 
+  // The projections in head-major order, taken once per layer for both images.
+  struct Weights {
+    ag::Var wq, bq, wk, bk, wv, bv, wm, bm;
+  };
+  Weights weights(Device device) const {
+    const Tensor order = head_major_.to(device);
+    auto rows = [&](nn::Linear& l, const char* name) {
+      return ag::index_select(l.param(name), 0, order);
+    };
+    return {rows((*proj_)[0], "weight"),
+            rows((*proj_)[0], "bias"),
+            rows((*proj_)[1], "weight"),
+            rows((*proj_)[1], "bias"),
+            rows((*proj_)[2], "weight"),
+            rows((*proj_)[2], "bias"),
+            ag::index_select(merge_->param("weight"), 1, order),
+            merge_->param("bias")};
+  }
+
   // x [B, N, D] attends to source [B, M, D]; key_mask [B, 1, 1, M] (true = real) or
   // undefined.
-  ag::Var forward(const ag::Var& x, const ag::Var& source, const Tensor& key_mask) {
-    const Tensor order = head_major_.to(x.device());
-    const ag::Var q = heads(project((*proj_)[0], x, order));
-    const ag::Var k = heads(project((*proj_)[1], source, order));
-    const ag::Var v = heads(project((*proj_)[2], source, order));
+  ag::Var forward(const Weights& w, const ag::Var& x, const ag::Var& source,
+                  const Tensor& key_mask) const {
+    const ag::Var q = heads(ag::linear(x, w.wq, w.bq));
+    const ag::Var k = heads(ag::linear(source, w.wk, w.bk));
+    const ag::Var v = heads(ag::linear(source, w.wv, w.bv));
     const ag::Var o = ag::scaled_dot_product_attention(q, k, v, key_mask);  // [B, h, N, d]
     const int64_t B = x.size(0), N = x.size(1), D = x.size(2);
     const ag::Var merged = ag::reshape(ag::permute(o, {0, 2, 1, 3}), {B, N, D});  // head-major
-    return ag::linear(merged, ag::index_select(merge_->param("weight"), 1, order),
-                      merge_->param("bias"));
+    return ag::linear(merged, w.wm, w.bm);
   }
 
  private:
-  static ag::Var project(nn::Linear& l, const ag::Var& x, const Tensor& order) {
-    return ag::linear(x, ag::index_select(l.param("weight"), 0, order),
-                      ag::index_select(l.param("bias"), 0, order));
-  }
   // Head-major [B, N, D] -> [B, h, N, D / h] (a view).
   ag::Var heads(const ag::Var& t) const {
     const int64_t B = t.size(0), N = t.size(1), D = t.size(2);
@@ -184,9 +198,13 @@ class AttentionalPropagation : public nn::Module {
     attn_ = register_module("attn", std::make_shared<MultiHeadedAttention>(D, heads));
     mlp_ = register_module("mlp", mlp({2 * D, 2 * D, D}));
   }
-  // The update of x [B, N, D] from source [B, M, D].
-  ag::Var forward(const ag::Var& x, const ag::Var& source, const Tensor& key_mask) {
-    return mlp_forward(*mlp_, ag::cat({x, attn_->forward(x, source, key_mask)}, 2));
+  // The updates of a [B, N, D] from source sa [B, M, D] and of b from sb, both with this
+  // layer's weights; masks [B, 1, 1, M] of the sources, or undefined.
+  std::pair<ag::Var, ag::Var> forward(const ag::Var& a, const ag::Var& sa, const Tensor& ma,
+                                      const ag::Var& b, const ag::Var& sb, const Tensor& mb) {
+    const MultiHeadedAttention::Weights w = attn_->weights(a.device());
+    return {mlp_forward(*mlp_, ag::cat({a, attn_->forward(w, a, sa, ma)}, 2)),
+            mlp_forward(*mlp_, ag::cat({b, attn_->forward(w, b, sb, mb)}, 2))};
   }
 
  private:
@@ -383,8 +401,8 @@ ag::Var SuperGlue::log_assignment(const features::Features& f0, const features::
     auto step = [&layer, cross, km0, km1](const std::vector<ag::Var>& in) {
       const ag::Var& a = in[0];
       const ag::Var& b = in[1];
-      const ag::Var d0 = layer.forward(a, cross ? b : a, cross ? km1 : km0);
-      const ag::Var d1 = layer.forward(b, cross ? a : b, cross ? km0 : km1);
+      const auto [d0, d1] =
+          layer.forward(a, cross ? b : a, cross ? km1 : km0, b, cross ? a : b, cross ? km0 : km1);
       return ag::cat({a + d0, b + d1}, 1);  // [B, N + M, D]
     };
     const ag::Var both = recompute ? ag::checkpoint(step, {x0, x1}) : step({x0, x1});
