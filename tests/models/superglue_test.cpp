@@ -182,6 +182,57 @@ TEST(SuperGlue, TrainingStepWithCheckpointingMatchesReference) {
   check_training_step(true);
 }
 
+// Padding is invisible to gradients too: with batch norm frozen (eval) the batch-mean loss
+// of two pairs padded into one batch has the mean of each pair's own gradients.
+TEST(SuperGlue, PaddedBatchGradientsAreThoseOfThePairsAlone) {
+  auto fx = test::load_fixture("models_superglue.h5");
+  auto sg = tiny_model();
+  // Ground truth per pair: a few positives, the rest unmatched, one ignored point.
+  auto gt = [](int64_t n, int64_t m, int64_t shift) {
+    std::vector<int64_t> g0(size_t(n), -1), g1(size_t(m), -1);
+    for (int64_t i = 0; i < std::min(n, m) - 1; i += 2) {
+      const int64_t j = (i + shift) % m;
+      if (g1[size_t(j)] != -1) continue;
+      g0[size_t(i)] = j, g1[size_t(j)] = i;
+    }
+    g0[size_t(n - 1)] = -2;
+    return std::pair{g0, g1};
+  };
+  std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> gts;
+  std::map<std::string, Tensor> sum_alone;
+  for (int p = 0; p < 2; ++p) {
+    const features::ImageFeatures a = eval_image(fx, p, 0), b = eval_image(fx, p, 1);
+    gts.push_back(gt(a.size(), b.size(), p + 1));
+    Batch batch = pair_batch(features::pad({a}), features::pad({b}));
+    batch.set("gt_matches0", from_vector<int64_t>(gts.back().first, Shape{1, a.size()}));
+    batch.set("gt_matches1", from_vector<int64_t>(gts.back().second, Shape{1, b.size()}));
+    sg->zero_grad();
+    ag::backward(sg->loss(sg->run(batch), batch).total);
+    for (const auto& [name, v] : sg->named_parameters())
+      sum_alone[name] = sum_alone.count(name) ? sum_alone[name] + v.grad() : v.grad().clone();
+  }
+  const features::Features f0 = features::pad({eval_image(fx, 0, 0), eval_image(fx, 1, 0)});
+  const features::Features f1 = features::pad({eval_image(fx, 0, 1), eval_image(fx, 1, 1)});
+  Batch batch = pair_batch(f0, f1);
+  const int64_t N = f0.max_keypoints(), M = f1.max_keypoints();
+  Tensor g0 = full({2, N}, -2, DType::I64), g1 = full({2, M}, -2, DType::I64);  // padding: ignored
+  for (int p = 0; p < 2; ++p) {
+    const auto& [a, b] = gts[size_t(p)];
+    g0.select(0, p).narrow(0, 0, int64_t(a.size())).copy_(from_vector<int64_t>(a));
+    g1.select(0, p).narrow(0, 0, int64_t(b.size())).copy_(from_vector<int64_t>(b));
+  }
+  batch.set("gt_matches0", g0);
+  batch.set("gt_matches1", g1);
+  sg->zero_grad();
+  ag::backward(sg->loss(sg->run(batch), batch).total);
+  for (const auto& [name, v] : sg->named_parameters()) {
+    SCOPED_TRACE(name);
+    const Tensor expected = sum_alone.at(name) * Scalar(0.5);
+    const double scale = amax(abs(expected)).item<float>();
+    EXPECT_TRUE(test::all_close(v.grad(), expected, 1e-4, 1e-4 * std::max(scale, 1e-2)));
+  }
+}
+
 TEST(SuperGlue, LoadsByNameStrictly) {
   SuperGlueConfig c = tiny_config();
   c.num_layers = 2;  // the file has 4
@@ -234,6 +285,39 @@ TEST(SuperGlue, BadInputGivesAClearErrorOrNoMatches) {
   EXPECT_TRUE(all(isfinite(both.log_assignment.select(0, 1))).item<bool>());
   const features::Matches alone = sg->match(features::pad({a}), features::pad({b}));
   EXPECT_TRUE(test::equal(both.matches0.select(0, 1).contiguous(), alone.matches0.select(0, 0)));
+}
+
+// The CUDA path against the CPU: padded-batch forward, and a training step's gradients.
+TEST(SuperGlueGpu, ForwardAndTrainingStepMatchTheCpu) {
+  SP_SKIP_WITHOUT_GPU();
+  auto fx = test::load_fixture("models_superglue.h5");
+  auto cpu = tiny_model(), gpu = tiny_model();
+  gpu->to(cuda_device(0));
+  const features::Features f0 = features::pad({eval_image(fx, 0, 0), eval_image(fx, 1, 0)});
+  const features::Features f1 = features::pad({eval_image(fx, 0, 1), eval_image(fx, 1, 1)});
+  {
+    ag::NoGradGuard no_grad;
+    const features::Matches a = cpu->match(f0, f1);
+    const features::Matches b = gpu->match(f0.to(cuda_device(0)), f1.to(cuda_device(0))).to(kCPU);
+    EXPECT_TRUE(test::all_close(b.log_assignment, a.log_assignment, 1e-4, 1e-4));
+    EXPECT_TRUE(test::equal(b.matches0, a.matches0));
+  }
+  cpu->train();
+  gpu->train();
+  Batch batch = pair_batch(train_features(fx, "0"), train_features(fx, "1"));
+  batch.set("gt_matches0", fx.at("train/gt_matches0"));
+  batch.set("gt_matches1", fx.at("train/gt_matches1"));
+  const Batch on_gpu = to_device(batch, cuda_device(0));
+  ag::backward(cpu->loss(cpu->run(batch), batch).total);
+  ag::backward(gpu->loss(gpu->run(on_gpu), on_gpu).total);
+  const auto gp = gpu->named_parameters();
+  size_t i = 0;
+  for (const auto& [name, v] : cpu->named_parameters()) {
+    SCOPED_TRACE(name);
+    const double scale = amax(abs(v.grad())).item<float>();
+    EXPECT_TRUE(
+        test::all_close(gp[i++].second.grad().cpu(), v.grad(), 1e-4, 1e-4 * std::max(scale, 1e-2)));
+  }
 }
 
 TEST(SuperGlue, RegisteredByName) {
