@@ -54,23 +54,10 @@ SuperGlueConfig SuperGlueConfig::from(ConfigView& c) {
 
 namespace superglue_detail {
 
-// torch.nn.BatchNorm1d over [B, C, N], applied to points [*, C] (channels last): the same
-// per-channel statistics over every point of the batch. The points are transposed to
-// [1, C, R, 1] for the batch-norm kernels, which walk each channel's values contiguously
-// (on [R, C, 1, 1] they stride through memory, several times slower).
-class PointBatchNorm : public nn::BatchNorm2d {
- public:
-  explicit PointBatchNorm(int64_t channels) : nn::BatchNorm2d(channels) {}
-  ag::Var forward(const ag::Var& x) override {
-    const int64_t C = x.size(x.dim() - 1), R = x.numel() / std::max<int64_t>(C, 1);
-    const ag::Var cr = ag::contiguous(ag::transpose(ag::reshape(x, {R, C}), 0, 1));
-    const ag::Var y = nn::BatchNorm2d::forward(ag::reshape(cr, {1, C, R, 1}));
-    return ag::reshape(ag::contiguous(ag::transpose(ag::reshape(y, {C, R}), 0, 1)), x.shape());
-  }
-};
-
 // SuperGlue's MLP: linear (1x1 conv), then batch norm and ReLU after every layer but the
-// last, named 0, 1, 2, ... like the official nn.Sequential; the last bias starts at 0.
+// last, named 0, 1, 2, ... like the official nn.Sequential; the last bias starts at 0. The
+// batch norms are plain BatchNorm2d modules (so data-parallel training can swap them for
+// SyncBatchNorm); mlp_forward hands them the points in their layout.
 std::shared_ptr<nn::Sequential> mlp(const std::vector<int64_t>& channels) {
   auto s = std::make_shared<nn::Sequential>();
   std::shared_ptr<nn::Linear> last;
@@ -78,7 +65,7 @@ std::shared_ptr<nn::Sequential> mlp(const std::vector<int64_t>& channels) {
     last = std::make_shared<nn::Linear>(channels[i - 1], channels[i]);
     s->push_back(last);
     if (i + 1 < channels.size()) {
-      s->push_back(std::make_shared<PointBatchNorm>(channels[i]));
+      s->push_back(std::make_shared<nn::BatchNorm2d>(channels[i]));
       s->push_back(std::make_shared<nn::ReLU>());
     }
   }
@@ -87,25 +74,38 @@ std::shared_ptr<nn::Sequential> mlp(const std::vector<int64_t>& channels) {
   return s;
 }
 
-// s.forward(x); at inference (eval, no graph) each linear -> batch norm pair runs as one
-// linear with the normalisation folded into its weight and bias.
+// torch.nn.BatchNorm1d over [B, C, N] for points [*, C] (channels last): the same
+// per-channel statistics over every point. The points go to the norm as [1, C, R, 1], whose
+// per-channel values are contiguous (on [R, C, 1, 1] the batch-norm kernels stride through
+// memory, several times slower).
+ag::Var point_norm(nn::UnaryModule& norm, const ag::Var& x) {
+  const int64_t C = x.size(x.dim() - 1), R = x.numel() / std::max<int64_t>(C, 1);
+  const ag::Var cr = ag::contiguous(ag::transpose(ag::reshape(x, {R, C}), 0, 1));
+  const ag::Var y = norm.forward(ag::reshape(cr, {1, C, R, 1}));
+  return ag::reshape(ag::contiguous(ag::transpose(ag::reshape(y, {C, R}), 0, 1)), x.shape());
+}
+
+// The MLP over points [*, C]. At inference (eval, no graph) each linear -> batch norm pair
+// runs as one linear with the normalisation folded into its weight and bias.
 ag::Var mlp_forward(nn::Sequential& s, const ag::Var& x) {
-  if (s.is_training() || ag::grad_enabled()) return s.forward(x);
+  const bool fold = !s.is_training() && !ag::grad_enabled();
   ag::Var y = x;
   for (size_t i = 0; i < s.size(); ++i) {
     auto* lin = dynamic_cast<nn::Linear*>(&s[i]);
-    auto* bn = i + 1 < s.size() ? dynamic_cast<PointBatchNorm*>(&s[i + 1]) : nullptr;
-    if (lin == nullptr || bn == nullptr) {
+    auto* bn = fold && i + 1 < s.size() ? dynamic_cast<nn::BatchNorm2d*>(&s[i + 1]) : nullptr;
+    if (lin != nullptr && bn != nullptr) {
+      const Tensor scale = bn->param("weight").data() *
+                           rsqrt(bn->buffer("running_var") + Scalar(bn->options().eps));  // [C]
+      const Tensor w = lin->param("weight").data() * scale.unsqueeze(1);
+      const Tensor b = (lin->param("bias").data() - bn->buffer("running_mean")) * scale +
+                       bn->param("bias").data();
+      y = ag::linear(y, ag::Var(w), ag::Var(b));
+      ++i;  // the batch norm is done
+    } else if (lin != nullptr || dynamic_cast<nn::ReLU*>(&s[i]) != nullptr) {
       y = s[i].forward(y);
-      continue;
+    } else {  // a batch norm (or its SyncBatchNorm replacement)
+      y = point_norm(s[i], y);
     }
-    const Tensor scale = bn->param("weight").data() *
-                         rsqrt(bn->buffer("running_var") + Scalar(bn->options().eps));  // [C]
-    const Tensor w = lin->param("weight").data() * scale.unsqueeze(1);
-    const Tensor b =
-        (lin->param("bias").data() - bn->buffer("running_mean")) * scale + bn->param("bias").data();
-    y = ag::linear(y, ag::Var(w), ag::Var(b));
-    ++i;  // the batch norm is done
   }
   return y;
 }
