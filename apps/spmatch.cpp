@@ -1,5 +1,6 @@
 // spmatch: matches of spdetect's features (procedures/match_features.h).
-//   spmatch OUT [--pairs FILE] [--rt 0.95] [--save-threshold 100] [--matcher nn]
+//   spmatch OUT [--pairs FILE] [--rt 0.95] [--save-threshold 100] [--matcher nn|superglue]
+//           [--weights FILE]
 //           [--format disk|hloc] [--output FILE] [--u16] [--overwrite] [--device D]
 // Without --pairs every pair of images is matched (DISK's match.py).
 #include <CLI/CLI.hpp>
@@ -18,7 +19,9 @@ int main(int argc, char** argv) {
   app.add_option("--pairs", c.pairs, "pair list: 'name0 name1' per line");
   app.add_option("--rt", c.ratio_threshold, "ratio test threshold (>= 1: none)");
   app.add_option("--save-threshold", c.save_threshold, "write pairs with at least this many");
-  app.add_option("--matcher", c.matcher, "nn")->check(CLI::IsMember({"nn"}));
+  app.add_option("--matcher", c.matcher, "nn | superglue")
+      ->check(CLI::IsMember({"nn", "superglue"}));
+  app.add_option("--weights", c.weights, "--matcher superglue: weights (.pth or sp .h5)");
   app.add_option("--format", c.format, "disk | hloc (default: the features' layout)")
       ->check(CLI::IsMember({"disk", "hloc"}));
   app.add_option("--output", c.output, "matches file (default: OUT/matches.h5)");

@@ -6,6 +6,7 @@
 #include "models/dual_softmax_matcher.h"
 #include "models/model.h"
 #include "models/nearest_neighbor_matcher.h"
+#include "models/superglue.h"
 #include "models/superpoint.h"
 #include "models/two_view_pipeline.h"
 
@@ -28,6 +29,9 @@ void register_builtin_models() {
     });
     register_model("dual_softmax", [](ConfigView& c) {
       return std::make_shared<DualSoftmaxMatcher>(DualSoftmaxConfig::from(c));
+    });
+    register_model("superglue", [](ConfigView& c) {
+      return std::make_shared<SuperGlue>(SuperGlueConfig::from(c));
     });
     register_model("two_view_pipeline", [](ConfigView& c) { return TwoViewPipeline::from(c); });
   });

@@ -11,6 +11,7 @@
 #include "autograd/grad_mode.h"
 #include "features/feature_files.h"
 #include "models/matcher.h"
+#include "models/superglue.h"
 #include "procedures/commands.h"
 #include "tensor/io/hdf5.h"
 #include "train/progress.h"
@@ -105,8 +106,10 @@ int64_t check_match_file(const std::string& path, const std::string& layout) {
 }
 
 MatchReport match_features(const MatchCommand& c) {
-  SP_CHECK(c.matcher == "nn", "spmatch: expected --matcher nn, got '", c.matcher,
-           "' (LightGlue comes later)");
+  SP_CHECK(c.matcher == "nn" || c.matcher == "superglue",
+           "spmatch: expected --matcher nn or superglue, got '", c.matcher, "'");
+  SP_CHECK(c.matcher != "superglue" || !c.weights.empty(),
+           "spmatch: expected --weights FILE with --matcher superglue");
   SP_CHECK(c.save_threshold >= 0 && c.ratio_threshold > 0,
            "spmatch: expected --save-threshold >= 0 and --rt > 0, got ", c.save_threshold, " and ",
            c.ratio_threshold);
@@ -130,8 +133,16 @@ MatchReport match_features(const MatchCommand& c) {
   std::map<std::string, std::string> values{{"mutual", "true"}};
   if (c.ratio_threshold < 1) values["ratio_threshold"] = std::to_string(c.ratio_threshold);
   models::MapConfig config(values);
-  auto matcher =
-      std::dynamic_pointer_cast<models::Matcher>(models::create_model("nearest_neighbor", config));
+  std::shared_ptr<models::Matcher> matcher;
+  if (c.matcher == "superglue") {
+    auto sg = models::SuperGlue::from_weights(c.weights);
+    sg->to(device);
+    sg->eval();
+    matcher = sg;
+  } else {
+    matcher = std::dynamic_pointer_cast<models::Matcher>(
+        models::create_model("nearest_neighbor", config));
+  }
   SP_ASSERT(matcher != nullptr);
 
   // Every image's features once, on the CPU; batches are padded onto the device.

@@ -7,9 +7,10 @@
 // --matcher nn: mutual nearest neighbours with Lowe's ratio test applied in both
 // directions (match.py: a match is kept when it passes the ratio test both ways and is
 // mutual), by the one matcher of features/nearest_neighbor.h, pairs batched (padded)
-// on the CPU threads or the GPU. Pairs with fewer than save_threshold matches are not
-// written (match.py --save-threshold). A matches file already in the way is an error
-// naming it (never overwritten, unless `overwrite`).
+// on the CPU threads or the GPU. --matcher superglue --weights FILE: SuperGlue
+// (models/superglue.h) shaped like its weights (.pth in the official layout or sp .h5). Pairs with
+// fewer than save_threshold matches are not written (match.py --save-threshold). A matches file
+// already in the way is an error naming it (never overwritten, unless `overwrite`).
 #pragma once
 
 #include <cstdint>
@@ -30,12 +31,13 @@ std::pair<std::string, features::FeatureLayout> locate_features(const std::strin
 std::string default_matches_path(const std::string& feature_file, features::FeatureLayout layout);
 
 struct MatchCommand {
-  std::string features;  // OUT of spdetect: a DISK folder, an hloc .h5, or a folder holding
-                         // features.h5
-  std::string pairs;     // pair list "name0 name1" per line; empty: every pair
-  std::string output;    // matches file; empty: next to the features (matches.h5)
-  std::string format;    // disk | hloc; empty: the features' layout
-  std::string matcher = "nn";
+  std::string features;        // OUT of spdetect: a DISK folder, an hloc .h5, or a folder holding
+                               // features.h5
+  std::string pairs;           // pair list "name0 name1" per line; empty: every pair
+  std::string output;          // matches file; empty: next to the features (matches.h5)
+  std::string format;          // disk | hloc; empty: the features' layout
+  std::string matcher = "nn";  // nn | superglue
+  std::string weights;         // --matcher superglue: its weights file
   double ratio_threshold = 0.95;  // >= 1: no ratio test
   int64_t save_threshold = 100;   // pairs with fewer matches are not written
   int64_t batch_size = 0;         // pairs per batch; 0: from a memory budget
