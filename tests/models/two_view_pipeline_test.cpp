@@ -13,6 +13,7 @@
 #include "models/superpoint.h"
 #include "tensor/ops/creation.h"
 #include "tensor/ops/elementwise.h"
+#include "tensor/ops/matmul.h"
 #include "tensor/ops/movement.h"
 #include "tensor/ops/random.h"
 
@@ -93,11 +94,27 @@ TEST(TwoViewPipeline, PaddedPointsNeverMatch) {
   ASSERT_NE(f0.counts()[0], f0.counts()[1]) << "the test needs different keypoint counts per image";
   EXPECT_EQ(f0.max_keypoints(), std::max(f0.counts()[0], f0.counts()[1]));
   for (int64_t b = 0; b < 2; ++b) expect_only_real_matches(m, f0, f1, b);
-  // Identical views: every real point finds itself.
+  // Identical views: every real point finds itself, unless another point's descriptor is
+  // the same up to rounding (random weights make a few such twins; which of two twins wins
+  // the argmax then depends on the CPU's summation order: AVX2 and AVX-512 differ).
   for (int64_t b = 0; b < 2; ++b) {
     const std::vector<int64_t> m0 = m.matches0.select(0, b).to_vector<int64_t>();
-    for (int64_t i = 0; i < f0.counts()[size_t(b)]; ++i)
-      EXPECT_EQ(m0[size_t(i)], i) << "pair " << b;
+    const int64_t n = f0.counts()[size_t(b)];
+    const Tensor d = f0.descriptors.select(0, b).narrow(0, 0, n).contiguous();
+    const std::vector<float> sim = matmul(d, d.transpose(0, 1)).contiguous().to_vector<float>();
+    int64_t found_itself = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (m0[size_t(i)] == i) {
+        ++found_itself;
+        continue;
+      }
+      bool has_twin = false;
+      for (int64_t k = 0; k < n; ++k)
+        has_twin |= k != i && sim[size_t(i * n + k)] > sim[size_t(i * n + i)] - 1e-4f;
+      EXPECT_TRUE(has_twin) << "pair " << b << ": point " << i << " matched " << m0[size_t(i)]
+                            << " and has no twin descriptor";
+    }
+    EXPECT_GE(found_itself, n - 2) << "pair " << b;
   }
 
   // Poisoned padding: every padded entry of image 1 gets an exact copy of image 0's
