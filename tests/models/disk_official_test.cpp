@@ -165,7 +165,9 @@ TEST(DiskOfficial, MatchesKorniaOnHPatches) {
   EXPECT_LE(count_differs, 4);
   EXPECT_LE(worst_score, 2e-3);
   EXPECT_LE(worst_descriptor, 1e-4);
-  EXPECT_LE(worst_grid, 2e-3);
+  // sp's float32: 1.6e-3 on AVX2, 2.2e-3 on AVX-512 (summation order); kornia's own
+  // float32 is off by up to 1.2e-2 from the same float64 reference.
+  EXPECT_LE(worst_grid, 4e-3);
   std::cout << identical << " of 24 top-2048 sets identical, " << 24 - count_differs
             << " maxima counts identical; max |sp - reference|: scores " << worst_score
             << ", descriptors " << worst_descriptor << ", heatmap grid " << worst_grid << "\n";
