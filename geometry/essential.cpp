@@ -439,12 +439,14 @@ Eigen::VectorXd sampson_residuals(const Eigen::Matrix3d& R, const Eigen::Vector3
 
 double robust_cost(const Eigen::VectorXd& r, double s2, RobustLoss loss) {
   if (loss == RobustLoss::Truncated) return r.array().square().min(s2).sum();
+  if (loss == RobustLoss::Squared) return r.squaredNorm();
   return s2 * (r.array().square() / s2).log1p().sum();
 }
 
 // IRLS weights: rho'(r^2).
 Eigen::VectorXd robust_weights(const Eigen::VectorXd& r, double s2, RobustLoss loss) {
   if (loss == RobustLoss::Truncated) return (r.array().square() <= s2).cast<double>();
+  if (loss == RobustLoss::Squared) return Eigen::VectorXd::Ones(r.size());
   return (1.0 + r.array().square() / s2).inverse();
 }
 

@@ -82,12 +82,9 @@ struct RelativePoseOptions {
   uint64_t seed = 0;
 };
 
-enum class RobustLoss { Cauchy, Truncated };
-
 // Levenberg-Marquardt on (R, t), |t| = 1 (R <- R exp([w]x), t moved in its tangent plane):
 // minimizes the loss of the signed Sampson distances r of the masked correspondences
-// (normalized points), s = `scale`: Cauchy s^2 log(1 + r^2 / s^2) or Truncated
-// min(r^2, s^2). Returns `pose` with R and t
+// (normalized points), s = `scale` (RobustLoss, geometry/homography.h). Returns `pose` with R and t
 // refined (inliers unchanged); a pose that does not lower the cost comes back unchanged.
 RelativePose refine_relative_pose(const RelativePose& pose, const Points2& n0, const Points2& n1,
                                   const std::vector<uint8_t>& mask, double scale,
