@@ -62,7 +62,8 @@ struct MatchedPoints {
 
 struct MatcherEvalOptions {
   std::vector<double> ransac_thresholds = {1.0};  // px; several = the sweep
-  geometry::RansacOptions ransac;                 // its threshold is set per entry above
+  // poselib-like MSAC LO-RANSAC (GF's default estimator); threshold set per entry above
+  geometry::RansacOptions ransac = geometry::msac_homography_options(1.0);
   DltSolver dlt_solver = DltSolver::Lu;
   bool dlt_uniform_weights = false;  // weights 1 (GF's NN matcher scores every match 1)
 };

@@ -76,6 +76,18 @@ Points2 rows(const Points2& p, const std::vector<int>& idx) {
   return out;
 }
 
+// Five distinct indices (all of them when n == 5), drawn as OpenCV's RANSAC does.
+std::vector<int> draw_sample(int n, std::mt19937_64& rng) {
+  if (n == 5) return {0, 1, 2, 3, 4};
+  std::uniform_int_distribution<int> pick(0, n - 1);
+  std::vector<int> sample;
+  while (sample.size() < 5) {
+    const int k = pick(rng);
+    if (std::find(sample.begin(), sample.end(), k) == sample.end()) sample.push_back(k);
+  }
+  return sample;
+}
+
 std::vector<int> inliers_of(const Eigen::Matrix3d& E, const Points2& n0, const Points2& n1,
                             double thr2) {
   const Eigen::VectorXd e = sampson_errors2(E, n0, n1);
@@ -158,6 +170,162 @@ std::vector<Eigen::Matrix3d> essential_5point(const Points2& n0, const Points2& 
   return out;
 }
 
+Eigen::Matrix3d essential_from_pose(const Eigen::Matrix3d& R, const Eigen::Vector3d& t) {
+  Eigen::Matrix3d tx;
+  tx << 0, -t.z(), t.y(), t.z(), 0, -t.x(), -t.y(), t.x(), 0;
+  return tx * R;
+}
+
+bool in_front_of_both(const Eigen::Matrix3d& R, const Eigen::Vector3d& t, const Eigen::Vector2d& n0,
+                      const Eigen::Vector2d& n1, double min_depth) {
+  // Depths (d0, d1) minimizing |d0 u - d1 v + t| for the unit rays u = R x0, v = x1: the
+  // 2x2 normal equations [1 -c; -c 1] d = [-u.t; v.t], c = u.v, solved up to 1 / (1 - c^2).
+  const Eigen::Vector3d u = R * n0.homogeneous().normalized();
+  const Eigen::Vector3d v = n1.homogeneous().normalized();
+  const double c = u.dot(v), ut = u.dot(t), vt = v.dot(t);
+  const double det = 1 - c * c;
+  const double d0 = -ut + c * vt, d1 = vt - c * ut;
+  return d0 > min_depth * det && d1 > min_depth * det;
+}
+
+double pose_msac_score(const RelativePose& pose, const Points2& n0, const Points2& n1,
+                       double threshold, std::vector<uint8_t>* inliers) {
+  const double thr2 = threshold * threshold;
+  const Eigen::VectorXd e = sampson_errors2(essential_from_pose(pose.R, pose.t), n0, n1);
+  if (inliers) inliers->assign(size_t(e.size()), 0);
+  double cost = 0;
+  for (int64_t i = 0; i < e.size(); ++i) {
+    if (e[i] < thr2 &&
+        in_front_of_both(pose.R, pose.t, n0.row(i).transpose(), n1.row(i).transpose())) {
+      cost += e[i];
+      if (inliers) (*inliers)[size_t(i)] = 1;
+    } else {
+      cost += thr2;
+    }
+  }
+  return cost;
+}
+
+namespace {
+
+int count(const std::vector<uint8_t>& mask) {
+  return int(std::count(mask.begin(), mask.end(), 1));
+}
+
+// The candidates (R, t) of E that put all five sample points in front of both cameras.
+void poses_of(const Eigen::Matrix3d& E, const Points2& s0, const Points2& s1,
+              std::vector<RelativePose>& out) {
+  Eigen::Matrix3d R1, R2;
+  Eigen::Vector3d t;
+  decompose_essential(E, R1, R2, t);
+  const Eigen::Matrix3d Rs[4] = {R1, R1, R2, R2};
+  const Eigen::Vector3d ts[4] = {t, -t, t, -t};
+  for (int c = 0; c < 4; ++c) {
+    bool ok = true;
+    for (int64_t i = 0; i < s0.rows() && ok; ++i)
+      ok = in_front_of_both(Rs[c], ts[c], s0.row(i).transpose(), s1.row(i).transpose(), 0.0);
+    if (!ok) continue;
+    RelativePose p;
+    p.success = true;
+    p.R = Rs[c];
+    p.t = ts[c];
+    out.push_back(p);
+  }
+}
+
+// Local optimisation: Levenberg-Marquardt with the truncated loss min(r^2, thr^2) on the
+// points whose Sampson distance is under sqrt(5) thr (generous, so that inliers the model
+// just missed can come in).
+RelativePose local_refine(const RelativePose& pose, const Points2& n0, const Points2& n1,
+                          double threshold, int iterations) {
+  const Eigen::VectorXd e = sampson_errors2(essential_from_pose(pose.R, pose.t), n0, n1);
+  std::vector<uint8_t> mask(size_t(e.size()), 0);
+  for (int64_t i = 0; i < e.size(); ++i) mask[size_t(i)] = e[i] < 5 * threshold * threshold;
+  if (count(mask) <= 5) return pose;
+  return refine_relative_pose(pose, n0, n1, mask, threshold, iterations, RobustLoss::Truncated);
+}
+
+// Samples needed to draw one all-inlier sample with probability `confidence`, times 3
+// (as poselib's dyn_num_trials_mult), for an inlier ratio w.
+int dynamic_iterations(double w, double confidence, int min_iters, int max_iters) {
+  if (w >= 0.9999) return min_iters;
+  if (w <= 1e-4) return max_iters;
+  const double k = std::ceil(std::log(1 - confidence) / std::log(1 - std::pow(w, 5)) * 3);
+  return int(std::min<double>(k, max_iters));
+}
+
+}  // namespace
+
+RelativePose lo_ransac_relative_pose(const Points2& n0, const Points2& n1,
+                                     const EssentialRansacOptions& options, int* iterations) {
+  const char* what = "lo_ransac_relative_pose";
+  SP_CHECK(n0.rows() == n1.rows(), what, ": expected as many points in both images, got ",
+           n0.rows(), " and ", n1.rows());
+  SP_CHECK(options.threshold > 0, what, ": expected threshold > 0, got ", options.threshold);
+  SP_CHECK(options.confidence > 0 && options.confidence < 1, what,
+           ": expected confidence in (0, 1), got ", options.confidence);
+  const int n = int(n0.rows());
+  RelativePose best;
+  best.inliers.assign(size_t(n), 0);
+  if (iterations) *iterations = 0;
+  if (n < 5) return best;
+  const double th = options.threshold;
+  const int max_iters = options.max_iterations > 0 ? options.max_iterations : 10000;
+  const int min_iters = std::min(options.min_iterations, max_iters);
+  std::mt19937_64 rng(options.seed);
+  double best_cost = std::numeric_limits<double>::infinity();
+  // The best minimal model so far (count and cost separately): beating either triggers
+  // the local optimisation of that sample's model.
+  int best_min_count = 0;
+  double best_min_cost = std::numeric_limits<double>::infinity();
+  int dynamic = max_iters, it = 0;
+  auto consider = [&](const RelativePose& p, double cost, std::vector<uint8_t>& inl) {
+    if (cost >= best_cost) return;
+    best_cost = cost;
+    best = p;
+    best.inliers = std::move(inl);
+    best.num_inliers = count(best.inliers);
+  };
+  std::vector<RelativePose> candidates;
+  for (; it < max_iters && (it <= min_iters || it <= dynamic); ++it) {
+    const std::vector<int> sample = draw_sample(n, rng);
+    const Points2 s0 = rows(n0, sample), s1 = rows(n1, sample);
+    candidates.clear();
+    for (const Eigen::Matrix3d& E : essential_5point(s0, s1)) poses_of(E, s0, s1, candidates);
+    int pick = -1;
+    for (size_t c = 0; c < candidates.size(); ++c) {
+      std::vector<uint8_t> inl;
+      const double cost = pose_msac_score(candidates[c], n0, n1, th, &inl);
+      const int k = count(inl);
+      if (k <= best_min_count && cost >= best_min_cost) continue;
+      best_min_count = std::max(best_min_count, k);
+      best_min_cost = std::min(best_min_cost, cost);
+      pick = int(c);
+      consider(candidates[c], cost, inl);
+    }
+    if (pick >= 0) {
+      const RelativePose refined =
+          local_refine(candidates[size_t(pick)], n0, n1, th, options.lo_iterations);
+      std::vector<uint8_t> inl;
+      const double cost = pose_msac_score(refined, n0, n1, th, &inl);
+      consider(refined, cost, inl);
+      dynamic = dynamic_iterations(double(best.num_inliers) / n, options.confidence, min_iters,
+                                   max_iters);
+    }
+    if (n == 5) {
+      ++it;
+      break;
+    }
+  }
+  if (iterations) *iterations = it;
+  if (!best.success) return best;
+  const RelativePose refined = local_refine(best, n0, n1, th, options.lo_iterations);
+  std::vector<uint8_t> inl;
+  consider(refined, pose_msac_score(refined, n0, n1, th, &inl), inl);
+  best.success = best.num_inliers >= 5;
+  return best;
+}
+
 PoseEstimator parse_pose_estimator(const std::string& name) {
   if (name == "opencv") return PoseEstimator::OpenCvRansac;
   if (name == "lo-ransac") return PoseEstimator::LoRansac;
@@ -176,80 +344,35 @@ RansacResult find_essential_5point_ransac(const Points2& n0, const Points2& n1,
   SP_CHECK(options.threshold > 0, what, ": expected threshold > 0, got ", options.threshold);
   SP_CHECK(options.confidence > 0 && options.confidence < 1, what,
            ": expected confidence in (0, 1), got ", options.confidence);
-  const bool lo = options.estimator == PoseEstimator::LoRansac;
-  const int max_iters = options.max_iterations > 0 ? options.max_iterations : (lo ? 10000 : 1000);
+  if (options.estimator == PoseEstimator::LoRansac) {
+    int iterations = 0;
+    const RelativePose pose = lo_ransac_relative_pose(n0, n1, options, &iterations);
+    RansacResult result;
+    result.iterations = iterations;
+    result.inliers = pose.inliers;
+    result.inliers.resize(size_t(n0.rows()), 0);
+    if (!pose.success) return result;
+    result.success = true;
+    result.model = essential_from_pose(pose.R, pose.t).normalized();
+    result.num_inliers = pose.num_inliers;
+    return result;
+  }
+  const int max_iters = options.max_iterations > 0 ? options.max_iterations : 1000;
   RansacResult result;
   const int n = int(n0.rows());
   result.inliers.assign(n, 0);
   if (n < 5) return result;
   const double thr2 = options.threshold * options.threshold;
   std::mt19937_64 rng(options.seed);
-  std::uniform_int_distribution<int> pick(0, n - 1);
   std::vector<int> best_inliers;
-  double best_score = std::numeric_limits<double>::infinity();  // LoRansac: MSAC cost
   Eigen::Matrix3d best = Eigen::Matrix3d::Identity();
-  // MSAC cost: sum over points of min(e^2, thr^2); the inliers are those under thr^2.
-  auto msac = [&](const Eigen::Matrix3d& E, std::vector<int>& inl) {
-    const Eigen::VectorXd e = sampson_errors2(E, n0, n1);
-    inl.clear();
-    double cost = 0;
-    for (int64_t i = 0; i < e.size(); ++i) {
-      if (e[i] <= thr2) inl.push_back(int(i));
-      cost += std::min(e[i], thr2);
-    }
-    return cost;
-  };
-  const int min_iters = lo ? std::min(options.min_iterations, max_iters) : 0;
   int needed = max_iters, it = 0;
-  for (; it < std::max(needed, min_iters); ++it) {
-    std::vector<int> sample;
-    if (n == 5) {
-      sample = {0, 1, 2, 3, 4};
-    } else {
-      while (sample.size() < 5) {
-        const int k = pick(rng);
-        if (std::find(sample.begin(), sample.end(), k) == sample.end()) sample.push_back(k);
-      }
-    }
-    for (Eigen::Matrix3d E : essential_5point(rows(n0, sample), rows(n1, sample))) {
-      std::vector<int> inl;
-      if (lo) {
-        double cost = msac(E, inl);
-        if (inl.size() < 5 || cost >= best_score) continue;
-        // Local optimisation: the 8-point fit on the inliers while the cost falls.
-        for (int l = 0; l < options.lo_iterations && inl.size() >= 8; ++l) {
-          const Eigen::Matrix3d Elo = essential_8point(rows(n0, inl), rows(n1, inl));
-          if (!Elo.allFinite()) break;
-          std::vector<int> inl_lo;
-          const double cost_lo = msac(Elo, inl_lo);
-          if (cost_lo >= cost) break;
-          E = Elo;
-          inl = std::move(inl_lo);
-          cost = cost_lo;
-        }
-        // Then the pose itself, refined on the Sampson errors of the inliers.
-        std::vector<uint8_t> mask(size_t(n), 0);
-        for (int i : inl) mask[size_t(i)] = 1;
-        const RelativePose pose = recover_pose(E, n0, n1, mask);
-        if (pose.success) {
-          const RelativePose r = refine_relative_pose(pose, n0, n1, mask, options.threshold, 10);
-          Eigen::Matrix3d tx;
-          tx << 0, -r.t.z(), r.t.y(), r.t.z(), 0, -r.t.x(), -r.t.y(), r.t.x(), 0;
-          const Eigen::Matrix3d Er = (tx * r.R).normalized();
-          std::vector<int> inl_r;
-          const double cost_r = msac(Er, inl_r);
-          if (cost_r < cost && inl_r.size() >= 5) {
-            E = Er;
-            inl = std::move(inl_r);
-            cost = cost_r;
-          }
-        }
-        best_score = cost;
-      } else {
-        inl = inliers_of(E, n0, n1, thr2);
-        // OpenCV: a model must beat max(best, modelPoints - 1) inliers.
-        if (int(inl.size()) <= std::max<int>(int(best_inliers.size()), 4)) continue;
-      }
+  for (; it < needed; ++it) {
+    const std::vector<int> sample = draw_sample(n, rng);
+    for (const Eigen::Matrix3d& E : essential_5point(rows(n0, sample), rows(n1, sample))) {
+      std::vector<int> inl = inliers_of(E, n0, n1, thr2);
+      // OpenCV: a model must beat max(best, modelPoints - 1) inliers.
+      if (int(inl.size()) <= std::max<int>(int(best_inliers.size()), 4)) continue;
       best = E;
       best_inliers = std::move(inl);
       needed = opencv_update_iterations(options.confidence,
@@ -284,11 +407,14 @@ RelativePose estimate_relative_pose(const Points2& kpts0, const Points2& kpts1,
   opt.confidence = options.confidence;
   opt.max_iterations = options.max_iterations;
   opt.seed = options.seed;
+  if (options.estimator == PoseEstimator::LoRansac) {
+    const RelativePose pose = lo_ransac_relative_pose(n0, n1, opt);
+    if (!pose.success) return {};
+    return refine_relative_pose(pose, n0, n1, pose.inliers, opt.threshold, 100);
+  }
   const RansacResult ransac = find_essential_5point_ransac(n0, n1, opt);
   if (!ransac.success) return {};
-  const RelativePose pose = recover_pose(ransac.model, n0, n1, ransac.inliers);
-  if (options.estimator != PoseEstimator::LoRansac || !pose.success) return pose;
-  return refine_relative_pose(pose, n0, n1, ransac.inliers, opt.threshold);
+  return recover_pose(ransac.model, n0, n1, ransac.inliers);
 }
 
 namespace {
@@ -311,8 +437,17 @@ Eigen::VectorXd sampson_residuals(const Eigen::Matrix3d& R, const Eigen::Vector3
   return r;
 }
 
-double cauchy_cost(const Eigen::VectorXd& r, double s2) {
+double robust_cost(const Eigen::VectorXd& r, double s2, RobustLoss loss) {
+  if (loss == RobustLoss::Truncated) return r.array().square().min(s2).sum();
+  if (loss == RobustLoss::Squared) return r.squaredNorm();
   return s2 * (r.array().square() / s2).log1p().sum();
+}
+
+// IRLS weights: rho'(r^2).
+Eigen::VectorXd robust_weights(const Eigen::VectorXd& r, double s2, RobustLoss loss) {
+  if (loss == RobustLoss::Truncated) return (r.array().square() <= s2).cast<double>();
+  if (loss == RobustLoss::Squared) return Eigen::VectorXd::Ones(r.size());
+  return (1.0 + r.array().square() / s2).inverse();
 }
 
 // The pose moved by delta = (w, a, b): R exp([w]x), t + a u + b v normalized (u, v ⟂ t).
@@ -330,7 +465,8 @@ void apply_step(const Eigen::Matrix3d& R, const Eigen::Vector3d& t,
 }  // namespace
 
 RelativePose refine_relative_pose(const RelativePose& pose, const Points2& n0, const Points2& n1,
-                                  const std::vector<uint8_t>& mask, double scale, int iterations) {
+                                  const std::vector<uint8_t>& mask, double scale, int iterations,
+                                  RobustLoss loss) {
   SP_CHECK(scale > 0, "refine_relative_pose: expected scale > 0, got ", scale);
   SP_CHECK(n0.rows() == n1.rows() && size_t(n0.rows()) == mask.size(),
            "refine_relative_pose: expected ", n0.rows(), " points in both images and mask, got ",
@@ -343,11 +479,11 @@ RelativePose refine_relative_pose(const RelativePose& pose, const Points2& n0, c
   Eigen::Matrix3d R = pose.R;
   Eigen::Vector3d t = pose.t.normalized();
   Eigen::VectorXd r = sampson_residuals(R, t, n0, n1, rows);
-  double cost = cauchy_cost(r, s2);
+  double cost = robust_cost(r, s2, loss);
   double lambda = 1e-3;
   const double h = 1e-7;
   for (int it = 0; it < iterations; ++it) {
-    // Jacobian by central differences (5 parameters), Cauchy IRLS weights.
+    // Jacobian by central differences (5 parameters), IRLS weights of the loss.
     Eigen::MatrixXd J(r.size(), 5);
     for (int p = 0; p < 5; ++p) {
       Eigen::Matrix<double, 5, 1> d = Eigen::Matrix<double, 5, 1>::Zero();
@@ -361,7 +497,7 @@ RelativePose refine_relative_pose(const RelativePose& pose, const Points2& n0, c
           (sampson_residuals(Rp, tp, n0, n1, rows) - sampson_residuals(Rm, tm, n0, n1, rows)) /
           (2 * h);
     }
-    const Eigen::VectorXd w = (1.0 + r.array().square() / s2).inverse();
+    const Eigen::VectorXd w = robust_weights(r, s2, loss);
     const Eigen::Matrix<double, 5, 5> A = J.transpose() * w.asDiagonal() * J;
     const Eigen::Matrix<double, 5, 1> g = J.transpose() * (w.array() * r.array()).matrix();
     bool improved = false;
@@ -374,7 +510,7 @@ RelativePose refine_relative_pose(const RelativePose& pose, const Points2& n0, c
       Eigen::Vector3d tn;
       apply_step(R, t, delta, Rn, tn);
       const Eigen::VectorXd rn = sampson_residuals(Rn, tn, n0, n1, rows);
-      const double cn = cauchy_cost(rn, s2);
+      const double cn = robust_cost(rn, s2, loss);
       if (cn < cost) {
         const bool converged = cost - cn < 1e-10 * cost;
         R = Rn;

@@ -117,12 +117,42 @@ Eigen::VectorXd homography_transfer_errors2(const Eigen::Matrix3d& H, const Poin
   return e;
 }
 
+namespace {
+
+// sum rho(e^2) of squared errors e2 (non-finite ones cost as much as a far point).
+double loss_cost(const Eigen::VectorXd& e2, RobustLoss loss, double s2) {
+  switch (loss) {
+    case RobustLoss::Truncated:
+      return e2.array().min(s2).sum();
+    case RobustLoss::Cauchy:
+      return s2 * (e2.array() / s2).log1p().sum();
+    default:
+      return e2.sum();
+  }
+}
+
+// rho'(e^2): the IRLS weight of a point.
+double loss_weight(double e2, RobustLoss loss, double s2) {
+  switch (loss) {
+    case RobustLoss::Truncated:
+      return e2 <= s2 ? 1.0 : 0.0;
+    case RobustLoss::Cauchy:
+      return 1.0 / (1.0 + e2 / s2);
+    default:
+      return 1.0;
+  }
+}
+
+}  // namespace
+
 Eigen::Matrix3d refine_homography(const Eigen::Matrix3d& H0, const Points2& src, const Points2& dst,
-                                  int max_iterations) {
+                                  int max_iterations, RobustLoss loss, double scale) {
+  SP_CHECK(scale > 0, "refine_homography: expected scale > 0, got ", scale);
   if (std::abs(H0(2, 2)) < 1e-12 || src.rows() < 4) return H0;
+  const double s2 = scale * scale;
   Eigen::Matrix3d H = H0 / H0(2, 2);
   double lambda = 1e-3;
-  double cost = homography_transfer_errors2(H, src, dst).sum();
+  double cost = loss_cost(homography_transfer_errors2(H, src, dst), loss, s2);
   for (int it = 0; it < max_iterations; ++it) {
     Eigen::Matrix<double, 8, 8> JtJ = Eigen::Matrix<double, 8, 8>::Zero();
     Eigen::Matrix<double, 8, 1> Jtr = Eigen::Matrix<double, 8, 1>::Zero();
@@ -134,8 +164,11 @@ Eigen::Matrix3d refine_homography(const Eigen::Matrix3d& H0, const Points2& src,
       Eigen::Matrix<double, 8, 1> ju, jv;
       ju << x / w, y / w, 1 / w, 0, 0, 0, -pu * x / w, -pu * y / w;
       jv << 0, 0, 0, x / w, y / w, 1 / w, -pv * x / w, -pv * y / w;
-      JtJ += ju * ju.transpose() + jv * jv.transpose();
-      Jtr += ju * (pu - dst(i, 0)) + jv * (pv - dst(i, 1));
+      const double ru = pu - dst(i, 0), rv = pv - dst(i, 1);
+      const double wt = loss_weight(ru * ru + rv * rv, loss, s2);
+      if (wt == 0 || !std::isfinite(ru + rv)) continue;
+      JtJ += wt * (ju * ju.transpose() + jv * jv.transpose());
+      Jtr += wt * (ju * ru + jv * rv);
     }
     bool improved = false;
     for (int attempt = 0; attempt < 10 && !improved; ++attempt) {
@@ -144,7 +177,7 @@ Eigen::Matrix3d refine_homography(const Eigen::Matrix3d& H0, const Points2& src,
       Eigen::Matrix<double, 8, 1> delta = A.ldlt().solve(-Jtr);
       Eigen::Matrix3d Hn = H;
       for (int k = 0; k < 8; ++k) Hn(k / 3, k % 3) += delta(k);
-      double c = homography_transfer_errors2(Hn, src, dst).sum();
+      double c = loss_cost(homography_transfer_errors2(Hn, src, dst), loss, s2);
       if (std::isfinite(c) && c < cost) {
         improved = true;
         bool converged = cost - c < 1e-12 * (cost + 1e-30);
@@ -171,6 +204,111 @@ int ransac_required_iterations(double inlier_ratio, int sample_size, double conf
   return std::max(1, int(std::ceil(n)));
 }
 
+RansacOptions msac_homography_options(double threshold) {
+  RansacOptions o;
+  o.threshold = threshold;
+  o.msac = true;
+  o.confidence = 0.9999;
+  o.max_iterations = 100000;
+  o.min_iterations = 1000;
+  o.lo_iterations = 25;
+  return o;
+}
+
+namespace {
+
+// MSAC cost sum min(e^2, thr^2) and the inlier count (e^2 < thr^2).
+double msac_cost(const Eigen::Matrix3d& H, const Points2& src, const Points2& dst, double thr2,
+                 int* count) {
+  const Eigen::VectorXd e2 = homography_transfer_errors2(H, src, dst);
+  *count = int((e2.array() < thr2).count());
+  return e2.array().min(thr2).sum();
+}
+
+// A homography through four points keeps them on one side of the line it sends to
+// infinity (same sign of the third coordinate); otherwise it folds the plane.
+bool keeps_orientation(const Eigen::Matrix3d& H, const Points2& src, const int* idx) {
+  int positive = 0;
+  for (int k = 0; k < 4; ++k)
+    positive += H.row(2).dot(Eigen::Vector3d(src(idx[k], 0), src(idx[k], 1), 1)) > 0;
+  return positive == 0 || positive == 4;
+}
+
+RansacResult msac_homography_ransac(const Points2& src, const Points2& dst,
+                                    const RansacOptions& options) {
+  RansacResult result;
+  const int n = int(src.rows());
+  result.inliers.assign(n, 0);
+  if (n < 4) return result;
+  const double th = options.threshold, thr2 = th * th;
+  const int max_iters = std::max(options.max_iterations, 1);
+  const int min_iters = std::min(options.min_iterations, max_iters);
+  std::mt19937_64 rng(options.seed);
+  std::uniform_int_distribution<int> pick(0, n - 1);
+  Eigen::Matrix3d best = Eigen::Matrix3d::Identity();
+  double best_cost = std::numeric_limits<double>::infinity();
+  int best_count = 0, best_min_count = 0;
+  double best_min_cost = std::numeric_limits<double>::infinity();
+  bool found = false;
+  auto consider = [&](const Eigen::Matrix3d& H) {
+    if (!finite(H)) return;
+    int k = 0;
+    const double cost = msac_cost(H, src, dst, thr2, &k);
+    if (cost >= best_cost) return;
+    best_cost = cost;
+    best_count = k;
+    best = H;
+    found = true;
+  };
+  int dynamic = max_iters, it = 0;
+  for (; it < max_iters && (it <= min_iters || it <= dynamic); ++it) {
+    int idx[4];
+    for (int k = 0; k < 4; ++k) {
+      bool fresh;
+      do {
+        idx[k] = n == 4 ? k : pick(rng);
+        fresh = std::find(idx, idx + k, idx[k]) == idx + k;
+      } while (!fresh);
+    }
+    if (degenerate_sample(src, idx) || degenerate_sample(dst, idx)) continue;
+    const std::vector<int> sample(idx, idx + 4);
+    const Eigen::Matrix3d H = homography_dlt(rows(src, sample), rows(dst, sample));
+    if (!finite(H) || !keeps_orientation(H, src, idx)) continue;
+    int k = 0;
+    const double cost = msac_cost(H, src, dst, thr2, &k);
+    if (k <= best_min_count && cost >= best_min_cost) continue;
+    best_min_count = std::max(best_min_count, k);
+    best_min_cost = std::min(best_min_cost, cost);
+    consider(H);
+    consider(refine_homography(H, src, dst, options.lo_iterations, RobustLoss::Truncated, th));
+    const double w = double(best_count) / n;
+    if (w >= 0.9999) {
+      dynamic = min_iters;
+    } else if (w > 1e-4) {
+      const double need =
+          std::ceil(std::log(1 - options.confidence) / std::log(1 - std::pow(w, 4)) * 3);
+      dynamic = int(std::min<double>(need, max_iters));
+    }
+  }
+  result.iterations = it;
+  if (!found || best_count < 4) return result;
+  consider(refine_homography(best, src, dst, options.lo_iterations, RobustLoss::Truncated, th));
+  const std::vector<int> inl = inlier_indices(homography_transfer_errors2(best, src, dst), thr2);
+  Eigen::Matrix3d H = best;
+  if (inl.size() > 4) {
+    const Eigen::Matrix3d Hr = refine_homography(best, rows(src, inl), rows(dst, inl), 100,
+                                                 RobustLoss::Cauchy, options.final_scale);
+    if (finite(Hr)) H = Hr;
+  }
+  result.success = true;
+  result.model = scale_to_unit(H);
+  for (int i : inl) result.inliers[i] = 1;
+  result.num_inliers = int(inl.size());
+  return result;
+}
+
+}  // namespace
+
 RansacResult find_homography_ransac(const Points2& src, const Points2& dst,
                                     const RansacOptions& options) {
   SP_CHECK(src.rows() == dst.rows(),
@@ -180,6 +318,7 @@ RansacResult find_homography_ransac(const Points2& src, const Points2& dst,
            options.threshold);
   SP_CHECK(options.confidence > 0 && options.confidence < 1,
            "find_homography_ransac: expected confidence in (0, 1), got ", options.confidence);
+  if (options.msac) return msac_homography_ransac(src, dst, options);
   RansacResult result;
   const int n = int(src.rows());
   result.inliers.assign(n, 0);

@@ -36,6 +36,21 @@ struct RansacOptions {
   int max_iterations = 3000;
   uint64_t seed = 0;       // same seed + same input = same result
   int lo_iterations = 10;  // local optimisation: re-fit on the inliers, at most this often
+  // find_homography_ransac only: the MSAC LO-RANSAC (see there) instead of inlier counting.
+  bool msac = false;
+  int min_iterations = 1000;  // msac: samples drawn at least
+  double final_scale = 1.0;   // msac: Cauchy scale of the final refinement (points' units)
+};
+
+// The msac settings of poselib's estimate_homography (Glue Factory's default estimator):
+// msac, confidence 0.9999, 1000 to 100000 samples, 25 steps per local optimisation.
+RansacOptions msac_homography_options(double threshold);
+
+// Robust losses of the Levenberg-Marquardt refinements (r: a residual, s: the scale).
+enum class RobustLoss {
+  Squared,    // r^2
+  Cauchy,     // s^2 log(1 + r^2 / s^2)
+  Truncated,  // min(r^2, s^2): points beyond s are ignored
 };
 
 struct RansacResult {
@@ -46,10 +61,18 @@ struct RansacResult {
   int iterations = 0;
 };
 
-// LO-RANSAC on the forward transfer error ||H src - dst||: minimal 4-point samples,
-// local optimisation (DLT on the inliers, iterated) whenever the best model improves,
-// then a least-squares refinement (Levenberg-Marquardt on the transfer error) on all
-// inliers. Fails (success = false, identity) with fewer than 4 correspondences.
+// LO-RANSAC on the forward transfer error ||H src - dst||, minimal 4-point samples.
+// Default: models ranked by inlier count, local optimisation (DLT on the inliers,
+// iterated) whenever the best model improves, then a least-squares refinement
+// (Levenberg-Marquardt on the transfer error) on all inliers.
+// msac (as poselib): models ranked by their MSAC cost sum min(e^2, threshold^2); a sample
+// whose model beats the best minimal model so far (more inliers or lower cost) is
+// locally optimised by Levenberg-Marquardt with the truncated loss over all points
+// (lo_iterations steps) and kept if that lowers the cost; at least min_iterations
+// samples, then until 3 log(1 - confidence) / log(1 - w^4) (w: inlier ratio of the best);
+// the best is optimised once more, then refined on its inliers with a Cauchy loss of
+// scale final_scale (100 steps); inliers are those of the RANSAC model.
+// Fails (success = false, identity) with fewer than 4 correspondences.
 RansacResult find_homography_ransac(const Points2& src, const Points2& dst,
                                     const RansacOptions& options = {});
 
@@ -57,10 +80,11 @@ RansacResult find_homography_ransac(const Points2& src, const Points2& dst,
 Eigen::VectorXd homography_transfer_errors2(const Eigen::Matrix3d& H, const Points2& src,
                                             const Points2& dst);
 
-// Minimises the forward transfer error over all given correspondences (8 parameters,
-// H(2,2) fixed), starting from H. Returns H scaled like homography_dlt.
+// Minimises the loss of the forward transfer errors over all given correspondences (8
+// parameters, H(2,2) fixed), starting from H. Returns H scaled like homography_dlt.
 Eigen::Matrix3d refine_homography(const Eigen::Matrix3d& H, const Points2& src, const Points2& dst,
-                                  int max_iterations = 20);
+                                  int max_iterations = 20, RobustLoss loss = RobustLoss::Squared,
+                                  double scale = 1.0);
 
 // Sample-count bound for the given inlier ratio, sample size and confidence.
 int ransac_required_iterations(double inlier_ratio, int sample_size, double confidence,

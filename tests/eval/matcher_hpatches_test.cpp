@@ -420,5 +420,13 @@ TEST(MatcherHPatches, SpevalMatcherMode) {
   EXPECT_NE(read_text(dir + "/err.txt").find("nope.h5"), std::string::npos);
 }
 
+// The RANSAC column uses the MSAC LO-RANSAC of poselib's scheme (GF's default estimator).
+TEST(MatcherHpatches, RansacDefaultsToMsac) {
+  const MatcherEvalOptions o;
+  EXPECT_TRUE(o.ransac.msac);
+  EXPECT_DOUBLE_EQ(o.ransac.confidence, 0.9999);
+  EXPECT_EQ(o.ransac.min_iterations, 1000);
+}
+
 }  // namespace
 }  // namespace sp::eval

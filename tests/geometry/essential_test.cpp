@@ -156,3 +156,91 @@ TEST(RefineRelativePose, LowersThePoseErrorOfNoisyRansacPoses) {
 
 }  // namespace
 }  // namespace sp::geometry
+
+namespace sp::geometry {
+namespace {
+
+double pose_error_deg(const RelativePose& p, const Scene& s) {
+  return std::max(rotation_error_deg(p.R, s.R), translation_error_deg(p.t, s.t));
+}
+
+// Cheirality: the true pose puts every scene point in front of both cameras; the pose with
+// t negated has the same E (same Sampson errors) but puts them behind, so LoRansac's score
+// counts none of them as inliers.
+TEST(LoRansac, ScoresPointsBehindACameraAsOutliers) {
+  const Scene s = make_scene(50, 3);
+  const Points2 n0 = normalize_points(s.x0, s.K), n1 = normalize_points(s.x1, s.K);
+  RelativePose truth, flipped;
+  truth.success = flipped.success = true;
+  truth.R = flipped.R = s.R;
+  truth.t = s.t;
+  flipped.t = -s.t;
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_TRUE(in_front_of_both(s.R, s.t, n0.row(i).transpose(), n1.row(i).transpose()));
+    EXPECT_FALSE(in_front_of_both(s.R, -s.t, n0.row(i).transpose(), n1.row(i).transpose()));
+  }
+  const double th = 1e-3;
+  std::vector<uint8_t> inl;
+  EXPECT_LT(pose_msac_score(truth, n0, n1, th, &inl), 1e-20);
+  EXPECT_EQ(std::count(inl.begin(), inl.end(), 1), 50);
+  EXPECT_NEAR(pose_msac_score(flipped, n0, n1, th, &inl), 50 * th * th, 1e-18);
+  EXPECT_EQ(std::count(inl.begin(), inl.end(), 1), 0);
+  EXPECT_LT((essential_from_pose(s.R, s.t).normalized() - s.E).norm(), 1e-12);
+}
+
+// The pose LO-RANSAC: near the truth on noisy scenes with 30 % outliers, no outlier among
+// its inliers, deterministic in the seed; with every point an inlier it stops right after
+// min_iterations, and draws more samples when fewer points are inliers.
+TEST(LoRansac, FindsThePoseAndStopsAdaptively) {
+  const Scene s = make_scene(200, 11, /*outliers=*/60, /*noise_px=*/0.5);
+  const Points2 n0 = normalize_points(s.x0, s.K), n1 = normalize_points(s.x1, s.K);
+  EssentialRansacOptions o;
+  o.estimator = PoseEstimator::LoRansac;
+  o.threshold = 1.5 / 517.5;
+  int iterations = 0;
+  const RelativePose pose = lo_ransac_relative_pose(n0, n1, o, &iterations);
+  ASSERT_TRUE(pose.success);
+  EXPECT_LT(pose_error_deg(pose, s), 1.0);
+  EXPECT_EQ(std::count(pose.inliers.begin(), pose.inliers.begin() + 60, 1), 0);
+  EXPECT_GT(pose.num_inliers, 130);
+  EXPECT_EQ(pose.num_inliers, std::count(pose.inliers.begin(), pose.inliers.end(), 1));
+  EXPECT_EQ(lo_ransac_relative_pose(n0, n1, o).inliers, pose.inliers);
+  // 70 % inliers: 3 log(1e-5) / log(1 - 0.7^5) = 181 samples, under the floor of 1000.
+  EXPECT_EQ(iterations, o.min_iterations + 1);
+  o.min_iterations = 10;
+  lo_ransac_relative_pose(n0, n1, o, &iterations);
+  EXPECT_GT(iterations, 100);
+  EXPECT_LT(iterations, 400);
+  const Scene clean = make_scene(60, 12);
+  const Points2 c0 = normalize_points(clean.x0, clean.K), c1 = normalize_points(clean.x1, clean.K);
+  lo_ransac_relative_pose(c0, c1, o, &iterations);
+  EXPECT_EQ(iterations, o.min_iterations + 1);
+  // The essential-matrix interface returns the same model and inliers.
+  o.min_iterations = 1000;
+  const RansacResult r = find_essential_5point_ransac(n0, n1, o);
+  ASSERT_TRUE(r.success);
+  EXPECT_EQ(r.inliers, pose.inliers);
+  EXPECT_LT((r.model - essential_from_pose(pose.R, pose.t).normalized()).norm(), 1e-12);
+  EXPECT_SP_ERROR(
+      lo_ransac_relative_pose(n0, n1.topRows(10), o),
+      "lo_ransac_relative_pose: expected as many points in both images, got 200 and 10");
+}
+
+// The truncated loss ignores gross outliers left in the mask (their residuals stay above
+// the scale, weight 0): a perturbed pose comes back close to the truth.
+TEST(RefineRelativePose, TruncatedLossIgnoresOutliersInTheMask) {
+  const Scene s = make_scene(150, 21, /*outliers=*/30, /*noise_px=*/0.3);
+  const Points2 n0 = normalize_points(s.x0, s.K), n1 = normalize_points(s.x1, s.K);
+  RelativePose start;
+  start.success = true;
+  start.R = s.R * Eigen::AngleAxisd(0.003, Eigen::Vector3d::UnitY()).toRotationMatrix();
+  start.t = (s.t + Eigen::Vector3d(0, 0.01, 0)).normalized();
+  const std::vector<uint8_t> all(150, 1);
+  const double scale = 1.5 / 517.5;
+  const RelativePose r = refine_relative_pose(start, n0, n1, all, scale, 25, RobustLoss::Truncated);
+  EXPECT_LT(pose_error_deg(r, s), 0.5 * pose_error_deg(start, s));
+  EXPECT_LT(pose_error_deg(r, s), 0.1);
+}
+
+}  // namespace
+}  // namespace sp::geometry

@@ -135,5 +135,61 @@ TEST(HomographyRansac, RequiredIterations) {
   EXPECT_EQ(ransac_required_iterations(0.5, 4, 0.99, 1000), 72);
 }
 
+// Exact correspondences with every third one a gross outlier (a random pixel).
+void half_scene(int n, Points2& src, Points2& dst, std::vector<uint8_t>& truth, int every) {
+  src = grid_points(n, 15);
+  dst = transform_points(example_h(), src);
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> anywhere(0, 640);
+  truth.assign(size_t(n), 1);
+  for (int i = 0; i < n; i += every) {
+    dst.row(i) << anywhere(rng), anywhere(rng) * 0.75;
+    truth[size_t(i)] = (transform_points(example_h(), src.row(i)) - dst.row(i)).norm() < 1.0;
+  }
+}
+
+// The MSAC LO-RANSAC (poselib's scheme): exact model and inliers under half outliers,
+// deterministic; it stops right after min_iterations when the adaptive bound
+// 3 log(1e-4) / log(1 - 0.5^4) = 429 is below it, and after about that many otherwise.
+TEST(HomographyRansac, MsacRecoversKnownHomographyAndStopsAdaptively) {
+  Points2 src, dst;
+  std::vector<uint8_t> truth;
+  half_scene(200, src, dst, truth, 2);
+  RansacOptions opt = msac_homography_options(1.0);
+  EXPECT_TRUE(opt.msac);
+  EXPECT_EQ(opt.min_iterations, 1000);
+  EXPECT_EQ(opt.max_iterations, 100000);
+  const RansacResult r = find_homography_ransac(src, dst, opt);
+  ASSERT_TRUE(r.success);
+  EXPECT_LT(mean_corner_error(r.model, example_h(), 640, 480), 1e-6);
+  EXPECT_EQ(r.inliers, truth);
+  EXPECT_EQ(r.iterations, 1001);
+  const RansacResult again = find_homography_ransac(src, dst, opt);
+  EXPECT_EQ(again.model, r.model);
+  opt.min_iterations = 10;
+  const RansacResult fast = find_homography_ransac(src, dst, opt);
+  EXPECT_GT(fast.iterations, 300);
+  EXPECT_LT(fast.iterations, 440);
+  EXPECT_LT(mean_corner_error(fast.model, example_h(), 640, 480), 1e-6);
+}
+
+// The truncated loss ignores points beyond its scale: from a perturbed start it reaches
+// the exact homography despite a third of gross outliers, which pull plain least squares
+// (RobustLoss::Squared) away.
+TEST(HomographyRefine, TruncatedLossIgnoresOutliers) {
+  Points2 src, dst;
+  std::vector<uint8_t> truth;
+  half_scene(90, src, dst, truth, 3);
+  Eigen::Matrix3d start = example_h();
+  start(0, 2) += 1.0;
+  start(2, 0) += 1e-5;
+  const Eigen::Matrix3d Ht = refine_homography(start, src, dst, 25, RobustLoss::Truncated, 3.0);
+  const Eigen::Matrix3d Hs = refine_homography(start, src, dst, 25, RobustLoss::Squared);
+  EXPECT_LT(mean_corner_error(Ht, example_h(), 640, 480), 1e-6);
+  EXPECT_GT(mean_corner_error(Hs, example_h(), 640, 480), 1.0);
+  EXPECT_SP_ERROR(refine_homography(start, src, dst, 5, RobustLoss::Cauchy, 0.0),
+                  "refine_homography: expected scale > 0, got 0");
+}
+
 }  // namespace
 }  // namespace sp::geometry
