@@ -10,6 +10,12 @@
 // on the CPU threads or the GPU. Pairs with fewer than save_threshold matches are not
 // written (match.py --save-threshold). A matches file already in the way is an error
 // naming it (never overwritten, unless `overwrite`).
+//
+// --matcher lightglue --weights FILE: LightGlue (models/lightglue.h) with those weights
+// (its architecture read from the file), adaptive depth and width on, pair by pair.
+// Descriptors must have the weights' input size; keypoints need their image's size
+// (hloc's image_size, or the image itself under --images for DISK's layout); images
+// without keypoints match nothing.
 #pragma once
 
 #include <cstdint>
@@ -30,12 +36,15 @@ std::pair<std::string, features::FeatureLayout> locate_features(const std::strin
 std::string default_matches_path(const std::string& feature_file, features::FeatureLayout layout);
 
 struct MatchCommand {
-  std::string features;  // OUT of spdetect: a DISK folder, an hloc .h5, or a folder holding
-                         // features.h5
-  std::string pairs;     // pair list "name0 name1" per line; empty: every pair
-  std::string output;    // matches file; empty: next to the features (matches.h5)
-  std::string format;    // disk | hloc; empty: the features' layout
-  std::string matcher = "nn";
+  std::string features;        // OUT of spdetect: a DISK folder, an hloc .h5, or a folder holding
+                               // features.h5
+  std::string pairs;           // pair list "name0 name1" per line; empty: every pair
+  std::string output;          // matches file; empty: next to the features (matches.h5)
+  std::string format;          // disk | hloc; empty: the features' layout
+  std::string matcher = "nn";  // nn | lightglue
+  std::string weights;         // lightglue: the weights (.pth or sp .h5), required
+  std::string images;          // lightglue: the images' folder, for image sizes the
+                               // features lack (DISK's layout)
   double ratio_threshold = 0.95;  // >= 1: no ratio test
   int64_t save_threshold = 100;   // pairs with fewer matches are not written
   int64_t batch_size = 0;         // pairs per batch; 0: from a memory budget
