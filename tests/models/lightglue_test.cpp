@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "autograd/functions/reduce.h"
+#include "autograd/grad_mode.h"
 #include "autograd/var.h"
 #include "helpers/test_helpers.h"
 #include "tensor/ops/creation.h"
@@ -216,6 +217,32 @@ TEST(LightGlue, GradientsReachEveryBlock) {
         EXPECT_GT(max(abs(p.grad())).item<float>(), 0.f) << name;
       }
   }
+}
+
+TEST(LightGlue, RunsInsideTheTwoViewPipeline) {
+  MapConfig config({{"extractor.name", "superpoint"},
+                    {"extractor.width", "0.25"},
+                    {"extractor.descriptor_dim", "16"},
+                    {"extractor.detection_threshold", "0.0"},
+                    {"matcher.name", "lightglue"},
+                    {"matcher.weights", weights()},
+                    {"matcher.input_dim", "16"},
+                    {"matcher.descriptor_dim", "32"},
+                    {"matcher.n_layers", "3"},
+                    {"matcher.num_heads", "2"}});
+  register_builtin_models();
+  std::shared_ptr<Model> pipeline = create_model("two_view_pipeline", config);
+  pipeline->eval();
+  Batch batch("batch");
+  batch.set("image0", test::lcg_uniform({1, 1, 32, 40}, 1, 0, 1, 21).to(DType::F32));
+  batch.set("image1", test::lcg_uniform({1, 1, 32, 40}, 2, 0, 1, 21).to(DType::F32));
+  ag::NoGradGuard no_grad;
+  const Predictions pred = pipeline->run(batch);
+  const int64_t n0 = pred.at("keypoints0").size(1), n1 = pred.at("keypoints1").size(1);
+  ASSERT_GT(n0, 0);
+  EXPECT_EQ(pred.at("matches0").shape(), Shape({1, n0}));
+  EXPECT_EQ(pred.at("matches1").shape(), Shape({1, n1}));
+  EXPECT_TRUE(pred.has("stop"));
 }
 
 }  // namespace
