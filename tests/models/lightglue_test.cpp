@@ -219,6 +219,24 @@ TEST(LightGlue, GradientsReachEveryBlock) {
   }
 }
 
+// CUDA against the CPU on the fixture's pairs (same decisions; scores to f32 rounding).
+TEST(LightGlueGpu, MatchesTheCpu) {
+  SP_SKIP_WITHOUT_GPU();
+  for (const std::string c : {"adaptive", "full_b", "stop_prune"}) {
+    auto lg =
+        tiny(ref(c, "depth_confidence").item<double>(), ref(c, "width_confidence").item<double>());
+    const LightGlueOutput cpu = lg->infer(batch_of(c, "0"), batch_of(c, "1"));
+    lg->to(cuda_device(0));
+    const LightGlueOutput gpu =
+        lg->infer(batch_of(c, "0").to(cuda_device(0)), batch_of(c, "1").to(cuda_device(0)));
+    EXPECT_EQ(gpu.stop, cpu.stop) << c;
+    EXPECT_TRUE(test::equal(gpu.matches.matches0.cpu(), cpu.matches.matches0)) << c;
+    EXPECT_TRUE(test::all_close(gpu.matches.matching_scores0.cpu(), cpu.matches.matching_scores0,
+                                1e-4, 1e-5))
+        << c;
+  }
+}
+
 TEST(LightGlue, RunsInsideTheTwoViewPipeline) {
   MapConfig config({{"extractor.name", "superpoint"},
                     {"extractor.width", "0.25"},
