@@ -192,7 +192,8 @@ LightGlue::Encoded LightGlue::encode(const features::Features& f) {
 features::Matches LightGlue::filter_matches(const Tensor& log_p, const Tensor& valid) const {
   const int64_t B = log_p.size(0), N = log_p.size(1) - 1, M = log_p.size(2) - 1;
   const Device dev = log_p.device();
-  Tensor inner = log_p.narrow(1, 0, N).narrow(2, 0, M).to(DType::F32);
+  Tensor inner = log_p.narrow(1, 0, N).narrow(2, 0, M);
+  if (inner.dtype() != DType::F64) inner = inner.to(DType::F32);
   if (valid.defined()) inner = where(valid, inner, -INFINITY);
   const Tensor m0 = argmax(inner, 2), m1 = argmax(inner, 1);  // [B, N], [B, M]
   const Tensor s0 = exp(gather(inner, 2, m0.unsqueeze(2)).squeeze(2));
@@ -203,8 +204,8 @@ features::Matches LightGlue::filter_matches(const Tensor& log_p, const Tensor& v
   features::Matches out;
   out.matches0 = where(valid0, m0, Scalar(int64_t(-1)));
   out.matches1 = where(valid1, m1, Scalar(int64_t(-1)));
-  out.matching_scores0 = where(valid0, s0, 0.0);
-  out.matching_scores1 = where(valid1, gather(s0, 1, m1), 0.0);
+  out.matching_scores0 = where(valid0, s0, 0.0).to(DType::F32);
+  out.matching_scores1 = where(valid1, gather(s0, 1, m1), 0.0).to(DType::F32);
   (void)B;
   return out;
 }
@@ -272,21 +273,22 @@ LightGlueOutput LightGlue::infer_single(const features::Features& f0, const feat
   std::iota(ind0.begin(), ind0.end(), 0);
   std::iota(ind1.begin(), ind1.end(), 0);
   const int64_t threshold = dev.is_cuda() ? kCudaPruningThreshold : -1;
-  const float keep_above = float(1.0 - config_.width_confidence);
+  // The reference's thresholds are f32 buffers and Python floats compared in the states'
+  // dtype: rounded to f32 unless the model runs in f64 (lambda is an f32 value either way).
+  const bool f64 = e0.x.dtype() == DType::F64;
+  auto in_dtype = [&](double v) { return f64 ? v : double(float(v)); };
+  auto host = [](const Tensor& t) {
+    return t.to(DType::F64).cpu().contiguous().to_vector<double>();
+  };
+  const double keep_above = in_dtype(1.0 - config_.width_confidence);
 
   // Drops the points of one image that the reference prunes after layer l.
   auto prune_points = [&](Encoded& e, std::vector<int64_t>& ind, std::vector<int64_t>& p,
                           const Tensor& token, int64_t l) {
-    const std::vector<float> s = (*log_assignment_)[l]
-                                     .matchability(e.x)
-                                     .data()
-                                     .to(DType::F32)
-                                     .cpu()
-                                     .contiguous()
-                                     .to_vector<float>();
-    std::vector<float> c;
-    if (token.defined()) c = token.to(DType::F32).cpu().contiguous().to_vector<float>();
-    const float lambda = confidence_threshold(l);
+    const std::vector<double> s = host((*log_assignment_)[l].matchability(e.x).data());
+    std::vector<double> c;
+    if (token.defined()) c = host(token);
+    const double lambda = confidence_threshold(l);
     std::vector<int64_t> keep, kept;
     for (size_t i = 0; i < s.size(); ++i)
       if (s[i] > keep_above || (!c.empty() && c[i] <= lambda)) {
@@ -315,11 +317,14 @@ LightGlueOutput LightGlue::infer_single(const features::Features& f0, const feat
       token0 = (*token_confidence_)[l].forward(e0.x).data();
       token1 = (*token_confidence_)[l].forward(e1.x).data();
       // Pruned points count as confident: alive ones in the numerator, all in the denominator.
-      const float lambda = confidence_threshold(l);
-      const Tensor unsure = sum((token0 < Scalar(double(lambda))).to(DType::F32)) +
-                            sum((token1 < Scalar(double(lambda))).to(DType::F32));
-      const float ratio = 1.0f - unsure.cpu().item<float>() / float(N + M);
-      if (ratio > float(config_.depth_confidence)) break;
+      const double lambda = confidence_threshold(l);
+      const Tensor unsure = sum((token0 < Scalar(lambda)).to(DType::F64)) +
+                            sum((token1 < Scalar(lambda)).to(DType::F64));
+      const double count = unsure.cpu().item<double>();
+      const bool confident =
+          f64 ? 1.0 - count / double(N + M) > config_.depth_confidence
+              : 1.0f - float(count) / float(N + M) > float(config_.depth_confidence);
+      if (confident) break;
     }
     if (prune && e0.x.size(1) > threshold) prune_points(e0, ind0, p0, token0, l);
     if (prune && e1.x.size(1) > threshold) prune_points(e1, ind1, p1, token1, l);

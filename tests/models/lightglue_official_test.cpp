@@ -70,13 +70,24 @@ features::Features view(const std::map<std::string, Tensor>& ref, const std::str
   return b;
 }
 
+features::Features to_f64(features::Features f) {
+  f.keypoints = f.keypoints.to(DType::F64);
+  f.descriptors = f.descriptors.to(DType::F64);
+  f.image_size = f.image_size.to(DType::F64);
+  return f;
+}
+
 TEST(LightGlueOfficial, Parity) {
   const char* reference = std::getenv("SP_LIGHTGLUE_REFERENCE");
   if (!reference || !fs::exists(weights_path()))
     GTEST_SKIP() << "set SP_LIGHTGLUE_REFERENCE (scripts/lightglue-parity.sh)";
   const std::map<std::string, Tensor> ref = io::read_all(reference);
   std::set<std::string> pairs;
-  for (const auto& [key, t] : ref) pairs.insert(key.substr(0, key.find('/', key.find('/') + 1)));
+  const char* only = std::getenv("SP_LIGHTGLUE_PAIRS");  // a substring of the pair names
+  for (const auto& [key, t] : ref) {
+    const std::string pair = key.substr(0, key.find('/', key.find('/') + 1));
+    if (!only || pair.find(only) != std::string::npos) pairs.insert(pair);
+  }
   ASSERT_FALSE(pairs.empty());
   std::map<std::string, std::shared_ptr<LightGlue>> models = {{"adaptive", official(0.95, 0.99)},
                                                               {"full", official(-1, -1)}};
@@ -123,6 +134,39 @@ TEST(LightGlueOfficial, Parity) {
       EXPECT_EQ(prune_diff, 0) << g << " " << mode;
       EXPECT_GE(identical, 0.99) << g << " " << mode;
       EXPECT_LE(score_diff, 1e-4) << g << " " << mode;
+      // With a float64 run of the reference (lightglue_official.py --f64): how far each
+      // f32 run's scores are from it, over the points all three match alike; and sp in
+      // float64 against it.
+      if (ref.count(g + "/" + mode + "_f64/stop")) {
+        const std::string r64 = g + "/" + mode + "_f64/";
+        lg->to(DType::F64);
+        const LightGlueOutput o64 = lg->infer(to_f64(f0), to_f64(f1));
+        lg->to(DType::F32);
+        const std::vector<int64_t> rm = ref.at(r + "matches0").to(DType::I64).to_vector<int64_t>();
+        const std::vector<int64_t> m64 =
+            ref.at(r64 + "matches0").to(DType::I64).to_vector<int64_t>();
+        const std::vector<int64_t> sm = out.matches.matches0.to_vector<int64_t>();
+        const std::vector<float> rs =
+            ref.at(r + "matching_scores0").to(DType::F32).to_vector<float>();
+        const std::vector<double> s64 =
+            ref.at(r64 + "matching_scores0").to(DType::F64).to_vector<double>();
+        const std::vector<float> ss = out.matches.matching_scores0.to_vector<float>();
+        const std::vector<float> sp64 = o64.matches.matching_scores0.to_vector<float>();
+        double ref_err = 0, sp_err = 0, sp64_err = 0;
+        for (size_t i = 0; i < rm.size(); ++i)
+          if (rm[i] >= 0 && rm[i] == m64[i] && sm[i] == m64[i]) {
+            ref_err = std::max(ref_err, std::abs(double(rs[i]) - s64[i]));
+            sp_err = std::max(sp_err, std::abs(double(ss[i]) - s64[i]));
+            sp64_err = std::max(sp64_err, std::abs(double(sp64[i]) - s64[i]));
+          }
+        EXPECT_EQ(o64.stop, ref.at(r64 + "stop").to(DType::I64).item<int64_t>());
+        EXPECT_TRUE(test::equal(o64.matches.matches0.select(0, 0), ref.at(r64 + "matches0")));
+        EXPECT_LE(sp64_err, 1e-6) << g << " " << mode;
+        std::printf(
+            "F64 | %s | %s | ref f32 - ref f64: %.1e | sp f32 - ref f64: %.1e | "
+            "sp f64 - ref f64: %.1e |\n",
+            g.c_str(), mode.c_str(), ref_err, sp_err, sp64_err);
+      }
       std::printf(
           "| %s | %s | %lld x %lld | %lld / %lld | %lld | %lld / %lld | %.2f%% | %.1e | "
           "%.2f | %.2f |\n",

@@ -42,8 +42,13 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--max-keypoints", type=int, default=2048)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--f64", nargs="*", default=[],
+                    help="pairs of an existing OUT to run again in float64 (appended as "
+                         "<mode>_f64/...), the accuracy anchor for both f32 runs")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.f64:
+        return append_f64(args.out, args.f64)
     for name in ("disk-depth-save.pth", "disk_lightglue.pth"):
         assert sha256(PRETRAINED_MODEL_WEIGHTS_PATH / name) == sha256(
             os.path.join(shared, "weights", name)), name
@@ -80,6 +85,33 @@ def main():
                     print(f"{seq} 1-{k} {mode}: {f0['keypoints'].shape[1]} x "
                           f"{f1['keypoints'].shape[1]} kp, stop {r['stop']}, "
                           f"{int((r['matches0'] >= 0).sum())} matches, {seconds:.2f} s", flush=True)
+                out.flush()  # pairs done so far survive an interrupted run
+
+
+def append_f64(path, pairs):
+    modes = {"adaptive": (0.95, 0.99), "full": (-1, -1)}
+    # The reference scatters pruned results into torch.zeros of the default dtype.
+    torch.set_default_dtype(torch.float64)
+    with h5py.File(path, "r+") as out, torch.no_grad():
+        for pair in pairs:
+            g = out[pair]
+            data = {}
+            for v in ("0", "1"):
+                data["image" + v] = {
+                    "keypoints": torch.from_numpy(g["keypoints" + v][()])[None].double(),
+                    "descriptors": torch.from_numpy(g["descriptors" + v][()])[None].double(),
+                    "image_size": torch.from_numpy(g["image_size" + v][()])[None].double()}
+            for mode, (depth, width) in modes.items():
+                lg = LightGlue(features="disk", depth_confidence=depth,
+                               width_confidence=width).eval().double()
+                r = lg(data)
+                if mode + "_f64" in g:
+                    del g[mode + "_f64"]
+                h = g.create_group(mode + "_f64")
+                for key in ("matches0", "matches1", "matching_scores0", "matching_scores1"):
+                    h[key] = r[key][0].numpy()
+                h["stop"] = r["stop"]
+                print(f"{pair} {mode} f64: stop {r['stop']}", flush=True)
 
 
 if __name__ == "__main__":
