@@ -77,6 +77,7 @@ LightGlueConfig LightGlueConfig::from(ConfigView& c) {
   d.width_confidence = c.get_double("width_confidence", d.width_confidence);
   d.filter_threshold = c.get_double("filter_threshold", d.filter_threshold);
   d.weights = c.get_string("weights", d.weights);
+  d.explicit_self_attention = c.get_bool("explicit_self_attention", d.explicit_self_attention);
   SP_CHECK(d.input_dim > 0 && d.descriptor_dim > 0 && d.n_layers > 0 && d.num_heads > 0,
            "lightglue config: expected positive input_dim, descriptor_dim, n_layers and ",
            "num_heads, got ", d.input_dim, ", ", d.descriptor_dim, ", ", d.n_layers, ", ",
@@ -125,7 +126,8 @@ LightGlue::LightGlue(LightGlueConfig config) : Matcher("LightGlue"), config_(std
   token_confidence_ = register_module("token_confidence",
                                       std::make_shared<nn::ModuleList<LightGlueTokenConfidence>>());
   for (int64_t l = 0; l < L; ++l) {
-    transformers_->push_back(std::make_shared<LightGlueTransformerLayer>(d, H));
+    transformers_->push_back(
+        std::make_shared<LightGlueTransformerLayer>(d, H, config_.explicit_self_attention));
     log_assignment_->push_back(std::make_shared<LightGlueMatchAssignment>(d));
     if (l + 1 < L) token_confidence_->push_back(std::make_shared<LightGlueTokenConfidence>(d));
   }

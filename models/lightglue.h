@@ -25,7 +25,8 @@
 //   [model.matcher] name = "lightglue", input_dim (256), descriptor_dim (256),
 //                   n_layers (9), num_heads (4), depth_confidence (0.95),
 //                   width_confidence (0.99), filter_threshold (0.1), weights ("": none;
-//                   a .pth (the official files, old names renamed) or an sp .h5)
+//                   a .pth (the official files, old names renamed) or an sp .h5),
+//                   explicit_self_attention (false)
 // Batch keys: keypoints0/1, descriptors0/1, image_size0/1 (width, height; required: a
 // keypoint set without its image size is an error), keypoint_mask0/1 (optional).
 #pragma once
@@ -49,6 +50,9 @@ struct LightGlueConfig {
   double width_confidence = 0.99;  // <= 0: no point pruning
   double filter_threshold = 0.1;
   std::string weights;  // loaded by the factory when not empty
+  // Self-attention as softmax(q k^T) v with the N x N matrix instead of the fused kernel:
+  // f32 scores closer to a float64 run (docs/LIGHTGLUE.md), 1.4-1.9x slower on the CPU.
+  bool explicit_self_attention = false;
 
   static LightGlueConfig from(ConfigView& config);
   // The architecture a weights file holds (input_dim, descriptor_dim, n_layers,

@@ -9,6 +9,7 @@
 #include "autograd/functions/matmul.h"
 #include "autograd/functions/movement.h"
 #include "autograd/functions/rotary.h"
+#include "autograd/functions/softmax.h"
 #include "autograd/functions/views.h"
 #include "autograd/operators.h"
 #include "tensor/ops/creation.h"
@@ -40,8 +41,8 @@ ag::Var merge_heads(const ag::Var& x) {
 
 }  // namespace
 
-LightGlueSelfBlock::LightGlueSelfBlock(int64_t dim, int64_t heads)
-    : nn::Module("LightGlueSelfBlock"), dim_(dim), heads_(heads) {
+LightGlueSelfBlock::LightGlueSelfBlock(int64_t dim, int64_t heads, bool explicit_softmax)
+    : nn::Module("LightGlueSelfBlock"), dim_(dim), heads_(heads), explicit_(explicit_softmax) {
   SP_CHECK(dim > 0 && heads > 0 && dim % heads == 0 && (dim / heads) % 2 == 0,
            "lightglue: expected descriptor_dim divisible by num_heads with an even head size, "
            "got ",
@@ -59,7 +60,18 @@ ag::Var LightGlueSelfBlock::forward(const ag::Var& x, const ag::Var& cos, const 
   const ag::Var q = ag::apply_rotary(ag::select(qkv, 4, 0), cos, sin);
   const ag::Var k = ag::apply_rotary(ag::select(qkv, 4, 1), cos, sin);
   const ag::Var v = ag::contiguous(ag::select(qkv, 4, 2));
-  const ag::Var context = ag::scaled_dot_product_attention(q, k, v, mask);
+  ag::Var context;
+  if (explicit_) {
+    // softmax(q k^T / sqrt(hd)) v with the N x N matrix in memory: closer to a float64
+    // evaluation than the fused kernel's f32 online softmax (docs/LIGHTGLUE.md).
+    ag::Var s = ag::matmul(q, ag::transpose(k, 2, 3)) * Scalar(1.0 / std::sqrt(double(hd)));
+    if (mask.defined()) s = ag::where(mask, s, ag::Var(full({}, -INFINITY, s.dtype(), s.device())));
+    ag::Var p = ag::softmax(s, -1);
+    if (mask.defined()) p = ag::where(mask, p, ag::Var(zeros({}, p.dtype(), p.device())));
+    context = ag::matmul(p, v);
+  } else {
+    context = ag::scaled_dot_product_attention(q, k, v, mask);
+  }
   const ag::Var message = (*out_proj_)(merge_heads(context));
   return x + (*ffn_)(ag::cat({x, message}, -1));
 }
@@ -87,9 +99,11 @@ std::pair<ag::Var, ag::Var> LightGlueCrossBlock::forward(const ag::Var& x0, cons
   return {y0, y1};
 }
 
-LightGlueTransformerLayer::LightGlueTransformerLayer(int64_t dim, int64_t heads)
+LightGlueTransformerLayer::LightGlueTransformerLayer(int64_t dim, int64_t heads,
+                                                     bool explicit_softmax)
     : nn::Module("LightGlueTransformerLayer") {
-  self_attn_ = register_module("self_attn", std::make_shared<LightGlueSelfBlock>(dim, heads));
+  self_attn_ = register_module("self_attn",
+                               std::make_shared<LightGlueSelfBlock>(dim, heads, explicit_softmax));
   cross_attn_ = register_module("cross_attn", std::make_shared<LightGlueCrossBlock>(dim, heads));
 }
 

@@ -34,12 +34,15 @@ struct LightGlueMasks {
 
 class LightGlueSelfBlock : public nn::Module {
  public:
-  LightGlueSelfBlock(int64_t dim, int64_t heads);
+  // explicit_softmax: softmax(q k^T) v with the N x N matrix (more accurate in f32, slower)
+  // instead of the fused attention kernel.
+  LightGlueSelfBlock(int64_t dim, int64_t heads, bool explicit_softmax = false);
   // x [B, N, d]; cos/sin [B, 1, N, hd] (the rotary encoding); mask [B, 1, N, N] or undefined.
   ag::Var forward(const ag::Var& x, const ag::Var& cos, const ag::Var& sin, const Tensor& mask);
 
  private:
   int64_t dim_, heads_;
+  bool explicit_;
   std::shared_ptr<nn::Linear> wqkv_, out_proj_;
   std::shared_ptr<nn::Sequential> ffn_;
 };
@@ -58,7 +61,7 @@ class LightGlueCrossBlock : public nn::Module {
 
 class LightGlueTransformerLayer : public nn::Module {
  public:
-  LightGlueTransformerLayer(int64_t dim, int64_t heads);
+  LightGlueTransformerLayer(int64_t dim, int64_t heads, bool explicit_softmax = false);
   // One self block per image (shared weights), then the cross block.
   std::pair<ag::Var, ag::Var> forward(const ag::Var& x0, const ag::Var& x1,
                                       const std::pair<ag::Var, ag::Var>& enc0,

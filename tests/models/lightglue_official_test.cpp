@@ -6,8 +6,9 @@
 // named by $SP_LIGHTGLUE_REFERENCE (scripts/lightglue-parity.sh), adaptive (0.95 / 0.99)
 // and full (-1 / -1), CPU f32: the same stopping layer, the same pruned sets (prune
 // counts per point), matches identical on >= 99% of the keypoints and the scores of
-// points both match within 1e-4. It prints one table row per pair and mode
-// (docs/LIGHTGLUE.md).
+// points both match within 1e-4 (SP_LIGHTGLUE_EXPLICIT=1: the explicit self-attention) or
+// 2.5e-4 (the fused kernel). It prints one table row per pair and mode, and with
+// float64 reference runs in the file their comparison (docs/LIGHTGLUE.md).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -33,10 +34,17 @@ fs::path weights_path() {
   return shared / "weights" / "disk_lightglue.pth";
 }
 
+bool explicit_attention() {
+  const char* e = std::getenv("SP_LIGHTGLUE_EXPLICIT");
+  return e != nullptr && std::string(e) == "1";
+}
+
 std::shared_ptr<LightGlue> official(double depth, double width) {
   LightGlueConfig c;
   c.depth_confidence = depth;
   c.width_confidence = width;
+  // SP_LIGHTGLUE_EXPLICIT=1: the explicit self-attention (docs/LIGHTGLUE.md).
+  c.explicit_self_attention = explicit_attention();
   c = LightGlueConfig::from_weights(weights_path().string(), c);
   auto lg = std::make_shared<LightGlue>(c);
   lg->load_pretrained(weights_path().string());
@@ -133,7 +141,11 @@ TEST(LightGlueOfficial, Parity) {
       const double identical = total > 0 ? double(same) / double(total) : 1.0;
       EXPECT_EQ(prune_diff, 0) << g << " " << mode;
       EXPECT_GE(identical, 0.99) << g << " " << mode;
-      EXPECT_LE(score_diff, 1e-4) << g << " " << mode;
+      // 1e-4 holds with the explicit self-attention; the fused kernel's f32 online softmax
+      // drifts further from float64 than PyTorch's (measured up to 1.8e-4 against the
+      // reference after 9 layers, while sp in float64 agrees with the reference's float64
+      // run to 3e-8: docs/LIGHTGLUE.md), hence 2.5e-4 there.
+      EXPECT_LE(score_diff, explicit_attention() ? 1e-4 : 2.5e-4) << g << " " << mode;
       // With a float64 run of the reference (lightglue_official.py --f64): how far each
       // f32 run's scores are from it, over the points all three match alike; and sp in
       // float64 against it.

@@ -31,8 +31,9 @@ std::string weights() {
   return test::fixture_path("models_lightglue_tiny.pth");
 }
 
-std::shared_ptr<LightGlue> tiny(double depth, double width) {
+std::shared_ptr<LightGlue> tiny(double depth, double width, bool explicit_softmax = false) {
   LightGlueConfig c = LightGlueConfig::from_weights(weights(), LightGlueConfig{});
+  c.explicit_self_attention = explicit_softmax;
   c.depth_confidence = depth;
   c.width_confidence = width;
   auto lg = std::make_shared<LightGlue>(c);
@@ -145,6 +146,22 @@ TEST(LightGlue, PaddedBatchMatchesEachPairAlone) {
   expect_pair(adaptive, 0, "adaptive", true);
   expect_pair(adaptive, 1, "adaptive_b", true);
   EXPECT_EQ(adaptive.stop, std::max(stop_of("adaptive"), stop_of("adaptive_b")));
+}
+
+TEST(LightGlue, ExplicitSelfAttentionMatchesTheReference) {
+  for (const std::string c : {"adaptive", "stop_prune"}) {
+    const LightGlueOutput out = tiny(ref(c, "depth_confidence").item<double>(),
+                                     ref(c, "width_confidence").item<double>(), true)
+                                    ->infer(batch_of(c, "0"), batch_of(c, "1"));
+    EXPECT_EQ(out.stop, stop_of(c));
+    expect_pair(out, 0, c, true);
+    EXPECT_TRUE(test::all_close(out.log_assignment.data(), ref(c, "log_assignment"), 1e-4, 1e-5));
+  }
+  const features::Features f0 = features::pad({image("full", "0"), image("full_b", "0")});
+  const features::Features f1 = features::pad({image("full", "1"), image("full_b", "1")});
+  const LightGlueOutput padded = tiny(-1, -1, true)->infer(f0, f1);  // masked rows and keys
+  expect_pair(padded, 0, "full", true);
+  expect_pair(padded, 1, "full_b", true);
 }
 
 TEST(LightGlue, MatchAndRegistry) {
