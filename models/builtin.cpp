@@ -4,6 +4,7 @@
 
 #include "models/disk.h"
 #include "models/dual_softmax_matcher.h"
+#include "models/lightglue.h"
 #include "models/model.h"
 #include "models/nearest_neighbor_matcher.h"
 #include "models/superglue.h"
@@ -32,6 +33,9 @@ void register_builtin_models() {
     });
     register_model("superglue", [](ConfigView& c) {
       return std::make_shared<SuperGlue>(SuperGlueConfig::from(c));
+    });
+    register_model("lightglue", [](ConfigView& c) {
+      return std::make_shared<LightGlue>(LightGlueConfig::from(c));
     });
     register_model("two_view_pipeline", [](ConfigView& c) { return TwoViewPipeline::from(c); });
   });

@@ -39,8 +39,8 @@ TwoViewPipeline::TwoViewPipeline(std::shared_ptr<Extractor> extractor,
 std::shared_ptr<TwoViewPipeline> TwoViewPipeline::from(ConfigView& config) {
   auto extractor =
       component<Extractor>(config, "extractor", "an extractor (superpoint, magicpoint)");
-  auto matcher =
-      component<Matcher>(config, "matcher", "a matcher (nearest_neighbor, dual_softmax)");
+  auto matcher = component<Matcher>(config, "matcher",
+                                    "a matcher (nearest_neighbor, dual_softmax, lightglue)");
   std::shared_ptr<GtLabeller> gt;
   if (config.has("ground_truth")) {
     std::unique_ptr<ConfigView> sub = config.sub("ground_truth");

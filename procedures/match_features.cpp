@@ -9,7 +9,9 @@
 #include <sstream>
 
 #include "autograd/grad_mode.h"
+#include "data/image_io.h"
 #include "features/feature_files.h"
+#include "models/lightglue.h"
 #include "models/matcher.h"
 #include "models/superglue.h"
 #include "procedures/commands.h"
@@ -105,11 +107,27 @@ int64_t check_match_file(const std::string& path, const std::string& layout) {
   }
 }
 
+namespace {
+
+// The image a feature name stands for: DIR/name, or DIR/name plus a usual extension
+// (DISK's layout drops it).
+std::string image_path(const std::string& dir, const std::string& name) {
+  const fs::path base = fs::path(dir) / name;
+  if (fs::is_regular_file(base)) return base.string();
+  for (const char* ext : {".jpg", ".png", ".ppm", ".pgm", ".jpeg", ".JPG", ".PNG"})
+    if (fs::is_regular_file(base.string() + ext)) return base.string() + ext;
+  SP_FAIL("spmatch: expected the image of '", name, "' in ", dir, " (", base.string(),
+          "[.jpg|.png|.ppm|.pgm|.jpeg]), got none");
+}
+
+}  // namespace
+
 MatchReport match_features(const MatchCommand& c) {
-  SP_CHECK(c.matcher == "nn" || c.matcher == "superglue",
-           "spmatch: expected --matcher nn or superglue, got '", c.matcher, "'");
-  SP_CHECK(c.matcher != "superglue" || !c.weights.empty(),
-           "spmatch: expected --weights FILE with --matcher superglue");
+  SP_CHECK(c.matcher == "nn" || c.matcher == "lightglue" || c.matcher == "superglue",
+           "spmatch: expected --matcher nn, lightglue or superglue, got '", c.matcher, "'");
+  const bool lightglue = c.matcher == "lightglue", learned = c.matcher != "nn";
+  SP_CHECK(!learned || !c.weights.empty(), "spmatch: expected --weights FILE with --matcher ",
+           c.matcher, " (its weights for these features, e.g. disk_lightglue.pth)");
   SP_CHECK(c.save_threshold >= 0 && c.ratio_threshold > 0,
            "spmatch: expected --save-threshold >= 0 and --rt > 0, got ", c.save_threshold, " and ",
            c.ratio_threshold);
@@ -130,20 +148,29 @@ MatchReport match_features(const MatchCommand& c) {
   const auto pairs = c.pairs.empty() ? exhaustive_pairs(names) : read_pairs(c.pairs, names);
   const Device device = parse_device(c.device);
   models::register_builtin_models();
-  std::map<std::string, std::string> values{{"mutual", "true"}};
-  if (c.ratio_threshold < 1) values["ratio_threshold"] = std::to_string(c.ratio_threshold);
-  models::MapConfig config(values);
   std::shared_ptr<models::Matcher> matcher;
-  if (c.matcher == "superglue") {
+  int64_t input_dim = 0;  // a learned matcher's descriptor size
+  if (lightglue) {
+    models::LightGlueConfig lc = models::LightGlueConfig::from_weights(c.weights, {});
+    input_dim = lc.input_dim;
+    auto lg = std::make_shared<models::LightGlue>(lc);
+    lg->load_pretrained(c.weights);
+    matcher = lg;
+  } else if (c.matcher == "superglue") {
     auto sg = models::SuperGlue::from_weights(c.weights);
-    sg->to(device);
-    sg->eval();
+    const models::SuperGlueConfig& sc = sg->config();
+    input_dim = sc.input_dim > 0 ? sc.input_dim : sc.descriptor_dim;
     matcher = sg;
   } else {
+    std::map<std::string, std::string> values{{"mutual", "true"}};
+    if (c.ratio_threshold < 1) values["ratio_threshold"] = std::to_string(c.ratio_threshold);
+    models::MapConfig config(values);
     matcher = std::dynamic_pointer_cast<models::Matcher>(
         models::create_model("nearest_neighbor", config));
   }
   SP_ASSERT(matcher != nullptr);
+  matcher->eval();
+  matcher->to(device);
 
   // Every image's features once, on the CPU; batches are padded onto the device.
   std::map<std::string, features::ImageFeatures> cache;
@@ -153,6 +180,22 @@ MatchReport match_features(const MatchCommand& c) {
     features::ImageFeatures f = reader.read(name);
     SP_CHECK(f.has_descriptors(), "spmatch: expected descriptors of '", name, "' in ",
              feature_file);
+    if (learned) {
+      SP_CHECK(f.descriptors.size(1) == input_dim, "spmatch: expected ", input_dim,
+               "-D descriptors (the input size of ", c.weights, ") for '", name, "' in ",
+               feature_file, ", got ", f.descriptors.shape(),
+               "; hint: a matcher's weights are trained for one kind of features");
+      if (f.size() > 0 && (f.width <= 0 || f.height <= 0)) {
+        // DISK's layout stores no image size: learned matchers normalise keypoints by it.
+        SP_CHECK(!c.images.empty(), "spmatch: expected the image size of '", name, "' (",
+                 feature_file, " stores none); hint: pass --images DIR (the images ",
+                 "spdetect read) or write hloc features, which keep image_size");
+        const std::string path = image_path(c.images, name);
+        const Tensor image = data::read_image(path, /*gray=*/true);
+        f.height = image.size(-2);
+        f.width = image.size(-1);
+      }
+    }
     return cache.emplace(name, std::move(f)).first->second;
   };
   // A batch holds pairs whose padded [N, M] score matrices fit a budget (1 GiB on the CPU,
@@ -172,8 +215,9 @@ MatchReport match_features(const MatchCommand& c) {
       const int64_t n = std::max(max_n, a.size()), m = std::max(max_m, b.size());
       const double bytes = 32.0 * double(std::max<int64_t>(n, 1) * std::max<int64_t>(m, 1)) *
                            double(end - start + 1);
-      const bool full =
-          c.batch_size > 0 ? int64_t(end - start) >= c.batch_size : (end > start && bytes > budget);
+      // LightGlue's adaptive depth and width work pair by pair.
+      const int64_t batch = lightglue && c.batch_size <= 0 ? 1 : c.batch_size;
+      const bool full = batch > 0 ? int64_t(end - start) >= batch : (end > start && bytes > budget);
       if (full) break;
       first.push_back(a), second.push_back(b);
       max_n = n, max_m = m;

@@ -7,10 +7,15 @@
 // --matcher nn: mutual nearest neighbours with Lowe's ratio test applied in both
 // directions (match.py: a match is kept when it passes the ratio test both ways and is
 // mutual), by the one matcher of features/nearest_neighbor.h, pairs batched (padded)
-// on the CPU threads or the GPU. --matcher superglue --weights FILE: SuperGlue
-// (models/superglue.h) shaped like its weights (.pth in the official layout or sp .h5). Pairs with
-// fewer than save_threshold matches are not written (match.py --save-threshold). A matches file
-// already in the way is an error naming it (never overwritten, unless `overwrite`).
+// on the CPU threads or the GPU. Pairs with fewer than save_threshold matches are not
+// written (match.py --save-threshold). A matches file already in the way is an error
+// naming it (never overwritten, unless `overwrite`).
+//
+// --matcher lightglue | superglue --weights FILE: LightGlue (models/lightglue.h, adaptive
+// depth and width on, pair by pair) or SuperGlue (models/superglue.h, pairs batched),
+// shaped like its weights (.pth in the official layout or sp .h5). Descriptors must have
+// the weights' input size; keypoints need their image's size (hloc's image_size, or the
+// image itself under --images for DISK's layout); images without keypoints match nothing.
 #pragma once
 
 #include <cstdint>
@@ -36,8 +41,10 @@ struct MatchCommand {
   std::string pairs;           // pair list "name0 name1" per line; empty: every pair
   std::string output;          // matches file; empty: next to the features (matches.h5)
   std::string format;          // disk | hloc; empty: the features' layout
-  std::string matcher = "nn";  // nn | superglue
-  std::string weights;         // --matcher superglue: its weights file
+  std::string matcher = "nn";  // nn | lightglue | superglue
+  std::string weights;         // lightglue, superglue: the weights (.pth or sp .h5), required
+  std::string images;          // lightglue, superglue: the images' folder, for image sizes
+                               // the features lack (DISK's layout)
   double ratio_threshold = 0.95;  // >= 1: no ratio test
   int64_t save_threshold = 100;   // pairs with fewer matches are not written
   int64_t batch_size = 0;         // pairs per batch; 0: from a memory budget
