@@ -82,6 +82,8 @@ LightGlueConfig LightGlueConfig::from(ConfigView& c) {
            "lightglue config: expected positive input_dim, descriptor_dim, n_layers and ",
            "num_heads, got ", d.input_dim, ", ", d.descriptor_dim, ", ", d.n_layers, ", ",
            d.num_heads);
+  // A weights file decides the architecture (DISK's has input_dim 128), as in spmatch.
+  if (!d.weights.empty()) d = from_weights(d.weights, d);
   return d;
 }
 

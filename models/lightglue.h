@@ -25,7 +25,8 @@
 //   [model.matcher] name = "lightglue", input_dim (256), descriptor_dim (256),
 //                   n_layers (9), num_heads (4), depth_confidence (0.95),
 //                   width_confidence (0.99), filter_threshold (0.1), weights ("": none;
-//                   a .pth (the official files, old names renamed) or an sp .h5),
+//                   a .pth (the official files, old names renamed) or an sp .h5,
+//                   whose input_dim, descriptor_dim, n_layers and num_heads win),
 //                   explicit_self_attention (false)
 // Batch keys: keypoints0/1, descriptors0/1, image_size0/1 (width, height; required: a
 // keypoint set without its image size is an error), keypoint_mask0/1 (optional).
