@@ -178,6 +178,23 @@ TEST(LightGlue, MatchAndRegistry) {
   EXPECT_TRUE(test::equal(m.matches0, ref("adaptive", "matches0")));
 }
 
+TEST(LightGlue, WeightsDecideTheArchitecture) {
+  // Only the weights: their input_dim 16, descriptor_dim 32, 3 layers and 2 heads win over
+  // the defaults (256, 256, 9, 4), as `speval --matcher lightglue --weights F` needs.
+  MapConfig config({{"weights", weights()}});
+  const LightGlueConfig c = LightGlueConfig::from(config);
+  EXPECT_EQ(c.input_dim, 16);
+  EXPECT_EQ(c.descriptor_dim, 32);
+  EXPECT_EQ(c.n_layers, 3);
+  EXPECT_EQ(c.num_heads, 2);
+  register_builtin_models();
+  auto model = std::dynamic_pointer_cast<Matcher>(create_model("lightglue", config));
+  ASSERT_NE(model, nullptr);
+  model->eval();
+  const features::Matches m = model->match(batch_of("adaptive", "0"), batch_of("adaptive", "1"));
+  EXPECT_TRUE(test::equal(m.matches0, ref("adaptive", "matches0")));
+}
+
 TEST(LightGlue, BadInputsFailClearly) {
   auto lg = tiny(0.95, 0.99);
   features::Features f0 = batch_of("full", "0"), f1 = batch_of("full", "1");
