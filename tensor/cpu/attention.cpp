@@ -29,7 +29,7 @@ namespace {
 
 using namespace tile;
 constexpr int64_t kBQ = 64;   // queries per block (rows of S)
-constexpr int64_t kBK = 128;  // keys per block (columns of S)
+constexpr int64_t kBK = 256;  // keys per block (columns of S)
 
 // 64-byte aligned scratch of n elements.
 template <typename T>
@@ -205,20 +205,21 @@ void add_into(T* dst, const T* src, int64_t n) {
   for (int64_t c = 0; c < n; c += kLanes<T>) store(dst + c, load(dst + c) + load(src + c));
 }
 
-// S[bq, bkp] = Q Kt over d, as two half sums added (tmp holds one half): float32 logits
-// then carry about half the rounding error of one running sum over d, and exp turns a logit
-// error into the same relative error of every weight (measured: AttentionPrecision test).
+// S[bq, bkp] = Q Kt over d as two half sums: the first in S, the second in tmp (returned;
+// nullptr for d < 16: S is whole) for the row passes to add. float32 logits then carry about
+// half the rounding error of one running sum over d, and exp turns a logit error into the
+// same relative error of every weight (the Float32Drift test measures it).
 template <typename T>
-void scores(int64_t bq, int64_t bkp, int64_t d, const T* Q, int64_t ldq, const T* Kt, T* S,
-            T* tmp) {
+const T* scores(int64_t bq, int64_t bkp, int64_t d, const T* Q, int64_t ldq, const T* Kt, T* S,
+                T* tmp) {
   const int64_t h = d / 2;
   if (h < 8) {
     gemm<T>(bq, bkp, d, Q, ldq, 1, Kt, kBK, S, bkp, false);
-    return;
+    return nullptr;
   }
   gemm<T>(bq, bkp, h, Q, ldq, 1, Kt, kBK, S, bkp, false);
   gemm<T>(bq, bkp, d - h, Q + h, ldq, 1, Kt + h * kBK, kBK, tmp, bkp, false);
-  add_into(S, tmp, bq * bkp);
+  return tmp;
 }
 
 template <typename T>
@@ -231,7 +232,7 @@ void forward(const Problem<T>& pr, T* out, T* lse) {
   {
     Scratch<T> s_buf(kBQ * kBK), v_buf(kBK * pr.dvp), o_buf(kBQ * pr.dvp),
         t_buf(kBQ * std::max(kBK, pr.dvp));
-    std::vector<T> mrow(kBQ), lrow(kBQ);
+    std::vector<T> mrow(kBQ), lrow(kBQ), arow(kBQ);
     T *S = s_buf.get(), *O = o_buf.get(), *tmp = t_buf.get();
 #pragma omp for schedule(dynamic, 1)
     for (int64_t item = 0; item < pr.batch * nqb; ++item) {
@@ -244,9 +245,10 @@ void forward(const Problem<T>& pr, T* out, T* lse) {
         const int64_t bk = allowed_keys(pr.mask, b, i0, bq, j0, std::min(kBK, pr.m - j0));
         if (bk == 0) continue;  // every key of the tile masked for these rows
         const int64_t bkp = round_up(bk, L);
-        scores(bq, bkp, pr.d, Q, pr.q.rs, kt.block(b, j0), S, tmp);  // S = Q K^T
+        const T* half = scores(bq, bkp, pr.d, Q, pr.q.rs, kt.block(b, j0), S, tmp);  // Q K^T
         for (int64_t r = 0; r < bq; ++r) {
           T* x = S + r * bkp;
+          if (half) add_into(x, half + r * bkp, bkp);
           const T sc =
               mask_row(x, bk, bkp, pr.scale,
                        pr.mask.p ? pr.mask.row(b, i0 + r) + j0 * pr.mask.cs : nullptr, pr.mask.cs);
@@ -255,6 +257,7 @@ void forward(const Problem<T>& pr, T* out, T* lse) {
           const T m_new = std::max(mrow[size_t(r)], sc * hmax<T>(mx));
           if (m_new == ninf) {  // nothing allowed yet in this row: P = 0
             std::fill(x, x + bkp, T(0));
+            arow[size_t(r)] = T(1);
             continue;
           }
           Vec<T> sum{};
@@ -267,14 +270,18 @@ void forward(const Problem<T>& pr, T* out, T* lse) {
           const T alpha = std::exp(mrow[size_t(r)] - m_new);  // 0 when the old max was -inf
           lrow[size_t(r)] = lrow[size_t(r)] * alpha + hsum<T>(sum);
           mrow[size_t(r)] = m_new;
-          if (alpha != T(1)) {
-            T* o = O + r * pr.dvp;
-            for (int64_t c = 0; c < pr.dvp; c += L) store(o + c, load(o + c) * alpha);
-          }
+          arow[size_t(r)] = alpha;
         }
         const auto [V, ldv] = b_rows(pr.v, b, j0, bk, pr.dv, pr.dvp, v_buf.get());
-        gemm<T>(bq, pr.dvp, bk, S, bkp, 1, V, ldv, tmp, pr.dvp, false);  // O += P V, summed
-        add_into(O, tmp, bq * pr.dvp);  // per tile: no rounding error grows with the key count
+        // O = alpha O + P V, the tile's product summed apart: a running sum over every key
+        // would grow the rounding error with the key count.
+        gemm<T>(bq, pr.dvp, bk, S, bkp, 1, V, ldv, tmp, pr.dvp, false);
+        for (int64_t r = 0; r < bq; ++r) {
+          T* o = O + r * pr.dvp;
+          const T* t = tmp + r * pr.dvp;
+          const Vec<T> a = splat(arow[size_t(r)]);
+          for (int64_t c = 0; c < pr.dvp; c += L) store(o + c, load(o + c) * a + load(t + c));
+        }
       }
       for (int64_t r = 0; r < bq; ++r) {
         const T l = lrow[size_t(r)];
@@ -348,9 +355,10 @@ void backward_key_block(const BackwardShared<T>& sh, BackwardTiles<T>& t, int64_
     if (be == 0) continue;  // every key of the tile masked for these rows: no gradient
     const T* Q = pr.q.row(b, i0);
     const T* dO = sh.dout.row(b, i0);
-    scores(bq, bep, pr.d, Q, pr.q.rs, Kt, S, dP);  // S = Q K^T as the forward sums it
-    for (int64_t r = 0; r < bq; ++r) {             // P = exp(scale S - lse)
+    const T* half = scores(bq, bep, pr.d, Q, pr.q.rs, Kt, S, dP);  // as the forward sums it
+    for (int64_t r = 0; r < bq; ++r) {                             // P = exp(scale S - lse)
       T* x = S + r * bep;
+      if (half) add_into(x, half + r * bep, bep);
       const T l = sh.lse[b * pr.n + i0 + r];
       if (l == ninf) {
         std::fill(x, x + bep, T(0));

@@ -74,6 +74,17 @@ TEST(Attention, AgreesWithUnfusedOnLongSequencesAndStridedViews) {
   AttentionResult r = scaled_dot_product_attention(qv, kv, vv, mask);
   EXPECT_EQ(r.output.shape(), (Shape{2, 4, 300, 20}));
   EXPECT_TRUE(all_close(r.output, unfused(qv, kv, vv, mask, 1 / std::sqrt(32.0)), 1e-12, 1e-12));
+  // the backward over two key blocks against the softmax backward written out
+  const double sc = 1 / std::sqrt(32.0);
+  Tensor g = test::lcg_uniform({2, 4, 300, 20}, 6, -1, 1, 7);
+  AttentionGrads gr =
+      scaled_dot_product_attention_backward(g, qv, kv, vv, r.output, r.logsumexp, mask);
+  Tensor p = softmax(where(mask, mul(matmul(qv, kv.transpose(-1, -2)), sc), Scalar(-1e300)), -1);
+  Tensor dp = matmul(g, vv.transpose(-1, -2));
+  Tensor ds = mul(p, sub(dp, sum(mul(p, dp), {-1}, true)));
+  EXPECT_TRUE(all_close(gr.grad_v, matmul(p.transpose(-1, -2), g), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(gr.grad_q, mul(matmul(ds, kv), sc), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(gr.grad_k, mul(matmul(ds.transpose(-1, -2), qv), sc), 1e-12, 1e-12));
   // f32 and a non-unit last stride (copied first)
   Tensor k_strided = test::lcg_uniform({2, 4, 32, 257}, 3, -1, 1, 7).transpose(2, 3);
   AttentionResult r32 = scaled_dot_product_attention(qv.to(DType::F32), k_strided.to(DType::F32),
