@@ -28,7 +28,7 @@ namespace sp::cpu {
 namespace {
 
 using namespace tile;
-constexpr int64_t kBQ = 64;   // queries per block (rows of S)
+constexpr int64_t kBQ = 96;   // queries per block (rows of S)
 constexpr int64_t kBK = 256;  // keys per block (columns of S)
 
 // 64-byte aligned scratch of n elements.
