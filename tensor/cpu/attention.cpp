@@ -1,8 +1,10 @@
 // CPU fused attention (tensor/ops/attention.h), FlashAttention's algorithm on cache tiles:
 // forward, per (batch, block of kBQ queries): for each block of kBK keys, S = Q K^T with
 // the register-tiled GEMM of gemm_tile.h, the online softmax (running row max m and sum
-// l, rescaling the output accumulator when m grows), O += P V; at the end O / l and
-// lse = m + log l. No N x M matrix exists; per thread a few tiles stay in L1/L2.
+// l, rescaling the output accumulator when m grows), O = alpha O + P V; at the end O / l
+// and lse = m + log l. No N x M matrix exists; per thread a few tiles stay in L1/L2.
+// float32 accuracy: S is summed over d as two halves and each tile's P V apart from O, so
+// no float32 running sum spans all of d or all keys (the drift from float64 halves).
 // Backward, per (batch, key block) over every query block: P = exp(scale S - lse),
 // dV += P^T dO, dP = dO V^T, dS = P (dP - D) with D_i = dO_i . O_i, dK += dS^T Q,
 // dQ += dS K (dK, dQ scaled at the end). Key blocks of one batch run on one thread when
