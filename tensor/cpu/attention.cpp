@@ -1,8 +1,10 @@
 // CPU fused attention (tensor/ops/attention.h), FlashAttention's algorithm on cache tiles:
 // forward, per (batch, block of kBQ queries): for each block of kBK keys, S = Q K^T with
 // the register-tiled GEMM of gemm_tile.h, the online softmax (running row max m and sum
-// l, rescaling the output accumulator when m grows), O += P V; at the end O / l and
-// lse = m + log l. No N x M matrix exists; per thread a few tiles stay in L1/L2.
+// l, rescaling the output accumulator when m grows), O = alpha O + P V; at the end O / l
+// and lse = m + log l. No N x M matrix exists; per thread a few tiles stay in L1/L2.
+// float32 accuracy: S is summed over d as two halves and each tile's P V apart from O, so
+// no float32 running sum spans all of d or all keys (the drift from float64 halves).
 // Backward, per (batch, key block) over every query block: P = exp(scale S - lse),
 // dV += P^T dO, dP = dO V^T, dS = P (dP - D) with D_i = dO_i . O_i, dK += dS^T Q,
 // dQ += dS K (dK, dQ scaled at the end). Key blocks of one batch run on one thread when
@@ -28,8 +30,8 @@ namespace sp::cpu {
 namespace {
 
 using namespace tile;
-constexpr int64_t kBQ = 64;   // queries per block (rows of S)
-constexpr int64_t kBK = 128;  // keys per block (columns of S)
+constexpr int64_t kBQ = 96;   // queries per block (rows of S)
+constexpr int64_t kBK = 256;  // keys per block (columns of S)
 
 // 64-byte aligned scratch of n elements.
 template <typename T>
@@ -199,6 +201,29 @@ struct TransposedBlocks {
   }
 };
 
+// dst[0, n) += src[0, n), n a multiple of the lane count.
+template <typename T>
+void add_into(T* dst, const T* src, int64_t n) {
+  for (int64_t c = 0; c < n; c += kLanes<T>) store(dst + c, load(dst + c) + load(src + c));
+}
+
+// S[bq, bkp] = Q Kt over d as two half sums: the first in S, the second in tmp (returned;
+// nullptr for d < 16: S is whole) for the row passes to add. float32 logits then carry about
+// half the rounding error of one running sum over d, and exp turns a logit error into the
+// same relative error of every weight (the Float32Drift test measures it).
+template <typename T>
+const T* scores(int64_t bq, int64_t bkp, int64_t d, const T* Q, int64_t ldq, const T* Kt, T* S,
+                T* tmp) {
+  const int64_t h = d / 2;
+  if (h < 8) {
+    gemm<T>(bq, bkp, d, Q, ldq, 1, Kt, kBK, S, bkp, false);
+    return nullptr;
+  }
+  gemm<T>(bq, bkp, h, Q, ldq, 1, Kt, kBK, S, bkp, false);
+  gemm<T>(bq, bkp, d - h, Q + h, ldq, 1, Kt + h * kBK, kBK, tmp, bkp, false);
+  return tmp;
+}
+
 template <typename T>
 void forward(const Problem<T>& pr, T* out, T* lse) {
   constexpr T ninf = -std::numeric_limits<T>::infinity();
@@ -207,9 +232,10 @@ void forward(const Problem<T>& pr, T* out, T* lse) {
   const TransposedBlocks<T> kt(pr.k, pr.batch, pr.m, pr.d);
 #pragma omp parallel
   {
-    Scratch<T> s_buf(kBQ * kBK), v_buf(kBK * pr.dvp), o_buf(kBQ * pr.dvp);
-    std::vector<T> mrow(kBQ), lrow(kBQ);
-    T *S = s_buf.get(), *O = o_buf.get();
+    Scratch<T> s_buf(kBQ * kBK), v_buf(kBK * pr.dvp), o_buf(kBQ * pr.dvp),
+        t_buf(kBQ * std::max(kBK, pr.dvp));
+    std::vector<T> mrow(kBQ), lrow(kBQ), arow(kBQ);
+    T *S = s_buf.get(), *O = o_buf.get(), *tmp = t_buf.get();
 #pragma omp for schedule(dynamic, 1)
     for (int64_t item = 0; item < pr.batch * nqb; ++item) {
       const int64_t b = item / nqb, i0 = (item % nqb) * kBQ, bq = std::min(kBQ, pr.n - i0);
@@ -221,9 +247,10 @@ void forward(const Problem<T>& pr, T* out, T* lse) {
         const int64_t bk = allowed_keys(pr.mask, b, i0, bq, j0, std::min(kBK, pr.m - j0));
         if (bk == 0) continue;  // every key of the tile masked for these rows
         const int64_t bkp = round_up(bk, L);
-        gemm<T>(bq, bkp, pr.d, Q, pr.q.rs, 1, kt.block(b, j0), kBK, S, bkp, false);  // S = Q K^T
+        const T* half = scores(bq, bkp, pr.d, Q, pr.q.rs, kt.block(b, j0), S, tmp);  // Q K^T
         for (int64_t r = 0; r < bq; ++r) {
           T* x = S + r * bkp;
+          if (half) add_into(x, half + r * bkp, bkp);
           const T sc =
               mask_row(x, bk, bkp, pr.scale,
                        pr.mask.p ? pr.mask.row(b, i0 + r) + j0 * pr.mask.cs : nullptr, pr.mask.cs);
@@ -232,6 +259,7 @@ void forward(const Problem<T>& pr, T* out, T* lse) {
           const T m_new = std::max(mrow[size_t(r)], sc * hmax<T>(mx));
           if (m_new == ninf) {  // nothing allowed yet in this row: P = 0
             std::fill(x, x + bkp, T(0));
+            arow[size_t(r)] = T(1);
             continue;
           }
           Vec<T> sum{};
@@ -244,13 +272,18 @@ void forward(const Problem<T>& pr, T* out, T* lse) {
           const T alpha = std::exp(mrow[size_t(r)] - m_new);  // 0 when the old max was -inf
           lrow[size_t(r)] = lrow[size_t(r)] * alpha + hsum<T>(sum);
           mrow[size_t(r)] = m_new;
-          if (alpha != T(1)) {
-            T* o = O + r * pr.dvp;
-            for (int64_t c = 0; c < pr.dvp; c += L) store(o + c, load(o + c) * alpha);
-          }
+          arow[size_t(r)] = alpha;
         }
         const auto [V, ldv] = b_rows(pr.v, b, j0, bk, pr.dv, pr.dvp, v_buf.get());
-        gemm<T>(bq, pr.dvp, bk, S, bkp, 1, V, ldv, O, pr.dvp, true);  // O += P V
+        // O = alpha O + P V, the tile's product summed apart: a running sum over every key
+        // would grow the rounding error with the key count.
+        gemm<T>(bq, pr.dvp, bk, S, bkp, 1, V, ldv, tmp, pr.dvp, false);
+        for (int64_t r = 0; r < bq; ++r) {
+          T* o = O + r * pr.dvp;
+          const T* t = tmp + r * pr.dvp;
+          const Vec<T> a = splat(arow[size_t(r)]);
+          for (int64_t c = 0; c < pr.dvp; c += L) store(o + c, load(o + c) * a + load(t + c));
+        }
       }
       for (int64_t r = 0; r < bq; ++r) {
         const T l = lrow[size_t(r)];
@@ -324,9 +357,10 @@ void backward_key_block(const BackwardShared<T>& sh, BackwardTiles<T>& t, int64_
     if (be == 0) continue;  // every key of the tile masked for these rows: no gradient
     const T* Q = pr.q.row(b, i0);
     const T* dO = sh.dout.row(b, i0);
-    gemm<T>(bq, bep, pr.d, Q, pr.q.rs, 1, Kt, kBK, S, bep, false);  // S = Q K^T
-    for (int64_t r = 0; r < bq; ++r) {                              // P = exp(scale S - lse)
+    const T* half = scores(bq, bep, pr.d, Q, pr.q.rs, Kt, S, dP);  // as the forward sums it
+    for (int64_t r = 0; r < bq; ++r) {                             // P = exp(scale S - lse)
       T* x = S + r * bep;
+      if (half) add_into(x, half + r * bep, bep);
       const T l = sh.lse[b * pr.n + i0 + r];
       if (l == ninf) {
         std::fill(x, x + bep, T(0));
