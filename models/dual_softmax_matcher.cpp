@@ -121,20 +121,7 @@ Losses DualSoftmaxMatcher::loss(const Predictions& pred, const Batch&) {
 }
 
 std::map<std::string, double> DualSoftmaxMatcher::metrics(const Predictions& pred, const Batch&) {
-  if (!pred.has("gt_matches0")) return {};
-  const std::vector<int64_t> m = pred.at("matches0").data().cpu().to_vector<int64_t>();
-  const std::vector<int64_t> gt = pred.at("gt_matches0").data().cpu().to_vector<int64_t>();
-  double positives = 0, found = 0, predicted = 0, correct = 0;
-  for (size_t i = 0; i < m.size(); ++i) {
-    positives += gt[i] >= 0;
-    found += gt[i] >= 0 && m[i] == gt[i];
-    if (m[i] >= 0 && gt[i] != -2) {
-      ++predicted;
-      correct += m[i] == gt[i];
-    }
-  }
-  return {{"match_recall", positives > 0 ? found / positives : 0.0},
-          {"match_precision", predicted > 0 ? correct / predicted : 0.0}};
+  return match_metrics(pred);
 }
 
 }  // namespace sp::models

@@ -1,8 +1,11 @@
-// The contract of matchers (Glue Factory's matchers/): nearest neighbours today,
-// LightGlue and SuperGlue next. A matcher is a Model over a two-view batch whose features
+// The contract of matchers (Glue Factory's matchers/): nearest neighbours, dual softmax,
+// LightGlue and SuperGlue. A matcher is a Model over a two-view batch whose features
 // carry the suffixes 0 and 1 (keypoints0, descriptors0, keypoint_mask0, image_size0,
 // ...); its predictions are features::Matches (matches0, matching_scores0, ...).
 #pragma once
+
+#include <map>
+#include <string>
 
 #include "features/features.h"
 #include "models/model.h"
@@ -23,5 +26,9 @@ features::Matches matches_of(const Predictions& pred);
 // A view's features as predictions (keypoints0, ...) and back.
 void put_features(Predictions& pred, const features::Features& f, const std::string& suffix);
 features::Features features_of(const Predictions& pred, const std::string& suffix);
+// Validation metrics of predicted matches0 against gt_matches0 (-1 unmatched, -2
+// ignored): match_recall (ground-truth positives found) and match_precision (predicted
+// matches that are right, ignored points left out); empty without gt_matches0.
+std::map<std::string, double> match_metrics(const Predictions& pred);
 
 }  // namespace sp::models
