@@ -56,31 +56,7 @@ ag::Var DualSoftmaxMatcher::log_assignment(const features::Features& f0,
 }
 
 features::Matches DualSoftmaxMatcher::matches_from(const Tensor& log_p, const Tensor& valid) const {
-  const int64_t B = log_p.size(0), N = log_p.size(1), M = log_p.size(2);
-  const Device dev = log_p.device();
-  features::Matches out;
-  if (N == 0 || M == 0) {
-    out.matches0 = full({B, N}, -1, DType::I64, dev);
-    out.matches1 = full({B, M}, -1, DType::I64, dev);
-    out.matching_scores0 = zeros({B, N}, DType::F32, dev);
-    out.matching_scores1 = zeros({B, M}, DType::F32, dev);
-    return out;
-  }
-  const Tensor p = where(valid, exp(log_p), 0.0);
-  const Tensor m0 = argmax(p, 2), m1 = argmax(p, 1);
-  const Tensor best0 = gather(p, 2, m0.unsqueeze(2)).squeeze(2);
-  const Tensor best1 = gather(p, 1, m1.unsqueeze(1)).squeeze(1);
-  const Tensor self0 = arange(N, DType::I64, dev).view({1, N});
-  const Tensor self1 = arange(M, DType::I64, dev).view({1, M});
-  const Tensor ok0 =
-      logical_and(eq(gather(m1, 1, m0), self0), best0 > Scalar(config_.match_threshold));
-  const Tensor ok1 =
-      logical_and(eq(gather(m0, 1, m1), self1), best1 > Scalar(config_.match_threshold));
-  out.matches0 = where(ok0, m0, Scalar(int64_t(-1)));
-  out.matches1 = where(ok1, m1, Scalar(int64_t(-1)));
-  out.matching_scores0 = where(ok0, best0, 0.0).to(DType::F32);
-  out.matching_scores1 = where(ok1, best1, 0.0).to(DType::F32);
-  return out;
+  return mutual_matches(log_p, config_.match_threshold, valid);
 }
 
 Predictions DualSoftmaxMatcher::forward(const Batch& batch) {

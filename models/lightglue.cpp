@@ -194,24 +194,8 @@ LightGlue::Encoded LightGlue::encode(const features::Features& f) {
 }
 
 features::Matches LightGlue::filter_matches(const Tensor& log_p, const Tensor& valid) const {
-  const int64_t B = log_p.size(0), N = log_p.size(1) - 1, M = log_p.size(2) - 1;
-  const Device dev = log_p.device();
-  Tensor inner = log_p.narrow(1, 0, N).narrow(2, 0, M);
-  if (inner.dtype() != DType::F64) inner = inner.to(DType::F32);
-  if (valid.defined()) inner = where(valid, inner, -INFINITY);
-  const Tensor m0 = argmax(inner, 2), m1 = argmax(inner, 1);  // [B, N], [B, M]
-  const Tensor s0 = exp(gather(inner, 2, m0.unsqueeze(2)).squeeze(2));
-  const Tensor mutual0 = eq(gather(m1, 1, m0), arange(N, DType::I64, dev).view({1, N}));
-  const Tensor mutual1 = eq(gather(m0, 1, m1), arange(M, DType::I64, dev).view({1, M}));
-  const Tensor valid0 = logical_and(mutual0, s0 > Scalar(config_.filter_threshold));
-  const Tensor valid1 = logical_and(mutual1, gather(valid0, 1, m1));
-  features::Matches out;
-  out.matches0 = where(valid0, m0, Scalar(int64_t(-1)));
-  out.matches1 = where(valid1, m1, Scalar(int64_t(-1)));
-  out.matching_scores0 = where(valid0, s0, 0.0).to(DType::F32);
-  out.matching_scores1 = where(valid1, gather(s0, 1, m1), 0.0).to(DType::F32);
-  (void)B;
-  return out;
+  const int64_t N = log_p.size(1) - 1, M = log_p.size(2) - 1;
+  return mutual_matches(log_p.narrow(1, 0, N).narrow(2, 0, M), config_.filter_threshold, valid);
 }
 
 LightGlueOutput LightGlue::infer(const features::Features& f0, const features::Features& f1,

@@ -26,6 +26,12 @@ features::Matches matches_of(const Predictions& pred);
 // A view's features as predictions (keypoints0, ...) and back.
 void put_features(Predictions& pred, const features::Features& f, const std::string& suffix);
 features::Features features_of(const Predictions& pred, const std::string& suffix);
+// The mutual matches of log scores [B, N, M] (a log assignment without its dustbins):
+// i and j match when each is the other's argmax (pairs where `valid` [B, N, M] is false
+// left out) and exp(score) > threshold; matching_scores are that exp, 0 elsewhere. The
+// extraction of SuperGlue, LightGlue and the dual-softmax matcher.
+features::Matches mutual_matches(const Tensor& log_scores, double threshold,
+                                 const Tensor& valid = {});
 // Validation metrics of predicted matches0 against gt_matches0 (-1 unmatched, -2
 // ignored): match_recall (ground-truth positives found) and match_precision (predicted
 // matches that are right, ignored points left out); empty without gt_matches0.

@@ -419,26 +419,13 @@ ag::Var SuperGlue::log_assignment(const features::Features& f0, const features::
 
 features::Matches SuperGlue::matches_from(const Tensor& log_p, const Tensor& mask0,
                                           const Tensor& mask1) const {
-  const int64_t B = log_p.size(0), N = log_p.size(1) - 1, M = log_p.size(2) - 1;
-  const Device dev = log_p.device();
-  features::Matches out = empty_matches(B, N, M, dev);
-  out.log_assignment = log_p;
-  if (N == 0 || M == 0) return out;
-  const Tensor inner = log_p.narrow(1, 0, N).narrow(2, 0, M);
-  const Tensor idx0 = argmax(inner, 2), idx1 = argmax(inner, 1);  // [B, N], [B, M]
-  const Tensor self0 = arange(N, DType::I64, dev).view({1, N});
-  const Tensor self1 = arange(M, DType::I64, dev).view({1, M});
-  const Tensor mutual0 = logical_and(eq(gather(idx1, 1, idx0), self0), mask0);
-  const Tensor mutual1 = logical_and(eq(gather(idx0, 1, idx1), self1), mask1);
-  const Tensor score0 = where(mutual0, exp(amax(inner, {2})), 0.0);  // [B, N]
-  const Tensor score1 = where(mutual1, gather(score0, 1, idx1), 0.0);
+  const int64_t N = log_p.size(1) - 1, M = log_p.size(2) - 1;
+  // Padding carries no mass, so leaving it out of the argmax changes no real point's.
   // Scores of mutual pairs below the threshold are 0 here (the official code keeps them).
-  const Tensor valid0 = logical_and(mutual0, score0 > Scalar(config_.match_threshold));
-  const Tensor valid1 = logical_and(mutual1, score1 > Scalar(config_.match_threshold));
-  out.matches0 = where(valid0, idx0, Scalar(int64_t(-1)));
-  out.matches1 = where(valid1, idx1, Scalar(int64_t(-1)));
-  out.matching_scores0 = where(valid0, score0, 0.0).to(DType::F32);
-  out.matching_scores1 = where(valid1, score1, 0.0).to(DType::F32);
+  features::Matches out =
+      mutual_matches(log_p.narrow(1, 0, N).narrow(2, 0, M), config_.match_threshold,
+                     logical_and(mask0.unsqueeze(2), mask1.unsqueeze(1)));
+  out.log_assignment = log_p;
   return out;
 }
 
