@@ -164,18 +164,24 @@ TEST(LightGlue, ExplicitSelfAttentionMatchesTheReference) {
   expect_pair(padded, 1, "full_b", true);
 }
 
-TEST(LightGlue, MatchAndRegistry) {
-  MapConfig config({{"weights", weights()},
-                    {"input_dim", "16"},
-                    {"descriptor_dim", "32"},
-                    {"n_layers", "3"},
-                    {"num_heads", "2"}});
+// The "lightglue" model the registry builds from `config` matches like the reference.
+void expect_registry_model_matches(MapConfig& config) {
   register_builtin_models();
   auto model = std::dynamic_pointer_cast<Matcher>(create_model("lightglue", config));
   ASSERT_NE(model, nullptr);
   model->eval();
   const features::Matches m = model->match(batch_of("adaptive", "0"), batch_of("adaptive", "1"));
   EXPECT_TRUE(test::equal(m.matches0, ref("adaptive", "matches0")));
+}
+
+TEST(LightGlue, MatchAndRegistry) {
+  MapConfig config({{"weights", weights()},
+                    {"input_dim", "16"},
+                    {"descriptor_dim", "32"},
+                    {"n_layers", "3"},
+                    {"num_heads", "2"}});
+  EXPECT_EQ(LightGlueConfig::from(config).weights, weights());
+  expect_registry_model_matches(config);
 }
 
 TEST(LightGlue, WeightsDecideTheArchitecture) {
@@ -187,12 +193,7 @@ TEST(LightGlue, WeightsDecideTheArchitecture) {
   EXPECT_EQ(c.descriptor_dim, 32);
   EXPECT_EQ(c.n_layers, 3);
   EXPECT_EQ(c.num_heads, 2);
-  register_builtin_models();
-  auto model = std::dynamic_pointer_cast<Matcher>(create_model("lightglue", config));
-  ASSERT_NE(model, nullptr);
-  model->eval();
-  const features::Matches m = model->match(batch_of("adaptive", "0"), batch_of("adaptive", "1"));
-  EXPECT_TRUE(test::equal(m.matches0, ref("adaptive", "matches0")));
+  expect_registry_model_matches(config);
 }
 
 TEST(LightGlue, BadInputsFailClearly) {
